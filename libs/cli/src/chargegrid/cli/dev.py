@@ -1,0 +1,195 @@
+"""`chargegrid dev`: the whole stack on one machine, as `make run` starts it.
+
+It starts the embedded broker (unless `--kafka` names one), provisions the topics, creates
+the admin and service API tokens under `var/` on first start, runs every installed service
+as its own supervised process on the default ports, waits for each to report SERVING on
+gRPC health, prints the endpoints, and on Ctrl-C or SIGTERM stops services, then the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from chargegrid.cli.health import wait_serving
+from chargegrid.cli.procctl import die_with_parent
+from chargegrid.cli.stack import BROKER_PORT, ServiceSpec
+from chargegrid.cli.supervisor import ManagedProcess
+from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from chargegrid.platform.embedded_broker import EmbeddedBroker, wait_for_metadata
+from chargegrid.platform.grpc.tokens import ensure_bootstrap_tokens
+
+COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan", "white")
+
+
+class PortInUse(RuntimeError):
+    """A default port of the stack is taken by another process."""
+
+
+@dataclass
+class DevOptions:
+    var_dir: Path
+    kafka: str | None
+    services: list[ServiceSpec]
+    host: str = "127.0.0.1"
+    log_level: str = "INFO"
+    port_offset: int = 0
+
+    @property
+    def broker_port(self) -> int:
+        return BROKER_PORT + self.port_offset
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+class DevStack:
+    """The broker and every service of one `chargegrid dev` run."""
+
+    def __init__(self, options: DevOptions, console: Console) -> None:
+        self.options = options
+        self.console = console
+        self.bootstrap = options.kafka or f"{options.host}:{options.broker_port}"
+        self.processes: list[ManagedProcess] = []
+        self._colours = {
+            spec.name: COLOURS[i % len(COLOURS)] for i, spec in enumerate(options.services)
+        }
+        self._colours["broker"] = "bright_black"
+
+    def sink(self, name: str, line: str) -> None:
+        prefix = Text(f"{name:>13} | ", style=self._colours.get(name, "white"))
+        self.console.print(prefix + Text(line), highlight=False, soft_wrap=True)
+
+    def _ports_needed(self) -> list[int]:
+        ports = [] if self.options.kafka else [self.options.broker_port]
+        for spec in self.options.services:
+            ports += [
+                p for p in (spec.grpc_port, spec.metrics_port, spec.http_port, spec.ocpp_port) if p
+            ]
+        return ports
+
+    def check_ports(self) -> None:
+        taken = [p for p in self._ports_needed() if not port_free(self.options.host, p)]
+        if taken:
+            raise PortInUse(
+                f"port(s) {', '.join(map(str, taken))} already in use on {self.options.host}: "
+                "is another `make run` still running? "
+                "(--kafka HOST:PORT uses an external broker, --port-offset N other ports)"
+            )
+
+    def service_env(self, service_token: str) -> dict[str, str]:
+        var_dir = self.options.var_dir.resolve()
+        ports: dict[str, str] = {}
+        for spec in self.options.services:
+            ports.update(spec.port_env(self.options.host))
+        return {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "CHARGEGRID_VAR_DIR": str(var_dir),
+            "CHARGEGRID_API_TOKENS_FILE": str(var_dir / "api-tokens.json"),
+            "CHARGEGRID_SERVICE_TOKEN": service_token,
+            "CHARGEGRID_LOG_LEVEL": self.options.log_level,
+            "CHARGEGRID_GRPC_HOST": self.options.host,
+            **ports,
+        }
+
+    async def _provision(self) -> None:
+        await wait_for_metadata(self.bootstrap, 30)
+        await ensure_topics(self.bootstrap, default_topic_specs())
+
+    def _broker_process(self) -> ManagedProcess:
+        broker = EmbeddedBroker(host=self.options.host, port=self.options.broker_port)
+        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+        return ManagedProcess("broker", broker.command(), env, self.sink, self._provision)
+
+    async def start(self) -> None:
+        self.check_ports()
+        self.options.var_dir.mkdir(parents=True, exist_ok=True)
+        admin_token, service_token = ensure_bootstrap_tokens(self.options.var_dir)
+        if not self.options.kafka:
+            broker = self._broker_process()
+            await broker.spawn()
+            await broker.after_start()  # type: ignore[misc]
+            self.processes.append(broker)
+        else:
+            await self._provision()
+        env = self.service_env(service_token)
+        for spec in self.options.services:
+            argv = [sys.executable, "-m", spec.module]
+            process = ManagedProcess(spec.name, argv, env, self.sink)
+            await process.spawn()
+            self.processes.append(process)
+        self._tasks = [asyncio.create_task(p.supervise()) for p in self.processes]
+        await self._report(admin_token)
+
+    async def _report(self, admin_token: str) -> None:
+        host = self.options.host
+        table = Table(title="ChargeGrid dev stack", show_lines=False)
+        table.add_column("what")
+        table.add_column("endpoint")
+        table.add_column("status")
+        table.add_row("Kafka broker", self.bootstrap, "external" if self.options.kafka else "up")
+        for spec in self.options.services:
+            if spec.grpc_port:
+                ok = await wait_serving(f"{host}:{spec.grpc_port}")
+                status = "SERVING" if ok else "NOT SERVING"
+                table.add_row(f"{spec.name} gRPC", f"{host}:{spec.grpc_port}", status)
+            if spec.ocpp_port:
+                url = f"ws://{host}:{spec.ocpp_port}/ocpp/{{station_id}}"
+                table.add_row("OCPP WebSocket", url, "")
+            if spec.http_port:
+                table.add_row(f"{spec.name} HTTP", f"http://{host}:{spec.http_port}/", "")
+        if not self.options.services:
+            table.add_row("services", "none installed yet", "")
+        self.console.print(table)
+        self.console.print(f"admin API token: {admin_token}")
+        self.console.print(f"  (stored in {self.options.var_dir / 'admin.token'}; Ctrl-C stops)")
+
+    async def stop(self) -> None:
+        for process in reversed(self.processes):
+            await process.stop()
+        for task in getattr(self, "_tasks", []):
+            task.cancel()
+        await asyncio.gather(*getattr(self, "_tasks", []), return_exceptions=True)
+
+
+async def run_dev(options: DevOptions, console: Console) -> int:
+    die_with_parent(signal.SIGTERM)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, stop.set)
+    stack = DevStack(options, console)
+    try:
+        starting = asyncio.create_task(stack.start())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()
+            await stopped
+        else:
+            starting.cancel()
+    except PortInUse as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    finally:
+        console.print("stopping ...")
+        await stack.stop()
+    return 0

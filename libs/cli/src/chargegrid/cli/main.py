@@ -1,0 +1,62 @@
+"""Entry point of the `chargegrid` command (typer): one sub-command per module."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from chargegrid.cli.dev import DevOptions, run_dev
+from chargegrid.cli.sim import sim
+from chargegrid.cli.stack import installed_services
+
+app = typer.Typer(
+    name="chargegrid",
+    help="ChargeGrid: the dev stack, the simulator and operator commands.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command(name="sim")(sim)
+
+
+@app.command()
+def dev(
+    kafka: Annotated[
+        str | None,
+        typer.Option(help="Use this Kafka cluster (HOST:PORT) instead of the embedded broker."),
+    ] = None,
+    var_dir: Annotated[
+        Path, typer.Option(envvar="CHARGEGRID_VAR_DIR", help="Where SQLite files, tokens live.")
+    ] = Path("var"),
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="Start only these services (repeatable)."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address every endpoint binds to.")] = "127.0.0.1",
+    log_level: Annotated[str, typer.Option(help="Log level of the services.")] = "INFO",
+    port_offset: Annotated[
+        int, typer.Option(help="Move every default port by this much (a second stack).")
+    ] = 0,
+) -> None:
+    """Run the whole stack on this machine: broker, every installed service, default ports."""
+    console = Console()
+    try:
+        services = installed_services(service, port_offset)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--service") from exc
+    options = DevOptions(
+        var_dir=var_dir,
+        kafka=kafka,
+        services=services,
+        host=host,
+        log_level=log_level,
+        port_offset=port_offset,
+    )
+    raise typer.Exit(asyncio.run(run_dev(options, console)))
+
+
+if __name__ == "__main__":
+    app()

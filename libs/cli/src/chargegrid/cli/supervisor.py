@@ -1,0 +1,99 @@
+"""Run one child process under supervision: prefixed output, restart with backoff, clean stop.
+
+The dev stack runs every service as its own process, as in production. A service that
+crashes is restarted after a growing pause (1 s, 2 s, 4 s ... capped), and the pause resets
+once it has stayed up for a while, so a crash loop does not spin the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from chargegrid.cli.procctl import die_with_parent, signal_group
+
+LineSink = Callable[[str, str], None]
+
+
+@dataclass
+class ManagedProcess:
+    """A command kept running until `stop()`; each output line goes to `sink(name, line)`."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    sink: LineSink
+    #: Awaited after every (re)start, e.g. to wait for readiness or provision topics.
+    after_start: Callable[[], Awaitable[None]] | None = None
+    first_backoff_s: float = 1.0
+    max_backoff_s: float = 30.0
+    stable_after_s: float = 30.0
+    restarts: int = field(default=0, init=False)
+    _process: asyncio.subprocess.Process | None = field(default=None, init=False, repr=False)
+    _stopping: bool = field(default=False, init=False, repr=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    async def spawn(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            *self.argv,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=self.env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+            limit=1 << 20,
+        )
+
+    async def _pump(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            self.sink(self.name, raw.decode(errors="replace").rstrip())
+
+    async def supervise(self) -> None:
+        """Keep the process running until stop(); the first spawn must already have happened."""
+        backoff = self.first_backoff_s
+        while not self._stopping:
+            if self._process is None:
+                await self.spawn()
+                if self.after_start is not None:
+                    await self.after_start()
+            process = self._process
+            assert process is not None
+            started = time.monotonic()
+            pump = asyncio.create_task(self._pump(process))
+            code = await process.wait()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(pump, 2)
+            if self._stopping:
+                return
+            if time.monotonic() - started > self.stable_after_s:
+                backoff = self.first_backoff_s
+            self.sink(self.name, f"exited with code {code}; restarting in {backoff:.0f}s")
+            self._process = None
+            self.restarts += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), backoff)
+            backoff = min(backoff * 2, self.max_backoff_s)
+
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """SIGTERM the process group, then SIGKILL whatever is left after `grace_s`."""
+        self._stopping = True
+        self._wake.set()
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        signal_group(process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), grace_s)
+        except TimeoutError:
+            self.sink(self.name, f"did not stop within {grace_s:.0f}s; killing")
+            signal_group(process.pid, signal.SIGKILL)
+            await process.wait()

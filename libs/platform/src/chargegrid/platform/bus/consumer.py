@@ -1,0 +1,233 @@
+"""Consume events at least once: commit after success, retry with backoff, then dead-letter.
+
+Each record is handed to the handler with its decoded envelope under the producer's trace
+context. A failing handler is retried with exponential backoff; after `max_attempts` the
+record goes to `<topic>.dlq` with the error in its headers and the partition moves on, so one
+poison message never blocks a station's stream and is never dropped silently. Offsets are
+committed only after the handler succeeded (or the record was dead-lettered). Partitions of a
+batch run concurrently; records within a partition in order. `stop()` lets the in-flight
+batch finish and commit before leaving the group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import context as otel_context
+from opentelemetry.trace import SpanKind
+
+from chargegrid.api.events.v1.envelope_pb2 import Envelope
+from chargegrid.platform.bus import metrics
+from chargegrid.platform.bus.envelope import UndecodableEvent, decode
+from chargegrid.platform.bus.producer import EventProducer
+from chargegrid.platform.bus.topics import dlq_topic
+from chargegrid.platform.logging import get_logger
+from chargegrid.platform.telemetry import context_from_kafka_headers, get_tracer
+
+Handler = Callable[[Envelope, ConsumerRecord], Awaitable[None]]
+
+log = get_logger(__name__)
+tracer = get_tracer(__name__)
+
+
+@dataclass
+class ConsumerConfig:
+    bootstrap_servers: str
+    group_id: str
+    topics: list[str]
+    max_attempts: int = 5
+    first_backoff_s: float = 0.2
+    max_backoff_s: float = 5.0
+    max_batch: int = 500
+    poll_timeout_ms: int = 500
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    auto_offset_reset: str = "earliest"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DeadLetterFailed(RuntimeError):
+    """A record could be neither handled nor dead-lettered; it stays uncommitted."""
+
+
+class PartitionStalled(Exception):
+    """A partition cannot move past `next_offset` for now (the broker refused the DLQ)."""
+
+    def __init__(self, next_offset: int) -> None:
+        super().__init__(next_offset)
+        self.next_offset = next_offset
+
+
+def _error_headers(
+    record: ConsumerRecord, group: str, exc: BaseException, attempts: int
+) -> list[tuple[str, bytes]]:
+    return [
+        ("dlq-error-type", type(exc).__name__.encode()),
+        ("dlq-error-message", str(exc)[:2000].encode(errors="replace")),
+        ("dlq-attempts", str(attempts).encode()),
+        ("dlq-original-topic", record.topic.encode()),
+        ("dlq-original-partition", str(record.partition).encode()),
+        ("dlq-original-offset", str(record.offset).encode()),
+        ("dlq-consumer-group", group.encode()),
+    ]
+
+
+class EventConsumer:
+    """A consumer-group member that runs `handler` for every event of its topics."""
+
+    def __init__(self, config: ConsumerConfig, handler: Handler, producer: EventProducer) -> None:
+        self.config = config
+        self.handler = handler
+        self.producer = producer
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stopping = asyncio.Event()
+        self._stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.config.topics,
+            bootstrap_servers=self.config.bootstrap_servers,
+            group_id=self.config.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset=self.config.auto_offset_reset,
+            session_timeout_ms=self.config.session_timeout_ms,
+            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
+            **self.config.extra,
+        )
+        await consumer.start()
+        self._consumer = consumer
+
+    async def run(self) -> None:
+        """Consume until stop(); the batch in flight when stop() is called is finished."""
+        consumer = self._consumer
+        if consumer is None:
+            raise RuntimeError("start() the consumer before run()")
+        try:
+            while not self._stopping.is_set():
+                batch = await consumer.getmany(
+                    timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_batch
+                )
+                if batch:
+                    await self._process_batch(consumer, batch)
+        finally:
+            self._stopped.set()
+
+    async def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the in-flight batch, commit it, leave the group."""
+        self._stopping.set()
+        consumer, self._consumer = self._consumer, None
+        if consumer is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), timeout_s)
+        await consumer.stop()
+
+    async def _process_batch(
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        results = await asyncio.gather(
+            *(self._process_partition(records) for records in batch.values()),
+            return_exceptions=True,
+        )
+        offsets: dict[TopicPartition, int] = {}
+        stalled = False
+        for (tp, records), result in zip(batch.items(), results, strict=True):
+            if isinstance(result, PartitionStalled):
+                # Rewind: the stalled record and those after it come again after a pause.
+                consumer.seek(tp, result.next_offset)
+                if result.next_offset > records[0].offset:
+                    offsets[tp] = result.next_offset
+                stalled = True
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                offsets[tp] = result
+        await self._commit(consumer, offsets)
+        if stalled:
+            await asyncio.sleep(self.config.max_backoff_s)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except CommitFailedError as exc:
+            # A rebalance took the partitions away; their new owner gets the records again.
+            log.warning("commit failed after rebalance", error=str(exc))
+
+    async def _process_partition(self, records: list[ConsumerRecord]) -> int:
+        """Handle records in order; return the offset to commit next."""
+        for record in records:
+            try:
+                await self._process_record(record)
+            except DeadLetterFailed as exc:
+                log.error("partition stalled", topic=record.topic, partition=record.partition,
+                          offset=record.offset, error=str(exc))  # fmt: skip
+                raise PartitionStalled(record.offset) from exc
+        return int(records[-1].offset) + 1
+
+    async def _process_record(self, record: ConsumerRecord) -> None:
+        labels = (record.topic, self.config.group_id)
+        try:
+            envelope = decode(record.value)
+        except UndecodableEvent as exc:
+            await self._dead_letter(record, exc, attempts=0)
+            return
+        token = otel_context.attach(context_from_kafka_headers(record.headers))
+        try:
+            error = await self._handle_with_retries(envelope, record)
+        finally:
+            otel_context.detach(token)
+        if error is None:
+            metrics.CONSUMED.labels(*labels).inc()
+        else:
+            await self._dead_letter(record, error, attempts=self.config.max_attempts)
+
+    async def _handle_with_retries(
+        self, envelope: Envelope, record: ConsumerRecord
+    ) -> Exception | None:
+        labels = (record.topic, self.config.group_id)
+        backoff = self.config.first_backoff_s
+        for attempt in range(1, self.config.max_attempts + 1):
+            started = time.perf_counter()
+            try:
+                with tracer.start_as_current_span(
+                    f"consume {record.topic}", kind=SpanKind.CONSUMER,
+                    attributes={"messaging.kafka.offset": record.offset,
+                                "chargegrid.event_type": envelope.type},
+                ):  # fmt: skip
+                    await self.handler(envelope, record)
+                metrics.HANDLER_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+                return None
+            except Exception as exc:
+                metrics.HANDLER_FAILURES.labels(*labels).inc()
+                log.warning("event handler failed", event_id=envelope.event_id,
+                            event_type=envelope.type, attempt=attempt, error=repr(exc))  # fmt: skip
+                if attempt == self.config.max_attempts:
+                    return exc
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.config.max_backoff_s)
+        raise AssertionError("unreachable: the loop returns on its last attempt")
+
+    async def _dead_letter(self, record: ConsumerRecord, exc: BaseException, attempts: int) -> None:
+        headers = list(record.headers or ()) + _error_headers(
+            record, self.config.group_id, exc, attempts
+        )
+        try:
+            await self.producer.publish_raw(dlq_topic(record.topic), record.key, record.value,
+                                            headers)  # fmt: skip
+        except (KafkaError, RuntimeError) as publish_error:
+            raise DeadLetterFailed(
+                f"could not dead-letter {record.topic}/{record.partition}@{record.offset}: "
+                f"{publish_error}"
+            ) from publish_error
+        metrics.DEAD_LETTERED.labels(record.topic, self.config.group_id).inc()
+        log.error("event dead-lettered", topic=record.topic, offset=record.offset,
+                  error_type=type(exc).__name__, error=str(exc))  # fmt: skip

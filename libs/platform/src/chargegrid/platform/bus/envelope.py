@@ -1,0 +1,101 @@
+"""Wrap typed payloads in the event envelope, and unwrap them, with injected ids and time.
+
+Producers never build envelopes by hand: `EnvelopeFactory` stamps each event with an id
+and a time from injected sources (so tests and handlers stay deterministic), and
+`decode`/`unpack` turn bytes back into typed messages or raise `UndecodableEvent`, which
+consumers send to the dead-letter topic instead of crashing on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+from google.protobuf.message import DecodeError, Message
+
+from chargegrid.api.events.v1.envelope_pb2 import Envelope
+
+M = TypeVar("M", bound=Message)
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+class UndecodableEvent(ValueError):
+    """The bytes are not an Envelope, or its payload is not the expected type."""
+
+
+@dataclass
+class EnvelopeFactory:
+    """Builds envelopes for one producer (`source`), with injectable clock and id factory."""
+
+    source: str
+    clock: Clock = utc_now
+    ids: Callable[[], str] = new_event_id
+
+    def wrap(
+        self,
+        event_type: str,
+        station_id: str,
+        payload: Message,
+        *,
+        occurred_at: datetime | None = None,
+        correlation_id: str = "",
+        event_id: str | None = None,
+    ) -> Envelope:
+        envelope = Envelope(
+            event_id=event_id or self.ids(),
+            type=event_type,
+            station_id=station_id,
+            source=self.source,
+            correlation_id=correlation_id,
+        )
+        envelope.occurred_at.FromDatetime(occurred_at or self.clock())
+        envelope.payload.Pack(payload)
+        return envelope
+
+
+def encode(envelope: Envelope) -> bytes:
+    return envelope.SerializeToString()
+
+
+def decode(raw: bytes | None) -> Envelope:
+    """Parse an envelope; anything that is not one raises UndecodableEvent."""
+    if not raw:
+        raise UndecodableEvent("empty record value (tombstone?) is not an event envelope")
+    envelope = Envelope()
+    try:
+        envelope.ParseFromString(raw)
+    except DecodeError as exc:
+        raise UndecodableEvent(f"not an event envelope: {exc}") from exc
+    if not envelope.event_id or not envelope.type:
+        raise UndecodableEvent("envelope without event_id or type")
+    return envelope
+
+
+def unpack(envelope: Envelope, payload_type: type[M]) -> M:
+    """The envelope's payload as `payload_type`, or UndecodableEvent if it is another type."""
+    payload = payload_type()
+    if envelope.payload.TypeName() != payload.DESCRIPTOR.full_name:
+        raise UndecodableEvent(
+            f"event {envelope.event_id} carries {envelope.payload.TypeName()}, "
+            f"not {payload.DESCRIPTOR.full_name}"
+        )
+    envelope.payload.Unpack(payload)
+    return payload
+
+
+def occurred_at(envelope: Envelope) -> datetime:
+    return envelope.occurred_at.ToDatetime(tzinfo=UTC)

@@ -1,0 +1,95 @@
+"""Structured JSON logs (structlog) carrying the station id and trace id when known.
+
+Every service logs one JSON object per line so a log pipeline can index station_id and
+trace_id. Secrets never reach the output: values of keys that name credentials are masked
+by a processor, whatever the caller passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import orjson
+import structlog
+
+from chargegrid.platform.telemetry import current_trace_id
+
+SENSITIVE_KEYS = frozenset(
+    {"password", "passwd", "secret", "token", "authorization", "api_key", "auth", "credentials"}
+)
+MASK = "***"
+
+
+def _is_sensitive(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in SENSITIVE_KEYS)
+
+
+def redact_secrets(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """Mask the value of any key that names a credential (password, token, ...)."""
+    for key in list(event_dict):
+        if key != "event" and _is_sensitive(key):
+            event_dict[key] = MASK
+    return event_dict
+
+
+def add_trace_id(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    if "trace_id" not in event_dict:
+        trace_id = current_trace_id()
+        if trace_id:
+            event_dict["trace_id"] = trace_id
+    return event_dict
+
+
+def _dumps(obj: Any, default: Any = None) -> str:
+    return orjson.dumps(obj, default=default or str).decode()
+
+
+def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
+    """Configure structlog and the stdlib root logger for one service process."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    logging.basicConfig(stream=sys.stdout, level=numeric, format="%(message)s", force=True)
+    renderer: Any = (
+        structlog.processors.JSONRenderer(serializer=_dumps)
+        if json
+        else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            add_trace_id,
+            redact_secrets,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+
+
+def get_logger(name: str | None = None, **bound: Any) -> Any:
+    """A structlog logger, optionally with values bound to every line it writes."""
+    logger = structlog.get_logger(name)
+    return logger.bind(**bound) if bound else logger
+
+
+def bind_station(station_id: str) -> None:
+    """Tag every log line of the current task (and tasks it starts) with the station id."""
+    structlog.contextvars.bind_contextvars(station_id=station_id)
+
+
+def unbind_station() -> None:
+    structlog.contextvars.unbind_contextvars("station_id")
