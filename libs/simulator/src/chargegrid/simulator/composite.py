@@ -6,6 +6,7 @@ answer by evaluating the same rules the EV obeys at every instant where any prof
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,7 +88,7 @@ def _breakpoints(store: ProfileStore, window: Window) -> list[int]:
     found = {0}
     for profile in store.installed():
         for moment in _change_moments(profile, window.start, end, window.tx_start):
-            offset = int((moment - window.start).total_seconds())
+            offset = math.ceil((moment - window.start).total_seconds())
             if 0 < offset < window.duration_s:
                 found.add(offset)
         if len(found) >= _MAX_BREAKPOINTS:

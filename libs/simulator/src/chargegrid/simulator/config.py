@@ -68,6 +68,17 @@ class StationConfig:
     default_id_tag: str = "SIMTAG0001"
     ev: EVSpec = field(default_factory=EVSpec)
 
+    def __post_init__(self) -> None:
+        if not self.station_id or len(self.station_id) > 48:
+            raise ValueError("station_id must be 1 to 48 characters")
+        if self.connectors < 1 or self.phases not in (1, 2, 3):
+            raise ValueError("a station needs at least one connector and 1 to 3 phases")
+        positive = (self.voltage_v, self.max_current_a, self.meter_interval_s, self.time_scale)
+        if min(positive) <= 0:
+            raise ValueError("voltage, current, meter interval and time scale must be positive")
+        if self.upload_method not in ("POST", "PUT"):
+            raise ValueError("upload_method is POST or PUT")
+
     @property
     def connector_max_w(self) -> float:
         """The most a connector can deliver, from its current rating."""

@@ -20,7 +20,7 @@ _PHASES = ("L1", "L2", "L3")
 
 @dataclass(frozen=True)
 class Sample:
-    """One sampled value, independent of how a given OCPP version spells it."""
+    """One sampled value, unrounded; each version's adapter decides how to print it."""
 
     measurand: str
     value: float
@@ -44,26 +44,25 @@ class MeterReading:
         return watts_to_amps(self.power_w, self.voltage_v, self.phases)
 
     def samples(self, measurands: tuple[str, ...] = DEFAULT_MEASURANDS) -> list[Sample]:
-        """The requested measurands, per phase where a measurand is per phase."""
+        """The requested measurands, per phase where it applies (never empty: energy at least)."""
         found: list[Sample] = []
         for measurand in measurands:
             found.extend(self._samples_of(measurand))
-        return found
+        return found or self._samples_of(ENERGY)
 
     def _samples_of(self, measurand: str) -> list[Sample]:
         phases = _PHASES[: self.phases]
         if measurand == ENERGY:
-            return [Sample(ENERGY, round(self.energy_wh, 1), "Wh")]
+            return [Sample(ENERGY, self.energy_wh, "Wh")]
         if measurand == POWER:
-            return [Sample(POWER, round(self.power_w, 1), "W")]
+            return [Sample(POWER, self.power_w, "W")]
         if measurand == CURRENT:
-            amps = round(self.current_per_phase_a, 1)
+            amps = self.current_per_phase_a
             return [Sample(CURRENT, amps, "A", phase) for phase in phases]
         if measurand == VOLTAGE:
-            volts = round(self.voltage_v, 1)
-            return [Sample(VOLTAGE, volts, "V", f"{phase}-N") for phase in phases]
+            return [Sample(VOLTAGE, self.voltage_v, "V", f"{phase}-N") for phase in phases]
         if measurand == SOC and self.soc_percent is not None:
-            return [Sample(SOC, round(self.soc_percent, 1), "Percent", location="EV")]
+            return [Sample(SOC, self.soc_percent, "Percent", location="EV")]
         return []
 
 

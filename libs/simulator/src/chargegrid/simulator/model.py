@@ -14,6 +14,9 @@ from enum import StrEnum
 from chargegrid.simulator.ev import ElectricVehicle
 from chargegrid.simulator.meter import EnergyMeter
 
+RFID_CARD = "ISO14443"
+"""The 2.x IdToken type of a tag presented at the station's card reader."""
+
 
 class ConnectorStatus(StrEnum):
     """OCPP 1.6 connector states; 2.x folds the in-use ones into Occupied."""
@@ -88,6 +91,7 @@ class Session:
     ev: ElectricVehicle
     meter: EnergyMeter
     trigger: TriggerKind = TriggerKind.LOCAL
+    id_token_type: str = RFID_CARD
     remote_start_id: int | None = None
     reservation_id: int | None = None
     transaction_id: str | None = None
@@ -106,7 +110,9 @@ class Session:
     transaction_started: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def request_stop(self, reason: StopReason, trigger: TriggerKind = TriggerKind.LOCAL) -> None:
+    def request_stop(
+        self, reason: StopReason = StopReason.LOCAL, trigger: TriggerKind = TriggerKind.LOCAL
+    ) -> None:
         """Ask the session to end; the first reason given is the one reported."""
         if self.stop_reason is None:
             self.stop_reason = reason

@@ -46,7 +46,9 @@ class Outbox:
     async def wait_online(self) -> None:
         await self._online.wait()
 
-    async def send(self, action: Callable[[Link], Awaitable[T]], *, durable: bool = False) -> T | None:
+    async def send(
+        self, action: Callable[[Link], Awaitable[T]], *, durable: bool = False
+    ) -> T | None:
         """Run `action` on the link; None when it could not be delivered (and not durable)."""
         failures = 0
         while True:
@@ -63,7 +65,9 @@ class Outbox:
                     return None
             except (OCPPError, TimeoutError) as exc:
                 failures += 1
-                log.warning("%s: message failed (%s/%s): %r", self.station_id, failures, self.attempts, exc)
+                log.warning(
+                    "%s: message failed (%s/%s): %r", self.station_id, failures, self.attempts, exc
+                )
                 if not durable or failures >= self.attempts:
                     return None
                 await asyncio.sleep(self.retry_s)

@@ -7,7 +7,7 @@ can ask a single question: how many watts may this connector draw at this moment
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,6 +60,10 @@ class ChargingProfile:
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     transaction_id: str | None = None
+
+    def for_transaction(self, transaction_id: str) -> ChargingProfile:
+        """This profile bound to a transaction (RemoteStart profiles get theirs late)."""
+        return replace(self, transaction_id=transaction_id)
 
     def period_at(self, moment: datetime, tx_start: datetime | None) -> SchedulePeriod | None:
         """The schedule period in force at `moment`, or None when the profile is silent."""

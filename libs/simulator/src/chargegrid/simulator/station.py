@@ -17,6 +17,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 from websockets.typing import Subprotocol
 
+from chargegrid.simulator.authorize import Authorizer
 from chargegrid.simulator.charging import ChargingController
 from chargegrid.simulator.clock import Clock, utc_now
 from chargegrid.simulator.config import OcppVersion, StationConfig
@@ -36,6 +38,7 @@ from chargegrid.simulator.model import BootReason, Connector, Session, StopReaso
 from chargegrid.simulator.outbox import Outbox
 from chargegrid.simulator.policy import StationPolicy
 from chargegrid.simulator.profiles import ProfileStore
+from chargegrid.simulator.registration import heartbeat, register
 from chargegrid.simulator.uploads import LogUploader
 
 log = logging.getLogger("chargegrid.simulator")
@@ -60,13 +63,13 @@ class Station(ABC):
         *,
         clock: Clock = utc_now,
         ssl: ssl_module.SSLContext | None = None,
-        id_factory: Callable[[], str] = lambda: str(uuid.uuid4()),
+        id_factory: Callable[[], str] | None = None,
     ) -> None:
         self.config = config
         self.url = url
         self.clock = clock
         self.ssl = ssl
-        self.new_id = id_factory
+        self.new_id = id_factory or (lambda: str(uuid.uuid4()))
         self.firmware_version = config.firmware_version
         self.policy = StationPolicy.from_config(config)
         self.outbox = Outbox(config.station_id)
@@ -75,6 +78,7 @@ class Station(ABC):
         self.local_list = LocalAuthList()
         self.auth_cache = AuthCache()
         self.journal: deque[tuple[datetime, str]] = deque(maxlen=2_000)
+        self.authorizer = Authorizer(self)
         self.charging = ChargingController(self)
         self.firmware = FirmwareUpdater(self)
         self.uploads = LogUploader(self)
@@ -173,6 +177,11 @@ class Station(ABC):
         self.note(f"rebooting ({reason})")
         self._reboot.set()
 
+    def change_password(self, password: str) -> None:
+        """Use new HTTP Basic credentials from the next connection on, as real stations do."""
+        self.config = replace(self.config, password=password)
+        self.note("basic auth password changed")
+
     async def reset(self, reason: StopReason) -> None:
         """End every transaction with `reason`, then reboot."""
         await self.charging.stop_all(reason)
@@ -181,7 +190,11 @@ class Station(ABC):
     # actions a test, the CLI or the autopilot drive -----------------------------------------
 
     def plug_in(
-        self, connector_id: int | None = None, *, ev: EVSpec | None = None, id_tag: str | None = None
+        self,
+        connector_id: int | None = None,
+        *,
+        ev: EVSpec | None = None,
+        id_tag: str | None = None,
     ) -> Session:
         """A driver plugs in and presents `id_tag`; the session runs in the background."""
         return self.charging.plug_in(connector_id, ev=ev, id_tag=id_tag)
@@ -191,6 +204,16 @@ class Station(ABC):
     ) -> tuple[str, str | None] | None:
         """Send DataTransfer; None when offline or refused with a CALLERROR."""
         return await self.outbox.send(lambda link: link.data_transfer(vendor_id, message_id, data))
+
+    async def boot_on_trigger(self) -> None:
+        """TriggerMessage(BootNotification): boot again without rebooting."""
+        result = await self.outbox.send(
+            lambda link: link.boot(BootReason.TRIGGERED, self.firmware_version)
+        )
+        if result is not None:
+            self.registration = result.status
+            if result.interval_s > 0:
+                self.policy.set_heartbeat(float(result.interval_s))
 
     async def security_event(self, kind: str, tech_info: str | None = None) -> None:
         await self.outbox.send(lambda link: link.security_event(kind, tech_info))
@@ -243,7 +266,9 @@ class Station(ABC):
             done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
-                    log.error("%s: connection task failed", self.station_id, exc_info=task.exception())
+                    log.error(
+                        "%s: connection task failed", self.station_id, exc_info=task.exception()
+                    )
         finally:
             self.outbox.detach()
             self._registered.clear()
@@ -256,7 +281,7 @@ class Station(ABC):
     async def _lifecycle(self, link: Link) -> None:
         try:
             if self._needs_boot or self.config.boot_on_reconnect:
-                await self._register(link)
+                await register(self, link)
             self.outbox.attach(link)
             self._registered.set()
             for connector in self.connectors.values():
@@ -264,47 +289,15 @@ class Station(ABC):
             if self._needs_boot:
                 self._needs_boot = False
                 await self._after_boot()
-            await self._heartbeat()
+            await heartbeat(self)
         except OfflineError:
             return
-
-    async def _register(self, link: Link) -> None:
-        """BootNotification until Accepted, waiting the interval the CSMS asked for."""
-        while True:
-            try:
-                result = await link.boot(self.boot_reason, self.firmware_version)
-            except OfflineError:
-                raise
-            except Exception as exc:  # a CALLERROR or bad answer: the station just retries
-                self.note(f"boot failed: {exc!r}")
-                await asyncio.sleep(self.config.boot_retry_fallback_s)
-                continue
-            self.registration = result.status
-            self.note(f"boot {result.status}, interval {result.interval_s}")
-            if result.status == "Accepted":
-                self.boot_count += 1
-                if result.interval_s > 0:
-                    self.policy.set_heartbeat(float(result.interval_s))
-                return
-            await asyncio.sleep(result.interval_s or self.config.boot_retry_fallback_s)
 
     async def _after_boot(self) -> None:
         if self.config.security_events:
             await self.security_event(_SECURITY_EVENT_FOR_BOOT[self.boot_reason])
         await self.firmware.after_boot()
         self.boot_reason = BootReason.POWER_UP
-
-    async def _heartbeat(self) -> None:
-        """Heartbeat at the current interval; a changed interval restarts the wait."""
-        while True:
-            self.policy.heartbeat_changed.clear()
-            try:
-                await asyncio.wait_for(
-                    self.policy.heartbeat_changed.wait(), self.policy.heartbeat_interval_s
-                )
-                continue
-            except TimeoutError:
-                await self.outbox.send(lambda link: link.heartbeat())
 
     async def _pause(self, seconds: float) -> None:
         with suppress(TimeoutError):
