@@ -80,8 +80,9 @@ async def run() -> dict[str, Any]:
 
             await _drive(ours)  # warm-up: metadata, connections
             measured = await _drive(ours)
-        raw = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
-                               compression_type="lz4", linger_ms=2)  # fmt: skip
+        raw = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", compression_type="lz4", linger_ms=2
+        )
         await raw.start()
         value = encode(factory.wrap("t", "CP-1", payload))
         try:

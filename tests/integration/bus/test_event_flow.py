@@ -72,8 +72,9 @@ async def test_a_handler_failing_twice_is_retried_and_committed_once(bus: BusKit
     await task
 
     tp = TopicPartition(bus.topic, delivery.partition)
-    probe = AIOKafkaConsumer(bootstrap_servers=bus.bootstrap, group_id=group,
-                             enable_auto_commit=False)  # fmt: skip
+    probe = AIOKafkaConsumer(
+        bootstrap_servers=bus.bootstrap, group_id=group, enable_auto_commit=False
+    )
     await probe.start()
     try:
         assert await probe.committed(tp) == delivery.offset + 1
@@ -105,8 +106,12 @@ async def test_a_handler_that_always_fails_sends_the_event_to_the_dlq(bus: BusKi
     consumer = bus.consumer(broken, _group(), max_attempts=3)
     task = await run_in_background(consumer)
 
-    dlq = AIOKafkaConsumer(dlq_topic(bus.topic), bootstrap_servers=bus.bootstrap,
-                           auto_offset_reset="earliest", group_id=_group())  # fmt: skip
+    dlq = AIOKafkaConsumer(
+        dlq_topic(bus.topic),
+        bootstrap_servers=bus.bootstrap,
+        auto_offset_reset="earliest",
+        group_id=_group(),
+    )
     await dlq.start()
     try:
         record = await asyncio.wait_for(dlq.getone(), 20)
@@ -134,8 +139,12 @@ async def test_undecodable_records_go_straight_to_the_dlq(bus: BusKit) -> None:
     await bus.producer.publish(bus.topic, good)
     consumer = bus.consumer(handler, _group())
     task = await run_in_background(consumer)
-    dlq = AIOKafkaConsumer(dlq_topic(bus.topic), bootstrap_servers=bus.bootstrap,
-                           auto_offset_reset="earliest", group_id=_group())  # fmt: skip
+    dlq = AIOKafkaConsumer(
+        dlq_topic(bus.topic),
+        bootstrap_servers=bus.bootstrap,
+        auto_offset_reset="earliest",
+        group_id=_group(),
+    )
     await dlq.start()
     try:
         record = await asyncio.wait_for(dlq.getone(), 20)

@@ -107,6 +107,12 @@ class DevStack:
             "CHARGEGRID_SERVICE_TOKEN": service_token,
             "CHARGEGRID_LOG_LEVEL": self.options.log_level,
             "CHARGEGRID_GRPC_HOST": self.options.host,
+            "CHARGEGRID_OCPP_HOST": self.options.host,
+            "CHARGEGRID_HTTP_HOST": self.options.host,
+            # One machine, no operator at hand: let simulators work out of the box while the
+            # stations and authorization services are absent (production default: refuse).
+            "CHARGEGRID_GATEWAY_BOOT_FALLBACK": "accepted",
+            "CHARGEGRID_GATEWAY_AUTHORIZE_FALLBACK": "accepted",
             **ports,
         }
 

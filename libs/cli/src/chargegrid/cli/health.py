@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -12,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 async def check(address: str, service: str = "", timeout_s: float = 1.0) -> str:
     """The health status name at `address` (e.g. "SERVING"), or "UNREACHABLE"."""
     async with grpc.aio.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
+        stub: Any = health_pb2_grpc.HealthStub(channel)
         try:
             reply = await stub.Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout_s

@@ -81,11 +81,15 @@ class EmbeddedBroker:
     def command(self) -> list[str]:
         url = f"tcp://{self.host}:{self.port}"
         return [
-            str(broker_binary()), "broker",
-            "--listener-url", url,
-            "--advertised-listener-url", url,
-            "--storage-engine", "memory://tansu/",
-        ]  # fmt: skip
+            str(broker_binary()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
 
     async def start(self, timeout_s: float = 20.0) -> None:
         if self.running:

@@ -168,8 +168,13 @@ class EventConsumer:
             try:
                 await self._process_record(record)
             except DeadLetterFailed as exc:
-                log.error("partition stalled", topic=record.topic, partition=record.partition,
-                          offset=record.offset, error=str(exc))  # fmt: skip
+                log.error(
+                    "partition stalled",
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                    error=str(exc),
+                )
                 raise PartitionStalled(record.offset) from exc
         return int(records[-1].offset) + 1
 
@@ -199,17 +204,25 @@ class EventConsumer:
             started = time.perf_counter()
             try:
                 with tracer.start_as_current_span(
-                    f"consume {record.topic}", kind=SpanKind.CONSUMER,
-                    attributes={"messaging.kafka.offset": record.offset,
-                                "chargegrid.event_type": envelope.type},
-                ):  # fmt: skip
+                    f"consume {record.topic}",
+                    kind=SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.kafka.offset": record.offset,
+                        "chargegrid.event_type": envelope.type,
+                    },
+                ):
                     await self.handler(envelope, record)
                 metrics.HANDLER_SECONDS.labels(*labels).observe(time.perf_counter() - started)
                 return None
             except Exception as exc:
                 metrics.HANDLER_FAILURES.labels(*labels).inc()
-                log.warning("event handler failed", event_id=envelope.event_id,
-                            event_type=envelope.type, attempt=attempt, error=repr(exc))  # fmt: skip
+                log.warning(
+                    "event handler failed",
+                    event_id=envelope.event_id,
+                    event_type=envelope.type,
+                    attempt=attempt,
+                    error=repr(exc),
+                )
                 if attempt == self.config.max_attempts:
                     return exc
                 await asyncio.sleep(backoff)
@@ -221,13 +234,19 @@ class EventConsumer:
             record, self.config.group_id, exc, attempts
         )
         try:
-            await self.producer.publish_raw(dlq_topic(record.topic), record.key, record.value,
-                                            headers)  # fmt: skip
+            await self.producer.publish_raw(
+                dlq_topic(record.topic), record.key, record.value, headers
+            )
         except (KafkaError, RuntimeError) as publish_error:
             raise DeadLetterFailed(
                 f"could not dead-letter {record.topic}/{record.partition}@{record.offset}: "
                 f"{publish_error}"
             ) from publish_error
         metrics.DEAD_LETTERED.labels(record.topic, self.config.group_id).inc()
-        log.error("event dead-lettered", topic=record.topic, offset=record.offset,
-                  error_type=type(exc).__name__, error=str(exc))  # fmt: skip
+        log.error(
+            "event dead-lettered",
+            topic=record.topic,
+            offset=record.offset,
+            error_type=type(exc).__name__,
+            error=str(exc),
+        )

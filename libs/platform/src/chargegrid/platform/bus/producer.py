@@ -105,6 +105,46 @@ class EventProducer:
         """Store one event keyed by its station id; raise BusUnavailable if Kafka cannot."""
         return await self.publish_raw(topic, envelope.station_id.encode(), encode(envelope))
 
+    async def publish_batch(self, items: list[tuple[str, Envelope]]) -> list[Delivery]:
+        """Store several events at once: all are sent, then every acknowledgement awaited.
+
+        Cheaper than gathering `publish` calls (no task per record); raises BusUnavailable
+        if any record was not acknowledged.
+        """
+        producer = self._producer
+        if producer is None:
+            raise BusUnavailable("producer is not started")
+        started = time.perf_counter()
+        topic = items[0][0] if items else ""
+        try:
+            async with asyncio.timeout(self.config.publish_timeout_s):
+                pending = [
+                    (
+                        item_topic,
+                        await producer.send(
+                            item_topic,
+                            value=encode(envelope),
+                            key=envelope.station_id.encode(),
+                            headers=kafka_headers_with_context(),
+                        ),
+                    )
+                    for item_topic, envelope in items
+                ]
+                deliveries = []
+                for item_topic, future in pending:
+                    topic = item_topic
+                    metadata = await future
+                    deliveries.append(Delivery(item_topic, metadata.partition, metadata.offset))
+        except (KafkaError, OSError, TimeoutError) as exc:
+            metrics.PUBLISH_FAILED.labels(topic).inc()
+            raise BusUnavailable(f"Kafka did not acknowledge a record on {topic}: {exc!r}") from exc
+        elapsed = time.perf_counter() - started
+        for delivery in deliveries:
+            published, seconds = self._topic_metrics(delivery.topic)
+            published.inc()
+            seconds.observe(elapsed)
+        return deliveries
+
     async def publish_raw(
         self,
         topic: str,

@@ -23,37 +23,40 @@ _sym_db = _symbol_database.Default()
 
 
 from chargegrid.api.common.v1 import common_pb2 as chargegrid_dot_api_dot_common_dot_v1_dot_common__pb2
+from chargegrid.api.transaction.v1 import events_pb2 as chargegrid_dot_api_dot_transaction_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&chargegrid/api/station/v1/events.proto\x12\x19\x63hargegrid.api.station.v1\x1a%chargegrid/api/common/v1/common.proto\"\x96\x01\n\x10StationConnected\x12\x13\n\x0bgateway_pod\x18\x01 \x01(\t\x12\x16\n\x0eremote_address\x18\x02 \x01(\t\x12;\n\x0cocpp_version\x18\x03 \x01(\x0e\x32%.chargegrid.api.common.v1.OcppVersion\x12\x18\n\x10security_profile\x18\x04 \x01(\x05\"N\n\x13StationDisconnected\x12\x13\n\x0bgateway_pod\x18\x01 \x01(\t\x12\x12\n\nclose_code\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xb5\x02\n\rStationBooted\x12\x0e\n\x06vendor\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x15\n\rserial_number\x18\x03 \x01(\t\x12\x18\n\x10\x66irmware_version\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\r\n\x05iccid\x18\x06 \x01(\t\x12\x0c\n\x04imsi\x18\x07 \x01(\t\x12\x12\n\nmeter_type\x18\x08 \x01(\t\x12\x1b\n\x13meter_serial_number\x18\t \x01(\t\x12\x1b\n\x13registration_status\x18\n \x01(\t\x12\x1c\n\x14heartbeat_interval_s\x18\x0b \x01(\x05\x12;\n\x0cocpp_version\x18\x0c \x01(\x0e\x32%.chargegrid.api.common.v1.OcppVersion\"\x13\n\x11HeartbeatReceived\"\xc2\x01\n\rStatusChanged\x12\x0f\n\x07\x65vse_id\x18\x01 \x01(\x05\x12\x14\n\x0c\x63onnector_id\x18\x02 \x01(\x05\x12:\n\x06status\x18\x03 \x01(\x0e\x32*.chargegrid.api.station.v1.ConnectorStatus\x12\x12\n\nerror_code\x18\x04 \x01(\t\x12\x0c\n\x04info\x18\x05 \x01(\t\x12\x11\n\tvendor_id\x18\x06 \x01(\t\x12\x19\n\x11vendor_error_code\x18\x07 \x01(\t\"K\n\x15\x46irmwareStatusChanged\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\x05\x12\x0e\n\x06signed\x18\x03 \x01(\x08\"D\n\x10LogStatusChanged\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\x05\x12\x0c\n\x04kind\x18\x03 \x01(\t\"8\n\x15SecurityEventReceived\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x11\n\ttech_info\x18\x02 \x01(\t\"g\n\x0eReportReceived\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\x05\x12\x0e\n\x06seq_no\x18\x03 \x01(\x05\x12\x0b\n\x03tbc\x18\x04 \x01(\x08\x12\x14\n\x0cpayload_json\x18\x05 \x01(\t\"<\n\x14NotificationReceived\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x14\n\x0cpayload_json\x18\x02 \x01(\t\"M\n\x11ProtocolViolation\x12\x12\n\nerror_code\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isconnected\x18\x03 \x01(\x08*\xf8\x02\n\x0f\x43onnectorStatus\x12 \n\x1c\x43ONNECTOR_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43ONNECTOR_STATUS_AVAILABLE\x10\x01\x12\x1e\n\x1a\x43ONNECTOR_STATUS_PREPARING\x10\x02\x12\x1d\n\x19\x43ONNECTOR_STATUS_CHARGING\x10\x03\x12!\n\x1d\x43ONNECTOR_STATUS_SUSPENDED_EV\x10\x04\x12#\n\x1f\x43ONNECTOR_STATUS_SUSPENDED_EVSE\x10\x05\x12\x1e\n\x1a\x43ONNECTOR_STATUS_FINISHING\x10\x06\x12\x1d\n\x19\x43ONNECTOR_STATUS_RESERVED\x10\x07\x12 \n\x1c\x43ONNECTOR_STATUS_UNAVAILABLE\x10\x08\x12\x1c\n\x18\x43ONNECTOR_STATUS_FAULTED\x10\t\x12\x1d\n\x19\x43ONNECTOR_STATUS_OCCUPIED\x10\nb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&chargegrid/api/station/v1/events.proto\x12\x19\x63hargegrid.api.station.v1\x1a%chargegrid/api/common/v1/common.proto\x1a*chargegrid/api/transaction/v1/events.proto\"\x96\x01\n\x10StationConnected\x12\x13\n\x0bgateway_pod\x18\x01 \x01(\t\x12\x16\n\x0eremote_address\x18\x02 \x01(\t\x12;\n\x0cocpp_version\x18\x03 \x01(\x0e\x32%.chargegrid.api.common.v1.OcppVersion\x12\x18\n\x10security_profile\x18\x04 \x01(\x05\"N\n\x13StationDisconnected\x12\x13\n\x0bgateway_pod\x18\x01 \x01(\t\x12\x12\n\nclose_code\x18\x02 \x01(\x05\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xb5\x02\n\rStationBooted\x12\x0e\n\x06vendor\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x15\n\rserial_number\x18\x03 \x01(\t\x12\x18\n\x10\x66irmware_version\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\r\n\x05iccid\x18\x06 \x01(\t\x12\x0c\n\x04imsi\x18\x07 \x01(\t\x12\x12\n\nmeter_type\x18\x08 \x01(\t\x12\x1b\n\x13meter_serial_number\x18\t \x01(\t\x12\x1b\n\x13registration_status\x18\n \x01(\t\x12\x1c\n\x14heartbeat_interval_s\x18\x0b \x01(\x05\x12;\n\x0cocpp_version\x18\x0c \x01(\x0e\x32%.chargegrid.api.common.v1.OcppVersion\"\x13\n\x11HeartbeatReceived\"\xc2\x01\n\rStatusChanged\x12\x0f\n\x07\x65vse_id\x18\x01 \x01(\x05\x12\x14\n\x0c\x63onnector_id\x18\x02 \x01(\x05\x12:\n\x06status\x18\x03 \x01(\x0e\x32*.chargegrid.api.station.v1.ConnectorStatus\x12\x12\n\nerror_code\x18\x04 \x01(\t\x12\x0c\n\x04info\x18\x05 \x01(\t\x12\x11\n\tvendor_id\x18\x06 \x01(\t\x12\x19\n\x11vendor_error_code\x18\x07 \x01(\t\"K\n\x15\x46irmwareStatusChanged\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\x05\x12\x0e\n\x06signed\x18\x03 \x01(\x08\"D\n\x10LogStatusChanged\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\x05\x12\x0c\n\x04kind\x18\x03 \x01(\t\"8\n\x15SecurityEventReceived\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x11\n\ttech_info\x18\x02 \x01(\t\"g\n\x0eReportReceived\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\x05\x12\x0e\n\x06seq_no\x18\x03 \x01(\x05\x12\x0b\n\x03tbc\x18\x04 \x01(\x08\x12\x14\n\x0cpayload_json\x18\x05 \x01(\t\"<\n\x14NotificationReceived\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\x14\n\x0cpayload_json\x18\x02 \x01(\t\"M\n\x11ProtocolViolation\x12\x12\n\nerror_code\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x14\n\x0c\x64isconnected\x18\x03 \x01(\x08\"y\n\x13MeterValuesReceived\x12\x0f\n\x07\x65vse_id\x18\x01 \x01(\x05\x12\x14\n\x0c\x63onnector_id\x18\x02 \x01(\x05\x12;\n\x07samples\x18\x03 \x03(\x0b\x32*.chargegrid.api.transaction.v1.MeterSample*\xf8\x02\n\x0f\x43onnectorStatus\x12 \n\x1c\x43ONNECTOR_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43ONNECTOR_STATUS_AVAILABLE\x10\x01\x12\x1e\n\x1a\x43ONNECTOR_STATUS_PREPARING\x10\x02\x12\x1d\n\x19\x43ONNECTOR_STATUS_CHARGING\x10\x03\x12!\n\x1d\x43ONNECTOR_STATUS_SUSPENDED_EV\x10\x04\x12#\n\x1f\x43ONNECTOR_STATUS_SUSPENDED_EVSE\x10\x05\x12\x1e\n\x1a\x43ONNECTOR_STATUS_FINISHING\x10\x06\x12\x1d\n\x19\x43ONNECTOR_STATUS_RESERVED\x10\x07\x12 \n\x1c\x43ONNECTOR_STATUS_UNAVAILABLE\x10\x08\x12\x1c\n\x18\x43ONNECTOR_STATUS_FAULTED\x10\t\x12\x1d\n\x19\x43ONNECTOR_STATUS_OCCUPIED\x10\nb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chargegrid.api.station.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONNECTORSTATUS']._serialized_start=1323
-  _globals['_CONNECTORSTATUS']._serialized_end=1699
-  _globals['_STATIONCONNECTED']._serialized_start=109
-  _globals['_STATIONCONNECTED']._serialized_end=259
-  _globals['_STATIONDISCONNECTED']._serialized_start=261
-  _globals['_STATIONDISCONNECTED']._serialized_end=339
-  _globals['_STATIONBOOTED']._serialized_start=342
-  _globals['_STATIONBOOTED']._serialized_end=651
-  _globals['_HEARTBEATRECEIVED']._serialized_start=653
-  _globals['_HEARTBEATRECEIVED']._serialized_end=672
-  _globals['_STATUSCHANGED']._serialized_start=675
-  _globals['_STATUSCHANGED']._serialized_end=869
-  _globals['_FIRMWARESTATUSCHANGED']._serialized_start=871
-  _globals['_FIRMWARESTATUSCHANGED']._serialized_end=946
-  _globals['_LOGSTATUSCHANGED']._serialized_start=948
-  _globals['_LOGSTATUSCHANGED']._serialized_end=1016
-  _globals['_SECURITYEVENTRECEIVED']._serialized_start=1018
-  _globals['_SECURITYEVENTRECEIVED']._serialized_end=1074
-  _globals['_REPORTRECEIVED']._serialized_start=1076
-  _globals['_REPORTRECEIVED']._serialized_end=1179
-  _globals['_NOTIFICATIONRECEIVED']._serialized_start=1181
-  _globals['_NOTIFICATIONRECEIVED']._serialized_end=1241
-  _globals['_PROTOCOLVIOLATION']._serialized_start=1243
-  _globals['_PROTOCOLVIOLATION']._serialized_end=1320
+  _globals['_CONNECTORSTATUS']._serialized_start=1490
+  _globals['_CONNECTORSTATUS']._serialized_end=1866
+  _globals['_STATIONCONNECTED']._serialized_start=153
+  _globals['_STATIONCONNECTED']._serialized_end=303
+  _globals['_STATIONDISCONNECTED']._serialized_start=305
+  _globals['_STATIONDISCONNECTED']._serialized_end=383
+  _globals['_STATIONBOOTED']._serialized_start=386
+  _globals['_STATIONBOOTED']._serialized_end=695
+  _globals['_HEARTBEATRECEIVED']._serialized_start=697
+  _globals['_HEARTBEATRECEIVED']._serialized_end=716
+  _globals['_STATUSCHANGED']._serialized_start=719
+  _globals['_STATUSCHANGED']._serialized_end=913
+  _globals['_FIRMWARESTATUSCHANGED']._serialized_start=915
+  _globals['_FIRMWARESTATUSCHANGED']._serialized_end=990
+  _globals['_LOGSTATUSCHANGED']._serialized_start=992
+  _globals['_LOGSTATUSCHANGED']._serialized_end=1060
+  _globals['_SECURITYEVENTRECEIVED']._serialized_start=1062
+  _globals['_SECURITYEVENTRECEIVED']._serialized_end=1118
+  _globals['_REPORTRECEIVED']._serialized_start=1120
+  _globals['_REPORTRECEIVED']._serialized_end=1223
+  _globals['_NOTIFICATIONRECEIVED']._serialized_start=1225
+  _globals['_NOTIFICATIONRECEIVED']._serialized_end=1285
+  _globals['_PROTOCOLVIOLATION']._serialized_start=1287
+  _globals['_PROTOCOLVIOLATION']._serialized_end=1364
+  _globals['_METERVALUESRECEIVED']._serialized_start=1366
+  _globals['_METERVALUESRECEIVED']._serialized_end=1487
 # @@protoc_insertion_point(module_scope)

@@ -6,8 +6,11 @@ The gateway translates OCPP 1.6 and 2.x frames into these; nothing behind it kno
 """
 
 from chargegrid.api.common.v1 import common_pb2 as _common_pb2
+from chargegrid.api.transaction.v1 import events_pb2 as _events_pb2
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -384,3 +387,33 @@ class ProtocolViolation(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ProtocolViolation: _TypeAlias = ProtocolViolation  # noqa: Y015
+
+@_typing.final
+class MeterValuesReceived(_message.Message):
+    """Meter values a station sent outside any transaction (1.6 MeterValues without
+    transactionId, 2.x MeterValues), normalized like transaction samples.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    CONNECTOR_ID_FIELD_NUMBER: _builtins.int
+    SAMPLES_FIELD_NUMBER: _builtins.int
+    evse_id: _builtins.int
+    connector_id: _builtins.int
+    @_builtins.property
+    def samples(self) -> _containers.RepeatedCompositeFieldContainer[_events_pb2.MeterSample]: ...
+    def __init__(
+        self,
+        *,
+        evse_id: _builtins.int = ...,
+        connector_id: _builtins.int = ...,
+        samples: _abc.Iterable[_events_pb2.MeterSample] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connector_id", b"connector_id", "evse_id", b"evse_id", "samples", b"samples"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MeterValuesReceived: _TypeAlias = MeterValuesReceived  # noqa: Y015

@@ -1,0 +1,194 @@
+"""Gateway throughput, latency and connection density, against two baselines in one run.
+
+Server processes (and the embedded broker) are pinned to CPU 0, the load generator to CPU 1,
+so the generator is not what gets measured; its own CPU use is reported. Figures:
+- sustained MeterValues CALL->CALLRESULT throughput (closed loop) of the gateway (schema
+  validation + Kafka acks=all on every frame), of a plain `ocpp` ChargePoint server, and of a
+  bare websockets JSON echo (the ceiling), with p50/p99;
+- gateway p50/p99 at half of its maximum rate (open loop, latency from the intended send);
+- idle booted stations held by one gateway process and RSS per connection.
+Sizes can be changed with BENCH_GATEWAY_CONNECTIONS, BENCH_GATEWAY_SECONDS,
+BENCH_IDLE_STATIONS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from chargegrid.platform.embedded_broker import EmbeddedBroker, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER_CPU = {0}
+GENERATOR_CPU = {1} if (os.cpu_count() or 1) > 1 else {0}
+CONNECTIONS = int(os.environ.get("BENCH_GATEWAY_CONNECTIONS", "100"))
+SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "10"))
+IDLE_STATIONS = int(os.environ.get("BENCH_IDLE_STATIONS", "10000"))
+PER_GENERATOR = 5000
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    if not ordered:
+        return {"p50_ms": 0.0, "p99_ms": 0.0}
+    return {
+        "p50_ms": round(ordered[len(ordered) // 2] * 1000, 2),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
+    }
+
+
+async def _spawn(args: list[str], cpus: set[int]) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    os.sched_setaffinity(process.pid, cpus)
+    return process
+
+
+async def _start_target(mode: str, port: int, bootstrap: str) -> asyncio.subprocess.Process:
+    process = await _spawn(["-m", "bench.gateway_targets", mode, str(port), bootstrap], SERVER_CPU)
+    assert process.stdout is not None
+    async with asyncio.timeout(60):
+        while b"READY" not in (line := await process.stdout.readline()):
+            if not line:
+                raise RuntimeError(f"{mode} target did not start")
+    _DRAINS.add(asyncio.create_task(_drain(process.stdout)))
+    return process
+
+
+_DRAINS: set[asyncio.Task[None]] = set()
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    """Read and drop the target's log lines, so a full pipe never blocks it."""
+    while await stream.read(65536):
+        pass
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        await process.wait()
+
+
+async def _generate(*args: str) -> dict[str, Any]:
+    process = await _spawn(["-m", "bench.ocpp_load", *args], GENERATOR_CPU)
+    out, _ = await process.communicate()
+    result: dict[str, Any] = orjson.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    latencies = result.pop("latencies")
+    return {
+        "calls_per_s": round(result["calls"] / result["elapsed_s"]),
+        **_percentiles(latencies),
+        "errors": result["errors"],
+        "generator_cpu_percent": result["generator_cpu_percent"],
+        **({"late_sends": result["late_sends"]} if "late_sends" in result else {}),
+    }
+
+
+async def _throughput(mode: str, bootstrap: str) -> tuple[dict[str, Any], int]:
+    port = free_port()
+    target = await _start_target(mode, port, bootstrap)
+    try:
+        url = f"ws://127.0.0.1:{port}/ocpp"
+        await _generate("closed", url, "20", "2")  # warm-up
+        measured = _summary(await _generate("closed", url, str(CONNECTIONS), str(SECONDS)))
+    finally:
+        await _stop(target)
+    return measured, port
+
+
+async def _half_rate_latency(bootstrap: str, max_rate: float) -> dict[str, Any]:
+    port = free_port()
+    target = await _start_target("gateway", port, bootstrap)
+    try:
+        url = f"ws://127.0.0.1:{port}/ocpp"
+        rate = max_rate / 2
+        result = _summary(
+            await _generate("open", url, str(CONNECTIONS), str(SECONDS), str(rate), "100000")
+        )
+        result["target_rate_per_s"] = round(rate)
+    finally:
+        await _stop(target)
+    return result
+
+
+async def _idle_density(bootstrap: str) -> dict[str, Any]:
+    port = free_port()
+    target = await _start_target("gateway", port, bootstrap)
+    try:
+        await asyncio.sleep(1)
+        before = _rss_kb(target.pid)
+        url = f"ws://127.0.0.1:{port}/ocpp"
+        hold = 15 + IDLE_STATIONS / 500
+        generators = [
+            _spawn(["-m", "bench.ocpp_load", "idle", url, str(min(PER_GENERATOR,
+                    IDLE_STATIONS - first)), str(hold), "0", str(200000 + first),
+                    f"127.0.0.{2 + n}"], GENERATOR_CPU)
+            for n, first in enumerate(range(0, IDLE_STATIONS, PER_GENERATOR))
+        ]  # fmt: skip
+        processes = await asyncio.gather(*generators)
+        connected = 0
+        for process in processes:
+            assert process.stdout is not None
+            line = await asyncio.wait_for(process.stdout.readline(), hold + 120)
+            connected += int(orjson.loads(line)["connected"])
+        await asyncio.sleep(2)
+        after = _rss_kb(target.pid)
+        for process in processes:
+            process.kill()
+            await process.wait()
+    finally:
+        await _stop(target)
+    per_connection_kb = (after - before) / connected if connected else 0.0
+    return {
+        "stations": connected,
+        "rss_before_mb": round(before / 1024, 1),
+        "rss_after_mb": round(after / 1024, 1),
+        "rss_per_station_kb": round(per_connection_kb, 1),
+        "projected_rss_for_20000_mb": round((before + 20000 * per_connection_kb) / 1024, 1),
+        "fd_limit_per_process": 20000,
+    }
+
+
+async def run() -> dict[str, Any]:
+    broker = EmbeddedBroker(port=free_port())
+    await broker.start()
+    assert broker.pid is not None
+    os.sched_setaffinity(broker.pid, SERVER_CPU)
+    try:
+        bootstrap = broker.bootstrap_servers
+        gateway, _ = await _throughput("gateway", bootstrap)
+        plain, _ = await _throughput("ocpp", bootstrap)
+        echo, _ = await _throughput("echo", bootstrap)
+        half = await _half_rate_latency(bootstrap, gateway["calls_per_s"])
+        idle = await _idle_density(bootstrap)
+    finally:
+        await broker.stop()
+    return {
+        "setup": {"connections": CONNECTIONS, "seconds": SECONDS, "server_cpus": sorted(SERVER_CPU),
+                  "generator_cpus": sorted(GENERATOR_CPU), "broker_cpus": sorted(SERVER_CPU)},
+        "meter_values_gateway": gateway,
+        "baseline_plain_ocpp": plain,
+        "ceiling_websockets_echo": echo,
+        "gateway_vs_plain_ocpp": round(gateway["calls_per_s"] / max(1, plain["calls_per_s"]), 2),
+        "gateway_vs_echo": round(gateway["calls_per_s"] / max(1, echo["calls_per_s"]), 2),
+        "gateway_at_half_max_rate": half,
+        "idle_connections": idle,
+    }  # fmt: skip

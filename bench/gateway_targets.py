@@ -1,0 +1,104 @@
+"""The three servers the gateway benchmark drives, each run as its own process.
+
+- `gateway`: the real ChargeGrid gateway, every frame schema-validated and stored in Kafka
+  (acks=all) before the answer;
+- `ocpp`: the plain `ocpp` package's documented ChargePoint pattern answering the same
+  messages (no Kafka): the baseline the gateway must beat;
+- `echo`: a bare websockets server answering every CALL with an empty CALLRESULT after
+  parsing it: the ceiling of what Python and websockets can do here.
+
+Usage: python -m bench.gateway_targets MODE PORT [KAFKA_BOOTSTRAP]; prints READY when up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from websockets.asyncio.server import ServerConnection, serve
+
+
+async def run_echo(port: int) -> None:
+    async def answer(ws: ServerConnection) -> None:
+        async for raw in ws:
+            message = orjson.loads(raw)
+            await ws.send(orjson.dumps([3, message[1], {}]).decode())
+
+    async with serve(answer, "127.0.0.1", port, subprotocols=["ocpp1.6"], compression=None):
+        print("READY", flush=True)
+        await asyncio.Future()
+
+
+async def run_plain_ocpp(port: int) -> None:
+    from ocpp.routing import on
+    from ocpp.v16 import ChargePoint, call_result
+    from ocpp.v16.enums import Action, RegistrationStatus
+
+    class PlainChargePoint(ChargePoint):  # type: ignore[misc]
+        @on(Action.boot_notification)  # type: ignore[misc]
+        def on_boot(self, **_: Any) -> Any:
+            now = datetime.now(UTC).isoformat()
+            return call_result.BootNotification(now, 300, RegistrationStatus.accepted)
+
+        @on(Action.meter_values)  # type: ignore[misc]
+        def on_meter_values(self, **_: Any) -> Any:
+            return call_result.MeterValues()
+
+        @on(Action.heartbeat)  # type: ignore[misc]
+        def on_heartbeat(self, **_: Any) -> Any:
+            return call_result.Heartbeat(datetime.now(UTC).isoformat())
+
+    async def on_connect(ws: ServerConnection) -> None:
+        station_id = ws.request.path.rsplit("/", 1)[-1] if ws.request else "unknown"
+        await PlainChargePoint(station_id, ws).start()
+
+    async with serve(on_connect, "127.0.0.1", port, subprotocols=["ocpp1.6"], compression=None):
+        print("READY", flush=True)
+        await asyncio.Future()
+
+
+async def run_gateway(port: int, bootstrap: str) -> None:
+    from chargegrid.gateway.app import build_decisions, build_routes, start_producer
+    from chargegrid.gateway.clock import Sources
+    from chargegrid.gateway.protocol.schemas import warm_up
+    from chargegrid.gateway.publishing import GatewayPublisher
+    from chargegrid.gateway.registry import ConnectionRegistry
+    from chargegrid.gateway.server import GatewayServer
+    from chargegrid.gateway.settings import GatewaySettings
+    from chargegrid.platform.bus import EnvelopeFactory
+
+    settings = GatewaySettings(
+        ocpp_host="127.0.0.1", ocpp_port=port, kafka_bootstrap_servers=bootstrap,
+        boot_fallback="accepted", max_messages_per_s=100_000, kafka_topic_partitions=8,
+        ping_interval_s=None,
+    )  # fmt: skip
+    for version, routes in build_routes().items():
+        warm_up(version, list(routes))
+    producer = await start_producer(settings)
+    sources = Sources()
+    server = GatewayServer(
+        settings, build_routes(), GatewayPublisher(producer, EnvelopeFactory("gateway/bench")),
+        build_decisions(settings, sources), ConnectionRegistry(), sources,
+    )  # fmt: skip
+    await server.start()
+    print("READY", flush=True)
+    await asyncio.Future()
+
+
+def main() -> None:
+    mode, port = sys.argv[1], int(sys.argv[2])
+    if mode == "echo":
+        asyncio.run(run_echo(port))
+    elif mode == "ocpp":
+        asyncio.run(run_plain_ocpp(port))
+    elif mode == "gateway":
+        asyncio.run(run_gateway(port, sys.argv[3]))
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+if __name__ == "__main__":
+    main()

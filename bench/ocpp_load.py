@@ -1,0 +1,132 @@
+"""OCPP 1.6 load generator, run as its own process so its CPU is not the server's.
+
+Each connection boots once, then sends MeterValues CALLs. `closed` mode sends the next CALL
+as soon as the answer arrives (maximum throughput); `open` mode sends at a fixed total rate
+whatever the answers do (latency at a given load, without coordinated omission hiding
+queueing). `idle` mode boots the stations and holds them open. Prints one JSON line.
+
+Usage: python -m bench.ocpp_load MODE URL CONNECTIONS SECONDS [RATE] [FIRST_INDEX] [SOURCE_IP]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import sys
+import time
+from typing import Any
+
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+
+METER_VALUES = {
+    "connectorId": 1,
+    "transactionId": 42,
+    "meterValue": [
+        {
+            "timestamp": "2026-11-25T10:00:00Z",
+            "sampledValue": [
+                {"value": "12345.6", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
+                {"value": "55", "measurand": "SoC", "unit": "Percent"},
+            ],
+        }
+    ],
+}
+BOOT = {"chargePointVendor": "Bench", "chargePointModel": "Load"}
+
+
+async def _call(ws: ClientConnection, uid: str, action: str, payload: dict[str, Any]) -> bool:
+    await ws.send(orjson.dumps([2, uid, action, payload]).decode())
+    reply = orjson.loads(await ws.recv())
+    return bool(reply[0] == 3)
+
+
+async def _open(url: str, index: int, source: str | None) -> ClientConnection:
+    ws = await connect(
+        f"{url}/BENCH-{index:06d}", subprotocols=["ocpp1.6"], compression=None,
+        ping_interval=None, open_timeout=60,
+        **({"local_addr": (source, 0)} if source else {}),
+    )  # fmt: skip
+    await _call(ws, "boot", "BootNotification", BOOT)
+    return ws
+
+
+async def closed_loop(conns: list[ClientConnection], seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def drive(ws: ClientConnection, n: int) -> None:
+        nonlocal errors
+        seq = 0
+        while time.perf_counter() < deadline:
+            seq += 1
+            started = time.perf_counter()
+            ok = await _call(ws, f"{n}-{seq}", "MeterValues", METER_VALUES)
+            latencies.append(time.perf_counter() - started)
+            errors += not ok
+
+    started = time.perf_counter()
+    await asyncio.gather(*(drive(ws, n) for n, ws in enumerate(conns)))
+    return {"calls": len(latencies), "errors": errors, "elapsed_s": time.perf_counter() - started,
+            "latencies": latencies}  # fmt: skip
+
+
+async def open_loop(conns: list[ClientConnection], seconds: float, rate: float) -> dict[str, Any]:
+    """Each connection sends at rate/len(conns) on a fixed schedule (one call in flight)."""
+    latencies: list[float] = []
+    errors = 0
+    late = 0
+    interval = len(conns) / rate
+
+    async def drive(ws: ClientConnection, n: int) -> None:
+        nonlocal errors, late
+        begin = time.perf_counter() + (n / len(conns)) * interval
+        count = int(seconds / interval)
+        for seq in range(count):
+            scheduled = begin + seq * interval
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                late += 1
+            ok = await _call(ws, f"{n}-{seq}", "MeterValues", METER_VALUES)
+            latencies.append(time.perf_counter() - scheduled)  # from the intended send time
+            errors += not ok
+
+    started = time.perf_counter()
+    await asyncio.gather(*(drive(ws, n) for n, ws in enumerate(conns)))
+    return {"calls": len(latencies), "errors": errors, "late_sends": late,
+            "elapsed_s": time.perf_counter() - started, "latencies": latencies}  # fmt: skip
+
+
+async def main(argv: list[str]) -> dict[str, Any]:
+    mode, url, count, seconds = argv[0], argv[1], int(argv[2]), float(argv[3])
+    rate = float(argv[4]) if len(argv) > 4 else 0.0
+    first = int(argv[5]) if len(argv) > 5 else 0
+    source = argv[6] if len(argv) > 6 else None
+    conns: list[ClientConnection] = []
+    for start in range(0, count, 200):  # connect in waves: a storm of handshakes is its own test
+        batch = range(first + start, first + min(count, start + 200))
+        conns += await asyncio.gather(*(_open(url, i, source) for i in batch))
+    cpu_before = resource.getrusage(resource.RUSAGE_SELF)
+    wall_before = time.perf_counter()
+    if mode == "closed":
+        result = await closed_loop(conns, seconds)
+    elif mode == "open":
+        result = await open_loop(conns, seconds, rate)
+    else:
+        print(orjson.dumps({"connected": len(conns)}).decode(), flush=True)
+        await asyncio.sleep(seconds)
+        result = {"connected": len(conns)}
+    cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+    wall = time.perf_counter() - wall_before
+    used = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    result["generator_cpu_percent"] = round(100 * used / wall, 1)
+    await asyncio.gather(*(ws.close() for ws in conns))
+    return result
+
+
+if __name__ == "__main__":
+    print(orjson.dumps(asyncio.run(main(sys.argv[1:]))).decode(), flush=True)

@@ -1,0 +1,22 @@
+"""Time and id sources, injected so handlers and tests stay deterministic."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Sources:
+    clock: Callable[[], datetime] = field(default=utc_now)
+    ids: Callable[[], str] = field(default=new_id)

@@ -1,0 +1,137 @@
+"""Answers only other services may give: boot acceptance, authorization, 1.6 transaction ids.
+
+The stations, authorization and session services own these decisions and answer over gRPC.
+Until such a service is deployed (or while it is unreachable) the gateway applies the
+documented, configurable fallback below, logs it and counts it in
+`chargegrid_gateway_decision_fallbacks_total`, so an operator sees the degradation:
+
+| decision | fallback |
+|---|---|
+| BootNotification | `boot_fallback`: Pending (default) with `boot_retry_interval_s`, or Accepted |
+| Authorize / id tokens | a recent answer from the service for the same token (cached up to
+  `authorize_cache_ttl_s`), else `authorize_fallback`: Invalid (default) or Accepted |
+| 1.6 transaction id | a locally allocated id: milliseconds since 2024 in 31 bits, increasing
+  per process (unique per pod; collisions across pods are improbable but possible) |
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from prometheus_client import Counter
+
+from chargegrid.platform.logging import get_logger
+
+FALLBACKS = Counter(
+    "chargegrid_gateway_decision_fallbacks_total",
+    "Decisions the gateway took itself because the owning service was unavailable",
+    ["decision", "outcome"],
+)
+log = get_logger(__name__)
+_EPOCH_2024 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class BootDecision:
+    status: str  # Accepted | Pending | Rejected
+    interval_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuthDecision:
+    status: str  # Accepted | Blocked | Expired | Invalid | ConcurrentTx | ...
+    expiry: datetime | None = None
+    group_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootRequest:
+    station_id: str
+    vendor: str
+    model: str
+    serial_number: str
+    firmware_version: str
+    reason: str
+
+
+class Decisions(Protocol):
+    async def boot(self, request: BootRequest) -> BootDecision: ...
+
+    async def authorize(self, station_id: str, id_token: str, token_type: str) -> AuthDecision: ...
+
+    async def transaction_id(self, station_id: str) -> int: ...
+
+
+class AuthorizationCache:
+    """Recent decisions of the authorization service, to answer while it is away."""
+
+    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._entries: dict[tuple[str, str], tuple[float, AuthDecision]] = {}
+
+    def remember(self, token: str, token_type: str, decision: AuthDecision) -> None:
+        self._entries[(token, token_type)] = (self.clock(), decision)
+
+    def recall(self, token: str, token_type: str) -> AuthDecision | None:
+        entry = self._entries.get((token, token_type))
+        if entry is None or self.clock() - entry[0] > self.ttl_s:
+            return None
+        return entry[1]
+
+
+class FallbackDecisions:
+    """Decides locally, per the table above, and says so in logs and metrics."""
+
+    def __init__(
+        self,
+        boot_status: str,
+        boot_retry_interval_s: int,
+        heartbeat_interval_s: int,
+        authorize_status: str,
+        cache: AuthorizationCache,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.boot_status = boot_status.capitalize()
+        self.boot_retry_interval_s = boot_retry_interval_s
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self.authorize_status = authorize_status.capitalize()
+        self.cache = cache
+        self.clock = clock
+        self._last_tx_id = 0
+
+    async def boot(self, request: BootRequest) -> BootDecision:
+        FALLBACKS.labels("boot", self.boot_status).inc()
+        log.warning(
+            "stations service unavailable: boot decided by fallback",
+            station_id=request.station_id,
+            status=self.boot_status,
+        )
+        interval = (
+            self.heartbeat_interval_s
+            if self.boot_status == "Accepted"
+            else self.boot_retry_interval_s
+        )
+        return BootDecision(self.boot_status, interval)
+
+    async def authorize(self, station_id: str, id_token: str, token_type: str) -> AuthDecision:
+        cached = self.cache.recall(id_token, token_type)
+        decision = cached or AuthDecision(self.authorize_status)
+        FALLBACKS.labels("authorize", "cached" if cached else decision.status).inc()
+        log.warning(
+            "authorization service unavailable: token decided by fallback",
+            station_id=station_id,
+            status=decision.status,
+            from_cache=cached is not None,
+        )
+        return decision
+
+    async def transaction_id(self, station_id: str) -> int:
+        millis = int((self.clock() - _EPOCH_2024).total_seconds() * 1000) & 0x7FFFFFFF
+        self._last_tx_id = max(millis, self._last_tx_id + 1) & 0x7FFFFFFF or 1
+        FALLBACKS.labels("transaction_id", "local").inc()
+        return self._last_tx_id

@@ -1,0 +1,34 @@
+"""Shorthands for the events handlers emit, shared by every OCPP version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from google.protobuf.message import Message
+
+from chargegrid.api.station.v1 import events_pb2 as station_events
+from chargegrid.api.transaction.v1 import events_pb2 as tx_events
+from chargegrid.gateway.routing import Emit
+from chargegrid.platform.bus.topics import STATION_EVENTS, TRANSACTION_EVENTS
+
+
+def station_event(kind: str, payload: Message, occurred_at: datetime | None = None) -> Emit:
+    return Emit(STATION_EVENTS, f"station.{kind}", payload, occurred_at)
+
+
+def transaction_event(kind: str, payload: Message, occurred_at: datetime | None = None) -> Emit:
+    return Emit(TRANSACTION_EVENTS, f"transaction.{kind}", payload, occurred_at)
+
+
+def notification(action: str, payload: dict[str, Any]) -> Emit:
+    """Keep a notification nothing normalizes yet, as JSON, for the services that want it."""
+    message = station_events.NotificationReceived(
+        action=action, payload_json=orjson.dumps(payload).decode()
+    )
+    return station_event("notification", message)
+
+
+def id_token(token: str, token_type: str) -> tx_events.IdToken:
+    return tx_events.IdToken(id=token, type=token_type)

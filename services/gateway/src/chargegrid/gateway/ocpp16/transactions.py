@@ -1,0 +1,76 @@
+"""1.6 StartTransaction, MeterValues and StopTransaction as normalized transaction events."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from chargegrid.api.station.v1 import events_pb2 as station_events
+from chargegrid.api.transaction.v1 import events_pb2 as tx_events
+from chargegrid.gateway.events import id_token, station_event, transaction_event
+from chargegrid.gateway.normalize import parse_time, samples_from_16
+from chargegrid.gateway.ocpp16.core import ID_TAG
+from chargegrid.gateway.routing import CallContext, Outcome
+
+
+async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Outcome:
+    decision = await context.decisions.authorize(context.station_id, payload["idTag"], ID_TAG)
+    transaction_id = await context.decisions.transaction_id(context.station_id)
+    connector = int(payload["connectorId"])
+    started_at = parse_time(payload["timestamp"], context.received_at)
+    event = tx_events.TransactionStarted(
+        transaction_id=str(transaction_id),
+        evse_id=connector,
+        connector_id=connector,
+        id_token=id_token(payload["idTag"], ID_TAG),
+        meter_start_wh=float(payload["meterStart"]),
+        trigger_reason="Authorized",
+        authorization_status=decision.status,
+    )
+    event.started_at.FromDatetime(started_at)
+    if "reservationId" in payload:
+        event.reservation_id = int(payload["reservationId"])
+    info: dict[str, Any] = {"status": decision.status}
+    if decision.group_id:
+        info["parentIdTag"] = decision.group_id
+    response = {"idTagInfo": info, "transactionId": transaction_id}
+    return Outcome(response, [transaction_event("started", event, started_at)])
+
+
+async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome:
+    connector = int(payload["connectorId"])
+    samples = samples_from_16(payload["meterValue"], context.received_at)
+    when = samples[-1].timestamp.ToDatetime(tzinfo=UTC) if samples else context.received_at
+    if "transactionId" in payload:
+        event = tx_events.TransactionUpdated(
+            transaction_id=str(payload["transactionId"]),
+            evse_id=connector,
+            connector_id=connector,
+            trigger_reason="MeterValuePeriodic",
+            charging_state="Charging",
+            samples=samples,
+        )
+        event.timestamp.FromDatetime(when)
+        return Outcome({}, [transaction_event("updated", event, when)])
+    values = station_events.MeterValuesReceived(
+        evse_id=connector, connector_id=connector, samples=samples
+    )
+    return Outcome({}, [station_event("meter_values", values, when)])
+
+
+async def stop_transaction(context: CallContext, payload: dict[str, Any]) -> Outcome:
+    ended_at = parse_time(payload["timestamp"], context.received_at)
+    event = tx_events.TransactionEnded(
+        transaction_id=str(payload["transactionId"]),
+        meter_stop_wh=float(payload["meterStop"]),
+        stop_reason=payload.get("reason", "Local"),
+        trigger_reason="StopAuthorized" if "idTag" in payload else "EVCommunicationLost",
+        samples=samples_from_16(payload.get("transactionData", []), ended_at),
+    )
+    event.ended_at.FromDatetime(ended_at)
+    response: dict[str, Any] = {}
+    if "idTag" in payload:
+        event.id_token.CopyFrom(id_token(payload["idTag"], ID_TAG))
+        decision = await context.decisions.authorize(context.station_id, payload["idTag"], ID_TAG)
+        response["idTagInfo"] = {"status": decision.status}
+    return Outcome(response, [transaction_event("ended", event, ended_at)])

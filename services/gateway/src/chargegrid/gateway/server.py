@@ -1,0 +1,202 @@
+"""The WebSocket endpoint `<prefix>/{station_id}`: handshake, subprotocol, connection life.
+
+The handshake refuses what cannot be a station (wrong path, bad id) with an HTTP status, and
+negotiates the newest OCPP version both sides speak. A station offering none of ocpp1.6,
+ocpp2.0.1 and ocpp2.1 gets, as the specification says, a handshake without a subprotocol
+followed at once by a close. Connected and Disconnected events frame each connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from urllib.parse import unquote, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from chargegrid.api.station.v1 import events_pb2 as station_events
+from chargegrid.gateway import metrics
+from chargegrid.gateway.clock import Sources
+from chargegrid.gateway.connection import ConnectionLimits, StationConnection
+from chargegrid.gateway.decisions import Decisions
+from chargegrid.gateway.events import station_event
+from chargegrid.gateway.protocol.versions import SUBPROTOCOLS, OcppVersion
+from chargegrid.gateway.publishing import GatewayPublisher
+from chargegrid.gateway.registry import REPLACED, ConnectionRegistry
+from chargegrid.gateway.routing import Routes, StationInfo
+from chargegrid.gateway.settings import GatewaySettings
+from chargegrid.platform.logging import bind_station, get_logger
+
+log = get_logger(__name__)
+MAX_STATION_ID_LENGTH = 48
+PROTOCOL_ERROR = 1002
+
+
+def station_id_from_path(path: str, prefix: str) -> str | None:
+    """The percent-decoded station id of `<prefix>/<id>`, or None if the path is not one."""
+    route = urlsplit(path).path
+    expected = prefix.rstrip("/") + "/"
+    if not route.startswith(expected):
+        return None
+    encoded = route[len(expected) :]
+    station_id = unquote(encoded)
+    if not encoded or "/" in encoded or not 0 < len(station_id) <= MAX_STATION_ID_LENGTH:
+        return None
+    if not station_id.isprintable() or station_id.strip() != station_id:
+        return None
+    return station_id
+
+
+def _refuse(status: HTTPStatus, text: str, reason: str) -> Response:
+    metrics.HANDSHAKE_REFUSED.labels(reason).inc()
+    body = f"{text}\n".encode()
+    headers = Headers(
+        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return Response(status.value, status.phrase, headers, body)
+
+
+class GatewayServer:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        routes: Mapping[OcppVersion, Routes],
+        publisher: GatewayPublisher,
+        decisions: Decisions,
+        registry: ConnectionRegistry,
+        sources: Sources | None = None,
+    ) -> None:
+        self.settings = settings
+        self.routes = routes
+        self.publisher = publisher
+        self.decisions = decisions
+        self.registry = registry
+        self.sources = sources or Sources()
+        self.limits = ConnectionLimits(
+            max_frame_bytes=settings.max_frame_bytes,
+            max_messages_per_s=settings.max_messages_per_s,
+            garbage_limit=settings.garbage_limit,
+            garbage_window_s=settings.garbage_window_s,
+        )
+        self._server: Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._handle,
+            self.settings.ocpp_host,
+            self.settings.ocpp_port,
+            process_request=self._process_request,
+            select_subprotocol=self._select_subprotocol,
+            max_size=self.settings.max_frame_bytes * 4,
+            ping_interval=self.settings.ping_interval_s,
+            ping_timeout=self.settings.ping_timeout_s,
+            compression="deflate" if self.settings.websocket_compression else None,
+            server_header="ChargeGrid",
+        )
+        self._sweeper = asyncio.create_task(self.registry.sweep_idle(self.settings.idle_timeout_s))
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def _process_request(self, _connection: ServerConnection, request: Request) -> Response | None:
+        if station_id_from_path(request.path, self.settings.path_prefix) is None:
+            return _refuse(
+                HTTPStatus.NOT_FOUND, f"expected {self.settings.path_prefix}/{{station_id}}", "path"
+            )
+        return None
+
+    def _select_subprotocol(
+        self, _connection: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        for candidate in SUBPROTOCOLS:  # newest first
+            if candidate in offered:
+                return Subprotocol(candidate)
+        return None
+
+    async def _handle(self, websocket: ServerConnection) -> None:
+        station_id = station_id_from_path(
+            websocket.request.path if websocket.request else "", self.settings.path_prefix
+        )
+        if station_id is None:
+            return
+        if websocket.subprotocol is None:
+            metrics.HANDSHAKE_REFUSED.labels("subprotocol").inc()
+            await websocket.close(PROTOCOL_ERROR, "no supported OCPP subprotocol offered")
+            return
+        bind_station(station_id)
+        version = SUBPROTOCOLS[websocket.subprotocol]
+        remote = websocket.remote_address
+        info = StationInfo(
+            station_id=station_id,
+            version=version,
+            gateway_pod=self.settings.pod_name,
+            remote_address=f"{remote[0]}:{remote[1]}" if remote else "",
+            connected_at=self.sources.clock(),
+        )
+        connection = StationConnection(
+            websocket,
+            info,
+            self.routes[version],
+            self.publisher,
+            self.decisions,
+            self.sources,
+            self.limits,
+        )
+        previous = self.registry.register(connection)
+        if previous is not None:
+            log.info("station reconnected: closing its previous connection")
+            await previous.close(REPLACED, "replaced by a newer connection")
+        await self._announce(info, connected=True)
+        metrics.CONNECTS.labels(version.value).inc()
+        gauge = metrics.CONNECTIONS.labels(version.value)
+        gauge.inc()
+        try:
+            await connection.serve()
+        finally:
+            gauge.dec()
+            self.registry.unregister(connection)
+            await self._announce(
+                info,
+                connected=False,
+                close_code=websocket.close_code or 0,
+                reason=websocket.close_reason or "",
+            )
+
+    async def _announce(
+        self, info: StationInfo, *, connected: bool, close_code: int = 0, reason: str = ""
+    ) -> None:
+        if connected:
+            event = station_event(
+                "connected",
+                station_events.StationConnected(
+                    gateway_pod=info.gateway_pod,
+                    remote_address=info.remote_address,
+                    ocpp_version=info.version.to_proto(),
+                    security_profile=info.security_profile,
+                ),
+            )
+        else:
+            event = station_event(
+                "disconnected",
+                station_events.StationDisconnected(
+                    gateway_pod=info.gateway_pod, close_code=close_code, reason=reason
+                ),
+            )
+        await self.publisher.store_best_effort(info, [], [event])

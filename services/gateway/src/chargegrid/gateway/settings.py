@@ -1,0 +1,39 @@
+"""Gateway settings (CHARGEGRID_GATEWAY_*; see docs/configuration.md for the table)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chargegrid.platform.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    service_name = "gateway"
+
+    ocpp_host: str = "0.0.0.0"
+    ocpp_port: int = 9000
+    #: Stations connect to `<path_prefix>/<station_id>`.
+    path_prefix: str = "/ocpp"
+    #: Frames above this size get a CALLERROR; above `max_frame_bytes * 4` the socket closes.
+    max_frame_bytes: int = 65_536
+    #: Messages a station may send per second (burst: twice that); excess is slowed down.
+    max_messages_per_s: float = 20.0
+    #: A station silent this long is disconnected (heartbeats keep it alive).
+    idle_timeout_s: float = 900.0
+    ping_interval_s: float | None = 60.0
+    ping_timeout_s: float | None = 30.0
+    #: Bad frames within `garbage_window_s` after which a station is disconnected.
+    garbage_limit: int = 10
+    garbage_window_s: float = 60.0
+    #: Time a station has to answer a CSMS call.
+    call_timeout_s: float = 30.0
+    #: Per-message deflate costs ~100 KB per connection; stations rarely need it.
+    websocket_compression: bool = False
+    heartbeat_interval_s: int = 300
+    #: Fallbacks while the deciding services are missing or unreachable.
+    boot_fallback: Literal["pending", "accepted"] = "pending"
+    boot_retry_interval_s: int = 60
+    authorize_fallback: Literal["invalid", "accepted"] = "invalid"
+    authorize_cache_ttl_s: float = 300.0
+    #: Address stations' commands are forwarded to on this pod (defaults to pod name + port).
+    advertised_grpc_address: str | None = None
