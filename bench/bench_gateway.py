@@ -51,9 +51,12 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
 
 async def _spawn(args: list[str], cpus: set[int]) -> asyncio.subprocess.Process:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     os.sched_setaffinity(process.pid, cpus)
     return process
 
@@ -138,11 +141,22 @@ async def _idle_density(bootstrap: str) -> dict[str, Any]:
         url = f"ws://127.0.0.1:{port}/ocpp"
         hold = 15 + IDLE_STATIONS / 500
         generators = [
-            _spawn(["-m", "bench.ocpp_load", "idle", url, str(min(PER_GENERATOR,
-                    IDLE_STATIONS - first)), str(hold), "0", str(200000 + first),
-                    f"127.0.0.{2 + n}"], GENERATOR_CPU)
+            _spawn(
+                [
+                    "-m",
+                    "bench.ocpp_load",
+                    "idle",
+                    url,
+                    str(min(PER_GENERATOR, IDLE_STATIONS - first)),
+                    str(hold),
+                    "0",
+                    str(200000 + first),
+                    f"127.0.0.{2 + n}",
+                ],
+                GENERATOR_CPU,
+            )
             for n, first in enumerate(range(0, IDLE_STATIONS, PER_GENERATOR))
-        ]  # fmt: skip
+        ]
         processes = await asyncio.gather(*generators)
         connected = 0
         for process in processes:
@@ -182,8 +196,13 @@ async def run() -> dict[str, Any]:
     finally:
         await broker.stop()
     return {
-        "setup": {"connections": CONNECTIONS, "seconds": SECONDS, "server_cpus": sorted(SERVER_CPU),
-                  "generator_cpus": sorted(GENERATOR_CPU), "broker_cpus": sorted(SERVER_CPU)},
+        "setup": {
+            "connections": CONNECTIONS,
+            "seconds": SECONDS,
+            "server_cpus": sorted(SERVER_CPU),
+            "generator_cpus": sorted(GENERATOR_CPU),
+            "broker_cpus": sorted(SERVER_CPU),
+        },
         "meter_values_gateway": gateway,
         "baseline_plain_ocpp": plain,
         "ceiling_websockets_echo": echo,
@@ -191,4 +210,4 @@ async def run() -> dict[str, Any]:
         "gateway_vs_echo": round(gateway["calls_per_s"] / max(1, echo["calls_per_s"]), 2),
         "gateway_at_half_max_rate": half,
         "idle_connections": idle,
-    }  # fmt: skip
+    }

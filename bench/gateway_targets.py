@@ -71,18 +71,26 @@ async def run_gateway(port: int, bootstrap: str) -> None:
     from chargegrid.platform.bus import EnvelopeFactory
 
     settings = GatewaySettings(
-        ocpp_host="127.0.0.1", ocpp_port=port, kafka_bootstrap_servers=bootstrap,
-        boot_fallback="accepted", max_messages_per_s=100_000, kafka_topic_partitions=8,
+        ocpp_host="127.0.0.1",
+        ocpp_port=port,
+        kafka_bootstrap_servers=bootstrap,
+        boot_fallback="accepted",
+        max_messages_per_s=100_000,
+        kafka_topic_partitions=8,
         ping_interval_s=None,
-    )  # fmt: skip
+    )
     for version, routes in build_routes().items():
         warm_up(version, list(routes))
     producer = await start_producer(settings)
     sources = Sources()
     server = GatewayServer(
-        settings, build_routes(), GatewayPublisher(producer, EnvelopeFactory("gateway/bench")),
-        build_decisions(settings, sources), ConnectionRegistry(), sources,
-    )  # fmt: skip
+        settings,
+        build_routes(),
+        GatewayPublisher(producer, EnvelopeFactory("gateway/bench")),
+        build_decisions(settings, sources),
+        ConnectionRegistry(),
+        sources,
+    )
     await server.start()
     print("READY", flush=True)
     await asyncio.Future()

@@ -44,10 +44,13 @@ async def _call(ws: ClientConnection, uid: str, action: str, payload: dict[str, 
 
 async def _open(url: str, index: int, source: str | None) -> ClientConnection:
     ws = await connect(
-        f"{url}/BENCH-{index:06d}", subprotocols=["ocpp1.6"], compression=None,
-        ping_interval=None, open_timeout=60,
+        f"{url}/BENCH-{index:06d}",
+        subprotocols=["ocpp1.6"],
+        compression=None,
+        ping_interval=None,
+        open_timeout=60,
         **({"local_addr": (source, 0)} if source else {}),
-    )  # fmt: skip
+    )
     await _call(ws, "boot", "BootNotification", BOOT)
     return ws
 
@@ -69,8 +72,12 @@ async def closed_loop(conns: list[ClientConnection], seconds: float) -> dict[str
 
     started = time.perf_counter()
     await asyncio.gather(*(drive(ws, n) for n, ws in enumerate(conns)))
-    return {"calls": len(latencies), "errors": errors, "elapsed_s": time.perf_counter() - started,
-            "latencies": latencies}  # fmt: skip
+    return {
+        "calls": len(latencies),
+        "errors": errors,
+        "elapsed_s": time.perf_counter() - started,
+        "latencies": latencies,
+    }
 
 
 async def open_loop(conns: list[ClientConnection], seconds: float, rate: float) -> dict[str, Any]:
@@ -97,8 +104,13 @@ async def open_loop(conns: list[ClientConnection], seconds: float, rate: float) 
 
     started = time.perf_counter()
     await asyncio.gather(*(drive(ws, n) for n, ws in enumerate(conns)))
-    return {"calls": len(latencies), "errors": errors, "late_sends": late,
-            "elapsed_s": time.perf_counter() - started, "latencies": latencies}  # fmt: skip
+    return {
+        "calls": len(latencies),
+        "errors": errors,
+        "late_sends": late,
+        "elapsed_s": time.perf_counter() - started,
+        "latencies": latencies,
+    }
 
 
 async def main(argv: list[str]) -> dict[str, Any]:

@@ -53,10 +53,18 @@ class Stack:
         self.var_dir = tmp_path / "var"
         self.log = (tmp_path / "dev.log").open("w+")
         self.process = subprocess.Popen(
-            [str(CHARGEGRID), "dev", "--var-dir", str(self.var_dir),
-             "--port-offset", str(self.offset)],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                str(CHARGEGRID),
+                "dev",
+                "--var-dir",
+                str(self.var_dir),
+                "--port-offset",
+                str(self.offset),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     @property
     def bootstrap(self) -> str:
@@ -141,9 +149,17 @@ def test_a_killed_supervisor_takes_its_children_with_it(stack: Stack) -> None:
 def test_a_second_stack_on_the_same_ports_refuses_to_start(stack: Stack, tmp_path: Path) -> None:
     stack.wait_for_output("admin API token")
     second = subprocess.run(
-        [str(CHARGEGRID), "dev", "--var-dir", str(tmp_path / "var2"),
-         "--port-offset", str(stack.offset)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            str(CHARGEGRID),
+            "dev",
+            "--var-dir",
+            str(tmp_path / "var2"),
+            "--port-offset",
+            str(stack.offset),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert second.returncode == 2
     assert "already in use" in second.stdout

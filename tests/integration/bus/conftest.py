@@ -64,7 +64,7 @@ async def bus(kafka_bootstrap: str) -> AsyncIterator[BusKit]:
     await producer.stop()
 
 
-async def wait_until(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
+async def wait_until(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
     """Poll `condition` until true; fail the test with a clear message on timeout."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not condition():

@@ -11,6 +11,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from chargegrid.api.ocpp.v1 import frames_pb2
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
 from chargegrid.platform.bus import unpack
@@ -56,7 +57,13 @@ async def test_boot_heartbeat_and_status_are_answered_and_stored(gateway: Runnin
     ]
     booted = unpack(gateway.of("CP16-A", STATION_EVENTS)[1], station_events.StationBooted)
     assert (booted.vendor, booted.model, booted.registration_status) == ("ACME", "X1", "Accepted")
-    assert len(gateway.of("CP16-A", OCPP_FRAMES)) == 6  # three CALLs and three CALLRESULTs
+    exchanges = [unpack(e, frames_pb2.OcppFrame) for e in gateway.of("CP16-A", OCPP_FRAMES)]
+    assert [(x.action, x.message_type_id, x.reply_message_type_id) for x in exchanges] == [
+        ("BootNotification", 2, 3),
+        ("Heartbeat", 2, 3),
+        ("StatusNotification", 2, 3),
+    ]
+    assert orjson.loads(exchanges[1].reply_raw)[2]["currentTime"] == beat[2]["currentTime"]
 
 
 async def test_a_transaction_becomes_started_updated_and_ended_events(

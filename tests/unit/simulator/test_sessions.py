@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from chargegrid.simulator import EVSpec, StopReason
+from chargegrid.simulator import EVSpec, StopReason, create_station
 
-from .builders import StationFactory, energy_samples_16, samples_2x
+from .builders import StationFactory, a_config, energy_samples_16, samples_2x
 from .csms_double import CsmsDouble
 
 VERSIONS_2X = ["2.0.1", "2.1"]
@@ -184,4 +184,23 @@ async def test_station_initiated_data_transfer_and_security_event_reach_the_csms
 
     assert answer == ("Accepted", "hello")
     assert [e["type"] for e in events] == ["StartupOfTheDevice", "SettingSystemTime"]
+    assert csms.schema_violations() == []
+
+
+async def test_2x_transaction_ids_come_from_the_injected_id_factory(csms: CsmsDouble) -> None:
+    ids = iter(["TX-A", "TX-B"])
+    station = create_station("2.0.1", a_config(), csms.url, id_factory=lambda: next(ids))
+    try:
+        await station.start()
+        await station.wait_registered(5)
+        session = station.plug_in(1)
+        await asyncio.wait_for(session.transaction_started.wait(), 5)
+        session.request_stop(StopReason.LOCAL)
+        await asyncio.wait_for(session.finished.wait(), 5)
+    finally:
+        await station.stop(timeout_s=2.0)
+
+    events = csms.sent(station.station_id, "TransactionEvent")
+    assert session.transaction_id == "TX-A"
+    assert {e["transactionInfo"]["transactionId"] for e in events} == {"TX-A"}
     assert csms.schema_violations() == []

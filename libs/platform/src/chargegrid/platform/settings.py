@@ -89,8 +89,9 @@ class ServiceSettings(BaseSettings):
     kafka_topic_partitions: int = 8
     kafka_replication_factor: int = 1
     grpc_host: str = "0.0.0.0"
-    grpc_port: int = 0
-    metrics_port: int = 0
+    #: -1 = the service's default port; 0 = any free port (tests).
+    grpc_port: int = -1
+    metrics_port: int = -1
     #: File of API tokens (name, role, sha256) that gRPC servers accept.
     api_tokens_file: Path = Path("var/api-tokens.json")
     #: The token this service presents to other services.
@@ -99,9 +100,9 @@ class ServiceSettings(BaseSettings):
     database_url: str | None = None
 
     def model_post_init(self, __context: Any) -> None:
-        if self.grpc_port == 0:
+        if self.grpc_port < 0:
             self.grpc_port = GRPC_PORTS.get(self.service_name, 0)
-        if self.metrics_port == 0:
+        if self.metrics_port < 0:
             self.metrics_port = metrics_port_for(self.service_name)
 
     @property

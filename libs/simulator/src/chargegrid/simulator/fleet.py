@@ -38,9 +38,11 @@ def create_station(
     *,
     clock: Clock = utc_now,
     ssl: SSLContext | None = None,
+    id_factory: Callable[[], str] | None = None,
 ) -> Station:
     """A station of the given OCPP version ("1.6", "2.0.1" or "2.1")."""
-    return STATION_CLASSES[OcppVersion(version)](config, url, clock=clock, ssl=ssl)
+    station_class = STATION_CLASSES[OcppVersion(version)]
+    return station_class(config, url, clock=clock, ssl=ssl, id_factory=id_factory)
 
 
 def station_id(prefix: str, index: int) -> str:

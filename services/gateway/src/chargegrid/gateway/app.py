@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
+from typing import Any
 
+from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
+from chargegrid.api.gateway.v1.presence_pb2 import StationPresence
 from chargegrid.gateway.clock import Sources
+from chargegrid.gateway.commands.forwarding import PeerForwarder
+from chargegrid.gateway.commands.servicer import StationControlService
+from chargegrid.gateway.commands.translation import Translator
 from chargegrid.gateway.decisions import AuthorizationCache, FallbackDecisions
 from chargegrid.gateway.ocpp16.routes import ROUTES as OCPP16_ROUTES
+from chargegrid.gateway.presence import (
+    PresenceDirectory,
+    PresenceFollower,
+    PresencePublisher,
+    connection_seq,
+)
 from chargegrid.gateway.protocol.schemas import warm_up
 from chargegrid.gateway.protocol.versions import OcppVersion
 from chargegrid.gateway.publishing import GatewayPublisher
@@ -24,10 +36,22 @@ from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 
 log = get_logger(__name__)
+STATION_CONTROL = "chargegrid.api.gateway.v1.StationControl"
 
 
 def build_routes() -> Mapping[OcppVersion, Routes]:
     return {OcppVersion.V16: OCPP16_ROUTES, OcppVersion.V201: {}, OcppVersion.V21: {}}
+
+
+def build_translators(sources: Sources) -> Mapping[OcppVersion, Translator]:
+    from chargegrid.gateway.commands.translate2x import Ocpp2xTranslator
+    from chargegrid.gateway.commands.translate16 import Ocpp16Translator
+
+    return {
+        OcppVersion.V16: Ocpp16Translator(clock=sources.clock),
+        OcppVersion.V201: Ocpp2xTranslator(OcppVersion.V201, clock=sources.clock),
+        OcppVersion.V21: Ocpp2xTranslator(OcppVersion.V21, clock=sources.clock),
+    }
 
 
 def build_decisions(settings: GatewaySettings, sources: Sources) -> FallbackDecisions:
@@ -74,29 +98,99 @@ async def start_producer(settings: GatewaySettings) -> EventProducer:
             delay = min(delay * 2, 10)
 
 
+def advertised_address(settings: GatewaySettings, port: int) -> str:
+    """Where peer pods reach this pod's StationControl (pod IP in Kubernetes)."""
+    if settings.advertised_grpc_address:
+        return settings.advertised_grpc_address
+    host = settings.grpc_host if settings.grpc_host not in ("0.0.0.0", "::", "") else None
+    return f"{host or settings.pod_name}:{port}"
+
+
+class GatewayApp:
+    """One gateway pod: OCPP server, StationControl gRPC, presence, Kafka producer."""
+
+    def __init__(self, settings: GatewaySettings, sources: Sources | None = None) -> None:
+        self.settings = settings
+        self.sources = sources or Sources()
+        self.registry = ConnectionRegistry()
+        self.directory = PresenceDirectory()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def start(self) -> None:
+        settings = self.settings
+        for version, routes in build_routes().items():
+            warm_up(version, list(routes))
+        self.producer = await start_producer(settings)
+        factory = EnvelopeFactory(f"gateway/{settings.pod_name}")
+        token = settings.service_token.get_secret_value() if settings.service_token else None
+        self.forwarder = PeerForwarder(token, settings.call_timeout_s)
+        servicer = StationControlService(
+            self.registry,
+            self.directory,
+            build_translators(self.sources),
+            self.forwarder,
+            settings.pod_name,
+            settings.call_timeout_s,
+        )
+        self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
+        self.grpc.add(pb_grpc.add_StationControlServicer_to_server, servicer, STATION_CONTROL)
+        self.grpc_port = await self.grpc.start()
+        self.presence = PresencePublisher(
+            self.producer, factory, advertised_address(settings, self.grpc_port)
+        )
+        kwargs = client_kwargs(settings)
+        bootstrap = kwargs.pop("bootstrap_servers")
+        kwargs.pop("client_id", None)
+        self.follower = PresenceFollower(bootstrap, self.directory, self._heal, **kwargs)
+        self._spawn(self.follower.run())
+        self.server = GatewayServer(
+            settings,
+            build_routes(),
+            GatewayPublisher(self.producer, factory),
+            build_decisions(settings, self.sources),
+            self.registry,
+            self.sources,
+            presence=self.presence,
+            directory=self.directory,
+        )
+        await self.server.start()
+        log.info("gateway ready", ocpp_port=self.server.port, grpc_port=self.grpc_port)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _heal(self, record: StationPresence) -> None:
+        """Another record displaced a station this pod really holds: announce it again."""
+        connection = self.registry.get(record.station_id)
+        if connection is None:
+            return
+        if record.online and record.gateway_pod == self.settings.pod_name:
+            return
+        if connection_seq(connection.station) >= record.connection_seq:
+            self._spawn(self.presence.announce(connection.station, online=True))
+
+    async def stop(self) -> None:
+        await self.server.stop()
+        await self.grpc.stop(5)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.forwarder.close()
+        await self.producer.stop()
+
+
 async def run(settings: GatewaySettings) -> None:
     configure_logging("gateway", settings.log_level)
     setup_telemetry("gateway", settings.otlp_endpoint)
     start_metrics_server(settings.metrics_port)
-    for version, routes in build_routes().items():
-        warm_up(version, list(routes))
-    sources = Sources()
-    producer = await start_producer(settings)
-    publisher = GatewayPublisher(producer, EnvelopeFactory(f"gateway/{settings.pod_name}"))
-    registry = ConnectionRegistry()
-    server = GatewayServer(
-        settings, build_routes(), publisher, build_decisions(settings, sources), registry, sources
-    )
-    grpc_server = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
-    await grpc_server.start()
-    await server.start()
-    log.info("gateway ready", ocpp_port=server.port, grpc_port=settings.grpc_port)
+    app = GatewayApp(settings)
+    await app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("gateway stopping")
-    await server.stop()
-    await grpc_server.stop(5)
-    await producer.stop()
+    await app.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from chargegrid.gateway.protocol import frames
 from chargegrid.gateway.protocol.errors import ErrorCode, OcppError, wire_code
 from chargegrid.gateway.protocol.schemas import Direction, known_action, validate
 from chargegrid.gateway.protocol.versions import OcppVersion
-from chargegrid.gateway.publishing import INBOUND, OUTBOUND, FrameRecord, GatewayPublisher
+from chargegrid.gateway.publishing import INBOUND, OUTBOUND, Exchange, GatewayPublisher
 from chargegrid.gateway.routing import CallContext, Emit, Routes, StationInfo
 from chargegrid.platform.bus import BusUnavailable
 from chargegrid.platform.bus.topics import STATION_EVENTS
@@ -69,7 +70,10 @@ class ConnectionLimits:
 class _PendingCall:
     unique_id: str
     action: str
+    raw: str
     future: asyncio.Future[dict[str, Any]]
+    reply_raw: str = ""
+    reply_type: int = 0
 
 
 class StationConnection:
@@ -180,12 +184,11 @@ class StationConnection:
             return
         reply = frames.dump_result(call.unique_id, outcome.response)
         text = raw if isinstance(raw, str) else raw.decode(errors="replace")
-        records = [
-            FrameRecord(INBOUND, text, frames.CALL, call.unique_id, call.action),
-            FrameRecord(OUTBOUND, reply, frames.CALLRESULT, call.unique_id, call.action),
-        ]
+        exchange = Exchange(
+            INBOUND, text, frames.CALL, call.unique_id, call.action, reply, frames.CALLRESULT
+        )
         try:
-            await self.publisher.store(self.station, records, outcome.events, call.unique_id)
+            await self.publisher.store(self.station, exchange, outcome.events, call.unique_id)
         except BusUnavailable as exc:
             log.error(
                 "event store unavailable: answering InternalError",
@@ -224,7 +227,7 @@ class StationConnection:
         reply = frames.dump_error(unique_id, wire, description, details)
         if audit:
             events = [self._violation_event(wire, description, False)] if violation else []
-            self._record(raw, unique_id, action, reply, events)
+            self._record(raw, unique_id, action, reply, events, frames.CALL if action else 0)
         await self.ws.send(reply)
         if violation:
             await self._count_violation()
@@ -244,12 +247,21 @@ class StationConnection:
         events: list[Emit],
         message_type: int = 0,
     ) -> None:
-        """Store audit frames in the background: nothing is acknowledged on them."""
+        """Store an audit record in the background: nothing is acknowledged on it."""
         text = raw if isinstance(raw, str) else raw.decode(errors="replace")
-        records = [FrameRecord(INBOUND, text[:65_536], message_type, unique_id, action)]
-        if reply is not None:
-            records.append(FrameRecord(OUTBOUND, reply, frames.CALLERROR, unique_id, action))
-        task = asyncio.create_task(self.publisher.store_best_effort(self.station, records, events))
+        exchange = Exchange(
+            INBOUND,
+            text[:65_536],
+            message_type,
+            unique_id,
+            action,
+            reply or "",
+            frames.CALLERROR if reply else 0,
+        )
+        self._in_background(self.publisher.store_best_effort(self.station, exchange, events))
+
+    def _in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -266,7 +278,7 @@ class StationConnection:
             f"{self.limits.garbage_limit} bad frames within {self.limits.garbage_window_s:.0f}s",
             True,
         )
-        await self.publisher.store_best_effort(self.station, [], [event])
+        await self.publisher.store_best_effort(self.station, None, [event])
         await self.ws.close(POLICY_VIOLATION, "too many malformed messages")
 
     # -- replies to our calls -----------------------------------------------------------------
@@ -288,7 +300,8 @@ class StationConnection:
             )
             await self._count_violation()
             return
-        self._record(raw, frame.unique_id, pending.action, None, [], type_id)
+        pending.reply_raw = raw if isinstance(raw, str) else raw.decode(errors="replace")
+        pending.reply_type = type_id
         if isinstance(frame, frames.CallError):
             pending.future.set_exception(
                 StationCallError(frame.code, frame.description, frame.details)
@@ -319,14 +332,13 @@ class StationConnection:
         async with self._call_lock:
             unique_id = self.sources.ids()
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-            self._pending = _PendingCall(unique_id, action, future)
             text = frames.dump_call(unique_id, action, payload)
+            pending = self._pending = _PendingCall(unique_id, action, text, future)
             try:
                 await self.ws.send(text)
             except ConnectionClosed as exc:
                 self._pending = None
                 raise StationOffline(f"{self.station.station_id} is not connected") from exc
-            self._record_outbound(text, unique_id, action)
             try:
                 return await asyncio.wait_for(future, timeout_s)
             except TimeoutError as exc:
@@ -335,12 +347,16 @@ class StationConnection:
                 ) from exc
             finally:
                 self._pending = None
-
-    def _record_outbound(self, text: str, unique_id: str, action: str) -> None:
-        records = [FrameRecord(OUTBOUND, text, frames.CALL, unique_id, action)]
-        task = asyncio.create_task(self.publisher.store_best_effort(self.station, records, []))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+                exchange = Exchange(
+                    OUTBOUND,
+                    text,
+                    frames.CALL,
+                    unique_id,
+                    action,
+                    pending.reply_raw,
+                    pending.reply_type,
+                )
+                self._in_background(self.publisher.store_best_effort(self.station, exchange, []))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)

@@ -13,6 +13,7 @@ from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
+from chargegrid.platform.bus.envelope import set_timestamp
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
 KILO_UNITS = {"kWh": "Wh", "kW": "W", "kvarh": "varh", "kvar": "var", "kVA": "VA"}
@@ -76,7 +77,7 @@ def samples_from_16(
                 context=sampled.get("context", "Sample.Periodic"),
                 location=sampled.get("location", "Outlet"),
             )
-            sample.timestamp.FromDatetime(when)
+            set_timestamp(sample.timestamp, when)
             samples.append(sample)
     return samples
 
@@ -104,7 +105,7 @@ def samples_from_2x(
                 context=sampled.get("context", "Sample.Periodic"),
                 location=sampled.get("location", "Outlet"),
             )
-            sample.timestamp.FromDatetime(when)
+            set_timestamp(sample.timestamp, when)
             samples.append(sample)
     return samples
 

@@ -1,9 +1,9 @@
 """Store what a station said, and what it means, in Kafka before the station is answered.
 
-For each CALL the gateway stores one batch: the raw inbound frame (ocpp.frames.v1), the
-version-neutral events it carries, and the raw reply about to be sent. The batch is sent at
-once and every acknowledgement awaited, so a MeterValues costs one round trip to the broker
-however many records it makes. `BusUnavailable` propagates: the caller answers InternalError.
+For each CALL the gateway stores one batch: the exchange (the raw CALL and the raw reply about
+to be sent, one ocpp.frames.v1 record) and the version-neutral events it carries. The batch is
+sent at once and every acknowledgement awaited, so a MeterValues costs one round trip to the
+broker. `BusUnavailable` propagates: the caller answers InternalError.
 """
 
 from __future__ import annotations
@@ -23,12 +23,16 @@ log = get_logger(__name__)
 
 
 @dataclass(slots=True, frozen=True)
-class FrameRecord:
+class Exchange:
+    """A CALL (or an unreadable frame) and the answer to it, as they were on the wire."""
+
     direction: frames_pb2.Direction.ValueType
     raw: str
     message_type_id: int
     unique_id: str
     action: str
+    reply_raw: str = ""
+    reply_message_type_id: int = 0
 
 
 class GatewayPublisher:
@@ -36,25 +40,27 @@ class GatewayPublisher:
         self.producer = producer
         self.factory = factory
 
-    def _frame(self, station: StationInfo, frame: FrameRecord) -> Envelope:
+    def _frame(self, station: StationInfo, exchange: Exchange) -> Envelope:
         payload = frames_pb2.OcppFrame(
-            direction=frame.direction,
+            direction=exchange.direction,
             ocpp_version=station.version.to_proto(),
-            message_type_id=frame.message_type_id,
-            unique_id=frame.unique_id,
-            action=frame.action,
-            raw=frame.raw,
+            message_type_id=exchange.message_type_id,
+            unique_id=exchange.unique_id,
+            action=exchange.action,
+            raw=exchange.raw,
             gateway_pod=station.gateway_pod,
+            reply_raw=exchange.reply_raw,
+            reply_message_type_id=exchange.reply_message_type_id,
         )
         return self.factory.wrap(
-            "ocpp.frame", station.station_id, payload, correlation_id=frame.unique_id
+            "ocpp.exchange", station.station_id, payload, correlation_id=exchange.unique_id
         )
 
     async def store(
-        self, station: StationInfo, frames: list[FrameRecord], events: list[Emit], correlation: str
+        self, station: StationInfo, exchange: Exchange | None, events: list[Emit], correlation: str
     ) -> None:
-        """Frames and events in one acknowledged batch; raises BusUnavailable."""
-        items = [(OCPP_FRAMES, self._frame(station, frame)) for frame in frames[:1]]
+        """The exchange and its events in one acknowledged batch; raises BusUnavailable."""
+        items = [] if exchange is None else [(OCPP_FRAMES, self._frame(station, exchange))]
         items += [
             (
                 event.topic,
@@ -68,15 +74,15 @@ class GatewayPublisher:
             )
             for event in events
         ]
-        items += [(OCPP_FRAMES, self._frame(station, frame)) for frame in frames[1:]]
-        await self.producer.publish_batch(items)
+        if items:
+            await self.producer.publish_batch(items)
 
     async def store_best_effort(
-        self, station: StationInfo, frames: list[FrameRecord], events: list[Emit]
+        self, station: StationInfo, exchange: Exchange | None, events: list[Emit]
     ) -> bool:
         """For records nothing is acknowledged on (bad frames, audit): failures are logged."""
         try:
-            await self.store(station, frames, events, frames[0].unique_id if frames else "")
+            await self.store(station, exchange, events, exchange.unique_id if exchange else "")
         except BusUnavailable as exc:
             log.warning("audit record not stored", station_id=station.station_id, error=str(exc))
             return False

@@ -25,6 +25,7 @@ from chargegrid.gateway.clock import Sources
 from chargegrid.gateway.connection import ConnectionLimits, StationConnection
 from chargegrid.gateway.decisions import Decisions
 from chargegrid.gateway.events import station_event
+from chargegrid.gateway.presence import PresenceDirectory, PresencePublisher
 from chargegrid.gateway.protocol.versions import SUBPROTOCOLS, OcppVersion
 from chargegrid.gateway.publishing import GatewayPublisher
 from chargegrid.gateway.registry import REPLACED, ConnectionRegistry
@@ -70,6 +71,8 @@ class GatewayServer:
         decisions: Decisions,
         registry: ConnectionRegistry,
         sources: Sources | None = None,
+        presence: PresencePublisher | None = None,
+        directory: PresenceDirectory | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes
@@ -77,6 +80,8 @@ class GatewayServer:
         self.decisions = decisions
         self.registry = registry
         self.sources = sources or Sources()
+        self.presence = presence
+        self.directory = directory
         self.limits = ConnectionLimits(
             max_frame_bytes=settings.max_frame_bytes,
             max_messages_per_s=settings.max_messages_per_s,
@@ -164,6 +169,7 @@ class GatewayServer:
             log.info("station reconnected: closing its previous connection")
             await previous.close(REPLACED, "replaced by a newer connection")
         await self._announce(info, connected=True)
+        await self._locate(info, online=True)
         metrics.CONNECTS.labels(version.value).inc()
         gauge = metrics.CONNECTIONS.labels(version.value)
         gauge.inc()
@@ -171,13 +177,21 @@ class GatewayServer:
             await connection.serve()
         finally:
             gauge.dec()
-            self.registry.unregister(connection)
+            if self.registry.unregister(connection):
+                await self._locate(info, online=False)
             await self._announce(
                 info,
                 connected=False,
                 close_code=websocket.close_code or 0,
                 reason=websocket.close_reason or "",
             )
+
+    async def _locate(self, info: StationInfo, *, online: bool) -> None:
+        if self.presence is None:
+            return
+        record = await self.presence.announce(info, online=online)
+        if self.directory is not None:
+            self.directory.apply(record)
 
     async def _announce(
         self, info: StationInfo, *, connected: bool, close_code: int = 0, reason: str = ""
@@ -199,4 +213,4 @@ class GatewayServer:
                     gateway_pod=info.gateway_pod, close_code=close_code, reason=reason
                 ),
             )
-        await self.publisher.store_best_effort(info, [], [event])
+        await self.publisher.store_best_effort(info, None, [event])

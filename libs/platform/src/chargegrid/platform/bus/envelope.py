@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from google.protobuf.message import DecodeError, Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 
@@ -31,6 +32,17 @@ def utc_now() -> datetime:
 
 def new_event_id() -> str:
     return str(uuid.uuid4())
+
+
+TYPE_URL_PREFIX = "type.googleapis.com/"
+
+
+def set_timestamp(target: Timestamp, when: datetime) -> None:
+    """Set a protobuf Timestamp from an aware datetime (several times faster than
+    Timestamp.FromDatetime)."""
+    seconds = when.timestamp()
+    target.seconds = int(seconds // 1)
+    target.nanos = when.microsecond * 1000
 
 
 class UndecodableEvent(ValueError):
@@ -62,8 +74,10 @@ class EnvelopeFactory:
             source=self.source,
             correlation_id=correlation_id,
         )
-        envelope.occurred_at.FromDatetime(occurred_at or self.clock())
-        envelope.payload.Pack(payload)
+        set_timestamp(envelope.occurred_at, occurred_at or self.clock())
+        # Any.Pack and Timestamp.FromDatetime are pure Python; this is the hot path.
+        envelope.payload.type_url = TYPE_URL_PREFIX + payload.DESCRIPTOR.full_name
+        envelope.payload.value = payload.SerializeToString()
         return envelope
 
 

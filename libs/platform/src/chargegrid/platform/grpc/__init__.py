@@ -1,11 +1,13 @@
 """gRPC for every service: one server builder, one client channel factory, one auth model.
 
-`GrpcServer` gives each service health checking, reflection, bearer-token auth with roles
-declared in the protos, structured logs, metrics and traces, and `DomainError` mapping;
-`create_channel` gives callers tokens, trace propagation, default deadlines and retries.
+`GrpcServer` (or `create_server(settings)`) gives each service health checking, reflection,
+bearer-token auth with roles declared in the protos, a log line, metrics and a trace span per
+call, and one mapping from `DomainError`s to status codes; `create_channel` gives callers
+tokens, trace propagation, default deadlines and retries. Tokens live hashed in a registry
+file (`TokenRegistry`) that servers re-read when it changes.
 """
 
-from chargegrid.platform.grpc.auth import current_principal, method_policy
+from chargegrid.platform.grpc.auth import MethodPolicy, current_principal, method_policy
 from chargegrid.platform.grpc.client import create_channel
 from chargegrid.platform.grpc.errors import (
     AlreadyExists,
@@ -18,13 +20,14 @@ from chargegrid.platform.grpc.errors import (
     Unavailable,
     Unimplemented,
 )
-from chargegrid.platform.grpc.server import GrpcServer
+from chargegrid.platform.grpc.server import GrpcServer, create_server
 from chargegrid.platform.grpc.tokens import (
     Principal,
     Role,
     TokenRegistry,
     ensure_bootstrap_tokens,
     generate_token,
+    hash_token,
 )
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "FailedPrecondition",
     "GrpcServer",
     "InvalidArgument",
+    "MethodPolicy",
     "NotFound",
     "PermissionDenied",
     "Principal",
@@ -42,8 +46,10 @@ __all__ = [
     "Unavailable",
     "Unimplemented",
     "create_channel",
+    "create_server",
     "current_principal",
     "ensure_bootstrap_tokens",
     "generate_token",
+    "hash_token",
     "method_policy",
 ]

@@ -43,30 +43,41 @@ def current_principal() -> Principal | None:
 
 @dataclass(frozen=True, slots=True)
 class MethodPolicy:
+    """Who may call one method: anyone (public), or ADMIN plus the listed roles."""
+
     public: bool
     roles: frozenset[Role]
 
     def allows(self, role: Role) -> bool:
-        return role is Role.ADMIN or role in self.roles
+        return self.public or role is Role.ADMIN or role in self.roles
 
 
-@functools.cache
+ADMIN_ONLY = MethodPolicy(public=False, roles=frozenset())
+
+
+@functools.lru_cache(maxsize=4096)
 def method_policy(full_method: str) -> MethodPolicy:
-    """The access policy of "/package.Service/Method" from its proto options."""
+    """The access policy of "/package.Service/Method" from its proto options.
+
+    Read from the default descriptor pool, where every generated `_pb2` module registers
+    itself on import (a server imports them to register its servicers). A method the pool
+    does not know is admin-only: unknown means unreviewed.
+    """
     if full_method.startswith(PUBLIC_SERVICES):
-        return MethodPolicy(True, frozenset())
+        return MethodPolicy(public=True, roles=frozenset())
     name = full_method.lstrip("/").replace("/", ".")
     try:
         method = descriptor_pool.Default().FindMethodByName(name)
     except KeyError:
-        return MethodPolicy(False, frozenset())
+        return ADMIN_ONLY
     options = method.GetOptions()
     declared = options.Extensions[options_pb2.allowed_roles]
     roles = frozenset(_ROLE_FROM_PROTO[r] for r in declared if r in _ROLE_FROM_PROTO)
-    return MethodPolicy(bool(options.Extensions[options_pb2.public]), roles)
+    return MethodPolicy(public=bool(options.Extensions[options_pb2.public]), roles=roles)
 
 
 def bearer_token(metadata: Any) -> str | None:
+    """The token of an `authorization: Bearer <token>` metadata entry, if there is one."""
     for key, value in metadata or ():
         if key == "authorization":
             text = value.decode() if isinstance(value, bytes) else value
@@ -77,6 +88,8 @@ def bearer_token(metadata: Any) -> str | None:
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
+    """Refuses calls without a valid token or the method's role; records the principal."""
+
     def __init__(self, registry: TokenRegistry) -> None:
         self.registry = registry
 
@@ -103,17 +116,20 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             if principal is None:
                 await context.abort(
                     grpc.StatusCode.UNAUTHENTICATED,
-                    "missing bearer token" if token is None else "invalid bearer token",
+                    "missing bearer token: send metadata 'authorization: Bearer <token>'"
+                    if token is None
+                    else "invalid bearer token",
                 )
-            assert principal is not None
+                return  # not reached: abort() raises (and a cm that never yields fails the call)
+            # Each RPC runs in its own task, so the value cannot leak into another call; it is
+            # set before the role check and left set so the outer log line names who called,
+            # refused or not.
+            _principal.set(principal)
             if not policy.allows(principal.role):
                 await context.abort(
                     grpc.StatusCode.PERMISSION_DENIED,
                     f"role {principal.role.value} may not call {method}",
                 )
-            # Each RPC runs in its own task, so the value cannot leak into another call; it is
-            # left set so the outer observability interceptor can log who called.
-            _principal.set(principal)
             yield
 
         return wrap_handler(handler, authorized)

@@ -1,115 +1,156 @@
-"""Server interceptors: observability (log line, metrics, trace span) and error mapping.
+"""Server interceptors for observability: a trace span, a log line and metrics per call.
 
-Observability runs outermost so that refused calls (UNAUTHENTICATED, PERMISSION_DENIED) are
-logged and counted too; error mapping runs innermost, next to the servicer, so a
-`DomainError` becomes its status code before anything else sees it. Tokens never reach logs:
-only the caller's principal name is logged.
+They run outside the auth interceptor so that refused calls (UNAUTHENTICATED,
+PERMISSION_DENIED) are traced, logged and counted too; tracing is outermost so log lines
+carry the call's trace id. Tokens never reach logs: only the caller's principal name does.
+Metrics are module-level because prometheus-client refuses a second registration of a name,
+and one process (a test run, for one) may build several servers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeAlias
 
 import grpc
-from opentelemetry import context as otel_context
+import structlog
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import Counter, Histogram
 
 from chargegrid.platform.grpc.auth import current_principal
-from chargegrid.platform.grpc.errors import DomainError, status_for
+from chargegrid.platform.grpc.errors import Continuation, DomainError
 from chargegrid.platform.grpc.wrapping import wrap_handler
-from chargegrid.platform.logging import get_logger
 from chargegrid.platform.telemetry import context_from_grpc_metadata, get_tracer
 
-REQUESTS = Counter("chargegrid_grpc_server_handled_total", "gRPC calls handled", ["method", "code"])
+REQUESTS = Counter(
+    "chargegrid_grpc_server_handled_total",
+    "gRPC calls completed, by method and status code",
+    ["method", "code"],
+)
 LATENCY = Histogram(
-    "chargegrid_grpc_server_handling_seconds", "gRPC call duration", ["method"],
+    "chargegrid_grpc_server_handling_seconds",
+    "gRPC call duration, by method",
+    ["method"],
     buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)  # fmt: skip
-log = get_logger("chargegrid.grpc")
+)
 #: Probes call these every few seconds: logged at debug level only.
 QUIET_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
-tracer = get_tracer("chargegrid.grpc")
+_tracer = get_tracer("chargegrid.platform.grpc")
 
-Continuation = Callable[
-    [grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any] | None"]
-]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 
 
-def _final_code(context: grpc.aio.ServicerContext[Any, Any], error: BaseException | None) -> str:
-    code = context.code()
-    if isinstance(code, grpc.StatusCode):
-        return code.name
+def final_code(context: Context, error: BaseException | None) -> grpc.StatusCode:
+    """The status a call ended with, from what the handler set or raised."""
+    set_code = context.code()
+    if isinstance(set_code, grpc.StatusCode):  # abort() or set_code()
+        return set_code
     if error is None:
-        return "OK"
+        return grpc.StatusCode.OK
     if isinstance(error, DomainError):
-        return error.code.name
-    return "CANCELLED" if isinstance(error, GeneratorExit) else "UNKNOWN"
+        return error.code
+    if isinstance(error, asyncio.CancelledError | GeneratorExit):
+        # gRPC cancels the handler both when the deadline passes and when the client leaves.
+        remaining = context.time_remaining()
+        expired = remaining is not None and remaining <= 0
+        return grpc.StatusCode.DEADLINE_EXCEEDED if expired else grpc.StatusCode.CANCELLED
+    return grpc.StatusCode.UNKNOWN
 
 
-class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
+@asynccontextmanager
+async def traced(method: str, context: Context) -> AsyncIterator[None]:
+    """A SERVER span, child of the caller's span when its metadata carries a trace context."""
+    parent = context_from_grpc_metadata(context.invocation_metadata())
+    service, _, name = method.lstrip("/").partition("/")
+    attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+    with _tracer.start_as_current_span(
+        method,
+        context=parent,
+        kind=SpanKind.SERVER,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        error: BaseException | None = None
+        try:
+            yield
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            code = final_code(context, error)
+            span.set_attribute("rpc.grpc.status_code", code.value[0])
+            if code is not grpc.StatusCode.OK:
+                span.set_status(Status(StatusCode.ERROR, code.name))
+
+
+@asynccontextmanager
+async def logged(method: str, context: Context) -> AsyncIterator[None]:
+    """One line per call: method, code, duration and who called (never the token)."""
+    started = time.perf_counter()
+    error: BaseException | None = None
+    try:
+        yield
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        principal = current_principal()
+        # Looked up per call: a logger bound at import would ignore later configuration.
+        log = structlog.get_logger("chargegrid.platform.grpc")
+        write = log.debug if method.startswith(QUIET_PREFIXES) else log.info
+        # A broken log sink (closed stdout, full pipe) must not turn the call into an error.
+        with contextlib.suppress(Exception):
+            write(
+                "grpc call",
+                method=method,
+                code=final_code(context, error).name,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+                principal=principal.name if principal else None,
+            )
+
+
+@asynccontextmanager
+async def measured(method: str, context: Context) -> AsyncIterator[None]:
+    """Prometheus: a count per method and code, a latency histogram per method."""
+    started = time.perf_counter()
+    error: BaseException | None = None
+    try:
+        yield
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        REQUESTS.labels(method, final_code(context, error).name).inc()
+        LATENCY.labels(method).observe(time.perf_counter() - started)
+
+
+class _AroundEveryCall(grpc.aio.ServerInterceptor):
+    """Runs `around(method, context)` around every call, whatever its kind."""
+
+    around: Callable[[str, Context], AbstractAsyncContextManager[None]]
+
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        method = handler_call_details.method
-
-        @asynccontextmanager
-        async def observed(context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
-            parent = context_from_grpc_metadata(context.invocation_metadata())
-            token = otel_context.attach(parent)
-            started = time.perf_counter()
-            error: BaseException | None = None
-            try:
-                with tracer.start_as_current_span(method, kind=SpanKind.SERVER) as span:
-                    try:
-                        yield
-                    except BaseException as exc:
-                        error = exc
-                        raise
-                    finally:
-                        code = _final_code(context, error)
-                        if code != "OK":
-                            span.set_status(Status(StatusCode.ERROR, code))
-            finally:
-                otel_context.detach(token)
-                elapsed = time.perf_counter() - started
-                REQUESTS.labels(method, code).inc()
-                LATENCY.labels(method).observe(elapsed)
-                principal = current_principal()
-                write = log.debug if method.startswith(QUIET_PREFIXES) else log.info
-                write("grpc call", method=method, code=code, ms=round(elapsed * 1000, 2),
-                         principal=principal.name if principal else None)  # fmt: skip
-
-        return wrap_handler(handler, observed)
+        return wrap_handler(handler, functools.partial(self.around, handler_call_details.method))
 
 
-class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
-    async def intercept_service(
-        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
-        method = handler_call_details.method
+class TracingInterceptor(_AroundEveryCall):
+    around = staticmethod(traced)
 
-        @asynccontextmanager
-        async def mapped(context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
-            try:
-                yield
-            except DomainError as exc:
-                code, message = status_for(exc)
-                await context.abort(code, message)
-            except (grpc.aio.AbortError, GeneratorExit):
-                raise
-            except Exception as exc:
-                log.exception("unhandled error in gRPC handler", method=method)
-                code, message = status_for(exc)
-                await context.abort(code, message)
 
-        return wrap_handler(handler, mapped)
+class LoggingInterceptor(_AroundEveryCall):
+    around = staticmethod(logged)
+
+
+class MetricsInterceptor(_AroundEveryCall):
+    around = staticmethod(measured)

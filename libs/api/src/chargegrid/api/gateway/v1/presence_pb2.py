@@ -26,7 +26,7 @@ from chargegrid.api.common.v1 import common_pb2 as chargegrid_dot_api_dot_common
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(chargegrid/api/gateway/v1/presence.proto\x12\x19\x63hargegrid.api.gateway.v1\x1a%chargegrid/api/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7\x01\n\x0fStationPresence\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x13\n\x0bgateway_pod\x18\x02 \x01(\t\x12\x14\n\x0cgrpc_address\x18\x03 \x01(\t\x12\x30\n\x0c\x63onnected_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x0cocpp_version\x18\x05 \x01(\x0e\x32%.chargegrid.api.common.v1.OcppVersion\x12\x16\n\x0e\x63onnection_seq\x18\x06 \x01(\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(chargegrid/api/gateway/v1/presence.proto\x12\x19\x63hargegrid.api.gateway.v1\x1a%chargegrid/api/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x02\n\x0fStationPresence\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x13\n\x0bgateway_pod\x18\x02 \x01(\t\x12\x14\n\x0cgrpc_address\x18\x03 \x01(\t\x12\x30\n\x0c\x63onnected_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x0cocpp_version\x18\x05 \x01(\x0e\x32%.chargegrid.api.common.v1.OcppVersion\x12\x16\n\x0e\x63onnection_seq\x18\x06 \x01(\x03\x12\x0e\n\x06online\x18\x07 \x01(\x08\x12\x16\n\x0eremote_address\x18\x08 \x01(\t\x12\x18\n\x10security_profile\x18\t \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,5 +34,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chargegrid.api.gateway.v1.p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_STATIONPRESENCE']._serialized_start=144
-  _globals['_STATIONPRESENCE']._serialized_end=359
+  _globals['_STATIONPRESENCE']._serialized_end=425
 # @@protoc_insertion_point(module_scope)

@@ -30,6 +30,9 @@ class StationPresence(_message.Message):
     CONNECTED_AT_FIELD_NUMBER: _builtins.int
     OCPP_VERSION_FIELD_NUMBER: _builtins.int
     CONNECTION_SEQ_FIELD_NUMBER: _builtins.int
+    ONLINE_FIELD_NUMBER: _builtins.int
+    REMOTE_ADDRESS_FIELD_NUMBER: _builtins.int
+    SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
     station_id: _builtins.str
     gateway_pod: _builtins.str
     """Pod name (Kubernetes downward API) or host name."""
@@ -38,6 +41,10 @@ class StationPresence(_message.Message):
     ocpp_version: _common_pb2.OcppVersion.ValueType
     connection_seq: _builtins.int
     """Increases with every new connection of the station, so a stale record loses."""
+    online: _builtins.bool
+    """False in the record a pod writes when the station's socket closes."""
+    remote_address: _builtins.str
+    security_profile: _builtins.int
     @_builtins.property
     def connected_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -49,10 +56,13 @@ class StationPresence(_message.Message):
         connected_at: _timestamp_pb2.Timestamp | None = ...,
         ocpp_version: _common_pb2.OcppVersion.ValueType = ...,
         connection_seq: _builtins.int = ...,
+        online: _builtins.bool = ...,
+        remote_address: _builtins.str = ...,
+        security_profile: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["connected_at", b"connected_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected_at", b"connected_at", "connection_seq", b"connection_seq", "gateway_pod", b"gateway_pod", "grpc_address", b"grpc_address", "ocpp_version", b"ocpp_version", "station_id", b"station_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connected_at", b"connected_at", "connection_seq", b"connection_seq", "gateway_pod", b"gateway_pod", "grpc_address", b"grpc_address", "ocpp_version", b"ocpp_version", "online", b"online", "remote_address", b"remote_address", "security_profile", b"security_profile", "station_id", b"station_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

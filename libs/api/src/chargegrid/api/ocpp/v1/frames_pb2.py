@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from chargegrid.api.common.v1 import common_pb2 as chargegrid_dot_api_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#chargegrid/api/ocpp/v1/frames.proto\x12\x16\x63hargegrid.api.ocpp.v1\x1a%chargegrid/api/common/v1/common.proto\"\xdc\x01\n\tOcppFrame\x12\x34\n\tdirection\x18\x01 \x01(\x0e\x32!.chargegrid.api.ocpp.v1.Direction\x12;\n\x0cocpp_version\x18\x02 \x01(\x0e\x32%.chargegrid.api.common.v1.OcppVersion\x12\x17\n\x0fmessage_type_id\x18\x03 \x01(\x05\x12\x11\n\tunique_id\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0b\n\x03raw\x18\x06 \x01(\t\x12\x13\n\x0bgateway_pod\x18\x07 \x01(\t*U\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_INBOUND\x10\x01\x12\x16\n\x12\x44IRECTION_OUTBOUND\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#chargegrid/api/ocpp/v1/frames.proto\x12\x16\x63hargegrid.api.ocpp.v1\x1a%chargegrid/api/common/v1/common.proto\"\x8e\x02\n\tOcppFrame\x12\x34\n\tdirection\x18\x01 \x01(\x0e\x32!.chargegrid.api.ocpp.v1.Direction\x12;\n\x0cocpp_version\x18\x02 \x01(\x0e\x32%.chargegrid.api.common.v1.OcppVersion\x12\x17\n\x0fmessage_type_id\x18\x03 \x01(\x05\x12\x11\n\tunique_id\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x0b\n\x03raw\x18\x06 \x01(\t\x12\x13\n\x0bgateway_pod\x18\x07 \x01(\t\x12\x11\n\treply_raw\x18\x08 \x01(\t\x12\x1d\n\x15reply_message_type_id\x18\t \x01(\x05*U\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_INBOUND\x10\x01\x12\x16\n\x12\x44IRECTION_OUTBOUND\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'chargegrid.api.ocpp.v1.frames_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DIRECTION']._serialized_start=325
-  _globals['_DIRECTION']._serialized_end=410
+  _globals['_DIRECTION']._serialized_start=375
+  _globals['_DIRECTION']._serialized_end=460
   _globals['_OCPPFRAME']._serialized_start=103
-  _globals['_OCPPFRAME']._serialized_end=323
+  _globals['_OCPPFRAME']._serialized_end=373
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,8 @@
 isort:skip_file
 Raw OCPP frames, in and out, as the gateway saw them (topic ocpp.frames.v1): for audit and
 replay. Nothing behind the gateway interprets them; meaning travels in the normalized events.
+One record holds one exchange: a CALL (`raw`) and the answer to it (`reply_raw`), which
+halves the records the gateway writes per message. `direction` says who sent the CALL.
 """
 
 from chargegrid.api.common.v1 import common_pb2 as _common_pb2
@@ -52,6 +54,8 @@ class OcppFrame(_message.Message):
     ACTION_FIELD_NUMBER: _builtins.int
     RAW_FIELD_NUMBER: _builtins.int
     GATEWAY_POD_FIELD_NUMBER: _builtins.int
+    REPLY_RAW_FIELD_NUMBER: _builtins.int
+    REPLY_MESSAGE_TYPE_ID_FIELD_NUMBER: _builtins.int
     direction: Global___Direction.ValueType
     ocpp_version: _common_pb2.OcppVersion.ValueType
     message_type_id: _builtins.int
@@ -63,6 +67,12 @@ class OcppFrame(_message.Message):
     """The frame exactly as sent on the wire."""
     gateway_pod: _builtins.str
     """The gateway pod that carried it."""
+    reply_raw: _builtins.str
+    """The answer (CALLRESULT or CALLERROR) as sent on the wire; empty when none came (timeout,
+    a frame that was not a CALL, a station that went away).
+    """
+    reply_message_type_id: _builtins.int
+    """3 = CALLRESULT, 4 = CALLERROR, 0 = no answer."""
     def __init__(
         self,
         *,
@@ -73,10 +83,12 @@ class OcppFrame(_message.Message):
         action: _builtins.str = ...,
         raw: _builtins.str = ...,
         gateway_pod: _builtins.str = ...,
+        reply_raw: _builtins.str = ...,
+        reply_message_type_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "direction", b"direction", "gateway_pod", b"gateway_pod", "message_type_id", b"message_type_id", "ocpp_version", b"ocpp_version", "raw", b"raw", "unique_id", b"unique_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "direction", b"direction", "gateway_pod", b"gateway_pod", "message_type_id", b"message_type_id", "ocpp_version", b"ocpp_version", "raw", b"raw", "reply_message_type_id", b"reply_message_type_id", "reply_raw", b"reply_raw", "unique_id", b"unique_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

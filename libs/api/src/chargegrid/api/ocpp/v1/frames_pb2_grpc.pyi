@@ -3,6 +3,8 @@
 isort:skip_file
 Raw OCPP frames, in and out, as the gateway saw them (topic ocpp.frames.v1): for audit and
 replay. Nothing behind the gateway interprets them; meaning travels in the normalized events.
+One record holds one exchange: a CALL (`raw`) and the answer to it (`reply_raw`), which
+halves the records the gateway writes per message. `direction` says who sent the CALL.
 """
 
 from collections import abc as _abc
