@@ -8,96 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from chargegrid.cli.dev import port_free
-from chargegrid.cli.stack import BROKER_PORT, installed_services
+from chargegrid.cli.stack import installed_services
 from chargegrid.platform.embedded_broker import wait_for_metadata
-
-CHARGEGRID = Path(sys.executable).with_name("chargegrid")
-
-
-def _children_of(pid: int) -> list[int]:
-    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True, check=True)
-    pairs = [tuple(map(int, line.split())) for line in out.stdout.splitlines() if line.strip()]
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        kids = [child for child, ppid in pairs if ppid == parent]
-        found += kids
-        frontier += kids
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
-
-class Stack:
-    def __init__(self, tmp_path: Path) -> None:
-        self.offset = random.randrange(1000, 9000, 10)
-        self.var_dir = tmp_path / "var"
-        self.log = (tmp_path / "dev.log").open("w+")
-        self.process = subprocess.Popen(
-            [
-                str(CHARGEGRID),
-                "dev",
-                "--var-dir",
-                str(self.var_dir),
-                "--port-offset",
-                str(self.offset),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{BROKER_PORT + self.offset}"
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def wait_for_output(self, text: str, timeout_s: float = 90) -> None:
-        deadline = time.monotonic() + timeout_s
-        while text not in self.output():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never printed; output:\n{self.output()}")
-            time.sleep(0.2)
-
-    def ports(self) -> list[int]:
-        ports = [BROKER_PORT + self.offset]
-        for spec in installed_services(port_offset=self.offset):
-            ports += [p for p in (spec.grpc_port, spec.http_port, spec.ocpp_port) if p]
-        return ports
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    running = Stack(tmp_path)
-    try:
-        yield running
-    finally:
-        if running.process.poll() is None:
-            os.killpg(running.process.pid, signal.SIGKILL)
-        running.process.wait()
+from tests.e2e.conftest import CHARGEGRID, Stack, _alive, _children_of
 
 
 def _wait_gone(pids: list[int], timeout_s: float = 15) -> list[int]:

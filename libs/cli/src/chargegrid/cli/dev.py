@@ -21,12 +21,12 @@ from rich.table import Table
 from rich.text import Text
 
 from chargegrid.cli.health import wait_serving
-from chargegrid.cli.procctl import die_with_parent
 from chargegrid.cli.stack import BROKER_PORT, ServiceSpec
 from chargegrid.cli.supervisor import ManagedProcess
 from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
 from chargegrid.platform.embedded_broker import EmbeddedBroker, wait_for_metadata
 from chargegrid.platform.grpc.tokens import ensure_bootstrap_tokens
+from chargegrid.platform.procctl import die_with_parent
 
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan", "white")
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from chargegrid.cli.procctl import die_with_parent, signal_group
+from chargegrid.platform.procctl import die_with_parent, signal_group
 
 LineSink = Callable[[str, str], None]
 

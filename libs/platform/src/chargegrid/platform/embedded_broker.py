@@ -19,6 +19,8 @@ from typing import IO
 
 from aiokafka import AIOKafkaClient
 
+from chargegrid.platform.procctl import die_with_parent
+
 
 class BrokerStartError(RuntimeError):
     """The embedded broker did not come up."""
@@ -106,6 +108,7 @@ class EmbeddedBroker:
                 stdout=out,
                 stderr=out,
                 start_new_session=True,
+                preexec_fn=die_with_parent,  # no orphan broker if the test run is killed
                 env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
             )
         finally:
