@@ -12,6 +12,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer
 
+from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
 from chargegrid.platform.bus import decode, unpack
 from chargegrid.platform.bus.topics import TRANSACTION_EVENTS
@@ -19,7 +20,7 @@ from chargegrid.simulator import EVSpec, StationConfig, StopReason, create_stati
 from tests.e2e.conftest import Stack
 
 
-async def _transaction_events(stack: Stack, station_id: str, count: int) -> list:
+async def _transaction_events(stack: Stack, station_id: str, count: int) -> list[Envelope]:
     consumer = AIOKafkaConsumer(
         TRANSACTION_EVENTS,
         bootstrap_servers=stack.bootstrap,
@@ -27,7 +28,7 @@ async def _transaction_events(stack: Stack, station_id: str, count: int) -> list
         auto_offset_reset="earliest",
     )
     await consumer.start()
-    found = []
+    found: list[Envelope] = []
     try:
         async with asyncio.timeout(60):
             while len(found) < count:

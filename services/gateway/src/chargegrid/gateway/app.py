@@ -15,6 +15,8 @@ from chargegrid.gateway.commands.servicer import StationControlService
 from chargegrid.gateway.commands.translation import Translator
 from chargegrid.gateway.decisions import AuthorizationCache, FallbackDecisions
 from chargegrid.gateway.ocpp16.routes import ROUTES as OCPP16_ROUTES
+from chargegrid.gateway.ocpp21.routes import ROUTES as OCPP21_ROUTES
+from chargegrid.gateway.ocpp201.routes import ROUTES as OCPP201_ROUTES
 from chargegrid.gateway.presence import (
     PresenceDirectory,
     PresenceFollower,
@@ -40,7 +42,11 @@ STATION_CONTROL = "chargegrid.api.gateway.v1.StationControl"
 
 
 def build_routes() -> Mapping[OcppVersion, Routes]:
-    return {OcppVersion.V16: OCPP16_ROUTES, OcppVersion.V201: {}, OcppVersion.V21: {}}
+    return {
+        OcppVersion.V16: OCPP16_ROUTES,
+        OcppVersion.V201: OCPP201_ROUTES,
+        OcppVersion.V21: OCPP21_ROUTES,
+    }
 
 
 def build_translators(sources: Sources) -> Mapping[OcppVersion, Translator]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from chargegrid.platform.bus.envelope import new_event_id
 
 
 def utc_now() -> datetime:
@@ -13,7 +14,7 @@ def utc_now() -> datetime:
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    return new_event_id()
 
 
 @dataclass(frozen=True)

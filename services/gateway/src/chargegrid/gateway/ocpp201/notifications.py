@@ -1,0 +1,92 @@
+"""2.x notifications: firmware, logs, security, reports, charging limits, reservations.
+
+Reports and notifications nothing normalizes yet are kept whole as JSON events, so the
+services that will own them (stations for device models, energy for charging needs) can
+read them from Kafka. Certificate requests are refused honestly: no certificate authority
+or OCSP responder is configured in this deployment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from chargegrid.api.station.v1 import events_pb2 as station_events
+from chargegrid.gateway.events import notification, station_event
+from chargegrid.gateway.normalize import parse_time
+from chargegrid.gateway.routing import CallContext, Outcome
+
+NO_CERTIFICATE_SERVICE = {
+    "reasonCode": "NoCertificateService",
+    "additionalInfo": "no certificate authority is configured",
+}
+
+
+async def firmware_status(_context: CallContext, payload: dict[str, Any]) -> Outcome:
+    event = station_events.FirmwareStatusChanged(
+        status=payload["status"],
+        request_id=int(payload.get("requestId", 0)),
+        signed="requestId" in payload,
+    )
+    return Outcome({}, [station_event("firmware_status", event)])
+
+
+async def log_status(_context: CallContext, payload: dict[str, Any]) -> Outcome:
+    event = station_events.LogStatusChanged(
+        status=payload["status"], request_id=int(payload.get("requestId", 0)), kind="log"
+    )
+    return Outcome({}, [station_event("log_status", event)])
+
+
+async def security_event(context: CallContext, payload: dict[str, Any]) -> Outcome:
+    event = station_events.SecurityEventReceived(
+        type=payload["type"], tech_info=payload.get("techInfo", "")
+    )
+    when = parse_time(payload.get("timestamp"), context.received_at)
+    return Outcome({}, [station_event("security_event", event, when)])
+
+
+def report(action: str) -> Any:
+    """NotifyReport and NotifyMonitoringReport: device-model data, kept as JSON, in parts."""
+
+    async def handle(context: CallContext, payload: dict[str, Any]) -> Outcome:
+        event = station_events.ReportReceived(
+            action=action,
+            request_id=int(payload["requestId"]),
+            seq_no=int(payload["seqNo"]),
+            tbc=bool(payload.get("tbc", False)),
+            payload_json=orjson.dumps(payload).decode(),
+        )
+        when = parse_time(payload.get("generatedAt"), context.received_at)
+        return Outcome({}, [station_event("report", event, when)])
+
+    return handle
+
+
+def kept(action: str, response: dict[str, Any] | None = None) -> Any:
+    """A notification stored whole, answered with `response` (default: the empty answer)."""
+    answer = response or {}
+
+    async def handle(_context: CallContext, payload: dict[str, Any]) -> Outcome:
+        return Outcome(dict(answer), [notification(action, payload)])
+
+    return handle
+
+
+sign_certificate = kept(
+    "SignCertificate", {"status": "Rejected", "statusInfo": NO_CERTIFICATE_SERVICE}
+)
+get_15118_certificate = kept(
+    "Get15118EVCertificate",
+    {"status": "Failed", "exiResponse": "", "statusInfo": NO_CERTIFICATE_SERVICE},
+)
+get_certificate_status = kept(
+    "GetCertificateStatus", {"status": "Failed", "statusInfo": NO_CERTIFICATE_SERVICE}
+)
+# No smart-charging service yet: the station keeps charging by its own schedule.
+ev_charging_needs = kept(
+    "NotifyEVChargingNeeds",
+    {"status": "Rejected", "statusInfo": {"reasonCode": "NoSmartCharging"}},
+)
+ev_charging_schedule = kept("NotifyEVChargingSchedule", {"status": "Accepted"})

@@ -1,0 +1,74 @@
+"""2.x TransactionEvent (Started / Updated / Ended) and MeterValues, normalized."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chargegrid.api.station.v1 import events_pb2 as station_events
+from chargegrid.api.transaction.v1 import events_pb2 as tx_events
+from chargegrid.gateway.events import id_token, station_event, transaction_event
+from chargegrid.gateway.normalize import energy_register_wh, parse_time, samples_from_2x
+from chargegrid.gateway.ocpp201.core import id_token_info
+from chargegrid.gateway.routing import CallContext, Emit, Outcome
+from chargegrid.platform.bus.envelope import set_timestamp
+
+
+async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) -> Outcome:
+    when = parse_time(payload["timestamp"], context.received_at)
+    info = payload["transactionInfo"]
+    evse = payload.get("evse") or {}
+    samples = samples_from_2x(payload.get("meterValue", []), when)
+    token = payload.get("idToken")
+    response: dict[str, Any] = {}
+    status = ""
+    if token is not None:
+        decision = await context.decisions.authorize(
+            context.station_id, token["idToken"], token["type"]
+        )
+        status = decision.status
+        response["idTokenInfo"] = id_token_info(decision)
+    common = {
+        "transaction_id": info["transactionId"],
+        "evse_id": int(evse.get("id", 0)),
+        "connector_id": int(evse.get("connectorId", 0)),
+        "seq_no": int(payload["seqNo"]),
+        "offline": bool(payload.get("offline", False)),
+        "samples": samples,
+        "trigger_reason": payload["triggerReason"],
+    }
+    kind = payload["eventType"]
+    event: Emit
+    if kind == "Started":
+        started = tx_events.TransactionStarted(authorization_status=status, **common)
+        set_timestamp(started.started_at, when)
+        if token is not None:
+            started.id_token.CopyFrom(id_token(token["idToken"], token["type"]))
+        if (reading := energy_register_wh(samples)) is not None:
+            started.meter_start_wh = reading
+        if "reservationId" in payload:
+            started.reservation_id = int(payload["reservationId"])
+        event = transaction_event("started", started, when)
+    elif kind == "Ended":
+        ended = tx_events.TransactionEnded(stop_reason=info.get("stoppedReason", "Local"), **common)
+        set_timestamp(ended.ended_at, when)
+        if token is not None:
+            ended.id_token.CopyFrom(id_token(token["idToken"], token["type"]))
+        if (reading := energy_register_wh(samples)) is not None:
+            ended.meter_stop_wh = reading
+        event = transaction_event("ended", ended, when)
+    else:
+        updated = tx_events.TransactionUpdated(
+            charging_state=info.get("chargingState", ""), **common
+        )
+        set_timestamp(updated.timestamp, when)
+        if token is not None:
+            updated.id_token.CopyFrom(id_token(token["idToken"], token["type"]))
+        event = transaction_event("updated", updated, when)
+    return Outcome(response, [event])
+
+
+async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome:
+    samples = samples_from_2x(payload["meterValue"], context.received_at)
+    evse = int(payload["evseId"])
+    values = station_events.MeterValuesReceived(evse_id=evse, samples=samples)
+    return Outcome({}, [station_event("meter_values", values)])
