@@ -252,3 +252,38 @@ async def test_starting_a_producer_without_a_broker_fails_clearly() -> None:
     producer = EventProducer(ProducerConfig(f"127.0.0.1:{free_port()}", publish_timeout_s=1))
     with pytest.raises(BusUnavailable, match="cannot reach Kafka"):
         await producer.start()
+
+
+async def test_a_graceful_stop_finishes_and_commits_the_batch_in_flight(bus: BusKit) -> None:
+    group = _group()
+    events = [bus.an_event("CP-stop") for _ in range(3)]
+    for event in events:
+        await bus.producer.publish(bus.topic, event)
+    handled: list[str] = []
+    first_started = asyncio.Event()
+
+    async def slow(envelope: Envelope, _record: ConsumerRecord) -> None:
+        first_started.set()
+        await asyncio.sleep(0.3)
+        handled.append(envelope.event_id)
+
+    consumer = bus.consumer(slow, group)
+    task = await run_in_background(consumer)
+    await asyncio.wait_for(first_started.wait(), 20)
+    await consumer.stop()  # asked to stop while the first record is being handled
+    await task
+    assert handled == [e.event_id for e in events], "the in-flight batch must be finished"
+
+    again: list[str] = []
+
+    async def record(envelope: Envelope, _record: ConsumerRecord) -> None:
+        again.append(envelope.event_id)
+
+    heir = bus.consumer(record, group)
+    task = await run_in_background(heir)
+    marker = bus.an_event("CP-stop")
+    await bus.producer.publish(bus.topic, marker)
+    await wait_until(lambda: marker.event_id in again)
+    await heir.stop()
+    await task
+    assert again == [marker.event_id], "what the stopped consumer handled was committed"

@@ -1,0 +1,55 @@
+"""The dev supervisor restarts a crashed service with growing pauses and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import sys
+import time
+from pathlib import Path
+
+from chargegrid.cli.supervisor import ManagedProcess
+
+
+async def test_a_crashing_process_is_restarted_with_backoff_and_its_lines_prefixed() -> None:
+    lines: list[tuple[str, str, float]] = []
+    crasher = ManagedProcess(
+        "crasher",
+        [sys.executable, "-c", "print('starting', flush=True); raise SystemExit(3)"],
+        dict(os.environ),
+        lambda name, line: lines.append((name, line, time.monotonic())),
+        first_backoff_s=0.2,
+        max_backoff_s=0.4,
+    )
+    await crasher.spawn()
+    supervising = asyncio.create_task(crasher.supervise())
+    while crasher.restarts < 3:
+        await asyncio.sleep(0.05)
+    await crasher.stop(grace_s=2)
+    await asyncio.wait_for(supervising, 5)
+    starts = [at for name, line, at in lines if line == "starting"]
+    assert all(name == "crasher" for name, _, _ in lines)
+    assert any("exited with code 3" in line for _, line, _ in lines)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert gaps[0] >= 0.18, "the first restart waits the first backoff"
+    assert gaps[1] >= 0.38, "the next waits twice as long"
+
+
+async def test_stop_ends_a_long_running_process_and_its_group() -> None:
+    sleeper = ManagedProcess(
+        "sleeper",
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        dict(os.environ),
+        lambda _n, _l: None,
+    )
+    await sleeper.spawn()
+    supervising = asyncio.create_task(sleeper.supervise())
+    pid = sleeper.pid
+    assert pid is not None
+    await sleeper.stop(grace_s=2)
+    await asyncio.wait_for(supervising, 5)
+    assert sleeper.restarts == 0
+    await asyncio.sleep(0.1)
+    stat = Path(f"/proc/{pid}/stat")
+    assert not stat.exists() or stat.read_text().split()[2] == "Z"
