@@ -13,6 +13,7 @@ from chargegrid.gateway.clock import Sources
 from chargegrid.gateway.commands.forwarding import PeerForwarder
 from chargegrid.gateway.commands.servicer import StationControlService
 from chargegrid.gateway.commands.translation import Translator
+from chargegrid.gateway.credentials import FileCredentials
 from chargegrid.gateway.decisions import AuthorizationCache, FallbackDecisions
 from chargegrid.gateway.ocpp16.routes import ROUTES as OCPP16_ROUTES
 from chargegrid.gateway.ocpp21.routes import ROUTES as OCPP21_ROUTES
@@ -158,6 +159,9 @@ class GatewayApp:
             self.sources,
             presence=self.presence,
             directory=self.directory,
+            verifier=FileCredentials(settings.station_credentials_file)
+            if settings.station_credentials_file
+            else None,
         )
         await self.server.start()
         log.info("gateway ready", ocpp_port=self.server.port, grpc_port=self.grpc_port)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
+import weakref
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from urllib.parse import unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -23,8 +24,10 @@ from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.gateway import metrics
 from chargegrid.gateway.clock import Sources
 from chargegrid.gateway.connection import ConnectionLimits, StationConnection
+from chargegrid.gateway.credentials import CredentialVerifier
 from chargegrid.gateway.decisions import Decisions
 from chargegrid.gateway.events import station_event
+from chargegrid.gateway.handshake import Authenticator, refuse, server_tls_context
 from chargegrid.gateway.presence import PresenceDirectory, PresencePublisher
 from chargegrid.gateway.protocol.versions import SUBPROTOCOLS, OcppVersion
 from chargegrid.gateway.publishing import GatewayPublisher
@@ -53,15 +56,6 @@ def station_id_from_path(path: str, prefix: str) -> str | None:
     return station_id
 
 
-def _refuse(status: HTTPStatus, text: str, reason: str) -> Response:
-    metrics.HANDSHAKE_REFUSED.labels(reason).inc()
-    body = f"{text}\n".encode()
-    headers = Headers(
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-    )
-    return Response(status.value, status.phrase, headers, body)
-
-
 class GatewayServer:
     def __init__(
         self,
@@ -73,6 +67,7 @@ class GatewayServer:
         sources: Sources | None = None,
         presence: PresencePublisher | None = None,
         directory: PresenceDirectory | None = None,
+        verifier: CredentialVerifier | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes
@@ -88,7 +83,12 @@ class GatewayServer:
             garbage_limit=settings.garbage_limit,
             garbage_window_s=settings.garbage_window_s,
         )
+        self.authenticator = Authenticator(settings.require_basic_auth, verifier)
+        self._profiles: weakref.WeakKeyDictionary[ServerConnection, int] = (
+            weakref.WeakKeyDictionary()
+        )
         self._server: Server | None = None
+        self._tls_server: Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
 
     @property
@@ -96,11 +96,30 @@ class GatewayServer:
         assert self._server is not None
         return int(self._server.sockets[0].getsockname()[1])
 
+    @property
+    def tls_port(self) -> int | None:
+        if self._tls_server is None:
+            return None
+        return int(self._tls_server.sockets[0].getsockname()[1])
+
     async def start(self) -> None:
-        self._server = await serve(
+        settings = self.settings
+        self._server = await self._serve(settings.ocpp_port, None)
+        if settings.tls_cert_file and settings.tls_key_file:
+            context = server_tls_context(
+                str(settings.tls_cert_file),
+                str(settings.tls_key_file),
+                str(settings.tls_client_ca_file) if settings.tls_client_ca_file else None,
+            )
+            self._tls_server = await self._serve(settings.tls_port, context)
+        self._sweeper = asyncio.create_task(self.registry.sweep_idle(self.settings.idle_timeout_s))
+
+    async def _serve(self, port: int, context: ssl.SSLContext | None) -> Server:
+        return await serve(
             self._handle,
             self.settings.ocpp_host,
-            self.settings.ocpp_port,
+            port,
+            ssl=context,
             process_request=self._process_request,
             select_subprotocol=self._select_subprotocol,
             max_size=self.settings.max_frame_bytes * 4,
@@ -109,22 +128,29 @@ class GatewayServer:
             compression="deflate" if self.settings.websocket_compression else None,
             server_header="ChargeGrid",
         )
-        self._sweeper = asyncio.create_task(self.registry.sweep_idle(self.settings.idle_timeout_s))
 
     async def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                server.close()
+                await server.wait_closed()
 
-    def _process_request(self, _connection: ServerConnection, request: Request) -> Response | None:
-        if station_id_from_path(request.path, self.settings.path_prefix) is None:
-            return _refuse(
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        station_id = station_id_from_path(request.path, self.settings.path_prefix)
+        if station_id is None:
+            return refuse(
                 HTTPStatus.NOT_FOUND, f"expected {self.settings.path_prefix}/{{station_id}}", "path"
             )
+        outcome = await self.authenticator.profile(connection, request, station_id)
+        if isinstance(outcome, Response):
+            return outcome
+        self._profiles[connection] = outcome
         return None
 
     def _select_subprotocol(
@@ -154,6 +180,7 @@ class GatewayServer:
             gateway_pod=self.settings.pod_name,
             remote_address=f"{remote[0]}:{remote[1]}" if remote else "",
             connected_at=self.sources.clock(),
+            security_profile=self._profiles.get(websocket, 0),
         )
         connection = StationConnection(
             websocket,

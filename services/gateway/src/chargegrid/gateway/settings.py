@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from chargegrid.platform.settings import ServiceSettings
@@ -35,5 +36,17 @@ class GatewaySettings(ServiceSettings):
     boot_retry_interval_s: int = 60
     authorize_fallback: Literal["invalid", "accepted"] = "invalid"
     authorize_cache_ttl_s: float = 300.0
+    #: Security profile 1+: every station must present HTTP Basic credentials.
+    require_basic_auth: bool = False
+    #: Hashed station passwords (JSON {station_id: "pbkdf2_sha256$..."}) used while the
+    #: stations service is not deployed.
+    station_credentials_file: Path | None = None
+    #: TLS (profiles 2 and 3): the wss listener runs when a certificate is configured.
+    tls_port: int = 9443
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    #: Profile 3: CA that signs station client certificates; a certificate must name the
+    #: station id (subject CN) it connects as.
+    tls_client_ca_file: Path | None = None
     #: Address stations' commands are forwarded to on this pod (defaults to pod name + port).
     advertised_grpc_address: str | None = None

@@ -1,0 +1,237 @@
+"""Security profiles 1-3 at the handshake: Basic over ws and wss, and mutual TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import ssl
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import websockets
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
+
+from chargegrid.api.station.v1 import events_pb2 as station_events
+from chargegrid.gateway.app import build_decisions, build_routes
+from chargegrid.gateway.clock import Sources
+from chargegrid.gateway.credentials import FileCredentials, hash_password
+from chargegrid.gateway.publishing import GatewayPublisher
+from chargegrid.gateway.registry import ConnectionRegistry
+from chargegrid.gateway.server import GatewayServer
+from chargegrid.gateway.settings import GatewaySettings
+from chargegrid.platform.bus import EnvelopeFactory, EventProducer, ProducerConfig, unpack
+from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from tests.integration.gateway.conftest import RunningGateway, _collect
+
+PASSWORD = "s3cret-Passw0rd-1234"
+OCPP16 = [Subprotocol("ocpp1.6")]
+
+
+def _openssl(*args: str, cwd: Path) -> None:
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _issue(cwd: Path, name: str, subject: str, ext: str | None = None) -> None:
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        f"{name}.key",
+        "-subj",
+        subject,
+        "-out",
+        f"{name}.csr",
+        cwd=cwd,
+    )
+    extra = ["-extfile", "ext.cnf"] if ext else []
+    if ext:
+        (cwd / "ext.cnf").write_text(ext)
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        f"{name}.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        f"{name}.crt",
+        *extra,
+        cwd=cwd,
+    )
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cwd = tmp_path_factory.mktemp("pki")
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=ChargeGrid Test CA",
+        cwd=cwd,
+    )
+    _issue(cwd, "server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    _issue(cwd, "station", "/CN=CP-MTLS")
+    _issue(cwd, "intruder", "/CN=CP-SOMEONE-ELSE")
+    return cwd
+
+
+@dataclass
+class Secured:
+    gateway: RunningGateway
+
+    def ws(self, station_id: str) -> str:
+        return self.gateway.url(station_id)
+
+    def wss(self, station_id: str) -> str:
+        port = self.gateway.server.tls_port
+        return f"wss://127.0.0.1:{port}/ocpp/{station_id}"
+
+
+@pytest.fixture
+async def secured(kafka_bootstrap: str, pki: Path, tmp_path: Path) -> AsyncIterator[Secured]:
+
+    await ensure_topics(kafka_bootstrap, default_topic_specs(partitions=2))
+    credentials = tmp_path / "credentials.json"
+    credentials.write_text(
+        json.dumps(
+            {
+                "CP-BASIC": hash_password(PASSWORD, iterations=1000),
+                "CP-TLS": hash_password(PASSWORD, iterations=1000),
+            }
+        )
+    )
+    settings = GatewaySettings(
+        ocpp_host="127.0.0.1",
+        ocpp_port=0,
+        tls_port=0,
+        pod_name="gw-sec",
+        require_basic_auth=True,
+        station_credentials_file=credentials,
+        tls_cert_file=pki / "server.crt",
+        tls_key_file=pki / "server.key",
+        tls_client_ca_file=pki / "ca.crt",
+        boot_fallback="accepted",
+    )
+    producer = EventProducer(ProducerConfig(kafka_bootstrap, publish_timeout_s=3))
+    await producer.start()
+    registry = ConnectionRegistry()
+    sources = Sources()
+    server = GatewayServer(
+        settings,
+        build_routes(),
+        GatewayPublisher(producer, EnvelopeFactory("gateway/sec")),
+        build_decisions(settings, sources),
+        registry,
+        sources,
+        verifier=FileCredentials(credentials),
+    )
+    await server.start()
+    running = RunningGateway(server, registry, kafka_bootstrap, producer)
+    collector = asyncio.create_task(_collect(kafka_bootstrap, running.events))
+    await asyncio.sleep(2.5)
+    yield Secured(running)
+    collector.cancel()
+    await asyncio.gather(collector, return_exceptions=True)
+    await server.stop()
+    await producer.stop()
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def _client_tls(pki: Path, certificate: str | None = None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+    if certificate:
+        context.load_cert_chain(str(pki / f"{certificate}.crt"), str(pki / f"{certificate}.key"))
+    return context
+
+
+async def _profile_of(secured: Secured, station_id: str) -> int:
+    gateway = secured.gateway
+    await gateway.wait_for(lambda: "station.connected" in gateway.types(station_id))
+    event = next(e for e in gateway.of(station_id) if e.type == "station.connected")
+    return unpack(event, station_events.StationConnected).security_profile
+
+
+async def test_profile_1_basic_auth_over_ws_is_accepted(secured: Secured) -> None:
+    async with connect(
+        secured.ws("CP-BASIC"), subprotocols=OCPP16, additional_headers=_basic("CP-BASIC", PASSWORD)
+    ) as ws:
+        await ws.send('[2, "1", "Heartbeat", {}]')
+        assert (await ws.recv()).startswith("[3,")
+    assert await _profile_of(secured, "CP-BASIC") == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({}, "no credentials"),
+        (_basic("CP-BASIC", "wrong"), "wrong password"),
+        (_basic("CP-TLS", PASSWORD), "another station's credentials"),
+        ({"Authorization": "Basic !!notbase64"}, "garbage header"),
+    ],
+)
+async def test_bad_credentials_are_refused_at_the_handshake_with_401(
+    secured: Secured, headers: dict[str, str], why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with connect(secured.ws("CP-BASIC"), subprotocols=OCPP16, additional_headers=headers):
+            pass
+    assert refused.value.response.status_code == 401, why
+    assert PASSWORD not in capsys.readouterr().out
+
+
+async def test_profile_2_basic_auth_over_tls(secured: Secured, pki: Path) -> None:
+    async with connect(
+        secured.wss("CP-TLS"),
+        subprotocols=OCPP16,
+        ssl=_client_tls(pki),
+        additional_headers=_basic("CP-TLS", PASSWORD),
+    ) as ws:
+        await ws.send('[2, "1", "Heartbeat", {}]')
+        assert (await ws.recv()).startswith("[3,")
+    assert await _profile_of(secured, "CP-TLS") == 2
+
+
+async def test_profile_3_a_client_certificate_naming_the_station(
+    secured: Secured, pki: Path
+) -> None:
+    async with connect(
+        secured.wss("CP-MTLS"), subprotocols=OCPP16, ssl=_client_tls(pki, "station")
+    ) as ws:
+        await ws.send('[2, "1", "Heartbeat", {}]')
+        assert (await ws.recv()).startswith("[3,")
+    assert await _profile_of(secured, "CP-MTLS") == 3
+
+
+async def test_a_certificate_for_another_station_is_refused(secured: Secured, pki: Path) -> None:
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with connect(
+            secured.wss("CP-MTLS"), subprotocols=OCPP16, ssl=_client_tls(pki, "intruder")
+        ):
+            pass
+    assert refused.value.response.status_code == 401
