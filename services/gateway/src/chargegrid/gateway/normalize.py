@@ -53,6 +53,23 @@ def _scaled(value: float, unit: str) -> tuple[float, str]:
     return value, unit
 
 
+def _sample(
+    sampled: dict[str, Any], raw: float, unit: str, when: datetime
+) -> tx_events.MeterSample:
+    """One sampledValue of either version, in base units."""
+    value, base_unit = _scaled(raw, unit)
+    sample = tx_events.MeterSample(
+        measurand=sampled.get("measurand", DEFAULT_MEASURAND),
+        phase=sampled.get("phase", ""),
+        unit=base_unit,
+        value=value,
+        context=sampled.get("context", "Sample.Periodic"),
+        location=sampled.get("location", "Outlet"),
+    )
+    set_timestamp(sample.timestamp, when)
+    return sample
+
+
 def samples_from_16(
     meter_values: list[dict[str, Any]], default: datetime
 ) -> list[tx_events.MeterSample]:
@@ -67,18 +84,7 @@ def samples_from_16(
                 continue
             if not math.isfinite(raw):
                 continue
-            measurand = sampled.get("measurand", DEFAULT_MEASURAND)
-            value, unit = _scaled(raw, sampled.get("unit", "Wh"))
-            sample = tx_events.MeterSample(
-                measurand=measurand,
-                phase=sampled.get("phase", ""),
-                unit=unit,
-                value=value,
-                context=sampled.get("context", "Sample.Periodic"),
-                location=sampled.get("location", "Outlet"),
-            )
-            set_timestamp(sample.timestamp, when)
-            samples.append(sample)
+            samples.append(_sample(sampled, raw, sampled.get("unit", "Wh"), when))
     return samples
 
 
@@ -94,19 +100,8 @@ def samples_from_2x(
             if not isinstance(raw, int | float) or not math.isfinite(raw):
                 continue
             uom = sampled.get("unitOfMeasure") or {}
-            measurand = sampled.get("measurand", DEFAULT_MEASURAND)
-            value = float(raw) * (10.0 ** int(uom.get("multiplier", 0)))
-            value, unit = _scaled(value, uom.get("unit", "Wh"))
-            sample = tx_events.MeterSample(
-                measurand=measurand,
-                phase=sampled.get("phase", ""),
-                unit=unit,
-                value=value,
-                context=sampled.get("context", "Sample.Periodic"),
-                location=sampled.get("location", "Outlet"),
-            )
-            set_timestamp(sample.timestamp, when)
-            samples.append(sample)
+            scaled = float(raw) * (10.0 ** int(uom.get("multiplier", 0)))
+            samples.append(_sample(sampled, scaled, uom.get("unit", "Wh"), when))
     return samples
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chargegrid.gateway import shared_actions
 from chargegrid.gateway.ocpp16 import core, notifications, transactions
 from chargegrid.gateway.routing import Routes
 
@@ -17,8 +18,8 @@ ROUTES: Routes = {
     "StatusNotification": core.status_notification,
     "StopTransaction": transactions.stop_transaction,
     # Security extension (OCPP 1.6 Security Whitepaper edition 2)
-    "LogStatusNotification": notifications.log_status,
-    "SecurityEventNotification": notifications.security_event,
+    "LogStatusNotification": shared_actions.log_status,
+    "SecurityEventNotification": shared_actions.security_event,
     "SignCertificate": notifications.sign_certificate,
     "SignedFirmwareStatusNotification": notifications.signed_firmware_status,
 }

@@ -32,21 +32,6 @@ async def firmware_status(_context: CallContext, payload: dict[str, Any]) -> Out
     return Outcome({}, [station_event("firmware_status", event)])
 
 
-async def log_status(_context: CallContext, payload: dict[str, Any]) -> Outcome:
-    event = station_events.LogStatusChanged(
-        status=payload["status"], request_id=int(payload.get("requestId", 0)), kind="log"
-    )
-    return Outcome({}, [station_event("log_status", event)])
-
-
-async def security_event(context: CallContext, payload: dict[str, Any]) -> Outcome:
-    event = station_events.SecurityEventReceived(
-        type=payload["type"], tech_info=payload.get("techInfo", "")
-    )
-    when = parse_time(payload.get("timestamp"), context.received_at)
-    return Outcome({}, [station_event("security_event", event, when)])
-
-
 def report(action: str) -> Any:
     """NotifyReport and NotifyMonitoringReport: device-model data, kept as JSON, in parts."""
 

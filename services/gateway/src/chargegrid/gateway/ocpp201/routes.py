@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chargegrid.gateway import shared_actions
 from chargegrid.gateway.ocpp201 import core, notifications, transactions
 from chargegrid.gateway.ocpp201.notifications import kept, report
 from chargegrid.gateway.routing import Routes
@@ -15,7 +16,7 @@ ROUTES: Routes = {
     "Get15118EVCertificate": notifications.get_15118_certificate,
     "GetCertificateStatus": notifications.get_certificate_status,
     "Heartbeat": core.heartbeat,
-    "LogStatusNotification": notifications.log_status,
+    "LogStatusNotification": shared_actions.log_status,
     "MeterValues": transactions.meter_values,
     "NotifyChargingLimit": kept("NotifyChargingLimit"),
     "NotifyCustomerInformation": kept("NotifyCustomerInformation"),
@@ -28,7 +29,7 @@ ROUTES: Routes = {
     "PublishFirmwareStatusNotification": kept("PublishFirmwareStatusNotification"),
     "ReportChargingProfiles": kept("ReportChargingProfiles"),
     "ReservationStatusUpdate": kept("ReservationStatusUpdate"),
-    "SecurityEventNotification": notifications.security_event,
+    "SecurityEventNotification": shared_actions.security_event,
     "SignCertificate": notifications.sign_certificate,
     "StatusNotification": core.status_notification,
     "TransactionEvent": transactions.transaction_event_2x,
