@@ -26,6 +26,7 @@ from chargegrid.platform.bus import (
     decode,
     unpack,
 )
+from chargegrid.platform.bus.envelope import set_timestamp
 from chargegrid.platform.bus.topics import STATION_PRESENCE
 from chargegrid.platform.logging import get_logger
 
@@ -81,7 +82,7 @@ class PresencePublisher:
             remote_address=info.remote_address,
             security_profile=info.security_profile,
         )
-        presence.connected_at.FromDatetime(info.connected_at)
+        set_timestamp(presence.connected_at, info.connected_at)
         return presence
 
     async def announce(self, info: StationInfo, *, online: bool) -> StationPresence:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
@@ -11,6 +10,7 @@ from chargegrid.gateway.events import id_token, station_event, transaction_event
 from chargegrid.gateway.normalize import parse_time, samples_from_16
 from chargegrid.gateway.ocpp16.core import ID_TAG
 from chargegrid.gateway.routing import CallContext, Outcome
+from chargegrid.platform.bus.envelope import set_timestamp
 
 
 async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Outcome:
@@ -27,7 +27,7 @@ async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Ou
         trigger_reason="Authorized",
         authorization_status=decision.status,
     )
-    event.started_at.FromDatetime(started_at)
+    set_timestamp(event.started_at, started_at)
     if "reservationId" in payload:
         event.reservation_id = int(payload["reservationId"])
     info: dict[str, Any] = {"status": decision.status}
@@ -39,8 +39,9 @@ async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Ou
 
 async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome:
     connector = int(payload["connectorId"])
-    samples = samples_from_16(payload["meterValue"], context.received_at)
-    when = samples[-1].timestamp.ToDatetime(tzinfo=UTC) if samples else context.received_at
+    readings = payload["meterValue"]
+    samples = samples_from_16(readings, context.received_at)
+    when = parse_time(readings[-1].get("timestamp"), context.received_at)
     if "transactionId" in payload:
         event = tx_events.TransactionUpdated(
             transaction_id=str(payload["transactionId"]),
@@ -50,7 +51,7 @@ async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome
             charging_state="Charging",
             samples=samples,
         )
-        event.timestamp.FromDatetime(when)
+        set_timestamp(event.timestamp, when)
         return Outcome({}, [transaction_event("updated", event, when)])
     values = station_events.MeterValuesReceived(
         evse_id=connector, connector_id=connector, samples=samples
@@ -67,7 +68,7 @@ async def stop_transaction(context: CallContext, payload: dict[str, Any]) -> Out
         trigger_reason="StopAuthorized" if "idTag" in payload else "EVCommunicationLost",
         samples=samples_from_16(payload.get("transactionData", []), ended_at),
     )
-    event.ended_at.FromDatetime(ended_at)
+    set_timestamp(event.ended_at, ended_at)
     response: dict[str, Any] = {}
     if "idTag" in payload:
         event.id_token.CopyFrom(id_token(payload["idTag"], ID_TAG))
