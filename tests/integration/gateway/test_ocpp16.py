@@ -226,3 +226,17 @@ async def test_percent_encoded_station_ids_are_decoded(gateway: RunningGateway) 
     async with connect(gateway.url("CP%2001"), subprotocols=["ocpp1.6"]) as ws:
         await call(ws, "Heartbeat", {})
         assert gateway.registry.get("CP 01") is not None
+
+
+async def test_a_silent_station_is_disconnected_after_the_idle_timeout(
+    gateway: RunningGateway,
+) -> None:
+    gateway.server.settings.idle_timeout_s = 0.5
+    sweeper = asyncio.create_task(gateway.registry.sweep_idle(0.5, every_s=0.1))
+    try:
+        async with station(gateway, "CP16-IDLE") as ws:
+            await call(ws, "Heartbeat", {})
+            await asyncio.wait_for(ws.wait_closed(), 5)
+            assert ws.close_code == 4001
+    finally:
+        sweeper.cancel()

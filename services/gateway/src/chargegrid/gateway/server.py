@@ -112,7 +112,8 @@ class GatewayServer:
                 str(settings.tls_client_ca_file) if settings.tls_client_ca_file else None,
             )
             self._tls_server = await self._serve(settings.tls_port, context)
-        self._sweeper = asyncio.create_task(self.registry.sweep_idle(self.settings.idle_timeout_s))
+        idle = self.settings.idle_timeout_s
+        self._sweeper = asyncio.create_task(self.registry.sweep_idle(idle, min(30.0, idle / 2)))
 
     async def _serve(self, port: int, context: ssl.SSLContext | None) -> Server:
         return await serve(
