@@ -240,3 +240,22 @@ async def test_a_silent_station_is_disconnected_after_the_idle_timeout(
             assert ws.close_code == 4001
     finally:
         sweeper.cancel()
+
+
+async def test_a_reply_to_an_unknown_message_id_is_recorded_not_answered(
+    gateway: RunningGateway,
+) -> None:
+    async with station(gateway, "CP16-STRAY") as ws:
+        await ws.send('[3, "never-sent", {}]')
+        await ws.send('[4, "never-sent-either", "GenericError", "", {}]')
+        ok = await call(ws, "Heartbeat", {}, "after")
+        assert ok[:2] == [3, "after"], "stray replies get no answer; the next CALL is served"
+    await gateway.wait_for(
+        lambda: sum(e.type == "station.protocol_violation" for e in gateway.of("CP16-STRAY")) == 2
+    )
+    details = [
+        unpack(e, station_events.ProtocolViolation).detail
+        for e in gateway.of("CP16-STRAY")
+        if e.type == "station.protocol_violation"
+    ]
+    assert all("unknown message id" in d for d in details)

@@ -82,6 +82,8 @@ class ServiceSettings(BaseSettings):
     kafka_compression: str = "lz4"
     #: How long a publish may wait for the broker's acknowledgement before it fails.
     kafka_publish_timeout_s: float = 10.0
+    #: How long the producer waits to fill a batch: more throughput, a little more latency.
+    kafka_linger_ms: int = 2
     kafka_security_protocol: str = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None
     kafka_sasl_username: str | None = None

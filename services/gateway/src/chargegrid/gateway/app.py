@@ -80,6 +80,7 @@ def producer_config(settings: GatewaySettings) -> ProducerConfig:
         idempotence=settings.kafka_idempotence,
         compression=settings.kafka_compression,
         publish_timeout_s=settings.kafka_publish_timeout_s,
+        linger_ms=settings.kafka_linger_ms,
         extra=kwargs,
     )
 
