@@ -130,12 +130,10 @@ class DevStack:
         self.options.var_dir.mkdir(parents=True, exist_ok=True)
         admin_token, service_token = ensure_bootstrap_tokens(self.options.var_dir)
         if not self.options.kafka:
-            broker = self._broker_process()
+            broker = self._broker_process()  # re-provisions topics after every restart
             await broker.spawn()
-            await broker.after_start()  # type: ignore[misc]
             self.processes.append(broker)
-        else:
-            await self._provision()
+        await self._provision()
         env = self.service_env(service_token)
         for spec in self.options.services:
             argv = [sys.executable, "-m", spec.module]
