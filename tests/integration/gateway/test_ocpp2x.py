@@ -153,3 +153,22 @@ async def test_bad_2x_frames_get_the_2x_error_codes(gateway: RunningGateway, ver
             for frame, expected in cases[part : part + 4]:
                 await ws.send(frame)
                 assert orjson.loads(await ws.recv())[:3] == expected, frame
+
+
+async def test_2_1_send_messages_are_stored_and_never_answered(gateway: RunningGateway) -> None:
+    station_id = "CP21-SEND"
+    stream = {"id": 1, "pending": 0, "basetime": T, "data": [{"t": 0.5, "v": "7200"}]}
+    async with station(gateway, station_id, "2.1") as ws:
+        await ws.send(orjson.dumps([6, "s1", "NotifyPeriodicEventStream", stream]).decode())
+        await ws.send(orjson.dumps([6, "s2", "NotifyPeriodicEventStream", {"id": 1}]).decode())
+        after = await call(ws, "Heartbeat", {}, "h1")
+        assert after[:2] == [3, "h1"], "a SEND gets no answer: the next reply is the Heartbeat's"
+    await gateway.wait_for(
+        lambda: (
+            {"station.notification", "station.protocol_violation"} <= set(gateway.types(station_id))
+        )
+    )
+    note = next(e for e in gateway.of(station_id) if e.type == "station.notification")
+    kept = unpack(note, station_events.NotificationReceived)
+    assert kept.action == "NotifyPeriodicEventStream"
+    assert orjson.loads(kept.payload_json)["data"][0]["v"] == "7200"

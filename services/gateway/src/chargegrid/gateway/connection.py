@@ -24,6 +24,7 @@ from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.gateway import metrics
 from chargegrid.gateway.clock import Sources
 from chargegrid.gateway.decisions import Decisions
+from chargegrid.gateway.events import notification
 from chargegrid.gateway.limits import TokenBucket, ViolationCounter
 from chargegrid.gateway.protocol import frames
 from chargegrid.gateway.protocol.errors import ErrorCode, OcppError, wire_code
@@ -102,7 +103,9 @@ class StationConnection:
         self._pending: _PendingCall | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._extra_types = (
-            frozenset({frames.CALLRESULTERROR}) if self.version is OcppVersion.V21 else frozenset()
+            frozenset({frames.CALLRESULTERROR, frames.SEND})
+            if self.version is OcppVersion.V21
+            else frozenset()
         )
         self._version_label = self.version.value
 
@@ -147,8 +150,29 @@ class StationConnection:
             return
         if isinstance(frame, frames.Call):
             await self._on_call(frame, raw)
+        elif isinstance(frame, frames.Send):
+            await self._on_send(frame, raw)
         else:
             await self._on_reply(frame, raw)
+
+    async def _on_send(self, send: frames.Send, raw: str | bytes) -> None:
+        """2.1 SEND: validated and stored; never answered, so errors are only recorded."""
+        try:
+            validate(self.version, send.action, Direction.SEND, send.payload)
+        except OcppError as exc:
+            detail = f"SEND {send.action}: {exc.description}"
+            events = [self._violation_event(wire_code(exc.code, self.version), detail, False)]
+            self._record(raw, send.unique_id, send.action, None, events, frames.SEND)
+            await self._count_violation()
+            return
+        self._record(
+            raw,
+            send.unique_id,
+            send.action,
+            None,
+            [notification(send.action, send.payload)],
+            frames.SEND,
+        )
 
     async def _on_call(self, call: frames.Call, raw: str | bytes) -> None:
         started = time.perf_counter()

@@ -47,7 +47,16 @@ class CallError:
     details: dict[str, Any]
 
 
-Frame = Call | CallResult | CallError
+@dataclass(slots=True, frozen=True)
+class Send:
+    """OCPP 2.1 SEND: a message that expects no answer (e.g. NotifyPeriodicEventStream)."""
+
+    unique_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+Frame = Call | CallResult | CallError | Send
 
 
 class FrameError(Exception):
@@ -89,6 +98,9 @@ def parse(raw: str | bytes, extra_types: frozenset[int] = frozenset()) -> Frame:
         return _call_result(message, unique_id)
     if type_id == CALLERROR or (type_id == CALLRESULTERROR and type_id in extra_types):
         return _call_error(message, unique_id)
+    if type_id == SEND and type_id in extra_types:
+        call = _call(message, unique_id)
+        return Send(call.unique_id, call.action, call.payload)
     raise FrameError(
         ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED, f"message type {type_id} not supported", unique_id
     )

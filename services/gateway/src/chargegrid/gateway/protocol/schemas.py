@@ -37,11 +37,15 @@ _RULE_CODES = {
 class Direction(Enum):
     REQUEST = "request"
     RESPONSE = "response"
+    #: OCPP 2.1 SEND messages (no answer) have schemas named after the action alone.
+    SEND = "send"
 
 
 def schema_path(version: OcppVersion, action: str, direction: Direction) -> Path:
     folder = SCHEMA_ROOT / version.schema_dir / "schemas"
-    if version is OcppVersion.V16:
+    if direction is Direction.SEND:
+        name = action
+    elif version is OcppVersion.V16:
         name = action if direction is Direction.REQUEST else f"{action}Response"
     else:
         name = f"{action}{'Request' if direction is Direction.REQUEST else 'Response'}"
