@@ -116,3 +116,37 @@ async def test_raw_calls_are_schema_checked_before_they_are_sent(
             assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     finally:
         await station.stop()
+
+
+async def test_held_stations_are_announced_again_periodically(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    registry = TokenRegistry(tmp_path / "tokens.json")
+    settings = _settings(
+        "gw-r", kafka_bootstrap, tmp_path / "tokens.json", registry.add("service", Role.SERVICE)
+    )
+    settings.presence_refresh_s = 0.3
+    app = GatewayApp(settings)
+    await app.start()
+    announced: list[str] = []
+    real_announce = app.presence.announce
+
+    async def counting(info, *, online):  # type: ignore[no-untyped-def]
+        announced.append(info.station_id)
+        return await real_announce(info, online=online)
+
+    app.presence.announce = counting  # type: ignore[method-assign]
+    station = create_station(
+        "1.6", StationConfig(station_id="CP-REFRESH"), f"ws://127.0.0.1:{app.server.port}/ocpp"
+    )
+    await station.start()
+    try:
+        await station.wait_registered(10)
+        for _ in range(100):
+            if announced.count("CP-REFRESH") >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert announced.count("CP-REFRESH") >= 3
+    finally:
+        await station.stop()
+        await app.stop()

@@ -151,6 +151,7 @@ class GatewayApp:
         kwargs.pop("client_id", None)
         self.follower = PresenceFollower(bootstrap, self.directory, self._heal, **kwargs)
         self._spawn(self.follower.run())
+        self._spawn(self._refresh_presence())
         self.server = GatewayServer(
             settings,
             build_routes(),
@@ -171,6 +172,18 @@ class GatewayApp:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_presence(self) -> None:
+        """Re-announce every station this pod holds, forever, spread over the period."""
+        while True:
+            connections = list(self.registry)
+            pause = self.settings.presence_refresh_s / max(1, len(connections))
+            if not connections:
+                await asyncio.sleep(self.settings.presence_refresh_s)
+            for connection in connections:
+                await asyncio.sleep(pause)
+                if self.registry.get(connection.station.station_id) is connection:
+                    await self.presence.announce(connection.station, online=True)
 
     def _heal(self, record: StationPresence) -> None:
         """Another record displaced a station this pod really holds: announce it again."""

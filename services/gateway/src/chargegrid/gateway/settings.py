@@ -48,5 +48,8 @@ class GatewaySettings(ServiceSettings):
     #: Profile 3: CA that signs station client certificates; a certificate must name the
     #: station id (subject CN) it connects as.
     tls_client_ca_file: Path | None = None
+    #: Every held station's presence is published again this often, so pods that start later
+    #: (and a compacted topic) always end with the current owner.
+    presence_refresh_s: float = 300.0
     #: Address stations' commands are forwarded to on this pod (defaults to pod name + port).
     advertised_grpc_address: str | None = None
