@@ -40,9 +40,24 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
+def _free_offset() -> int:
+    """A port offset whose every port is free now (the stack refuses busy ports)."""
+    from chargegrid.cli.dev import port_free
+
+    for _ in range(50):
+        offset = random.randrange(1000, 9000, 10)
+        specs = installed_services(port_offset=offset)
+        ports = [BROKER_PORT + offset] + [
+            p for s in specs for p in (s.grpc_port, s.metrics_port, s.http_port, s.ocpp_port) if p
+        ]
+        if all(port_free("127.0.0.1", port) for port in ports):
+            return offset
+    raise RuntimeError("no free port offset found")
+
+
 class Stack:
     def __init__(self, tmp_path: Path) -> None:
-        self.offset = random.randrange(1000, 9000, 10)
+        self.offset = _free_offset()
         self.var_dir = tmp_path / "var"
         self.log = (tmp_path / "dev.log").open("w+")
         self.process = subprocess.Popen(
