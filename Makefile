@@ -52,7 +52,7 @@ test: lint typecheck proto-check
 	$(UV) run --frozen pytest
 
 bench: install
-	$(UV) run --frozen python -m bench
+	@$(UV) run --frozen python -m bench
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache
