@@ -12,34 +12,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import hmac
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-ALGORITHM = "pbkdf2_sha256"
-ITERATIONS = 200_000
+from chargegrid.platform.passwords import check_password, hash_password
 
-
-def hash_password(password: str, *, iterations: int = ITERATIONS, salt: bytes | None = None) -> str:
-    """The stored form of `password`."""
-    salt = salt or os.urandom(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    return f"{ALGORITHM}${iterations}${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        algorithm, iterations, salt, expected = stored.split("$")
-    except ValueError:
-        return False
-    if algorithm != ALGORITHM:
-        return False
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), bytes.fromhex(salt), int(iterations))
-    return hmac.compare_digest(digest.hex(), expected)
+__all__ = ["CredentialVerifier", "FileCredentials", "basic_credentials", "hash_password"]
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:

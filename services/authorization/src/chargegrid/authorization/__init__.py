@@ -1,0 +1,1 @@
+"""Authorization service: who may charge, answered from memory; local lists kept in step on the stations."""
