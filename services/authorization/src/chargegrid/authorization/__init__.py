@@ -1,1 +1,4 @@
-"""Authorization service: who may charge, answered from memory; local lists kept in step on the stations."""
+"""Authorization service: who may charge, answered from memory.
+
+Local authorization lists are kept in step on the stations through the gateway.
+"""

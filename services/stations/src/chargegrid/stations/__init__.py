@@ -1,1 +1,4 @@
-"""Stations registry service: the network's sites, stations and connectors, and the boot and credential decisions the gateway asks for."""
+"""Stations registry service: sites, stations, connectors and their live status.
+
+It also answers the boot and credential decisions the gateway asks for.
+"""
