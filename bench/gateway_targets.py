@@ -61,7 +61,7 @@ async def run_plain_ocpp(port: int) -> None:
 
 
 async def run_gateway(port: int, bootstrap: str) -> None:
-    from chargegrid.gateway.app import build_decisions, build_routes, start_producer
+    from chargegrid.gateway.app import build_fallback, build_routes, start_producer
     from chargegrid.gateway.clock import Sources
     from chargegrid.gateway.protocol.schemas import warm_up
     from chargegrid.gateway.publishing import GatewayPublisher
@@ -87,7 +87,7 @@ async def run_gateway(port: int, bootstrap: str) -> None:
         settings,
         build_routes(),
         GatewayPublisher(producer, EnvelopeFactory("gateway/bench")),
-        build_decisions(settings, sources),
+        build_fallback(settings, sources),
         ConnectionRegistry(),
         sources,
     )

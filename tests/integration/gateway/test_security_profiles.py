@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
-from chargegrid.gateway.app import build_decisions, build_routes
+from chargegrid.gateway.app import build_fallback, build_routes
 from chargegrid.gateway.clock import Sources
 from chargegrid.gateway.credentials import FileCredentials, hash_password
 from chargegrid.gateway.publishing import GatewayPublisher
@@ -142,7 +142,7 @@ async def secured(kafka_bootstrap: str, pki: Path, tmp_path: Path) -> AsyncItera
         settings,
         build_routes(),
         GatewayPublisher(producer, EnvelopeFactory("gateway/sec")),
-        build_decisions(settings, sources),
+        build_fallback(settings, sources),
         registry,
         sources,
         verifier=FileCredentials(credentials),

@@ -7,13 +7,15 @@ import signal
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
+import grpc
+
 from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
 from chargegrid.api.gateway.v1.presence_pb2 import StationPresence
 from chargegrid.gateway.clock import Sources
 from chargegrid.gateway.commands.forwarding import PeerForwarder
 from chargegrid.gateway.commands.servicer import StationControlService
 from chargegrid.gateway.commands.translation import Translator
-from chargegrid.gateway.credentials import FileCredentials
+from chargegrid.gateway.credentials import CredentialVerifier, FileCredentials, ServiceCredentials
 from chargegrid.gateway.decisions import AuthorizationCache, FallbackDecisions
 from chargegrid.gateway.ocpp16.routes import ROUTES as OCPP16_ROUTES
 from chargegrid.gateway.ocpp21.routes import ROUTES as OCPP21_ROUTES
@@ -30,11 +32,13 @@ from chargegrid.gateway.publishing import GatewayPublisher
 from chargegrid.gateway.registry import ConnectionRegistry
 from chargegrid.gateway.routing import Routes
 from chargegrid.gateway.server import GatewayServer
+from chargegrid.gateway.service_decisions import ServiceDecisions
 from chargegrid.gateway.settings import GatewaySettings
 from chargegrid.platform.bus import BusUnavailable, EnvelopeFactory, EventProducer, ProducerConfig
 from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
 from chargegrid.platform.grpc import GrpcServer
+from chargegrid.platform.grpc.client import create_channel
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 
@@ -61,7 +65,7 @@ def build_translators(sources: Sources) -> Mapping[OcppVersion, Translator]:
     }
 
 
-def build_decisions(settings: GatewaySettings, sources: Sources) -> FallbackDecisions:
+def build_fallback(settings: GatewaySettings, sources: Sources) -> FallbackDecisions:
     return FallbackDecisions(
         boot_status=settings.boot_fallback,
         boot_retry_interval_s=settings.boot_retry_interval_s,
@@ -70,6 +74,38 @@ def build_decisions(settings: GatewaySettings, sources: Sources) -> FallbackDeci
         cache=AuthorizationCache(settings.authorize_cache_ttl_s),
         clock=sources.clock,
     )
+
+
+def service_channel(settings: GatewaySettings, address: str | None) -> grpc.aio.Channel | None:
+    if not address:
+        return None
+    token = settings.service_token.get_secret_value() if settings.service_token else None
+    return create_channel(address, token=token, default_timeout_s=settings.decision_timeout_s)
+
+
+def build_decisions(
+    settings: GatewaySettings, sources: Sources, channels: dict[str, grpc.aio.Channel | None]
+) -> ServiceDecisions:
+    return ServiceDecisions(
+        build_fallback(settings, sources),
+        stations=channels["stations"],
+        authorization=channels["authorization"],
+        timeout_s=settings.decision_timeout_s,
+    )
+
+
+def build_verifier(
+    settings: GatewaySettings, stations: grpc.aio.Channel | None
+) -> CredentialVerifier | None:
+    """Passwords from the stations service, else (or as its fallback) the credentials file."""
+    file = (
+        FileCredentials(settings.station_credentials_file)
+        if settings.station_credentials_file
+        else None
+    )
+    if stations is None:
+        return file
+    return ServiceCredentials(stations, timeout_s=settings.decision_timeout_s, fallback=file)
 
 
 def producer_config(settings: GatewaySettings) -> ProducerConfig:
@@ -152,18 +188,20 @@ class GatewayApp:
         self.follower = PresenceFollower(bootstrap, self.directory, self._heal, **kwargs)
         self._spawn(self.follower.run())
         self._spawn(self._refresh_presence())
+        self.channels = {
+            "stations": service_channel(settings, settings.stations_address),
+            "authorization": service_channel(settings, settings.authorization_address),
+        }
         self.server = GatewayServer(
             settings,
             build_routes(),
             GatewayPublisher(self.producer, factory),
-            build_decisions(settings, self.sources),
+            build_decisions(settings, self.sources, self.channels),
             self.registry,
             self.sources,
             presence=self.presence,
             directory=self.directory,
-            verifier=FileCredentials(settings.station_credentials_file)
-            if settings.station_credentials_file
-            else None,
+            verifier=build_verifier(settings, self.channels["stations"]),
         )
         await self.server.start()
         log.info("gateway ready", ocpp_port=self.server.port, grpc_port=self.grpc_port)
@@ -202,6 +240,9 @@ class GatewayApp:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.forwarder.close()
+        for channel in self.channels.values():
+            if channel is not None:
+                await channel.close()
         await self.producer.stop()
 
 

@@ -56,12 +56,29 @@ class BootRequest:
     serial_number: str
     firmware_version: str
     reason: str
+    #: common.v1.OcppVersion number and the connection's security profile.
+    ocpp_version: int = 0
+    security_profile: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRequest:
+    """An id token presented by a station, and what for (so a running transaction's own token
+    is not reported as ConcurrentTx)."""
+
+    station_id: str
+    id_token: str
+    token_type: str
+    #: "authorize", "start" or "transaction".
+    purpose: str = "authorize"
+    transaction_id: str = ""
+    evse_id: int = 0
 
 
 class Decisions(Protocol):
     async def boot(self, request: BootRequest) -> BootDecision: ...
 
-    async def authorize(self, station_id: str, id_token: str, token_type: str) -> AuthDecision: ...
+    async def authorize(self, request: AuthRequest) -> AuthDecision: ...
 
     async def transaction_id(self, station_id: str) -> int: ...
 
@@ -118,13 +135,13 @@ class FallbackDecisions:
         )
         return BootDecision(self.boot_status, interval)
 
-    async def authorize(self, station_id: str, id_token: str, token_type: str) -> AuthDecision:
-        cached = self.cache.recall(id_token, token_type)
+    async def authorize(self, request: AuthRequest) -> AuthDecision:
+        cached = self.cache.recall(request.id_token, request.token_type)
         decision = cached or AuthDecision(self.authorize_status)
         FALLBACKS.labels("authorize", "cached" if cached else decision.status).inc()
         log.warning(
             "authorization service unavailable: token decided by fallback",
-            station_id=station_id,
+            station_id=request.station_id,
             status=decision.status,
             from_cache=cached is not None,
         )

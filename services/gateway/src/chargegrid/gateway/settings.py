@@ -31,6 +31,13 @@ class GatewaySettings(ServiceSettings):
     #: Per-message deflate costs ~100 KB per connection; stations rarely need it.
     websocket_compression: bool = False
     heartbeat_interval_s: int = 300
+    #: The deciding services' gRPC addresses (CHARGEGRID_STATIONS_ADDRESS, ...); unset = not
+    #: deployed, and the fallbacks below decide.
+    stations_address: str | None = None
+    authorization_address: str | None = None
+    session_address: str | None = None
+    #: How long a station's message may wait for a decision before the fallback answers.
+    decision_timeout_s: float = 2.0
     #: Fallbacks while the deciding services are missing or unreachable.
     boot_fallback: Literal["pending", "accepted"] = "pending"
     boot_retry_interval_s: int = 60

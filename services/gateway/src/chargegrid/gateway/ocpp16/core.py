@@ -5,12 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
-from chargegrid.gateway.decisions import BootRequest
+from chargegrid.gateway.decisions import AuthRequest, BootRequest
 from chargegrid.gateway.events import notification, station_event
 from chargegrid.gateway.normalize import connector_status, parse_time
 from chargegrid.gateway.routing import CallContext, Outcome
 
 ID_TAG = "IdTag"
+#: 1.6 AuthorizationStatus values; 2.x-only answers (NotAtThisLocation, ...) become Invalid.
+STATUSES_16 = frozenset({"Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"})
+
+
+def status_16(status: str) -> str:
+    return status if status in STATUSES_16 else "Invalid"
 
 
 def _iso(context: CallContext) -> str:
@@ -27,6 +33,8 @@ async def boot_notification(context: CallContext, payload: dict[str, Any]) -> Ou
         ),
         firmware_version=payload.get("firmwareVersion", ""),
         reason="",
+        ocpp_version=context.station.version.to_proto(),
+        security_profile=context.station.security_profile,
     )
     decision = await context.decisions.boot(request)
     event = station_events.StationBooted(
@@ -71,8 +79,10 @@ async def status_notification(context: CallContext, payload: dict[str, Any]) -> 
 
 
 async def authorize(context: CallContext, payload: dict[str, Any]) -> Outcome:
-    decision = await context.decisions.authorize(context.station_id, payload["idTag"], ID_TAG)
-    info: dict[str, Any] = {"status": decision.status}
+    decision = await context.decisions.authorize(
+        AuthRequest(context.station_id, payload["idTag"], ID_TAG)
+    )
+    info: dict[str, Any] = {"status": status_16(decision.status)}
     if decision.expiry is not None:
         info["expiryDate"] = decision.expiry.isoformat()
     if decision.group_id:

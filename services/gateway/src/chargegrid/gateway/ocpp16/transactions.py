@@ -6,17 +6,27 @@ from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
+from chargegrid.gateway.decisions import AuthRequest
 from chargegrid.gateway.events import id_token, station_event, transaction_event
 from chargegrid.gateway.normalize import parse_time, samples_from_16
-from chargegrid.gateway.ocpp16.core import ID_TAG
+from chargegrid.gateway.ocpp16.core import ID_TAG, status_16
 from chargegrid.gateway.routing import CallContext, Outcome
 from chargegrid.platform.bus.envelope import set_timestamp
 
 
 async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Outcome:
-    decision = await context.decisions.authorize(context.station_id, payload["idTag"], ID_TAG)
     transaction_id = await context.decisions.transaction_id(context.station_id)
     connector = int(payload["connectorId"])
+    decision = await context.decisions.authorize(
+        AuthRequest(
+            context.station_id,
+            payload["idTag"],
+            ID_TAG,
+            purpose="start",
+            transaction_id=str(transaction_id),
+            evse_id=connector,
+        )
+    )
     started_at = parse_time(payload["timestamp"], context.received_at)
     event = tx_events.TransactionStarted(
         transaction_id=str(transaction_id),
@@ -30,7 +40,7 @@ async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Ou
     set_timestamp(event.started_at, started_at)
     if "reservationId" in payload:
         event.reservation_id = int(payload["reservationId"])
-    info: dict[str, Any] = {"status": decision.status}
+    info: dict[str, Any] = {"status": status_16(decision.status)}
     if decision.group_id:
         info["parentIdTag"] = decision.group_id
     response = {"idTagInfo": info, "transactionId": transaction_id}
@@ -72,6 +82,14 @@ async def stop_transaction(context: CallContext, payload: dict[str, Any]) -> Out
     response: dict[str, Any] = {}
     if "idTag" in payload:
         event.id_token.CopyFrom(id_token(payload["idTag"], ID_TAG))
-        decision = await context.decisions.authorize(context.station_id, payload["idTag"], ID_TAG)
-        response["idTagInfo"] = {"status": decision.status}
+        decision = await context.decisions.authorize(
+            AuthRequest(
+                context.station_id,
+                payload["idTag"],
+                ID_TAG,
+                purpose="transaction",
+                transaction_id=str(payload["transactionId"]),
+            )
+        )
+        response["idTagInfo"] = {"status": status_16(decision.status)}
     return Outcome(response, [transaction_event("ended", event, ended_at)])

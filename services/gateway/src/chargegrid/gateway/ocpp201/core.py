@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
-from chargegrid.gateway.decisions import AuthDecision, BootRequest
+from chargegrid.gateway.decisions import AuthDecision, AuthRequest, BootRequest
 from chargegrid.gateway.events import notification, station_event
 from chargegrid.gateway.normalize import connector_status, parse_time
 from chargegrid.gateway.routing import CallContext, Outcome
@@ -34,6 +34,8 @@ async def boot_notification(context: CallContext, payload: dict[str, Any]) -> Ou
         serial_number=station.get("serialNumber", ""),
         firmware_version=station.get("firmwareVersion", ""),
         reason=payload["reason"],
+        ocpp_version=context.station.version.to_proto(),
+        security_profile=context.station.security_profile,
     )
     decision = await context.decisions.boot(request)
     event = station_events.StationBooted(
@@ -76,7 +78,7 @@ async def status_notification(context: CallContext, payload: dict[str, Any]) -> 
 async def authorize(context: CallContext, payload: dict[str, Any]) -> Outcome:
     token = payload["idToken"]
     decision = await context.decisions.authorize(
-        context.station_id, token["idToken"], token["type"]
+        AuthRequest(context.station_id, token["idToken"], token["type"])
     )
     info = id_token_info(decision)
     return Outcome(

@@ -6,6 +6,7 @@ from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
+from chargegrid.gateway.decisions import AuthRequest
 from chargegrid.gateway.events import id_token, station_event, transaction_event
 from chargegrid.gateway.normalize import energy_register_wh, parse_time, samples_from_2x
 from chargegrid.gateway.ocpp201.core import id_token_info
@@ -23,7 +24,14 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
     status = ""
     if token is not None:
         decision = await context.decisions.authorize(
-            context.station_id, token["idToken"], token["type"]
+            AuthRequest(
+                context.station_id,
+                token["idToken"],
+                token["type"],
+                purpose="start" if payload["eventType"] == "Started" else "transaction",
+                transaction_id=info["transactionId"],
+                evse_id=int(evse.get("id", 0)),
+            )
         )
         status = decision.status
         response["idTokenInfo"] = id_token_info(decision)

@@ -1,0 +1,117 @@
+"""Decisions asked of the owning services over gRPC, with the documented fallback behind them.
+
+Boot goes to the stations service (`RegisterBoot`), id tokens to the authorization service
+(`Authorize`). A service that is not configured, unreachable, too slow (`decision_timeout_s`)
+or answering with an error leaves the answer to `FallbackDecisions`, which logs and counts it;
+every answer the authorization service gives is remembered so the fallback can reuse it.
+1.6 transaction ids stay local until the session service offers `AllocateTransactionId`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+import grpc
+
+from chargegrid.api.authorization.v1 import authorization_pb2 as authz_pb
+from chargegrid.api.authorization.v1 import authorization_pb2_grpc as authz_grpc
+from chargegrid.api.stations.v1 import stations_pb2 as stations_pb
+from chargegrid.api.stations.v1 import stations_pb2_grpc as stations_grpc
+from chargegrid.gateway.decisions import (
+    AuthDecision,
+    AuthRequest,
+    BootDecision,
+    BootRequest,
+    FallbackDecisions,
+)
+from chargegrid.gateway.ocpp16.core import ID_TAG
+from chargegrid.platform.logging import get_logger
+
+log = get_logger(__name__)
+
+#: Authorization service statuses in OCPP 2.x spelling (1.6 routes narrow them further).
+AUTH_STATUS = {
+    authz_pb.AUTHORIZATION_STATUS_ACCEPTED: "Accepted",
+    authz_pb.AUTHORIZATION_STATUS_BLOCKED: "Blocked",
+    authz_pb.AUTHORIZATION_STATUS_EXPIRED: "Expired",
+    authz_pb.AUTHORIZATION_STATUS_INVALID: "Invalid",
+    authz_pb.AUTHORIZATION_STATUS_CONCURRENT_TX: "ConcurrentTx",
+    authz_pb.AUTHORIZATION_STATUS_NOT_AT_THIS_LOCATION: "NotAtThisLocation",
+    authz_pb.AUTHORIZATION_STATUS_UNKNOWN: "Unknown",
+}
+BOOT_STATUSES = frozenset({"Accepted", "Pending", "Rejected"})
+
+
+def _token_type(gateway_type: str) -> str:
+    """1.6 idTags carry no type: the authorization service matches them by id alone."""
+    return "" if gateway_type == ID_TAG else gateway_type
+
+
+class ServiceDecisions:
+    """Asks stations and authorization; falls back per `FallbackDecisions`."""
+
+    def __init__(
+        self,
+        fallback: FallbackDecisions,
+        stations: grpc.aio.Channel | None,
+        authorization: grpc.aio.Channel | None,
+        timeout_s: float,
+    ) -> None:
+        self.fallback = fallback
+        self.timeout_s = timeout_s
+        self._stations = stations_grpc.StationsStub(stations) if stations else None
+        self._authorization = authz_grpc.AuthorizationStub(authorization) if authorization else None
+
+    async def boot(self, request: BootRequest) -> BootDecision:
+        if self._stations is None:
+            return await self.fallback.boot(request)
+        try:
+            reply = await self._stations.RegisterBoot(
+                stations_pb.RegisterBootRequest(
+                    station_id=request.station_id,
+                    vendor=request.vendor,
+                    model=request.model,
+                    serial_number=request.serial_number,
+                    firmware_version=request.firmware_version,
+                    reason=request.reason,
+                    ocpp_version=request.ocpp_version,  # type: ignore[arg-type]
+                    security_profile=request.security_profile,
+                ),
+                timeout=self.timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("stations service did not answer", error=exc.code().name)
+            return await self.fallback.boot(request)
+        if reply.status not in BOOT_STATUSES:
+            log.error("stations service gave an unknown boot status", status=reply.status)
+            return await self.fallback.boot(request)
+        return BootDecision(reply.status, reply.interval_s)
+
+    async def authorize(self, request: AuthRequest) -> AuthDecision:
+        if self._authorization is None:
+            return await self.fallback.authorize(request)
+        try:
+            reply = await self._authorization.Authorize(
+                authz_pb.AuthorizeRequest(
+                    station_id=request.station_id,
+                    id_token=request.id_token,
+                    token_type=_token_type(request.token_type),
+                    transaction_id=request.transaction_id,
+                    evse_id=request.evse_id,
+                    purpose=request.purpose,
+                ),
+                timeout=self.timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("authorization service did not answer", error=exc.code().name)
+            return await self.fallback.authorize(request)
+        decision = AuthDecision(
+            AUTH_STATUS.get(reply.status, "Invalid"),
+            reply.expires_at.ToDatetime(tzinfo=UTC) if reply.HasField("expires_at") else None,
+            reply.group_id or None,
+        )
+        self.fallback.cache.remember(request.id_token, request.token_type, decision)
+        return decision
+
+    async def transaction_id(self, station_id: str) -> int:
+        return await self.fallback.transaction_id(station_id)
