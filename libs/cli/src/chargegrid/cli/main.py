@@ -12,6 +12,8 @@ from rich.console import Console
 from chargegrid.cli.dev import DevOptions, run_dev
 from chargegrid.cli.sim import sim
 from chargegrid.cli.stack import installed_services
+from chargegrid.cli.stations_cmd import sites_app, stations_app
+from chargegrid.cli.tokens_cmd import tokens_app
 
 app = typer.Typer(
     name="chargegrid",
@@ -20,6 +22,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command(name="sim")(sim)
+app.add_typer(stations_app, name="stations")
+app.add_typer(sites_app, name="sites")
+app.add_typer(tokens_app, name="tokens")
 
 
 @app.command()

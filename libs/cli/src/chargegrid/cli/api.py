@@ -1,0 +1,99 @@
+"""How operator commands reach the services: address, admin token, errors a person can read.
+
+Defaults fit `make run`: each service on its default gRPC port on 127.0.0.1 (or
+`CHARGEGRID_<SERVICE>_ADDRESS`), and the admin token `make run` wrote to `var/admin.token`
+(or `CHARGEGRID_TOKEN`, or `--token`). A gRPC failure becomes one line on stderr and exit
+code 1 (2 for bad usage), never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import grpc
+import typer
+from rich.console import Console
+
+from chargegrid.platform.grpc.client import create_channel
+from chargegrid.platform.settings import GRPC_PORTS
+
+T = TypeVar("T")
+err = Console(stderr=True)
+
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar="CHARGEGRID_TOKEN",
+        help="API token (default: the admin token in var/admin.token).",
+        show_default=False,
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option("--address", help="The service's gRPC address (HOST:PORT).", show_default=False),
+]
+VarDirOption = Annotated[
+    Path, typer.Option("--var-dir", envvar="CHARGEGRID_VAR_DIR", help="Where make run keeps state.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def service_address(service: str, explicit: str | None = None) -> str:
+    if explicit:
+        return explicit
+    from_env = os.environ.get(f"CHARGEGRID_{service.upper()}_ADDRESS")
+    return from_env or f"127.0.0.1:{GRPC_PORTS[service]}"
+
+
+def api_token(explicit: str | None, var_dir: Path) -> str:
+    if explicit:
+        return explicit
+    path = var_dir / "admin.token"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        err.print(
+            f"error: no API token: {path} does not exist (run `make run` once) "
+            "and neither --token nor CHARGEGRID_TOKEN is set"
+        )
+        raise typer.Exit(2) from None
+
+
+def call(
+    service: str,
+    address: str | None,
+    token: str | None,
+    var_dir: Path,
+    work: Callable[[grpc.aio.Channel], Awaitable[T]],
+) -> T:
+    """Run `work` with a channel to `service`; gRPC errors end the command with a message."""
+    target = service_address(service, address)
+    secret = api_token(token, var_dir)
+
+    async def run() -> T:
+        channel = create_channel(target, token=secret, default_timeout_s=30)
+        try:
+            return await work(channel)
+        finally:
+            await channel.close()
+
+    try:
+        return asyncio.run(run())
+    except grpc.aio.AioRpcError as exc:
+        raise typer.Exit(report_rpc_error(service, target, exc)) from None
+
+
+def report_rpc_error(service: str, target: str, exc: grpc.aio.AioRpcError) -> int:
+    code = exc.code()
+    if code == grpc.StatusCode.UNAVAILABLE:
+        err.print(f"error: the {service} service is not reachable at {target} (is it running?)")
+    elif code == grpc.StatusCode.UNAUTHENTICATED:
+        err.print("error: the API token was refused (UNAUTHENTICATED)")
+    else:
+        err.print(f"error: {code.name}: {exc.details()}")
+    return 1
