@@ -99,6 +99,13 @@ class DevStack:
         for spec in self.options.services:
             ports.update(spec.port_env(self.options.host))
         return {
+            # One machine, no operator at hand: unknown stations are registered and accepted
+            # so a simulator works out of the box (the Helm chart defaults to pending), and
+            # the gateway's fallbacks accept while a deciding service restarts. Defaults
+            # only: what the operator exported wins.
+            "CHARGEGRID_STATIONS_UNKNOWN_STATION_POLICY": "accept",
+            "CHARGEGRID_GATEWAY_BOOT_FALLBACK": "accepted",
+            "CHARGEGRID_GATEWAY_AUTHORIZE_FALLBACK": "accepted",
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
@@ -109,10 +116,6 @@ class DevStack:
             "CHARGEGRID_GRPC_HOST": self.options.host,
             "CHARGEGRID_OCPP_HOST": self.options.host,
             "CHARGEGRID_HTTP_HOST": self.options.host,
-            # One machine, no operator at hand: let simulators work out of the box while the
-            # stations and authorization services are absent (production default: refuse).
-            "CHARGEGRID_GATEWAY_BOOT_FALLBACK": "accepted",
-            "CHARGEGRID_GATEWAY_AUTHORIZE_FALLBACK": "accepted",
             **ports,
         }
 
