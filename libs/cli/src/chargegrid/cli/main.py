@@ -14,6 +14,7 @@ from chargegrid.cli.sim import sim
 from chargegrid.cli.stack import installed_services
 from chargegrid.cli.stations_cmd import sites_app, stations_app
 from chargegrid.cli.tokens_cmd import tokens_app
+from chargegrid.cli.topics_cmd import topics_app
 
 app = typer.Typer(
     name="chargegrid",
@@ -25,6 +26,7 @@ app.command(name="sim")(sim)
 app.add_typer(stations_app, name="stations")
 app.add_typer(sites_app, name="sites")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(topics_app, name="topics")
 
 
 @app.command()
