@@ -50,9 +50,11 @@ class LinkBase(ChargePoint):  # type: ignore[misc]
     async def request(self, payload: Any) -> Any:
         """Send a CALL and return the typed CALLRESULT; CALLERRORs raise."""
         try:
-            return await until_closed(self.call(payload, suppress=False), self._closed)
+            reply = await until_closed(self.call(payload, suppress=False), self._closed)
         except ConnectionClosed as exc:
             raise OfflineError(str(exc)) from exc
+        self.station.answered[type(payload).__name__.removesuffix("Payload")] += 1
+        return reply
 
     def defer(self, work: Deferred) -> None:
         """Run `work` once the reply to the CALL being handled has been sent."""

@@ -14,7 +14,7 @@ import random
 import ssl as ssl_module
 import uuid
 from abc import ABC, abstractmethod
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from dataclasses import replace
@@ -84,6 +84,8 @@ class Station(ABC):
         self.uploads = LogUploader(self)
         self.registration: str | None = None
         self.boot_count = 0
+        #: CALLs the CSMS answered with a CALLRESULT, per action: what it acknowledged.
+        self.answered: Counter[str] = Counter()
         self.connection_count = 0
         self.boot_reason = BootReason.POWER_UP
         self._registered = asyncio.Event()

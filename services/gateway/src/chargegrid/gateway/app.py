@@ -234,6 +234,7 @@ class GatewayApp:
             self._spawn(self.presence.announce(connection.station, online=True))
 
     async def stop(self) -> None:
+        await self.server.drain(self.settings.drain_rate_per_s, self.settings.drain_timeout_s)
         await self.server.stop()
         await self.grpc.stop(5)
         for task in list(self._tasks):

@@ -100,6 +100,8 @@ class StationConnection:
         self._bucket = TokenBucket(limits.max_messages_per_s, 2 * limits.max_messages_per_s)
         self._violations = ViolationCounter(limits.garbage_limit, limits.garbage_window_s)
         self._call_lock = asyncio.Lock()
+        #: Held while a frame is handled, so a drain closes between frames, never mid-answer.
+        self._handling = asyncio.Lock()
         self._pending: _PendingCall | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._extra_types = (
@@ -120,7 +122,8 @@ class StationConnection:
                     metrics.THROTTLED.labels(self._version_label).inc()
                     await asyncio.sleep(delay)
                 self.last_seen = time.monotonic()
-                await self.on_message(raw)
+                async with self._handling:
+                    await self.on_message(raw)
         except ConnectionClosed:
             pass
         finally:
@@ -384,3 +387,9 @@ class StationConnection:
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.ws.close(code, reason)
+
+    async def drain(self, reason: str = "gateway draining") -> None:
+        """Close once the frame being handled (if any) has been stored and answered, so the
+        station reconnects elsewhere without a message left half-done (1001 going away)."""
+        async with self._handling:
+            await self.ws.close(1001, reason)

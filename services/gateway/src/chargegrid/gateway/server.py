@@ -130,6 +130,28 @@ class GatewayServer:
             server_header="ChargeGrid",
         )
 
+    async def drain(self, rate_per_s: float, timeout_s: float) -> int:
+        """Stop accepting, then close held stations at `rate_per_s` so they reconnect to other
+        replicas without a thundering herd; each close publishes the presence removal and the
+        Disconnected event. Returns how many stations were moved away."""
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                server.close(close_connections=False)
+        connections = list(self.registry)
+        log.info("draining station connections", stations=len(connections), rate_per_s=rate_per_s)
+        pause = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
+        closing: list[asyncio.Task[None]] = []
+        try:
+            async with asyncio.timeout(timeout_s):
+                for connection in connections:
+                    if self.registry.get(connection.station.station_id) is connection:
+                        closing.append(asyncio.create_task(connection.drain()))
+                        await asyncio.sleep(pause)
+                await asyncio.gather(*closing, return_exceptions=True)
+        except TimeoutError:
+            log.warning("drain timed out; closing the rest at once", left=len(self.registry))
+        return len(closing)
+
     async def stop(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()

@@ -58,5 +58,10 @@ class GatewaySettings(ServiceSettings):
     #: Every held station's presence is published again this often, so pods that start later
     #: (and a compacted topic) always end with the current owner.
     presence_refresh_s: float = 300.0
+    #: On SIGTERM: stop accepting, then close held stations at this rate so they reconnect to
+    #: other replicas; whatever is left after `drain_timeout_s` is closed at once. The pod's
+    #: terminationGracePeriodSeconds must exceed the timeout.
+    drain_rate_per_s: float = 100.0
+    drain_timeout_s: float = 90.0
     #: Address stations' commands are forwarded to on this pod (defaults to pod name + port).
     advertised_grpc_address: str | None = None
