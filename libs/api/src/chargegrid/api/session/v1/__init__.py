@@ -1,0 +1,1 @@
+"""Generated from protos/chargegrid/api/session/v1 by `make proto`; do not edit."""
