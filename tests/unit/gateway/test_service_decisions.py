@@ -11,6 +11,8 @@ import pytest
 
 from chargegrid.api.authorization.v1 import authorization_pb2 as authz_pb
 from chargegrid.api.authorization.v1 import authorization_pb2_grpc as authz_grpc
+from chargegrid.api.session.v1 import session_pb2 as session_pb
+from chargegrid.api.session.v1 import session_pb2_grpc as session_grpc
 from chargegrid.api.stations.v1 import stations_pb2 as stations_pb
 from chargegrid.api.stations.v1 import stations_pb2_grpc as stations_grpc
 from chargegrid.gateway.credentials import ServiceCredentials
@@ -154,3 +156,33 @@ def test_1_6_stations_get_only_1_6_statuses() -> None:
     assert status_16("ConcurrentTx") == "ConcurrentTx"
     assert status_16("NotAtThisLocation") == "Invalid"
     assert status_16("Unknown") == "Invalid"
+
+
+class FakeSessions(session_grpc.SessionsServicer):
+    def __init__(self) -> None:
+        self.next_id = 41
+
+    async def AllocateTransactionId(
+        self, request: Any, context: Any
+    ) -> session_pb.AllocateTransactionIdReply:
+        self.next_id += 1
+        return session_pb.AllocateTransactionIdReply(transaction_id=self.next_id)
+
+
+async def test_1_6_transaction_ids_come_from_the_session_service() -> None:
+    server = grpc.aio.server()
+    session_grpc.add_SessionsServicer_to_server(FakeSessions(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    channel = create_channel(f"127.0.0.1:{port}")
+    try:
+        decisions = ServiceDecisions(fallback(), None, None, timeout_s=1, session=channel)
+        assert await decisions.transaction_id("CP1", 1) == 42
+        assert await decisions.transaction_id("CP1", 2) == 43
+    finally:
+        await channel.close()
+        await server.stop(0)
+    away = create_channel("127.0.0.1:1", max_attempts=1)
+    decisions = ServiceDecisions(fallback(), None, None, timeout_s=0.5, session=away)
+    assert await decisions.transaction_id("CP1", 1) > 0  # the pod's own id
+    await away.close()

@@ -91,6 +91,7 @@ def build_decisions(
         stations=channels["stations"],
         authorization=channels["authorization"],
         timeout_s=settings.decision_timeout_s,
+        session=channels["session"],
     )
 
 
@@ -191,6 +192,7 @@ class GatewayApp:
         self.channels = {
             "stations": service_channel(settings, settings.stations_address),
             "authorization": service_channel(settings, settings.authorization_address),
+            "session": service_channel(settings, settings.session_address),
         }
         self.server = GatewayServer(
             settings,

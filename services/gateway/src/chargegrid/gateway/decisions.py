@@ -10,8 +10,9 @@ documented, configurable fallback below, logs it and counts it in
 | BootNotification | `boot_fallback`: Pending (default) with `boot_retry_interval_s`, or Accepted |
 | Authorize / id tokens | a recent answer from the service for the same token (cached up to
   `authorize_cache_ttl_s`), else `authorize_fallback`: Invalid (default) or Accepted |
-| 1.6 transaction id | a locally allocated id: milliseconds since 2024 in 31 bits, increasing
-  per process (unique per pod; collisions across pods are improbable but possible) |
+| 1.6 transaction id (session service) | a locally allocated id: milliseconds since 2024 in
+  31 bits, increasing per process (unique per pod; collisions across pods are improbable but
+  possible) |
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class Decisions(Protocol):
 
     async def authorize(self, request: AuthRequest) -> AuthDecision: ...
 
-    async def transaction_id(self, station_id: str) -> int: ...
+    async def transaction_id(self, station_id: str, connector_id: int = 0) -> int: ...
 
 
 class AuthorizationCache:
@@ -147,7 +148,7 @@ class FallbackDecisions:
         )
         return decision
 
-    async def transaction_id(self, station_id: str) -> int:
+    async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
         millis = int((self.clock() - _EPOCH_2024).total_seconds() * 1000) & 0x7FFFFFFF
         self._last_tx_id = max(millis, self._last_tx_id + 1) & 0x7FFFFFFF or 1
         FALLBACKS.labels("transaction_id", "local").inc()

@@ -4,7 +4,8 @@ Boot goes to the stations service (`RegisterBoot`), id tokens to the authorizati
 (`Authorize`). A service that is not configured, unreachable, too slow (`decision_timeout_s`)
 or answering with an error leaves the answer to `FallbackDecisions`, which logs and counts it;
 every answer the authorization service gives is remembered so the fallback can reuse it.
-1.6 transaction ids stay local until the session service offers `AllocateTransactionId`.
+1.6 transaction ids come from the session service (`AllocateTransactionId`, unique across the
+network); the fallback's local ids are unique per pod only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import grpc
 
 from chargegrid.api.authorization.v1 import authorization_pb2 as authz_pb
 from chargegrid.api.authorization.v1 import authorization_pb2_grpc as authz_grpc
+from chargegrid.api.session.v1 import session_pb2 as session_pb
+from chargegrid.api.session.v1 import session_pb2_grpc as session_grpc
 from chargegrid.api.stations.v1 import stations_pb2 as stations_pb
 from chargegrid.api.stations.v1 import stations_pb2_grpc as stations_grpc
 from chargegrid.gateway.decisions import (
@@ -56,11 +59,13 @@ class ServiceDecisions:
         stations: grpc.aio.Channel | None,
         authorization: grpc.aio.Channel | None,
         timeout_s: float,
+        session: grpc.aio.Channel | None = None,
     ) -> None:
         self.fallback = fallback
         self.timeout_s = timeout_s
         self._stations = stations_grpc.StationsStub(stations) if stations else None
         self._authorization = authz_grpc.AuthorizationStub(authorization) if authorization else None
+        self._sessions = session_grpc.SessionsStub(session) if session else None
 
     async def boot(self, request: BootRequest) -> BootDecision:
         if self._stations is None:
@@ -113,5 +118,20 @@ class ServiceDecisions:
         self.fallback.cache.remember(request.id_token, request.token_type, decision)
         return decision
 
-    async def transaction_id(self, station_id: str) -> int:
-        return await self.fallback.transaction_id(station_id)
+    async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
+        if self._sessions is None:
+            return await self.fallback.transaction_id(station_id)
+        try:
+            reply = await self._sessions.AllocateTransactionId(
+                session_pb.AllocateTransactionIdRequest(
+                    station_id=station_id, connector_id=connector_id
+                ),
+                timeout=self.timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("session service did not allocate an id", error=exc.code().name)
+            return await self.fallback.transaction_id(station_id)
+        if reply.transaction_id <= 0:
+            log.error("session service allocated an invalid id", id=reply.transaction_id)
+            return await self.fallback.transaction_id(station_id)
+        return int(reply.transaction_id)

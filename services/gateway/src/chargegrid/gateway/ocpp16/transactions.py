@@ -15,8 +15,8 @@ from chargegrid.platform.bus.envelope import set_timestamp
 
 
 async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Outcome:
-    transaction_id = await context.decisions.transaction_id(context.station_id)
     connector = int(payload["connectorId"])
+    transaction_id = await context.decisions.transaction_id(context.station_id, connector)
     decision = await context.decisions.authorize(
         AuthRequest(
             context.station_id,
