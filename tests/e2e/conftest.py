@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from chargegrid.cli.stack import BROKER_PORT, OCPP_PORT, installed_services
+from chargegrid.platform.settings import GRPC_PORTS
 
 CHARGEGRID = Path(sys.executable).with_name("chargegrid")
 
@@ -56,7 +57,7 @@ def _free_offset() -> int:
 
 
 class Stack:
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None) -> None:
         self.offset = _free_offset()
         self.var_dir = tmp_path / "var"
         self.log = (tmp_path / "dev.log").open("w+")
@@ -72,6 +73,7 @@ class Stack:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
 
     @property
@@ -81,6 +83,37 @@ class Stack:
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{BROKER_PORT + self.offset}"
+
+    def address(self, service: str) -> str:
+        return f"127.0.0.1:{GRPC_PORTS[service] + self.offset}"
+
+    @property
+    def admin_token(self) -> str:
+        return (self.var_dir / "admin.token").read_text().strip()
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `chargegrid ARGS` as an operator would against this stack."""
+        env = {
+            **os.environ,
+            "CHARGEGRID_VAR_DIR": str(self.var_dir),
+            **{f"CHARGEGRID_{name.upper()}_ADDRESS": self.address(name) for name in GRPC_PORTS},
+        }
+        done = subprocess.run(
+            [str(CHARGEGRID), *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"chargegrid {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+        return done
+
+    def stop(self) -> None:
+        """SIGTERM the whole stack, SIGKILL what is left after 20 s."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def output(self) -> str:
         self.log.flush()

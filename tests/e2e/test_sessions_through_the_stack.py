@@ -49,6 +49,7 @@ async def test_a_simulated_session_reaches_kafka_as_normalized_events(
     stack: Stack, version: str
 ) -> None:
     await asyncio.to_thread(stack.wait_for_output, "admin API token")
+    stack.cli("tokens", "add", "E2ETAG")
     station_id = f"E2E-{version.replace('.', '')}"
     config = StationConfig(station_id=station_id, meter_interval_s=0.2, time_scale=600.0)
     station = create_station(version, config, stack.ocpp_url)

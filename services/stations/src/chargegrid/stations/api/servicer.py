@@ -1,0 +1,20 @@
+"""The Stations servicer: every RPC of stations.proto, assembled from the concern mixins."""
+
+from __future__ import annotations
+
+from chargegrid.api.stations.v1 import stations_pb2_grpc as pb_grpc
+from chargegrid.stations.api.base import ApiDeps
+from chargegrid.stations.api.boot import BootApi
+from chargegrid.stations.api.configuration import ConfigurationApi
+from chargegrid.stations.api.sites import SitesApi
+from chargegrid.stations.api.stations import StationsApi
+from chargegrid.stations.api.watch import WatchApi
+
+SERVICE_NAME = "chargegrid.api.stations.v1.Stations"
+
+
+class StationsService(
+    BootApi, SitesApi, StationsApi, ConfigurationApi, WatchApi, pb_grpc.StationsServicer
+):
+    def __init__(self, deps: ApiDeps) -> None:
+        self.deps = deps

@@ -1,0 +1,191 @@
+"""Composition root of the stations service: everything is built inside `start`.
+
+Start order: database (migrated), Kafka producer (for dead letters), the registry consumer,
+this replica's watch feed, the offline sweeper, then the gRPC server, so the service reports
+SERVING only once it can do its work. `stop` reverses it and lets calls in flight finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from chargegrid.api.stations.v1 import stations_pb2 as pb
+from chargegrid.api.stations.v1 import stations_pb2_grpc as pb_grpc
+from chargegrid.platform.bus import BusUnavailable, EventConsumer, EventProducer, ProducerConfig
+from chargegrid.platform.bus.envelope import set_timestamp
+from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from chargegrid.platform.db import create_engine, session_factory
+from chargegrid.platform.grpc import GrpcServer, create_channel
+from chargegrid.platform.logging import configure_logging, get_logger
+from chargegrid.platform.migrations import upgrade
+from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
+from chargegrid.stations.api.base import ApiDeps
+from chargegrid.stations.api.servicer import SERVICE_NAME, StationsService
+from chargegrid.stations.clock import Clock, utc_now
+from chargegrid.stations.consumers import RegistryEvents, registry_consumer
+from chargegrid.stations.gateway import GatewayCommands, StationCommands
+from chargegrid.stations.policy import BootPolicy
+from chargegrid.stations.reconcile import BackgroundTasks, Reconciler
+from chargegrid.stations.settings import StationsSettings
+from chargegrid.stations.sweeper import OfflineSweeper
+from chargegrid.stations.watch import SiteCache, StatusHub, UpdateTranslator, WatchFeed
+
+log = get_logger(__name__)
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def gateway_channel(settings: StationsSettings) -> grpc.aio.Channel | None:
+    if not settings.gateway_address:
+        return None
+    token = settings.service_token.get_secret_value() if settings.service_token else None
+    return create_channel(
+        settings.gateway_address, token=token, default_timeout_s=settings.call_timeout_s
+    )
+
+
+async def start_producer(settings: StationsSettings) -> EventProducer:
+    """Kafka, retried until reachable: without it no event can be handled or dead-lettered."""
+    kwargs = client_kwargs(settings)
+    bootstrap = kwargs.pop("bootstrap_servers")
+    delay = 0.5
+    while True:
+        producer = EventProducer(
+            ProducerConfig(bootstrap, idempotence=settings.kafka_idempotence, extra=kwargs)
+        )
+        try:
+            await producer.start()
+            specs = default_topic_specs(
+                settings.kafka_topic_partitions, settings.kafka_replication_factor
+            )
+            await ensure_topics(bootstrap, specs)
+            return producer
+        except (BusUnavailable, OSError) as exc:
+            await producer.stop()
+            log.warning("Kafka not reachable yet", error=str(exc), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+class StationsApp:
+    def __init__(
+        self,
+        settings: StationsSettings,
+        *,
+        clock: Clock = utc_now,
+        commands: StationCommands | None = None,
+        consumer_tuning: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._commands = commands
+        self._tuning = consumer_tuning or {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.background = BackgroundTasks()
+        self.hub = StatusHub()
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.engine = create_engine(settings.database)
+        await upgrade(self.engine, MIGRATIONS)
+        self.sessions = session_factory(self.engine)
+        self.channel = gateway_channel(settings)
+        commands = self._commands or GatewayCommands(self.channel, settings.call_timeout_s)
+        self.reconciler = Reconciler(self.sessions, commands, self.clock)
+        policy = BootPolicy(
+            settings.unknown_station_policy,
+            settings.heartbeat_interval_s,
+            settings.pending_retry_interval_s,
+        )
+        self.producer = await start_producer(settings)
+        kafka = client_kwargs(settings)
+        bootstrap = kafka.pop("bootstrap_servers")
+        events = RegistryEvents(self.sessions, self.clock, policy.initial_status, self._reconcile)
+        self.consumer: EventConsumer = registry_consumer(
+            bootstrap, events, self.producer, settings.consumer_group, extra=kafka, **self._tuning
+        )
+        await self.consumer.start()
+        self._spawn(self.consumer.run())
+        self.sites = SiteCache(self.sessions)
+        watch_client = {k: v for k, v in kafka.items() if k != "client_id"}
+        self.feed = WatchFeed(bootstrap, self.hub, UpdateTranslator(self.sites), **watch_client)
+        await self.feed.start()
+        self._spawn(self.feed.run())
+        self.sweeper = OfflineSweeper(
+            self.sessions,
+            self.clock,
+            default_interval_s=settings.heartbeat_interval_s,
+            grace_factor=settings.offline_grace_factor,
+            every_s=settings.offline_sweep_interval_s,
+            on_offline=self._announce_offline,
+        )
+        self._spawn(self.sweeper.run())
+        deps = ApiDeps(
+            self.sessions,
+            self.clock,
+            lambda: uuid.uuid4().hex[:12],
+            policy,
+            commands,
+            self.reconciler,
+            self.background,
+            self.hub,
+        )
+        self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
+        self.grpc.add(pb_grpc.add_StationsServicer_to_server, StationsService(deps), SERVICE_NAME)
+        self.grpc_port = await self.grpc.start()
+        log.info("stations ready", grpc_port=self.grpc_port, policy=policy.unknown_station_policy)
+
+    def _reconcile(self, station_id: str) -> None:
+        self.background.spawn(f"reconcile:{station_id}", self.reconciler.reconcile(station_id))
+
+    async def _announce_offline(self, station_ids: list[str]) -> None:
+        now = self.clock()
+        for station_id in station_ids:
+            update = pb.StatusUpdate(
+                station_id=station_id,
+                site_id=await self.sites(station_id),
+                online=False,
+                kind="offline",
+            )
+            set_timestamp(update.occurred_at, now)
+            self.hub.publish(update)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        await self.grpc.stop(5)
+        await self.consumer.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.feed.stop()
+        await self.background.close()
+        await self.producer.stop()
+        if self.channel is not None:
+            await self.channel.close()
+        await self.engine.dispose()
+
+
+async def run(settings: StationsSettings) -> None:
+    configure_logging("stations", settings.log_level)
+    setup_telemetry("stations", settings.otlp_endpoint)
+    start_metrics_server(settings.metrics_port)
+    app = StationsApp(settings)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stations stopping")
+    await app.stop()

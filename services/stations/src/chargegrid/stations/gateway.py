@@ -1,0 +1,115 @@
+"""Commands to stations through the gateway's StationControl, behind a small port.
+
+The registry only needs four things from a station: read and write configuration, trigger a
+BootNotification, and a raw call (GetBaseReport). An unreachable station, a gateway that is
+not configured or too slow are all "offline" to the caller (`StationUnreachable`); a
+CALLERROR is `CommandRefused` carrying the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import grpc
+
+from chargegrid.api.gateway.v1 import station_control_pb2 as pb
+from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
+
+UNREACHABLE_CODES = frozenset(
+    {grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+)
+
+
+class StationUnreachable(Exception):
+    """The station could not be asked (offline, no gateway, no answer in time)."""
+
+
+class CommandRefused(Exception):
+    """The station or the gateway refused the command (a CALLERROR or a bad request)."""
+
+    def __init__(self, status: str, detail: str) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ReadConfiguration:
+    values: dict[str, tuple[str, bool]]
+    unknown: list[str]
+
+
+class StationCommands(Protocol):
+    async def get_configuration(self, station_id: str, keys: list[str]) -> ReadConfiguration: ...
+
+    async def set_configuration(self, station_id: str, values: dict[str, str]) -> dict[str, str]:
+        """The station's status per key (Accepted, Rejected, RebootRequired, ...)."""
+        ...
+
+    async def trigger_boot(self, station_id: str) -> str: ...
+
+    async def call(
+        self, station_id: str, action: str, payload: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+
+def _refusal(exc: grpc.aio.AioRpcError) -> Exception:
+    if exc.code() in UNREACHABLE_CODES:
+        return StationUnreachable(exc.details() or exc.code().name)
+    status = "NotSupported" if exc.code() == grpc.StatusCode.UNIMPLEMENTED else "Rejected"
+    return CommandRefused(status, exc.details() or exc.code().name)
+
+
+class GatewayCommands:
+    """StationCommands over gRPC; without a channel every station is unreachable."""
+
+    def __init__(self, channel: grpc.aio.Channel | None, timeout_s: float) -> None:
+        self._stub: pb_grpc.StationControlAsyncStub | None = (
+            pb_grpc.StationControlStub(channel) if channel is not None else None
+        )
+        self.timeout_s = timeout_s
+
+    def _control(self) -> pb_grpc.StationControlAsyncStub:
+        if self._stub is None:
+            raise StationUnreachable("no gateway address is configured")
+        return self._stub
+
+    async def get_configuration(self, station_id: str, keys: list[str]) -> ReadConfiguration:
+        request = pb.GetConfigurationRequest(station_id=station_id, keys=keys)
+        try:
+            reply = await self._control().GetConfiguration(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        values = {v.key: (v.value, v.readonly) for v in reply.values}
+        return ReadConfiguration(values, list(reply.unknown_keys))
+
+    async def set_configuration(self, station_id: str, values: dict[str, str]) -> dict[str, str]:
+        request = pb.SetConfigurationRequest(
+            station_id=station_id,
+            values=[pb.ConfigurationValue(key=k, value=v) for k, v in values.items()],
+        )
+        try:
+            reply = await self._control().SetConfiguration(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return {result.key: result.status for result in reply.results}
+
+    async def trigger_boot(self, station_id: str) -> str:
+        request = pb.TriggerMessageRequest(station_id=station_id, message="BootNotification")
+        try:
+            reply = await self._control().TriggerMessage(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return str(reply.status)
+
+    async def call(self, station_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        request = pb.RawCallRequest(
+            station_id=station_id, action=action, payload_json=json.dumps(payload)
+        )
+        try:
+            reply = await self._control().Call(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        answer = json.loads(reply.payload_json or "{}")
+        return answer if isinstance(answer, dict) else {}

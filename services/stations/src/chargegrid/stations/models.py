@@ -1,0 +1,165 @@
+"""The registry's tables: sites, stations, connectors, desired and applied configuration.
+
+Passwords exist only as PBKDF2 digests. Times are stored in UTC and come back timezone-aware
+on SQLite and PostgreSQL alike (`UtcDateTime`). `processed_events` (the consumer's
+idempotency ledger) is part of the same metadata so one migration history owns it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chargegrid.platform.bus.idempotency import processed_events
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+processed_events.to_metadata(Base.metadata)
+
+
+class SiteRow(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    latitude: Mapped[float] = mapped_column(Float, default=0.0)
+    longitude: Mapped[float] = mapped_column(Float, default=0.0)
+    timezone: Mapped[str] = mapped_column(String(64), default="")
+    grid_limit_a: Mapped[float] = mapped_column(Float, default=0.0)
+    grid_phases: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StationRow(Base):
+    __tablename__ = "stations"
+    __table_args__ = (Index("ix_stations_site_id", "site_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("sites.id", ondelete="RESTRICT"), nullable=True
+    )
+    vendor: Mapped[str] = mapped_column(String(50), default="")
+    model: Mapped[str] = mapped_column(String(50), default="")
+    serial_number: Mapped[str] = mapped_column(String(50), default="")
+    firmware_version: Mapped[str] = mapped_column(String(50), default="")
+    #: common.v1.OcppVersion number (0 = never connected).
+    ocpp_version: Mapped[int] = mapped_column(Integer, default=0)
+    security_profile: Mapped[int] = mapped_column(Integer, default=0)
+    #: OCPP spelling: Accepted, Pending, Rejected.
+    registration_status: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    certificate_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_boot_reason: Mapped[str] = mapped_column(String(40), default="")
+    last_boot_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: 0 = the service default.
+    heartbeat_interval_s: Mapped[int] = mapped_column(Integer, default=0)
+    #: The pod holding the station's WebSocket; empty when none does.
+    gateway_pod: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConnectorRow(Base):
+    """One connector of one EVSE (1.6: EVSE id = connector id) with its live status."""
+
+    __tablename__ = "connectors"
+
+    station_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True
+    )
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connector_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), default="")
+    max_power_w: Mapped[float] = mapped_column(Float, default=0.0)
+    max_current_a: Mapped[float] = mapped_column(Float, default=0.0)
+    #: station.v1.ConnectorStatus number.
+    status: Mapped[int] = mapped_column(Integer, default=0)
+    error_code: Mapped[str] = mapped_column(String(50), default="")
+    info: Mapped[str] = mapped_column(String(500), default="")
+    status_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class DesiredConfigRow(Base):
+    """A desired key/value for a scope: ("station", id), ("site", id), ("vendor_model", v/m)."""
+
+    __tablename__ = "desired_configuration"
+
+    scope_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_value: Mapped[str] = mapped_column(String(128), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ConfigStateRow(Base):
+    """What happened the last time a key was applied to a station."""
+
+    __tablename__ = "configuration_state"
+
+    station_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: The desired value of that attempt (a later change makes the key "pending" again).
+    desired_value: Mapped[str] = mapped_column(Text, default="")
+    reported_value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(32), default="pending")
+    applied_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class ReportedVariableRow(Base):
+    """A value the station reported (2.x NotifyReport Actual attribute, 1.6 GetConfiguration)."""
+
+    __tablename__ = "reported_variables"
+
+    station_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    readonly: Mapped[bool] = mapped_column(Boolean, default=False)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
