@@ -59,6 +59,17 @@ def channel(stack: Stack, service: str) -> grpc.aio.Channel:
     return create_channel(stack.address(service), token=stack.admin_token)
 
 
+async def exchange(ws: Any, call: list[Any]) -> list[Any]:
+    """Send `call` and return its answer; CALLs from the CSMS meanwhile get NotImplemented."""
+    await ws.send(json.dumps(call))
+    while True:
+        message = json.loads(await ws.recv())
+        if message[0] == 2:
+            await ws.send(json.dumps([4, message[1], "NotImplemented", "", {}]))
+        elif message[1] == call[1]:
+            return list(message)
+
+
 async def raw_authorize(stack: Stack, version: str, station_id: str, tag: str) -> str:
     """Boot a bare OCPP client and present `tag`: the status the CSMS answers."""
     async with websockets.connect(
@@ -71,10 +82,9 @@ async def raw_authorize(stack: Stack, version: str, station_id: str, tag: str) -
         else:
             boot = {"reason": "PowerUp", "chargingStation": {"vendorName": "E2E", "model": "Raw"}}
             authorize = {"idToken": {"idToken": tag, "type": "ISO14443"}}
-        await ws.send(json.dumps([2, "b1", "BootNotification", boot]))
-        await ws.recv()
-        await ws.send(json.dumps([2, "a1", "Authorize", authorize]))
-        reply = json.loads(await ws.recv())
+        await exchange(ws, [2, "b1", "BootNotification", boot])
+        reply = await exchange(ws, [2, "a1", "Authorize", authorize])
+    assert reply[0] == 3, reply
     info = reply[2]["idTagInfo" if version == "1.6" else "idTokenInfo"]
     return str(info["status"])
 
