@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from chargegrid.cli.billing_cmd import cdrs_app, tariffs_app
 from chargegrid.cli.dev import DevOptions, run_dev
+from chargegrid.cli.sessions_cmd import sessions_app
 from chargegrid.cli.sim import sim
 from chargegrid.cli.stack import installed_services
 from chargegrid.cli.stations_cmd import sites_app, stations_app
@@ -27,6 +29,9 @@ app.add_typer(stations_app, name="stations")
 app.add_typer(sites_app, name="sites")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(topics_app, name="topics")
+app.add_typer(sessions_app, name="sessions")
+app.add_typer(tariffs_app, name="tariffs")
+app.add_typer(cdrs_app, name="cdrs")
 
 
 @app.command()

@@ -1,0 +1,178 @@
+"""Composition root of the billing service: everything is built inside `start`.
+
+Start order: database (migrated), Kafka producer (dead letters and the outbox), lookups of
+other services, the session-events consumer, the outbox publisher, then the gRPC server, so
+the service reports SERVING only once it can do its work. `stop` reverses it: no new calls,
+the consumer finishes and commits its batch, the publisher stops (whatever is left in the
+outbox goes out at the next start), then connections close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from chargegrid.api.billing.v1 import billing_pb2_grpc as pb_grpc
+from chargegrid.billing.api import SERVICE_NAME, ApiDeps, BillingService
+from chargegrid.billing.clock import Clock, IdFactory, new_id, utc_now
+from chargegrid.billing.consumers import session_consumer
+from chargegrid.billing.handlers import SessionEvents
+from chargegrid.billing.lookups import GrpcLookups, Lookups
+from chargegrid.billing.publisher import OutboxPublisher
+from chargegrid.billing.settings import BillingSettings
+from chargegrid.platform.bus import BusUnavailable, EnvelopeFactory, EventProducer, ProducerConfig
+from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from chargegrid.platform.db import create_engine, session_factory
+from chargegrid.platform.grpc import GrpcServer, create_channel
+from chargegrid.platform.logging import configure_logging, get_logger
+from chargegrid.platform.migrations import upgrade
+from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
+
+log = get_logger(__name__)
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def service_channel(settings: BillingSettings, address: str | None) -> grpc.aio.Channel | None:
+    if not address:
+        return None
+    token = settings.service_token.get_secret_value() if settings.service_token else None
+    return create_channel(address, token=token, default_timeout_s=settings.call_timeout_s)
+
+
+async def start_producer(settings: BillingSettings) -> EventProducer:
+    """Kafka, retried until reachable: without it nothing can be consumed or published."""
+    kwargs = client_kwargs(settings)
+    bootstrap = kwargs.pop("bootstrap_servers")
+    delay = 0.5
+    while True:
+        producer = EventProducer(
+            ProducerConfig(
+                bootstrap,
+                idempotence=settings.kafka_idempotence,
+                compression=settings.kafka_compression,
+                publish_timeout_s=settings.kafka_publish_timeout_s,
+                linger_ms=settings.kafka_linger_ms,
+                extra=kwargs,
+            )
+        )
+        try:
+            await producer.start()
+            specs = default_topic_specs(
+                settings.kafka_topic_partitions, settings.kafka_replication_factor
+            )
+            await ensure_topics(bootstrap, specs)
+            return producer
+        except (BusUnavailable, OSError) as exc:
+            await producer.stop()
+            log.warning("Kafka not reachable yet", error=str(exc), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+class BillingApp:
+    def __init__(
+        self,
+        settings: BillingSettings,
+        *,
+        clock: Clock = utc_now,
+        ids: IdFactory = new_id,
+        lookups: Lookups | None = None,
+        consumer_tuning: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.ids = ids
+        self._lookups = lookups
+        self._tuning = consumer_tuning or {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._channels: list[grpc.aio.Channel] = []
+
+    def _build_lookups(self) -> Lookups:
+        if self._lookups is not None:
+            return self._lookups
+        settings = self.settings
+        stations = service_channel(settings, settings.stations_address)
+        authorization = service_channel(settings, settings.authorization_address)
+        self._channels = [c for c in (stations, authorization) if c is not None]
+        return GrpcLookups(
+            stations,
+            authorization,
+            ttl_s=settings.lookup_cache_ttl_s,
+            timeout_s=settings.call_timeout_s,
+        )
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.engine = create_engine(settings.database)
+        await upgrade(self.engine, MIGRATIONS)
+        self.sessions = session_factory(self.engine)
+        self.producer = await start_producer(settings)
+        self.publisher = OutboxPublisher(
+            self.sessions,
+            self.producer,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            batch_size=settings.outbox_batch_size,
+        )
+        self.events = SessionEvents(
+            self.sessions,
+            self._build_lookups(),
+            self.clock,
+            self.ids,
+            EnvelopeFactory(f"billing/{settings.pod_name}", clock=self.clock),
+            on_cdr=self.publisher.wake,
+        )
+        kafka = client_kwargs(settings)
+        bootstrap = kafka.pop("bootstrap_servers")
+        kafka["fetch_max_wait_ms"] = settings.consumer_fetch_max_wait_ms
+        self.consumer = session_consumer(
+            bootstrap,
+            self.events,
+            self.producer,
+            settings.consumer_group,
+            extra=kafka,
+            **self._tuning,
+        )
+        await self.consumer.start()
+        self._spawn(self.consumer.run())
+        self._spawn(self.publisher.run())
+        deps = ApiDeps(self.sessions, self.clock, self.ids)
+        self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
+        self.grpc.add(pb_grpc.add_BillingServicer_to_server, BillingService(deps), SERVICE_NAME)
+        self.grpc_port = await self.grpc.start()
+        log.info("billing ready", grpc_port=self.grpc_port)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        await self.grpc.stop(5)
+        await self.consumer.stop()
+        await self.publisher.stop()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.producer.stop()
+        for channel in self._channels:
+            await channel.close()
+        await self.engine.dispose()
+
+
+async def run(settings: BillingSettings) -> None:
+    configure_logging("billing", settings.log_level)
+    setup_telemetry("billing", settings.otlp_endpoint)
+    start_metrics_server(settings.metrics_port)
+    app = BillingApp(settings)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("billing stopping")
+    await app.stop()

@@ -1,0 +1,57 @@
+"""Request checks that turn bad input into INVALID_ARGUMENT / NOT_FOUND with a clear message."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from chargegrid.api.session.v1 import session_pb2 as pb
+from chargegrid.platform.grpc import InvalidArgument
+from chargegrid.session.convert import STATUS_FROM_PB
+from chargegrid.session.domain.model import session_id_of
+
+
+def session_id_from(request: pb.GetSessionRequest) -> str:
+    """The session a GetSession names: its id, or station_id + transaction_id."""
+    if request.session_id:
+        return request.session_id
+    if request.station_id and request.transaction_id:
+        return session_id_of(request.station_id, request.transaction_id)
+    raise InvalidArgument("give session_id, or station_id and transaction_id")
+
+
+def status_filter(status: int) -> str:
+    """ "" for UNSPECIFIED (any status), else the status name; unknown numbers refused."""
+    if status == pb.SESSION_STATUS_UNSPECIFIED:
+        return ""
+    try:
+        return STATUS_FROM_PB[status]  # type: ignore[index]
+    except KeyError:
+        raise InvalidArgument(f"status {status} is not a SessionStatus") from None
+
+
+def optional_time(stamp: Timestamp, field: str) -> datetime | None:
+    if not stamp.seconds and not stamp.nanos:
+        return None
+    if stamp.seconds < 0:
+        raise InvalidArgument(f"{field} is before 1970")
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def time_window(request: pb.ListSessionsRequest) -> tuple[datetime | None, datetime | None]:
+    since = optional_time(request.since, "since") if request.HasField("since") else None
+    until = optional_time(request.until, "until") if request.HasField("until") else None
+    if since is not None and until is not None and until <= since:
+        raise InvalidArgument("until must be after since")
+    return since, until
+
+
+def parse_time(value: object, what: str) -> datetime:
+    """A time from a page token."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"page_token is not a token of {what}")
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument(f"page_token is not a token of {what}") from None

@@ -1,0 +1,193 @@
+"""Composition root of the session service: everything is built inside `start`.
+
+Start order: database (migrated), Kafka producer (outbox and dead letters), the outbox
+publisher, the transaction/station consumer, this replica's watch feed, then the gRPC
+server, so the service reports SERVING only once it can do its work. `stop` reverses it:
+the consumer finishes its batch, the publisher drains what is left, calls in flight finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from chargegrid.api.session.v1 import session_pb2_grpc as pb_grpc
+from chargegrid.platform.bus import (
+    BusUnavailable,
+    EnvelopeFactory,
+    EventConsumer,
+    EventProducer,
+    ProducerConfig,
+)
+from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from chargegrid.platform.db import create_engine, session_factory
+from chargegrid.platform.grpc import GrpcServer, create_channel
+from chargegrid.platform.logging import configure_logging, get_logger
+from chargegrid.platform.migrations import upgrade
+from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
+from chargegrid.session.api.servicer import SERVICE_NAME, ApiDeps, SessionsService
+from chargegrid.session.clock import Clock, utc_now
+from chargegrid.session.consumers import session_consumer
+from chargegrid.session.handlers import SessionEvents
+from chargegrid.session.ids import TransactionIds
+from chargegrid.session.outbox import Outbox, OutboxPublisher
+from chargegrid.session.settings import SessionSettings
+from chargegrid.session.sites import SiteLookup, StationSites, no_sites
+from chargegrid.session.watch import SessionHub, WatchFeed
+
+log = get_logger(__name__)
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def stations_channel(settings: SessionSettings) -> grpc.aio.Channel | None:
+    if not settings.stations_address:
+        return None
+    token = settings.service_token.get_secret_value() if settings.service_token else None
+    return create_channel(
+        settings.stations_address,
+        token=token,
+        default_timeout_s=settings.site_lookup_timeout_s,
+        max_attempts=1,
+    )
+
+
+async def start_producer(settings: SessionSettings) -> EventProducer:
+    """Kafka, retried until reachable: without it no event can be published."""
+    kwargs = client_kwargs(settings)
+    bootstrap = kwargs.pop("bootstrap_servers")
+    delay = 0.5
+    while True:
+        producer = EventProducer(
+            ProducerConfig(
+                bootstrap,
+                idempotence=settings.kafka_idempotence,
+                compression=settings.kafka_compression,
+                publish_timeout_s=settings.kafka_publish_timeout_s,
+                linger_ms=settings.kafka_linger_ms,
+                extra=kwargs,
+            )
+        )
+        try:
+            await producer.start()
+            specs = default_topic_specs(
+                settings.kafka_topic_partitions, settings.kafka_replication_factor
+            )
+            await ensure_topics(bootstrap, specs, **kwargs)
+            return producer
+        except (BusUnavailable, OSError) as exc:
+            await producer.stop()
+            log.warning("Kafka not reachable yet", error=str(exc), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+class SessionApp:
+    def __init__(
+        self,
+        settings: SessionSettings,
+        *,
+        clock: Clock = utc_now,
+        sites: SiteLookup | None = None,
+        consumer_tuning: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._sites = sites
+        self._tuning = consumer_tuning or {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.hub = SessionHub()
+        self.channel: grpc.aio.Channel | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.engine = create_engine(settings.database)
+        await upgrade(self.engine, MIGRATIONS)
+        self.sessions = session_factory(self.engine)
+        self.producer = await start_producer(settings)
+        self.publisher = OutboxPublisher(
+            self.sessions,
+            self.producer,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+        )
+        self._spawn(self.publisher.run())
+        self.events = SessionEvents(
+            self.sessions,
+            Outbox(EnvelopeFactory(f"session/{settings.pod_name}", clock=self.clock)),
+            self.clock,
+            sites=self._sites or self._site_lookup(),
+            update_interval_s=settings.update_interval_s,
+            after_commit=self.publisher.wake,
+        )
+        kafka = client_kwargs(settings)
+        bootstrap = kafka.pop("bootstrap_servers")
+        self.consumer: EventConsumer = session_consumer(
+            bootstrap,
+            self.events,
+            self.producer,
+            settings.consumer_group,
+            extra=kafka,
+            **self._tuning,
+        )
+        await self.consumer.start()
+        self._spawn(self.consumer.run())
+        watch_client = {k: v for k, v in kafka.items() if k != "client_id"}
+        self.feed = WatchFeed(bootstrap, self.hub, **watch_client)
+        await self.feed.start()
+        self._spawn(self.feed.run())
+        deps = ApiDeps(self.sessions, TransactionIds(self.sessions, self.clock), self.hub)
+        self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
+        self.grpc.add(pb_grpc.add_SessionsServicer_to_server, SessionsService(deps), SERVICE_NAME)
+        self.grpc_port = await self.grpc.start()
+        log.info("session ready", grpc_port=self.grpc_port)
+
+    def _site_lookup(self) -> SiteLookup:
+        self.channel = stations_channel(self.settings)
+        if self.channel is None:
+            return no_sites
+        return StationSites(
+            self.channel,
+            timeout_s=self.settings.site_lookup_timeout_s,
+            ttl_s=self.settings.site_cache_ttl_s,
+        )
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        await self.grpc.stop(5)
+        await self.consumer.stop()
+        with contextlib.suppress(Exception):  # what is left stays in the outbox for later
+            await asyncio.wait_for(self.publisher.drain_once(), 5)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.feed.stop()
+        await self.producer.stop()
+        if self.channel is not None:
+            await self.channel.close()
+        await self.engine.dispose()
+
+
+async def run(settings: SessionSettings) -> None:
+    configure_logging("session", settings.log_level)
+    setup_telemetry("session", settings.otlp_endpoint)
+    start_metrics_server(settings.metrics_port)
+    app = SessionApp(settings)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("session stopping")
+    await app.stop()

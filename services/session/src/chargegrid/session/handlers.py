@@ -1,0 +1,101 @@
+"""Event handlers: one transaction per event, deciding state and outgoing events together.
+
+Each handler claims the event id, loads the session (locked), applies the domain rules,
+stores the samples, recounts energy when a reading came out of order, and writes the
+session events it decided into the outbox, all in one database transaction. A re-delivered
+event finds its id claimed and changes nothing; a crash before commit leaves nothing
+behind, so the redelivery does the whole thing once. `after_commit` wakes the publisher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiokafka import ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chargegrid.api.events.v1.envelope_pb2 import Envelope
+from chargegrid.platform.bus import claim_event, occurred_at
+from chargegrid.session.clock import Clock
+from chargegrid.session.convert import fact_of
+from chargegrid.session.domain.emission import emissions, mark_emitted
+from chargegrid.session.domain.lifecycle import (
+    apply,
+    interrupt,
+    new_session,
+    series_readings,
+    settle_energy,
+)
+from chargegrid.session.domain.model import Rebooted, SessionState, session_id_of
+from chargegrid.session.outbox import Outbox
+from chargegrid.session.sites import SiteLookup, no_sites
+from chargegrid.session.store import SessionStore
+
+CONSUMER = "session"
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class SessionEvents:
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: Outbox
+    clock: Clock
+    sites: SiteLookup = no_sites
+    update_interval_s: float = 30.0
+    after_commit: Callable[[], None] = _nothing
+
+    async def __call__(self, envelope: Envelope, record: ConsumerRecord | None = None) -> None:
+        """Entry point for the consumer of transaction.events.v1 and station.events.v1."""
+        if envelope.type.startswith("transaction."):
+            await self.on_transaction(envelope)
+        elif envelope.type == "station.booted":
+            await self.on_booted(envelope)
+
+    async def on_transaction(self, envelope: Envelope) -> None:
+        fact = fact_of(envelope)
+        station_id = envelope.station_id
+        if fact is None or not fact.transaction_id or not station_id:
+            return
+        site_id = await self.sites(station_id)
+        now = self.clock()
+        async with self.sessions() as db, db.begin():
+            if not await claim_event(db, CONSUMER, envelope.event_id, now):
+                return
+            store = SessionStore(db)
+            state = await store.get(session_id_of(station_id, fact.transaction_id))
+            if state is None:
+                state = new_session(station_id, fact, site_id)
+            state.site_id = state.site_id or site_id
+            apply(state, fact)
+            await store.save(state)
+            await store.add_samples(state.id, fact.samples)
+            if state.needs_energy_recount:
+                stored = await store.register_readings(state.id)
+                settle_energy(state, series_readings(state, stored))
+            self._emit(db, state)
+            await store.save(state)
+        self.after_commit()
+
+    async def on_booted(self, envelope: Envelope) -> None:
+        reboot = Rebooted(envelope.station_id, occurred_at(envelope))
+        now = self.clock()
+        async with self.sessions() as db, db.begin():
+            if not await claim_event(db, CONSUMER, envelope.event_id, now):
+                return
+            store = SessionStore(db)
+            for state in await store.active_of_station(reboot.station_id):
+                if interrupt(state, reboot):
+                    self._emit(db, state)
+                    await store.save(state)
+        self.after_commit()
+
+    def _emit(self, db: AsyncSession, state: SessionState) -> None:
+        now = self.clock()
+        kinds = emissions(state, now, self.update_interval_s)
+        for kind in kinds:
+            self.outbox.add(db, kind, state, now)
+        mark_emitted(state, kinds, now)

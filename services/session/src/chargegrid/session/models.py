@@ -1,0 +1,151 @@
+"""The session tables: sessions, their meter samples, 1.6 transaction ids and the outbox.
+
+Times are stored in UTC and come back timezone-aware on SQLite and PostgreSQL alike
+(`UtcDateTime`). A session row also keeps the bookkeeping its rules need (last register
+reading, last charging observation, which events were emitted), so one row read decides
+every event. `processed_events` (the consumer's idempotency ledger) shares the metadata so
+one migration history owns it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chargegrid.platform.bus.idempotency import processed_events
+
+#: 64-bit ids on PostgreSQL; SQLite autoincrements only an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+processed_events.to_metadata(Base.metadata)
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_status_started", "status", "started_at"),
+        Index("ix_sessions_station_status", "station_id", "status"),
+        Index("ix_sessions_started", "started_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str] = mapped_column(String(64), index=True)
+    evse_id: Mapped[int] = mapped_column(Integer)
+    connector_id: Mapped[int] = mapped_column(Integer)
+    id_token: Mapped[str] = mapped_column(String(255), index=True)
+    id_token_type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    meter_start_wh: Mapped[float | None] = mapped_column(Float)
+    meter_stop_wh: Mapped[float | None] = mapped_column(Float)
+    energy_wh: Mapped[float] = mapped_column(Float)
+    peak_power_w: Mapped[float] = mapped_column(Float)
+    charging_s: Mapped[float] = mapped_column(Float)
+    stop_reason: Mapped[str] = mapped_column(String(64))
+    power_w: Mapped[float] = mapped_column(Float)
+    power_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    soc_percent: Mapped[float] = mapped_column(Float)
+    soc_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    offline_data: Mapped[bool] = mapped_column(Boolean)
+    started_seen: Mapped[bool] = mapped_column(Boolean)
+    ended_seen: Mapped[bool] = mapped_column(Boolean)
+    last_register_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_register_wh: Mapped[float | None] = mapped_column(Float)
+    last_observed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_observed_charging: Mapped[bool] = mapped_column(Boolean)
+    opened_emitted: Mapped[bool] = mapped_column(Boolean)
+    closed_emitted: Mapped[bool] = mapped_column(Boolean)
+    last_emitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SampleRow(Base):
+    __tablename__ = "meter_samples"
+    __table_args__ = (
+        # The same reading sent twice (a retried StopTransaction) is stored once.
+        UniqueConstraint(
+            "session_id", "timestamp", "measurand", "phase", "location", name="uq_sample_reading"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(
+        String(200), ForeignKey("sessions.id", ondelete="CASCADE")
+    )
+    timestamp: Mapped[datetime] = mapped_column(UtcDateTime())
+    measurand: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[str] = mapped_column(String(8))
+    unit: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float] = mapped_column(Float)
+    context: Mapped[str] = mapped_column(String(32))
+    location: Mapped[str] = mapped_column(String(16))
+
+
+class TransactionIdRow(Base):
+    """One row per allocated 1.6 transaction id: the database's counter is the only one."""
+
+    __tablename__ = "transaction_ids"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    connector_id: Mapped[int] = mapped_column(Integer)
+    allocated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutboxRow(Base):
+    """A session event decided in a handler's transaction, waiting to be published."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(128))
+    envelope: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
