@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
+from chargegrid.platform.settings import GRPC_PORTS as PLATFORM_GRPC_PORTS
 from tests.unit.chart.conftest import CI_VALUES, Manifest, Render, helm_template
 
 DEFAULT = CI_VALUES / "default-values.yaml"
 PRODUCTION = CI_VALUES / "production-values.yaml"
 EVERYTHING = CI_VALUES / "everything-values.yaml"
 PREFIX = "chargegrid"
-SERVICES = ("gateway", "stations", "authorization")
-NOT_WRITTEN_YET = ("session", "billing", "firmware", "energy", "analytics", "roaming", "console")
+SERVICES = ("gateway", "stations", "authorization", "session", "billing")
+NOT_WRITTEN_YET = ("firmware", "energy", "analytics", "roaming", "console")
 PER_SERVICE_KINDS = (
     "Deployment",
     "Service",
@@ -24,7 +25,7 @@ PER_SERVICE_KINDS = (
     "NetworkPolicy",
     "ConfigMap",
 )
-GRPC_PORTS = {"gateway": 50051, "stations": 50052, "authorization": 50053}
+GRPC_PORTS = {name: port for name, port in PLATFORM_GRPC_PORTS.items() if name in SERVICES}
 #: Settings whose values are secrets (docs/configuration.md).
 SECRET_SETTINGS = ("DATABASE_URL", "SASL_USERNAME", "SASL_PASSWORD", "SERVICE_TOKEN")
 
@@ -200,13 +201,15 @@ def test_services_find_each_other_through_the_chart(render: Render) -> None:
     gateway = find(manifests, "ConfigMap", f"{PREFIX}-gateway")["data"]
     assert gateway["CHARGEGRID_GATEWAY_STATIONS_ADDRESS"] == f"{PREFIX}-stations:50052"
     assert gateway["CHARGEGRID_GATEWAY_AUTHORIZATION_ADDRESS"] == f"{PREFIX}-authorization:50053"
-    assert "CHARGEGRID_GATEWAY_SESSION_ADDRESS" not in gateway  # session is not deployed
+    assert gateway["CHARGEGRID_GATEWAY_SESSION_ADDRESS"] == f"{PREFIX}-session:50054"
+    billing = find(manifests, "ConfigMap", f"{PREFIX}-billing")["data"]
+    assert billing["CHARGEGRID_BILLING_STATIONS_ADDRESS"] == f"{PREFIX}-stations:50052"
     stations = find(manifests, "ConfigMap", f"{PREFIX}-stations")["data"]
     assert stations["CHARGEGRID_STATIONS_GATEWAY_ADDRESS"] == f"{PREFIX}-gateway:50051"
     assert stations["CHARGEGRID_STATIONS_UNKNOWN_STATION_POLICY"] == "pending"
 
 
-@pytest.mark.parametrize("service", ["stations", "authorization"])
+@pytest.mark.parametrize("service", ["stations", "authorization", "session", "billing"])
 def test_migrations_run_as_pre_install_and_pre_upgrade_hooks(render: Render, service: str) -> None:
     job = find(render(DEFAULT), "Job", f"{PREFIX}-{service}-migrate")
     annotations = job["metadata"]["annotations"]
@@ -246,11 +249,10 @@ def test_components_not_written_yet_render_nothing(render: Render) -> None:
 
 
 def test_enabling_a_component_is_a_values_change(render: Render) -> None:
-    manifests = render(DEFAULT, sets=("components.billing.enabled=true",))
+    manifests = render(DEFAULT, sets=("components.energy.enabled=true",))
     for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"):
-        find(manifests, kind, f"{PREFIX}-billing")
-    find(manifests, "Job", f"{PREFIX}-billing-migrate")
-    assert container(deployment(manifests, "billing"))["readinessProbe"]["grpc"]["port"] == 50055
+        find(manifests, kind, f"{PREFIX}-energy")
+    assert container(deployment(manifests, "energy"))["readinessProbe"]["grpc"]["port"] == 50057
 
 
 def test_only_pods_that_elect_a_leader_get_an_api_token_and_lease_rights(render: Render) -> None:
