@@ -38,8 +38,13 @@ LATENCY = Histogram(
     ["method"],
     buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-#: Probes call these every few seconds: logged at debug level only.
-QUIET_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+#: Logged at debug level only: probes call these every few seconds, and the gateway asks
+#: Authorize for every id token (each decision is in the authorization audit already).
+QUIET_PREFIXES = (
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.",
+    "/chargegrid.api.authorization.v1.Authorization/Authorize",
+)
 _tracer = get_tracer("chargegrid.platform.grpc")
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
