@@ -77,3 +77,11 @@ def test_a_bad_csv_line_stops_the_whole_import(line: str, message: str) -> None:
     with pytest.raises(typer.BadParameter, match=message) as info:
         read_csv("id_token,type,status\nGOOD,ISO14443,Accepted\n" + line + "\n")
     assert "line 3" in str(info.value)
+
+
+def test_sim_fails_when_stations_cannot_get_through() -> None:
+    result = runner.invoke(
+        app, ["sim", "--url", "ws://127.0.0.1:1/ocpp", "--stations", "2", "--duration", "1.5"]
+    )
+    assert result.exit_code == 1
+    assert "2 of 2 station(s) not connected and accepted" in result.output

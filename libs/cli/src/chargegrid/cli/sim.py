@@ -47,7 +47,9 @@ def sim(
         float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
 ) -> None:
-    """Run simulated charge stations (OCPP 1.6J / 2.0.1 / 2.1) against a gateway."""
+    """Run simulated charge stations (OCPP 1.6J / 2.0.1 / 2.1) against a gateway.
+
+    Exits 1 when, at the end of --duration, some stations are not connected and accepted."""
     if ocpp not in VERSIONS:
         raise typer.BadParameter(f"{ocpp!r}: choose 1.6, 2.0.1 or 2.1", param_hint="--ocpp")
     console = Console()
@@ -74,3 +76,10 @@ def sim(
             )
         )
         _print_summary(console, summary)
+        if summary.registered < stations:
+            # Scripts and `helm test` rely on this: not every station got through.
+            console.print(
+                f"[red]{stations - summary.registered} of {stations} station(s) "
+                "not connected and accepted at the end[/red]"
+            )
+            raise typer.Exit(1)

@@ -8,6 +8,7 @@ from collections.abc import Coroutine, Mapping
 from typing import Any
 
 import grpc
+from grpc_health.v1 import health_pb2
 
 from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
 from chargegrid.api.gateway.v1.presence_pb2 import StationPresence
@@ -236,6 +237,9 @@ class GatewayApp:
             self._spawn(self.presence.announce(connection.station, online=True))
 
     async def stop(self) -> None:
+        # Not ready any more: Kubernetes takes the pod out of its Services while held
+        # stations are moved away; commands forwarded to this pod still work meanwhile.
+        await self.grpc.health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.drain(self.settings.drain_rate_per_s, self.settings.drain_timeout_s)
         await self.server.stop()
         await self.grpc.stop(5)

@@ -24,6 +24,7 @@ from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
+from chargegrid.platform.leader import elector_for
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
@@ -126,7 +127,9 @@ class StationsApp:
             every_s=settings.offline_sweep_interval_s,
             on_offline=self._announce_offline,
         )
-        self._spawn(self.sweeper.run())
+        # One sweeper per cluster (a Kubernetes Lease); every process alone elsewhere. The
+        # sweep is idempotent, so a brief overlap at a hand-over is harmless.
+        self._spawn(elector_for("stations-sweeper").run(self.sweeper.run))
         deps = ApiDeps(
             self.sessions,
             self.clock,
