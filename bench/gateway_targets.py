@@ -61,7 +61,7 @@ async def run_plain_ocpp(port: int) -> None:
 
 
 async def run_gateway(port: int, bootstrap: str) -> None:
-    from chargegrid.gateway.app import build_fallback, build_routes, start_producer
+    from chargegrid.gateway.app import build_fallback, build_routes
     from chargegrid.gateway.clock import Sources
     from chargegrid.gateway.protocol.schemas import warm_up
     from chargegrid.gateway.publishing import GatewayPublisher
@@ -69,6 +69,7 @@ async def run_gateway(port: int, bootstrap: str) -> None:
     from chargegrid.gateway.server import GatewayServer
     from chargegrid.gateway.settings import GatewaySettings
     from chargegrid.platform.bus import EnvelopeFactory
+    from chargegrid.platform.bus.startup import connect_producer
 
     settings = GatewaySettings(
         ocpp_host="127.0.0.1",
@@ -81,7 +82,7 @@ async def run_gateway(port: int, bootstrap: str) -> None:
     )
     for version, routes in build_routes().items():
         warm_up(version, list(routes))
-    producer = await start_producer(settings)
+    producer = await connect_producer(settings)
     sources = Sources()
     server = GatewayServer(
         settings,

@@ -5,7 +5,8 @@ import pytest
 from chargegrid.api.station.v1 import events_pb2 as ev
 from chargegrid.api.stations.v1 import stations_pb2 as pb
 from chargegrid.platform.bus import EnvelopeFactory
-from chargegrid.stations.watch import StatusHub, UpdateTranslator, WatcherTooSlow
+from chargegrid.platform.live import WatcherTooSlow
+from chargegrid.stations.watch import StatusHub, UpdateTranslator
 
 FACTORY = EnvelopeFactory("gateway/test")
 

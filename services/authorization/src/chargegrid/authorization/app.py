@@ -42,14 +42,12 @@ from chargegrid.platform.bus import (
     ConsumerConfig,
     EventConsumer,
     EventProducer,
-    ProducerConfig,
 )
 from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.startup import ensure_service_topics, producer_config
 from chargegrid.platform.bus.topics import (
     STATION_EVENTS,
     TRANSACTION_EVENTS,
-    default_topic_specs,
-    ensure_topics,
 )
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import create_server
@@ -149,21 +147,10 @@ class AuthorizationApp:
         settings = self.settings
         kwargs = client_kwargs(settings)
         bootstrap = kwargs.pop("bootstrap_servers")
-        producer = EventProducer(
-            ProducerConfig(
-                bootstrap_servers=bootstrap,
-                idempotence=settings.kafka_idempotence,
-                compression=settings.kafka_compression,
-                publish_timeout_s=settings.kafka_publish_timeout_s,
-                extra=dict(kwargs),
-            )
-        )
+        producer = EventProducer(producer_config(settings))
         await producer.start()
         self.producer = producer
-        await ensure_topics(
-            bootstrap,
-            default_topic_specs(settings.kafka_topic_partitions, settings.kafka_replication_factor),
-        )
+        await ensure_service_topics(settings)
         kwargs.pop("client_id", None)
         config = ConsumerConfig(
             bootstrap_servers=bootstrap,

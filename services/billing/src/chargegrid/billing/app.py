@@ -25,9 +25,9 @@ from chargegrid.billing.handlers import SessionEvents
 from chargegrid.billing.lookups import GrpcLookups, Lookups
 from chargegrid.billing.publisher import OutboxPublisher
 from chargegrid.billing.settings import BillingSettings
-from chargegrid.platform.bus import BusUnavailable, EnvelopeFactory, EventProducer, ProducerConfig
+from chargegrid.platform.bus import EnvelopeFactory
 from chargegrid.platform.bus.kafka_config import client_kwargs
-from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
 from chargegrid.platform.logging import configure_logging, get_logger
@@ -43,36 +43,6 @@ def service_channel(settings: BillingSettings, address: str | None) -> grpc.aio.
         return None
     token = settings.service_token.get_secret_value() if settings.service_token else None
     return create_channel(address, token=token, default_timeout_s=settings.call_timeout_s)
-
-
-async def start_producer(settings: BillingSettings) -> EventProducer:
-    """Kafka, retried until reachable: without it nothing can be consumed or published."""
-    kwargs = client_kwargs(settings)
-    bootstrap = kwargs.pop("bootstrap_servers")
-    delay = 0.5
-    while True:
-        producer = EventProducer(
-            ProducerConfig(
-                bootstrap,
-                idempotence=settings.kafka_idempotence,
-                compression=settings.kafka_compression,
-                publish_timeout_s=settings.kafka_publish_timeout_s,
-                linger_ms=settings.kafka_linger_ms,
-                extra=kwargs,
-            )
-        )
-        try:
-            await producer.start()
-            specs = default_topic_specs(
-                settings.kafka_topic_partitions, settings.kafka_replication_factor
-            )
-            await ensure_topics(bootstrap, specs)
-            return producer
-        except (BusUnavailable, OSError) as exc:
-            await producer.stop()
-            log.warning("Kafka not reachable yet", error=str(exc), retry_in_s=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
 
 
 class BillingApp:
@@ -112,7 +82,7 @@ class BillingApp:
         self.engine = create_engine(settings.database)
         await upgrade(self.engine, MIGRATIONS)
         self.sessions = session_factory(self.engine)
-        self.producer = await start_producer(settings)
+        self.producer = await connect_producer(settings)
         self.publisher = OutboxPublisher(
             self.sessions,
             self.producer,

@@ -35,9 +35,9 @@ from chargegrid.gateway.routing import Routes
 from chargegrid.gateway.server import GatewayServer
 from chargegrid.gateway.service_decisions import ServiceDecisions
 from chargegrid.gateway.settings import GatewaySettings
-from chargegrid.platform.bus import BusUnavailable, EnvelopeFactory, EventProducer, ProducerConfig
+from chargegrid.platform.bus import EnvelopeFactory
 from chargegrid.platform.bus.kafka_config import client_kwargs
-from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.grpc import GrpcServer
 from chargegrid.platform.grpc.client import create_channel
 from chargegrid.platform.logging import configure_logging, get_logger
@@ -110,40 +110,6 @@ def build_verifier(
     return ServiceCredentials(stations, timeout_s=settings.decision_timeout_s, fallback=file)
 
 
-def producer_config(settings: GatewaySettings) -> ProducerConfig:
-    kwargs = client_kwargs(settings)
-    bootstrap = kwargs.pop("bootstrap_servers")
-    return ProducerConfig(
-        bootstrap_servers=bootstrap,
-        idempotence=settings.kafka_idempotence,
-        compression=settings.kafka_compression,
-        publish_timeout_s=settings.kafka_publish_timeout_s,
-        linger_ms=settings.kafka_linger_ms,
-        extra=kwargs,
-    )
-
-
-async def start_producer(settings: GatewaySettings) -> EventProducer:
-    """Connect to Kafka, retrying: the gateway must not accept stations it cannot serve."""
-    delay = 0.5
-    while True:
-        producer = EventProducer(producer_config(settings))
-        try:
-            await producer.start()
-            await ensure_topics(
-                settings.kafka_bootstrap_servers,
-                default_topic_specs(
-                    settings.kafka_topic_partitions, settings.kafka_replication_factor
-                ),
-            )
-            return producer
-        except (BusUnavailable, OSError) as exc:
-            await producer.stop()
-            log.warning("Kafka not reachable yet", error=str(exc), retry_in_s=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
-
-
 def advertised_address(settings: GatewaySettings, port: int) -> str:
     """Where peer pods reach this pod's StationControl (pod IP in Kubernetes)."""
     if settings.advertised_grpc_address:
@@ -166,7 +132,7 @@ class GatewayApp:
         settings = self.settings
         for version, routes in build_routes().items():
             warm_up(version, list(routes))
-        self.producer = await start_producer(settings)
+        self.producer = await connect_producer(settings)
         factory = EnvelopeFactory(f"gateway/{settings.pod_name}")
         token = settings.service_token.get_secret_value() if settings.service_token else None
         self.forwarder = PeerForwarder(token, settings.call_timeout_s)

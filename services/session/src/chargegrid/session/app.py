@@ -19,14 +19,11 @@ import grpc
 
 from chargegrid.api.session.v1 import session_pb2_grpc as pb_grpc
 from chargegrid.platform.bus import (
-    BusUnavailable,
     EnvelopeFactory,
     EventConsumer,
-    EventProducer,
-    ProducerConfig,
 )
 from chargegrid.platform.bus.kafka_config import client_kwargs
-from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
 from chargegrid.platform.logging import configure_logging, get_logger
@@ -58,36 +55,6 @@ def stations_channel(settings: SessionSettings) -> grpc.aio.Channel | None:
     )
 
 
-async def start_producer(settings: SessionSettings) -> EventProducer:
-    """Kafka, retried until reachable: without it no event can be published."""
-    kwargs = client_kwargs(settings)
-    bootstrap = kwargs.pop("bootstrap_servers")
-    delay = 0.5
-    while True:
-        producer = EventProducer(
-            ProducerConfig(
-                bootstrap,
-                idempotence=settings.kafka_idempotence,
-                compression=settings.kafka_compression,
-                publish_timeout_s=settings.kafka_publish_timeout_s,
-                linger_ms=settings.kafka_linger_ms,
-                extra=kwargs,
-            )
-        )
-        try:
-            await producer.start()
-            specs = default_topic_specs(
-                settings.kafka_topic_partitions, settings.kafka_replication_factor
-            )
-            await ensure_topics(bootstrap, specs, **kwargs)
-            return producer
-        except (BusUnavailable, OSError) as exc:
-            await producer.stop()
-            log.warning("Kafka not reachable yet", error=str(exc), retry_in_s=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
-
-
 class SessionApp:
     def __init__(
         self,
@@ -110,7 +77,7 @@ class SessionApp:
         self.engine = create_engine(settings.database)
         await upgrade(self.engine, MIGRATIONS)
         self.sessions = session_factory(self.engine)
-        self.producer = await start_producer(settings)
+        self.producer = await connect_producer(settings)
         self.publisher = OutboxPublisher(
             self.sessions,
             self.producer,

@@ -18,10 +18,10 @@ import grpc
 
 from chargegrid.api.stations.v1 import stations_pb2 as pb
 from chargegrid.api.stations.v1 import stations_pb2_grpc as pb_grpc
-from chargegrid.platform.bus import BusUnavailable, EventConsumer, EventProducer, ProducerConfig
+from chargegrid.platform.bus import EventConsumer
 from chargegrid.platform.bus.envelope import set_timestamp
 from chargegrid.platform.bus.kafka_config import client_kwargs
-from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
 from chargegrid.platform.leader import elector_for
@@ -50,29 +50,6 @@ def gateway_channel(settings: StationsSettings) -> grpc.aio.Channel | None:
     return create_channel(
         settings.gateway_address, token=token, default_timeout_s=settings.call_timeout_s
     )
-
-
-async def start_producer(settings: StationsSettings) -> EventProducer:
-    """Kafka, retried until reachable: without it no event can be handled or dead-lettered."""
-    kwargs = client_kwargs(settings)
-    bootstrap = kwargs.pop("bootstrap_servers")
-    delay = 0.5
-    while True:
-        producer = EventProducer(
-            ProducerConfig(bootstrap, idempotence=settings.kafka_idempotence, extra=kwargs)
-        )
-        try:
-            await producer.start()
-            specs = default_topic_specs(
-                settings.kafka_topic_partitions, settings.kafka_replication_factor
-            )
-            await ensure_topics(bootstrap, specs)
-            return producer
-        except (BusUnavailable, OSError) as exc:
-            await producer.stop()
-            log.warning("Kafka not reachable yet", error=str(exc), retry_in_s=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
 
 
 class StationsApp:
@@ -105,7 +82,7 @@ class StationsApp:
             settings.heartbeat_interval_s,
             settings.pending_retry_interval_s,
         )
-        self.producer = await start_producer(settings)
+        self.producer = await connect_producer(settings)
         kafka = client_kwargs(settings)
         bootstrap = kafka.pop("bootstrap_servers")
         events = RegistryEvents(self.sessions, self.clock, policy.initial_status, self._reconcile)

@@ -9,24 +9,19 @@ cannot keep up is cut off instead of slowing the others down.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
-from aiokafka import AIOKafkaConsumer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.station.v1 import events_pb2 as ev
 from chargegrid.api.stations.v1 import stations_pb2 as pb
-from chargegrid.platform.bus.envelope import UndecodableEvent, decode, unpack
+from chargegrid.platform.bus.envelope import unpack
 from chargegrid.platform.bus.topics import STATION_EVENTS
-from chargegrid.platform.grpc.errors import DomainError
+from chargegrid.platform.live import Hub, LiveFeed, Subscription, matches
 from chargegrid.platform.logging import get_logger
 from chargegrid.stations.models import StationRow
 from chargegrid.stations.store.presence import REPLACED_CLOSE_CODE
@@ -34,62 +29,11 @@ from chargegrid.stations.store.presence import REPLACED_CLOSE_CODE
 log = get_logger(__name__)
 
 
-class WatcherTooSlow(DomainError):
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+class StatusHub(Hub[pb.StatusUpdate]):
+    """This replica's WatchStatus callers."""
 
-
-@dataclass(eq=False)
-class Subscription:
-    site_id: str
-    station_id: str
-    queue: asyncio.Queue[pb.StatusUpdate] = field(
-        default_factory=lambda: asyncio.Queue(maxsize=10_000)
-    )
-    overflowed: bool = False
-
-    def wants(self, update: pb.StatusUpdate) -> bool:
-        if self.station_id and update.station_id != self.station_id:
-            return False
-        return not self.site_id or update.site_id == self.site_id
-
-    async def next(self) -> pb.StatusUpdate:
-        if self.overflowed:
-            raise WatcherTooSlow("the watcher fell too far behind; watch again with a snapshot")
-        update = await self.queue.get()
-        if self.overflowed:
-            raise WatcherTooSlow("the watcher fell too far behind; watch again with a snapshot")
-        return update
-
-
-class StatusHub:
-    """This replica's watchers, each with a bounded queue."""
-
-    def __init__(self) -> None:
-        self._subscriptions: set[Subscription] = set()
-
-    def subscribe(self, site_id: str = "", station_id: str = "") -> Subscription:
-        subscription = Subscription(site_id, station_id)
-        self._subscriptions.add(subscription)
-        return subscription
-
-    def unsubscribe(self, subscription: Subscription) -> None:
-        self._subscriptions.discard(subscription)
-
-    def publish(self, update: pb.StatusUpdate) -> None:
-        for subscription in list(self._subscriptions):
-            if not subscription.wants(update):
-                continue
-            try:
-                subscription.queue.put_nowait(update)
-            except asyncio.QueueFull:
-                subscription.overflowed = True
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    subscription.queue.get_nowait()  # make room to wake the reader
-                subscription.queue.put_nowait(update)
-                self.unsubscribe(subscription)
-
-    def __len__(self) -> int:
-        return len(self._subscriptions)
+    def subscribe(self, site_id: str = "", station_id: str = "") -> Subscription[pb.StatusUpdate]:
+        return self.add(lambda u: matches(u.station_id, u.site_id, station_id, site_id))
 
 
 SiteLookup = Callable[[str], Awaitable[str]]
@@ -155,55 +99,8 @@ class UpdateTranslator:
         return update
 
 
-class WatchFeed:
-    """A group-less consumer from the latest offset that feeds `hub`; commits nothing."""
-
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        hub: StatusHub,
-        translate: UpdateTranslator,
-        **client: Any,
-    ) -> None:
-        self.hub = hub
-        self.translate = translate
-        self._consumer = AIOKafkaConsumer(
-            STATION_EVENTS,
-            bootstrap_servers=bootstrap_servers,
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="latest",
-            **client,
-        )
-        self._started_ms = 0
-
-    async def start(self) -> None:
-        await self._consumer.start()
-        # Resolve positions now, so everything published after start() is seen.
-        for partition in self._consumer.assignment():
-            await self._consumer.position(partition)
-        # The embedded broker can misreport end offsets: older records are dropped by time.
-        self._started_ms = int(time.time() * 1000) - 1000
-
-    async def run(self) -> None:
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=500, max_records=500)
-            for records in batch.values():
-                for record in records:
-                    if record.timestamp is not None and record.timestamp < self._started_ms:
-                        continue
-                    await self._feed(record.value)
-
-    async def _feed(self, raw: bytes | None) -> None:
-        try:
-            update = await self.translate(decode(raw))
-        except UndecodableEvent:
-            return
-        except Exception as exc:  # one odd event must not stop every watcher's stream
-            log.warning("watch feed skipped an event", error=repr(exc))
-            return
-        if update is not None:
-            self.hub.publish(update)
-
-    async def stop(self) -> None:
-        await self._consumer.stop()
+def WatchFeed(
+    bootstrap_servers: str, hub: StatusHub, translate: UpdateTranslator, **client: Any
+) -> LiveFeed[pb.StatusUpdate]:
+    """This replica's group-less feed of station.events.v1 into `hub`."""
+    return LiveFeed(bootstrap_servers, STATION_EVENTS, hub, translate, **client)
