@@ -20,13 +20,17 @@ from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from chargegrid.api.billing.v1 import billing_pb2 as billing_pb
 from chargegrid.api.billing.v1 import billing_pb2_grpc as billing_grpc
 from chargegrid.api.gateway.v1 import station_control_pb2 as control_pb
 from chargegrid.api.gateway.v1 import station_control_pb2_grpc as control_grpc
+from chargegrid.api.ocpp.v1.frames_pb2 import OcppFrame
 from chargegrid.api.session.v1 import session_pb2 as session_pb
 from chargegrid.api.session.v1 import session_pb2_grpc as session_grpc
+from chargegrid.platform.bus import decode, unpack
+from chargegrid.platform.bus.topics import OCPP_FRAMES
 from chargegrid.platform.grpc import create_channel
 from chargegrid.simulator import EVSpec, StationConfig, StopReason, create_station
 from tests.e2e.conftest import Stack
@@ -167,6 +171,11 @@ async def test_energy_only_tariff_bills_the_measured_energy(
     assert cdr.cost.currency == "EUR"
     duration = cdr.ended_at.ToDatetime() - cdr.started_at.ToDatetime()
     assert 2 <= duration.total_seconds() <= 15
+    if version == "2.0.1":  # the station was told the running cost as it charged
+        costs = await total_costs_told(stack, station_id)
+        assert costs, "no TransactionEvent answer carried totalCost"
+        assert costs == sorted(costs)
+        assert max(costs) <= float(cdr.cost.total_incl_vat)
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
@@ -286,6 +295,37 @@ async def test_flat_fee_plus_parking_while_the_car_waits(stack: Stack, tmp_path:
     minutes = math.ceil(cdr.parking_time_s / 60)
     expected = money(Decimal("1.00") + Decimal(minutes) / 60 * Decimal("6.00"))
     assert Decimal(cdr.cost.total_excl_vat) == expected
+
+
+async def total_costs_told(stack: Stack, station_id: str) -> list[float]:
+    """totalCost of every TransactionEvent answer the gateway sent `station_id` (from the
+    audit topic of exchanges), in order."""
+    consumer = AIOKafkaConsumer(
+        OCPP_FRAMES,
+        bootstrap_servers=stack.bootstrap,
+        group_id=f"e2e-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    costs: list[float] = []
+    try:
+        idle = 0
+        while idle < 4:
+            batch = await consumer.getmany(timeout_ms=500)
+            idle = 0 if batch else idle + 1
+            for records in batch.values():
+                for record in records:
+                    envelope = decode(record.value)
+                    if envelope.station_id != station_id:
+                        continue
+                    frame = unpack(envelope, OcppFrame)
+                    if frame.action == "TransactionEvent" and frame.reply_raw:
+                        answer = json.loads(frame.reply_raw)[2]
+                        if "totalCost" in answer:
+                            costs.append(float(answer["totalCost"]))
+    finally:
+        await consumer.stop()
+    return costs
 
 
 async def register_readings(stack: Stack, session_id: str) -> list[tuple[datetime, Decimal]]:

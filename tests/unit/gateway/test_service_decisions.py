@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -11,6 +12,8 @@ import pytest
 
 from chargegrid.api.authorization.v1 import authorization_pb2 as authz_pb
 from chargegrid.api.authorization.v1 import authorization_pb2_grpc as authz_grpc
+from chargegrid.api.billing.v1 import billing_pb2 as billing_pb
+from chargegrid.api.billing.v1 import billing_pb2_grpc as billing_grpc
 from chargegrid.api.session.v1 import session_pb2 as session_pb
 from chargegrid.api.session.v1 import session_pb2_grpc as session_grpc
 from chargegrid.api.stations.v1 import stations_pb2 as stations_pb
@@ -186,3 +189,26 @@ async def test_1_6_transaction_ids_come_from_the_session_service() -> None:
     decisions = ServiceDecisions(fallback(), None, None, timeout_s=0.5, session=away)
     assert await decisions.transaction_id("CP1", 1) > 0  # the pod's own id
     await away.close()
+
+
+class FakeBilling(billing_grpc.BillingServicer):
+    async def EstimateCost(self, request: Any, context: Any) -> billing_pb.CostBreakdown:
+        if request.transaction_id == "unknown":
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such session")
+        return billing_pb.CostBreakdown(currency="EUR", total_incl_vat="4.1100")
+
+
+async def test_the_running_cost_comes_from_billing_and_is_left_out_when_unknown() -> None:
+    server = grpc.aio.server()
+    billing_grpc.add_BillingServicer_to_server(FakeBilling(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    channel = create_channel(f"127.0.0.1:{port}")
+    try:
+        decisions = ServiceDecisions(fallback(), None, None, timeout_s=1, billing=channel)
+        assert await decisions.total_cost("CP1", "tx-1") == Decimal("4.11")
+        assert await decisions.total_cost("CP1", "unknown") is None
+        assert await ServiceDecisions(fallback(), None, None, 1).total_cost("CP1", "tx") is None
+    finally:
+        await channel.close()
+        await server.stop(0)

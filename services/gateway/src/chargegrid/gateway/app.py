@@ -93,6 +93,7 @@ def build_decisions(
         authorization=channels["authorization"],
         timeout_s=settings.decision_timeout_s,
         session=channels["session"],
+        billing=channels["billing"],
     )
 
 
@@ -160,6 +161,7 @@ class GatewayApp:
             "stations": service_channel(settings, settings.stations_address),
             "authorization": service_channel(settings, settings.authorization_address),
             "session": service_channel(settings, settings.session_address),
+            "billing": service_channel(settings, settings.billing_address),
         }
         self.server = GatewayServer(
             settings,

@@ -10,6 +10,7 @@ documented, configurable fallback below, logs it and counts it in
 | BootNotification | `boot_fallback`: Pending (default) with `boot_retry_interval_s`, or Accepted |
 | Authorize / id tokens | a recent answer from the service for the same token (cached up to
   `authorize_cache_ttl_s`), else `authorize_fallback`: Invalid (default) or Accepted |
+| running cost (billing service, 2.x TransactionEvent totalCost) | none: no totalCost |
 | 1.6 transaction id (session service) | a locally allocated id: milliseconds since 2024 in
   31 bits, increasing per process (unique per pod; collisions across pods are improbable but
   possible) |
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from prometheus_client import Counter
@@ -82,6 +84,8 @@ class Decisions(Protocol):
     async def authorize(self, request: AuthRequest) -> AuthDecision: ...
 
     async def transaction_id(self, station_id: str, connector_id: int = 0) -> int: ...
+
+    async def total_cost(self, station_id: str, transaction_id: str) -> Decimal | None: ...
 
 
 class AuthorizationCache:
@@ -147,6 +151,10 @@ class FallbackDecisions:
             from_cache=cached is not None,
         )
         return decision
+
+    async def total_cost(self, station_id: str, transaction_id: str) -> Decimal | None:
+        """No billing service: the station shows no cost."""
+        return None
 
     async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
         millis = int((self.clock() - _EPOCH_2024).total_seconds() * 1000) & 0x7FFFFFFF

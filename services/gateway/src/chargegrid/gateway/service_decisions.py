@@ -11,11 +11,14 @@ network); the fallback's local ids are unique per pod only.
 from __future__ import annotations
 
 from datetime import UTC
+from decimal import Decimal
 
 import grpc
 
 from chargegrid.api.authorization.v1 import authorization_pb2 as authz_pb
 from chargegrid.api.authorization.v1 import authorization_pb2_grpc as authz_grpc
+from chargegrid.api.billing.v1 import billing_pb2 as billing_pb
+from chargegrid.api.billing.v1 import billing_pb2_grpc as billing_grpc
 from chargegrid.api.session.v1 import session_pb2 as session_pb
 from chargegrid.api.session.v1 import session_pb2_grpc as session_grpc
 from chargegrid.api.stations.v1 import stations_pb2 as stations_pb
@@ -60,12 +63,14 @@ class ServiceDecisions:
         authorization: grpc.aio.Channel | None,
         timeout_s: float,
         session: grpc.aio.Channel | None = None,
+        billing: grpc.aio.Channel | None = None,
     ) -> None:
         self.fallback = fallback
         self.timeout_s = timeout_s
         self._stations = stations_grpc.StationsStub(stations) if stations else None
         self._authorization = authz_grpc.AuthorizationStub(authorization) if authorization else None
         self._sessions = session_grpc.SessionsStub(session) if session else None
+        self._billing = billing_grpc.BillingStub(billing) if billing else None
 
     async def boot(self, request: BootRequest) -> BootDecision:
         if self._stations is None:
@@ -117,6 +122,27 @@ class ServiceDecisions:
         )
         self.fallback.cache.remember(request.id_token, request.token_type, decision)
         return decision
+
+    async def total_cost(self, station_id: str, transaction_id: str) -> Decimal | None:
+        if self._billing is None:
+            return None
+        try:
+            estimate = await self._billing.EstimateCost(
+                billing_pb.EstimateCostRequest(
+                    station_id=station_id, transaction_id=transaction_id
+                ),
+                timeout=self.timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            # NOT_FOUND: billing has not seen the session yet (it is a few events behind).
+            if exc.code() != grpc.StatusCode.NOT_FOUND:
+                log.warning("billing service did not estimate", error=exc.code().name)
+            return None
+        try:
+            return Decimal(estimate.total_incl_vat)
+        except ArithmeticError:
+            log.error("billing service gave a malformed cost", cost=estimate.total_incl_vat)
+            return None
 
     async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
         if self._sessions is None:

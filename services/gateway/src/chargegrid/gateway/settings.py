@@ -36,6 +36,7 @@ class GatewaySettings(ServiceSettings):
     stations_address: str | None = None
     authorization_address: str | None = None
     session_address: str | None = None
+    billing_address: str | None = None
     #: How long a station's message may wait for a decision before the fallback answers.
     decision_timeout_s: float = 2.0
     #: Fallbacks while the deciding services are missing or unreachable.

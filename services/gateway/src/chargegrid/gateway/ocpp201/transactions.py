@@ -72,6 +72,12 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
         if token is not None:
             updated.id_token.CopyFrom(id_token(token["idToken"], token["type"]))
         event = transaction_event("updated", updated, when)
+    if kind != "Started":
+        # The running cost the station may show the driver (billing's estimate; omitted
+        # when billing is not deployed or cannot answer in time).
+        cost = await context.decisions.total_cost(context.station_id, info["transactionId"])
+        if cost is not None:
+            response["totalCost"] = float(cost)
     return Outcome(response, [event])
 
 
