@@ -202,6 +202,7 @@ def test_services_find_each_other_through_the_chart(render: Render) -> None:
     assert gateway["CHARGEGRID_GATEWAY_STATIONS_ADDRESS"] == f"{PREFIX}-stations:50052"
     assert gateway["CHARGEGRID_GATEWAY_AUTHORIZATION_ADDRESS"] == f"{PREFIX}-authorization:50053"
     assert gateway["CHARGEGRID_GATEWAY_SESSION_ADDRESS"] == f"{PREFIX}-session:50054"
+    assert gateway["CHARGEGRID_GATEWAY_BILLING_ADDRESS"] == f"{PREFIX}-billing:50055"
     billing = find(manifests, "ConfigMap", f"{PREFIX}-billing")["data"]
     assert billing["CHARGEGRID_BILLING_STATIONS_ADDRESS"] == f"{PREFIX}-stations:50052"
     stations = find(manifests, "ConfigMap", f"{PREFIX}-stations")["data"]
