@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -319,3 +320,52 @@ async def test_pending_policy_waits_for_the_operator(tmp_path: Path) -> None:
             await station.stop()
     finally:
         pending.stop()
+
+
+async def test_bulk_operations_give_a_result_per_station_and_fail_if_any_fails(
+    stack: Stack,
+) -> None:
+    site = unique("OPS")
+    stack.cli("sites", "add", "Ops depot", "--id", site)
+    versions = ["1.6", "1.6", "2.0.1"]
+    ids = [unique(f"OPS{v.replace('.', '')}") for v in versions]
+    for station_id in ids:
+        stack.cli("stations", "add", station_id, "--site", site)
+    stations = [
+        create_station(v, StationConfig(station_id=i), stack.ocpp_url)
+        for v, i in zip(versions, ids, strict=True)
+    ]
+    for station in stations:
+        await station.start()
+    try:
+        for station in stations:
+            await station.wait_registered(20)
+        await asyncio.sleep(1)  # the registry has seen them connect
+        # The CLI runs in a thread: the simulated stations share this event loop and must
+        # keep answering while it waits.
+        triggered = await asyncio.to_thread(
+            stack.cli, "ops", "trigger", "--site", site, "--message", "Heartbeat", "--json"
+        )
+        results = {r["station_id"]: r["outcome"] for r in json.loads(triggered.stdout)}
+        assert results == dict.fromkeys(ids, "accepted")
+        read = await asyncio.to_thread(
+            stack.cli,
+            "ops",
+            "get-config",
+            "--station",
+            ids[0],
+            "--key",
+            "HeartbeatInterval",
+            "--json",
+        )
+        assert "HeartbeatInterval=" in json.loads(read.stdout)[0]["detail"]
+        mixed = await asyncio.to_thread(
+            functools.partial(stack.cli, check=False),
+            *["ops", "clear-cache", "--station", ids[2], "--station", "NO-SUCH-CP", "--json"],
+        )
+        assert mixed.returncode == 1
+        outcomes = {r["station_id"]: r["outcome"] for r in json.loads(mixed.stdout)}
+        assert outcomes == {ids[2]: "accepted", "NO-SUCH-CP": "offline"}
+    finally:
+        for station in stations:
+            await station.stop()

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from chargegrid.cli.billing_cmd import cdrs_app, tariffs_app
 from chargegrid.cli.dev import DevOptions, run_dev
+from chargegrid.cli.ops_cmd import ops_app
 from chargegrid.cli.sessions_cmd import sessions_app
 from chargegrid.cli.sim import sim
 from chargegrid.cli.stack import installed_services
@@ -32,6 +33,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(tariffs_app, name="tariffs")
 app.add_typer(cdrs_app, name="cdrs")
+app.add_typer(ops_app, name="ops")
 
 
 @app.command()

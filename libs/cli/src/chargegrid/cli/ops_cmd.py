@@ -1,0 +1,497 @@
+"""`chargegrid ops ...`: one command to many stations, as operators of large networks need.
+
+Targets are `--station ID` (repeatable) or a selection from the stations registry (`--site`,
+`--model`, `--status`: online, offline or a connector status such as faulted). Commands go to
+the gateway's StationControl with bounded concurrency and a progress bar; the command ends
+with a per-station table (accepted, rejected, offline, timed out, error) and exits 1 when any
+station did not accept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import grpc
+import typer
+from rich.progress import Progress
+
+from chargegrid.api.common.v1.common_pb2 import PageRequest
+from chargegrid.api.gateway.v1 import station_control_pb2 as pb
+from chargegrid.api.gateway.v1.station_control_pb2_grpc import StationControlStub
+from chargegrid.api.station.v1.events_pb2 import ConnectorStatus
+from chargegrid.api.stations.v1 import stations_pb2 as stations_pb
+from chargegrid.api.stations.v1.stations_pb2_grpc import StationsStub
+from chargegrid.cli.api import (
+    AddressOption,
+    JsonOption,
+    TokenOption,
+    VarDirOption,
+    api_token,
+    report_rpc_error,
+    service_address,
+)
+from chargegrid.cli.output import out, print_json, table
+from chargegrid.platform.grpc.client import create_channel
+
+if TYPE_CHECKING:
+    from chargegrid.api.gateway.v1.station_control_pb2_grpc import StationControlAsyncStub
+
+ops_app = typer.Typer(help="Commands to one station or a whole selection, with a result table.")
+
+StationOption = Annotated[
+    list[str] | None, typer.Option("--station", help="Station id (repeatable).")
+]
+SiteOption = Annotated[str | None, typer.Option(help="Every station of this site.")]
+ModelOption = Annotated[str | None, typer.Option(help="Every station of this model.")]
+StatusOption = Annotated[
+    str | None,
+    typer.Option(help="Only stations online, offline, or with a connector in this status."),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option(min=1, max=500, help="Stations commanded at the same time.")
+]
+StationsAddressOption = Annotated[
+    str | None, typer.Option("--stations-address", help="Stations service gRPC address.")
+]
+OK = "accepted"
+
+
+@dataclass(frozen=True)
+class Result:
+    station_id: str
+    outcome: str  # accepted, rejected, offline, timed out, error
+    detail: str
+
+
+Command = Callable[["StationControlAsyncStub", str], Awaitable[tuple[bool, str]]]
+
+
+@dataclass(frozen=True)
+class Selection:
+    stations: list[str]
+    site: str | None
+    model: str | None
+    status: str | None
+
+    def empty(self) -> bool:
+        return not (self.stations or self.site or self.model or self.status)
+
+
+def _status_filter(request: stations_pb.ListStationsRequest, status: str) -> None:
+    word = status.strip().lower()
+    if word in ("online", "offline"):
+        request.online = word
+        return
+    name = "CONNECTOR_STATUS_" + word.upper().replace("-", "_")
+    names = list(ConnectorStatus.keys())
+    if name not in names:
+        choices = [k.removeprefix("CONNECTOR_STATUS_").lower() for k in names]
+        raise typer.BadParameter(f"online, offline or one of {', '.join(choices[1:])}")
+    request.connector_status = ConnectorStatus.Value(name)
+
+
+async def _select(channel: grpc.aio.Channel, selection: Selection) -> list[str]:
+    if selection.stations and not (selection.site or selection.model or selection.status):
+        return list(dict.fromkeys(selection.stations))
+    request = stations_pb.ListStationsRequest(
+        site_id=selection.site or "", model=selection.model or ""
+    )
+    if selection.status:
+        _status_filter(request, selection.status)
+    found: list[str] = []
+    token = ""
+    while True:
+        request.page.CopyFrom(PageRequest(page_size=500, page_token=token))
+        reply = await StationsStub(channel).ListStations(request)
+        found += [s.id for s in reply.stations]
+        token = reply.next_page_token
+        if not token:
+            break
+    wanted = set(selection.stations)
+    return [s for s in found if not wanted or s in wanted]
+
+
+async def _run_one(stub: StationControlAsyncStub, station_id: str, command: Command) -> Result:
+    try:
+        accepted, detail = await command(stub, station_id)
+    except grpc.aio.AioRpcError as exc:
+        code = exc.code()
+        if code == grpc.StatusCode.NOT_FOUND:
+            return Result(station_id, "offline", exc.details() or "")
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return Result(station_id, "timed out", exc.details() or "")
+        return Result(station_id, "error", f"{code.name}: {exc.details()}")
+    return Result(station_id, OK if accepted else "rejected", detail)
+
+
+def run_command(
+    title: str,
+    command: Command,
+    selection: Selection,
+    *,
+    concurrency: int,
+    json_output: bool,
+    address: str | None,
+    stations_address: str | None,
+    token: str | None,
+    var_dir: Path,
+) -> None:
+    """Select, command with bounded concurrency, print the table, exit 1 on any failure."""
+    if selection.empty():
+        raise typer.BadParameter("give --station ID (repeatable) or --site / --model / --status")
+    secret = api_token(token, var_dir)
+    gateway_target = service_address("gateway", address)
+    stations_target = service_address("stations", stations_address)
+
+    async def run() -> list[Result]:
+        registry = create_channel(stations_target, token=secret, default_timeout_s=30)
+        gateway = create_channel(gateway_target, token=secret, default_timeout_s=60)
+        try:
+            try:
+                station_ids = await _select(registry, selection)
+            except grpc.aio.AioRpcError as exc:
+                raise typer.Exit(report_rpc_error("stations", stations_target, exc)) from None
+            stub: StationControlAsyncStub = StationControlStub(gateway)
+            gate = asyncio.Semaphore(concurrency)
+            with Progress(disable=json_output, transient=True) as progress:
+                task = progress.add_task(title, total=len(station_ids))
+
+                async def bounded(station_id: str) -> Result:
+                    async with gate:
+                        result = await _run_one(stub, station_id, command)
+                    progress.advance(task)
+                    return result
+
+                return list(await asyncio.gather(*(bounded(s) for s in station_ids)))
+        finally:
+            await registry.close()
+            await gateway.close()
+
+    results = asyncio.run(run())
+    failed = [r for r in results if r.outcome != OK]
+    if json_output:
+        print_json([r.__dict__ for r in results])
+    else:
+        table(
+            f"{title}: {len(results) - len(failed)} of {len(results)} accepted",
+            ["station", "result", "detail"],
+            ([r.station_id, r.outcome, r.detail] for r in results),
+        )
+    if not results:
+        out.print("no station matched the selection")
+    if failed or not results:
+        raise typer.Exit(1)
+
+
+def _status(reply: pb.CommandReply, *accepted: str) -> tuple[bool, str]:
+    detail = reply.status + (f" ({reply.status_reason})" if reply.status_reason else "")
+    return reply.status in accepted, detail
+
+
+@ops_app.command("reset")
+def reset(
+    station: StationOption = None,
+    site: SiteOption = None,
+    model: ModelOption = None,
+    status: StatusOption = None,
+    hard: Annotated[bool, typer.Option(help="Hard (1.6) / Immediate (2.x) reset.")] = False,
+    concurrency: ConcurrencyOption = 20,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    stations_address: StationsAddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Reset stations (soft, waiting for idle, unless --hard)."""
+    kind = pb.RESET_KIND_HARD if hard else pb.RESET_KIND_SOFT
+
+    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+        reply = await stub.Reset(pb.ResetRequest(station_id=sid, kind=kind))
+        return _status(reply, "Accepted", "Scheduled")
+
+    run_command(
+        "reset",
+        command,
+        Selection(station or [], site, model, status),
+        concurrency=concurrency,
+        json_output=json_output,
+        address=address,
+        stations_address=stations_address,
+        token=token,
+        var_dir=var_dir,
+    )
+
+
+@ops_app.command("unlock")
+def unlock(
+    station: StationOption = None,
+    site: SiteOption = None,
+    model: ModelOption = None,
+    status: StatusOption = None,
+    connector: Annotated[int, typer.Option(min=1, help="Connector id.")] = 1,
+    evse: Annotated[int, typer.Option(min=0, help="EVSE id (2.x; default: the connector).")] = 0,
+    concurrency: ConcurrencyOption = 20,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    stations_address: StationsAddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Unlock a connector."""
+
+    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+        reply = await stub.UnlockConnector(
+            pb.UnlockConnectorRequest(
+                station_id=sid, evse_id=evse or connector, connector_id=connector
+            )
+        )
+        return _status(reply, "Unlocked")
+
+    run_command(
+        "unlock",
+        command,
+        Selection(station or [], site, model, status),
+        concurrency=concurrency,
+        json_output=json_output,
+        address=address,
+        stations_address=stations_address,
+        token=token,
+        var_dir=var_dir,
+    )
+
+
+@ops_app.command("availability")
+def availability(
+    operative: Annotated[bool, typer.Option("--operative/--inoperative", help="The new state.")],
+    station: StationOption = None,
+    site: SiteOption = None,
+    model: ModelOption = None,
+    status: StatusOption = None,
+    evse: Annotated[int, typer.Option(min=0, help="One EVSE / connector; 0 = all.")] = 0,
+    concurrency: ConcurrencyOption = 20,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    stations_address: StationsAddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Take stations (or one EVSE) in or out of service."""
+
+    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+        reply = await stub.ChangeAvailability(
+            pb.ChangeAvailabilityRequest(
+                station_id=sid, evse_id=evse, connector_id=evse, operative=operative
+            )
+        )
+        return _status(reply, "Accepted", "Scheduled")
+
+    run_command(
+        "availability",
+        command,
+        Selection(station or [], site, model, status),
+        concurrency=concurrency,
+        json_output=json_output,
+        address=address,
+        stations_address=stations_address,
+        token=token,
+        var_dir=var_dir,
+    )
+
+
+@ops_app.command("trigger")
+def trigger(
+    message: Annotated[str, typer.Option(help="e.g. Heartbeat, StatusNotification, MeterValues.")],
+    station: StationOption = None,
+    site: SiteOption = None,
+    model: ModelOption = None,
+    status: StatusOption = None,
+    evse: Annotated[int, typer.Option(min=0, help="EVSE / connector (0 = station).")] = 0,
+    concurrency: ConcurrencyOption = 20,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    stations_address: StationsAddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Ask stations to send a message now (TriggerMessage)."""
+
+    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+        reply = await stub.TriggerMessage(
+            pb.TriggerMessageRequest(
+                station_id=sid, message=message, evse_id=evse, connector_id=evse
+            )
+        )
+        return _status(reply, "Accepted")
+
+    run_command(
+        f"trigger {message}",
+        command,
+        Selection(station or [], site, model, status),
+        concurrency=concurrency,
+        json_output=json_output,
+        address=address,
+        stations_address=stations_address,
+        token=token,
+        var_dir=var_dir,
+    )
+
+
+@ops_app.command("clear-cache")
+def clear_cache(
+    station: StationOption = None,
+    site: SiteOption = None,
+    model: ModelOption = None,
+    status: StatusOption = None,
+    concurrency: ConcurrencyOption = 20,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    stations_address: StationsAddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Clear the stations' authorization cache."""
+
+    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+        return _status(await stub.ClearCache(pb.ClearCacheRequest(station_id=sid)), "Accepted")
+
+    run_command(
+        "clear-cache",
+        command,
+        Selection(station or [], site, model, status),
+        concurrency=concurrency,
+        json_output=json_output,
+        address=address,
+        stations_address=stations_address,
+        token=token,
+        var_dir=var_dir,
+    )
+
+
+@ops_app.command("data-transfer")
+def data_transfer(
+    vendor: Annotated[str, typer.Option(help="Vendor id.")],
+    message_id: Annotated[str, typer.Option(help="Message id.")] = "",
+    data: Annotated[str, typer.Option(help="Data (text).")] = "",
+    station: StationOption = None,
+    site: SiteOption = None,
+    model: ModelOption = None,
+    status: StatusOption = None,
+    concurrency: ConcurrencyOption = 20,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    stations_address: StationsAddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Send a vendor DataTransfer."""
+
+    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+        reply = await stub.DataTransfer(
+            pb.DataTransferRequest(
+                station_id=sid, vendor_id=vendor, message_id=message_id, data=data
+            )
+        )
+        return reply.status == "Accepted", f"{reply.status} {reply.data}".strip()
+
+    run_command(
+        "data-transfer",
+        command,
+        Selection(station or [], site, model, status),
+        concurrency=concurrency,
+        json_output=json_output,
+        address=address,
+        stations_address=stations_address,
+        token=token,
+        var_dir=var_dir,
+    )
+
+
+@ops_app.command("get-config")
+def get_config(
+    key: Annotated[
+        list[str] | None,
+        typer.Option("--key", help="1.6 key or 2.x Component/Variable (repeatable)."),
+    ] = None,
+    station: StationOption = None,
+    site: SiteOption = None,
+    model: ModelOption = None,
+    status: StatusOption = None,
+    concurrency: ConcurrencyOption = 20,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    stations_address: StationsAddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Read configuration keys (1.6: every key when none given)."""
+
+    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+        reply = await stub.GetConfiguration(
+            pb.GetConfigurationRequest(station_id=sid, keys=key or [])
+        )
+        values = [f"{v.key}={v.value}" for v in reply.values]
+        unknown = [f"{k}=?(unknown)" for k in reply.unknown_keys]
+        return True, ", ".join(values + unknown)
+
+    run_command(
+        "get-config",
+        command,
+        Selection(station or [], site, model, status),
+        concurrency=concurrency,
+        json_output=json_output,
+        address=address,
+        stations_address=stations_address,
+        token=token,
+        var_dir=var_dir,
+    )
+
+
+def _pairs(values: list[str]) -> list[pb.ConfigurationValue]:
+    pairs = []
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--set")
+        pairs.append(pb.ConfigurationValue(key=name, value=value))
+    return pairs
+
+
+@ops_app.command("set-config")
+def set_config(
+    assignments: Annotated[list[str], typer.Option("--set", help="KEY=VALUE (repeatable).")],
+    station: StationOption = None,
+    site: SiteOption = None,
+    model: ModelOption = None,
+    status: StatusOption = None,
+    concurrency: ConcurrencyOption = 20,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    stations_address: StationsAddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Change configuration keys; RebootRequired counts as accepted (and is shown)."""
+    values = _pairs(assignments)
+
+    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+        reply = await stub.SetConfiguration(
+            pb.SetConfigurationRequest(station_id=sid, values=values)
+        )
+        ok = all(r.status in ("Accepted", "RebootRequired") for r in reply.results)
+        return ok, ", ".join(f"{r.key}: {r.status}" for r in reply.results)
+
+    run_command(
+        "set-config",
+        command,
+        Selection(station or [], site, model, status),
+        concurrency=concurrency,
+        json_output=json_output,
+        address=address,
+        stations_address=stations_address,
+        token=token,
+        var_dir=var_dir,
+    )
