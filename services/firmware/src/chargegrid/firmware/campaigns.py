@@ -1,0 +1,282 @@
+"""Campaigns: one image to a list of stations, at most `max_in_flight` updating at a time.
+
+A campaign's stations are station_updates rows (QUEUED until their turn). The runner, one per
+cluster, ticks: an update silent longer than `station_timeout_s` fails ("timed out"), a
+failed one with attempts left is queued again after `retry_interval_s`, and queued ones are
+sent while fewer than `max_in_flight` are in progress and the time is inside the window.
+The station events move sent updates on (the consumer); when nothing is queued, in
+progress or waiting for a retry, the campaign is COMPLETED.
+
+For now targets are explicit station ids, and the window is read in UTC.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from chargegrid.api.firmware.v1 import firmware_pb2 as pb
+from chargegrid.firmware.convert import stamp, update_message
+from chargegrid.firmware.models import CampaignRow, ImageRow, StationUpdateRow
+from chargegrid.firmware.paging import encode_token, page_of
+from chargegrid.firmware.status import State
+from chargegrid.firmware.updates import ApiDeps, send_update
+from chargegrid.platform.grpc import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from chargegrid.platform.logging import get_logger
+
+RUNNING, PAUSED, COMPLETED, ABORTED = "RUNNING", "PAUSED", "COMPLETED", "ABORTED"
+ENDED = frozenset({COMPLETED, ABORTED})
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+log = get_logger(__name__)
+
+
+def in_window(now: datetime, start: str, end: str) -> bool:
+    """Whether `now` is inside the "HH:MM"-"HH:MM" window (empty = always; may wrap midnight)."""
+    if not start or not end:
+        return True
+    begin, finish = time.fromisoformat(start), time.fromisoformat(end)
+    moment = now.time().replace(tzinfo=None)
+    if begin <= finish:
+        return begin <= moment < finish
+    return moment >= begin or moment < finish
+
+
+def _validate(campaign: pb.Campaign) -> list[str]:
+    target = campaign.target
+    if target.site_id or target.vendor or target.model or target.current_version:
+        raise InvalidArgument("only explicit target.station_ids are supported for now")
+    stations = list(dict.fromkeys(s for s in target.station_ids if s))
+    if not stations:
+        raise InvalidArgument("target.station_ids is required")
+    if not campaign.image_id:
+        raise InvalidArgument("image_id is required")
+    for name in ("window_start", "window_end"):
+        value = getattr(campaign, name)
+        if value and not _HHMM.match(value):
+            raise InvalidArgument(f"{name} must be HH:MM")
+    if bool(campaign.window_start) != bool(campaign.window_end):
+        raise InvalidArgument("give both window_start and window_end, or neither")
+    numbers = ("max_in_flight", "retries", "retry_interval_s", "station_timeout_s")
+    for name in numbers:
+        if getattr(campaign, name) < 0:
+            raise InvalidArgument(f"{name} must not be negative")
+    return stations
+
+
+def campaign_message(row: CampaignRow, updates: list[StationUpdateRow]) -> pb.Campaign:
+    target = json.loads(row.target_json)
+    message = pb.Campaign(
+        id=row.id,
+        image_id=row.image_id,
+        target=pb.CampaignTarget(station_ids=target.get("station_ids", [])),
+        max_in_flight=row.max_in_flight,
+        window_start=row.window_start,
+        window_end=row.window_end,
+        retries=row.retries,
+        retry_interval_s=row.retry_interval_s,
+        force=row.force,
+        station_timeout_s=row.station_timeout_s,
+        state=pb.CampaignState.Value(f"CAMPAIGN_STATE_{row.state}"),
+        stations=[update_message(update) for update in updates],
+    )
+    counts = {state: 0 for state in State}
+    for update in updates:
+        counts[State(update.state)] += 1
+    message.queued, message.in_progress = counts[State.QUEUED], counts[State.IN_PROGRESS]
+    message.succeeded, message.failed = counts[State.SUCCEEDED], counts[State.FAILED]
+    message.skipped = counts[State.SKIPPED]
+    stamp(message.install_at, row.install_at)
+    stamp(message.created_at, row.created_at)
+    return message
+
+
+class Campaigns:
+    """The campaign RPCs and the runner's tick, over the service's database."""
+
+    def __init__(self, deps: ApiDeps, watch_poll_s: float = 0.5) -> None:
+        self.deps = deps
+        self.watch_poll_s = watch_poll_s
+        self._lock = asyncio.Lock()
+
+    async def create(self, campaign: pb.Campaign) -> pb.Campaign:
+        stations = _validate(campaign)
+        async with self.deps.sessions() as session:
+            image = await session.get(ImageRow, campaign.image_id)
+        if image is None:
+            raise NotFound(f"image {campaign.image_id} not found")
+        now = self.deps.clock()
+        install_at = campaign.install_at
+        row = CampaignRow(
+            id=campaign.id or self.deps.new_id(),
+            image_id=image.id,
+            target_json=json.dumps({"station_ids": stations}),
+            max_in_flight=campaign.max_in_flight or 1,
+            window_start=campaign.window_start,
+            window_end=campaign.window_end,
+            retries=campaign.retries,
+            retry_interval_s=campaign.retry_interval_s,
+            install_at=install_at.ToDatetime(tzinfo=UTC) if install_at.seconds else None,
+            force=campaign.force,
+            station_timeout_s=campaign.station_timeout_s,
+            state=RUNNING,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.deps.sessions() as session, session.begin():
+            if await session.get(CampaignRow, row.id) is not None:
+                raise AlreadyExists(f"campaign {row.id} exists")
+            session.add(row)
+            for station_id in stations:
+                session.add(
+                    StationUpdateRow(
+                        id=self.deps.new_id(),
+                        station_id=station_id,
+                        image_id=image.id,
+                        campaign_id=row.id,
+                        location=image.location,
+                        expected_version=image.version,
+                        state=State.QUEUED.value,
+                        detail="",
+                        attempts=0,
+                        request_id=0,
+                        booted_version=None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        log.info("campaign created", campaign_id=row.id, stations=len(stations))
+        return await self.get(row.id)
+
+    async def _load(self, campaign_id: str) -> tuple[CampaignRow, list[StationUpdateRow]]:
+        async with self.deps.sessions() as session:
+            row = await session.get(CampaignRow, campaign_id)
+            if row is None:
+                raise NotFound(f"campaign {campaign_id} not found")
+            query = (
+                select(StationUpdateRow)
+                .where(StationUpdateRow.campaign_id == campaign_id)
+                .order_by(StationUpdateRow.id)
+            )
+            updates = list((await session.scalars(query)).all())
+        return row, updates
+
+    async def get(self, campaign_id: str) -> pb.Campaign:
+        return campaign_message(*await self._load(campaign_id))
+
+    async def list(self, request: pb.ListCampaignsRequest) -> pb.ListCampaignsReply:
+        page = page_of(request.page)
+        query = select(CampaignRow.id).order_by(CampaignRow.id).limit(page.size + 1)
+        if page.after is not None:
+            query = query.where(CampaignRow.id > page.after)
+        async with self.deps.sessions() as session:
+            ids = list((await session.scalars(query)).all())
+        reply = pb.ListCampaignsReply(campaigns=[await self.get(i) for i in ids[: page.size]])
+        if len(ids) > page.size:
+            reply.next_page_token = encode_token(ids[page.size - 1])
+        return reply
+
+    async def _move(self, campaign_id: str, allowed: set[str], to: str) -> pb.Campaign:
+        async with self.deps.sessions() as session, session.begin():
+            row = await session.get(CampaignRow, campaign_id)
+            if row is None:
+                raise NotFound(f"campaign {campaign_id} not found")
+            if row.state not in allowed:
+                raise FailedPrecondition(f"campaign {campaign_id} is {row.state}")
+            row.state, row.updated_at = to, self.deps.clock()
+            if to == ABORTED:
+                query = select(StationUpdateRow).where(
+                    StationUpdateRow.campaign_id == campaign_id,
+                    StationUpdateRow.state == State.QUEUED.value,
+                )
+                for update in (await session.scalars(query)).all():
+                    update.state, update.detail = State.SKIPPED.value, "aborted"
+                    update.updated_at = row.updated_at
+        log.info("campaign changed", campaign_id=campaign_id, state=to)
+        return await self.get(campaign_id)
+
+    async def pause(self, campaign_id: str) -> pb.Campaign:
+        return await self._move(campaign_id, {RUNNING}, PAUSED)
+
+    async def resume(self, campaign_id: str) -> pb.Campaign:
+        return await self._move(campaign_id, {PAUSED}, RUNNING)
+
+    async def abort(self, campaign_id: str) -> pb.Campaign:
+        return await self._move(campaign_id, {RUNNING, PAUSED}, ABORTED)
+
+    async def watch(self, campaign_id: str) -> AsyncIterator[pb.Campaign]:
+        last: pb.Campaign | None = None
+        while True:
+            current = await self.get(campaign_id)
+            if current != last:
+                yield current
+                last = current
+            if current.state in (pb.CAMPAIGN_STATE_COMPLETED, pb.CAMPAIGN_STATE_ABORTED):
+                return
+            await asyncio.sleep(self.watch_poll_s)
+
+    # The runner -------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """One pass over the running campaigns (serialised within this process)."""
+        async with self._lock:
+            async with self.deps.sessions() as session:
+                query = select(CampaignRow.id).where(CampaignRow.state == RUNNING)
+                running = list((await session.scalars(query)).all())
+            for campaign_id in running:
+                await self._advance(campaign_id)
+
+    async def _advance(self, campaign_id: str) -> None:
+        now = self.deps.clock()
+        to_send: list[StationUpdateRow] = []
+        async with self.deps.sessions() as session, session.begin():
+            campaign = await session.get(CampaignRow, campaign_id)
+            if campaign is None or campaign.state != RUNNING:
+                return
+            query = select(StationUpdateRow).where(StationUpdateRow.campaign_id == campaign_id)
+            updates = sorted((await session.scalars(query)).all(), key=lambda u: u.id)
+            timeout = timedelta(seconds=campaign.station_timeout_s)
+            retry_after = timedelta(seconds=campaign.retry_interval_s)
+            waiting_retry = False
+            for update in updates:
+                if (
+                    update.state == State.IN_PROGRESS.value
+                    and campaign.station_timeout_s > 0
+                    and update.updated_at + timeout <= now
+                ):
+                    update.state, update.detail, update.updated_at = "FAILED", "timed out", now
+                if update.state == State.FAILED.value and update.attempts <= campaign.retries:
+                    if update.updated_at + retry_after <= now:
+                        update.state, update.updated_at = State.QUEUED.value, now
+                    else:
+                        waiting_retry = True
+            in_flight = sum(u.state == State.IN_PROGRESS.value for u in updates)
+            queued = [u for u in updates if u.state == State.QUEUED.value]
+            if in_window(now, campaign.window_start, campaign.window_end):
+                for update in queued[: max(campaign.max_in_flight - in_flight, 0)]:
+                    update.state, update.detail = State.IN_PROGRESS.value, ""
+                    update.attempts += 1
+                    update.request_id = self.deps.new_request_id()
+                    update.booted_version = None
+                    update.updated_at = now
+                    to_send.append(update)
+            if not queued and not in_flight and not waiting_retry:
+                campaign.state, campaign.updated_at = COMPLETED, now
+                log.info("campaign completed", campaign_id=campaign_id)
+            image = await session.get(ImageRow, campaign.image_id)
+            install_at = campaign.install_at
+        for update in to_send:
+            await send_update(self.deps, update, image, install_at)
+
+    async def run(self, every_s: float = 1.0) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("campaign tick failed")
+            await asyncio.sleep(every_s)

@@ -1,0 +1,100 @@
+"""What the API and the campaign runner share: their dependencies and sending one update.
+
+The update row is committed before the command goes out, so a status the station reports at
+once finds it; the command's answer then moves it to IN_PROGRESS or FAILED (offline,
+rejected, or the station's refusal status).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chargegrid.firmware.gateway import (
+    CommandRefused,
+    FirmwareCommands,
+    FirmwareOrder,
+    StationUnreachable,
+)
+from chargegrid.firmware.models import ImageRow, StationUpdateRow
+from chargegrid.firmware.status import State
+from chargegrid.platform.logging import get_logger
+
+ACCEPTED = frozenset({"Accepted", "AcceptedCanceled"})
+
+log = get_logger(__name__)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """Time-ordered (milliseconds, then random), so listing by id lists oldest first."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}"
+
+
+def new_request_id() -> int:
+    return secrets.randbelow(2**31 - 2) + 1
+
+
+@dataclass
+class ApiDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    commands: FirmwareCommands
+    #: This service's public HTTP base URL (known once the HTTP server listens).
+    base_url: Callable[[], str]
+    clock: Clock = utc_now
+    new_id: Callable[[], str] = new_id
+    new_request_id: Callable[[], int] = new_request_id
+    transfer_retries: int = 3
+    transfer_retry_interval_s: int = 60
+
+
+async def send_update(
+    deps: ApiDeps, row: StationUpdateRow, image: ImageRow | None, install_at: datetime | None
+) -> StationUpdateRow:
+    """Send the (committed, IN_PROGRESS) update `row` and store the station's answer."""
+    order = FirmwareOrder(
+        location=row.location,
+        request_id=row.request_id,
+        retries=deps.transfer_retries,
+        retry_interval_s=deps.transfer_retry_interval_s,
+        retrieve_at=deps.clock(),
+        install_at=install_at,
+        signing_certificate=image.signing_certificate if image is not None else "",
+        signature=image.signature if image is not None else "",
+    )
+    try:
+        answer = await deps.commands.update_firmware(row.station_id, order)
+    except StationUnreachable:
+        state, detail = State.FAILED, "offline"
+    except CommandRefused:
+        state, detail = State.FAILED, "rejected"
+    else:
+        if answer in ACCEPTED:
+            state, detail = State.IN_PROGRESS, answer
+        else:
+            state, detail = State.FAILED, "rejected" if answer == "Rejected" else answer
+    async with deps.sessions() as session, session.begin():
+        stored = await session.get(StationUpdateRow, row.id)
+        assert stored is not None
+        # A status the station reported meanwhile is newer than the command's answer.
+        if stored.detail == "" or state is State.FAILED:
+            stored.state, stored.detail = state.value, detail
+            stored.updated_at = deps.clock()
+    log.info(
+        "firmware update sent",
+        station_id=stored.station_id,
+        request_id=stored.request_id,
+        campaign_id=stored.campaign_id,
+        state=stored.state,
+        detail=stored.detail,
+    )
+    return stored
