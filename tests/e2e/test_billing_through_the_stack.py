@@ -74,9 +74,11 @@ async def charge_and_bill(
     seconds: float,
     clock: Callable[[], datetime] | None = None,
     park_s: float = 0,
+    displayed: dict[str, Decimal] | None = None,
 ) -> tuple[session_pb.Session, billing_pb.Cdr, float]:
     """One full session; returns what the session service and billing made of it, and the
-    energy the simulated station delivered."""
+    energy the simulated station delivered. `displayed` receives the running costs the
+    station was sent (CostUpdated), by transaction id."""
     config = StationConfig(station_id=station_id, meter_interval_s=0.5, time_scale=1.0)
     station = create_station(version, config, stack.ocpp_url, **({"clock": clock} if clock else {}))
     await station.start()
@@ -93,6 +95,8 @@ async def charge_and_bill(
         session.request_stop(StopReason.LOCAL)
         await asyncio.wait_for(session.finished.wait(), 20)
         delivered_wh, transaction_id = session.energy_wh, session.transaction_id
+        if displayed is not None:
+            displayed.update(station.displayed_cost)
     finally:
         await station.stop()
     session_id = f"{station_id}:{transaction_id}"
@@ -160,7 +164,10 @@ async def test_energy_only_tariff_bills_the_measured_energy(
             ],
         },
     )
-    session, cdr, delivered_wh = await charge_and_bill(stack, version, station_id, 3)
+    displayed: dict[str, Decimal] = {}
+    session, cdr, delivered_wh = await charge_and_bill(
+        stack, version, station_id, 3, displayed=displayed
+    )
     assert session.status == session_pb.SESSION_STATUS_COMPLETED
     assert session.energy_wh == pytest.approx(delivered_wh, abs=1)
     assert delivered_wh > 0
@@ -176,6 +183,12 @@ async def test_energy_only_tariff_bills_the_measured_energy(
         assert costs, "no TransactionEvent answer carried totalCost"
         assert costs == sorted(costs)
         assert max(costs) <= float(cdr.cost.total_incl_vat)
+        # ... and between those, by CostUpdated from billing.
+        shown = displayed.get(session.transaction_id)
+        assert shown is not None, "billing sent no CostUpdated"
+        assert 0 <= shown <= Decimal(cdr.cost.total_incl_vat)
+    else:  # 1.6 has no CostUpdated
+        assert displayed == {}
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])

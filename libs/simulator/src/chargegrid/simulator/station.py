@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -86,6 +87,8 @@ class Station(ABC):
         self.boot_count = 0
         #: CALLs the CSMS answered with a CALLRESULT, per action: what it acknowledged.
         self.answered: Counter[str] = Counter()
+        #: The running cost the CSMS sent (2.x CostUpdated), by transaction id.
+        self.displayed_cost: dict[str, Decimal] = {}
         self.connection_count = 0
         self.boot_reason = BootReason.POWER_UP
         self._registered = asyncio.Event()

@@ -21,6 +21,12 @@ from chargegrid.api.billing.v1 import billing_pb2_grpc as pb_grpc
 from chargegrid.billing.api import SERVICE_NAME, ApiDeps, BillingService
 from chargegrid.billing.clock import Clock, IdFactory, new_id, utc_now
 from chargegrid.billing.consumers import session_consumer
+from chargegrid.billing.cost_updates import (
+    CostUpdates,
+    GatewayDisplay,
+    RunningSession,
+    StationDisplay,
+)
 from chargegrid.billing.handlers import SessionEvents
 from chargegrid.billing.lookups import GrpcLookups, Lookups
 from chargegrid.billing.publisher import OutboxPublisher
@@ -53,12 +59,14 @@ class BillingApp:
         clock: Clock = utc_now,
         ids: IdFactory = new_id,
         lookups: Lookups | None = None,
+        display: StationDisplay | None = None,
         consumer_tuning: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.ids = ids
         self._lookups = lookups
+        self._display = display
         self._tuning = consumer_tuning or {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._channels: list[grpc.aio.Channel] = []
@@ -75,6 +83,20 @@ class BillingApp:
             authorization,
             ttl_s=settings.lookup_cache_ttl_s,
             timeout_s=settings.call_timeout_s,
+        )
+
+    def _build_cost_updates(self) -> CostUpdates | None:
+        settings = self.settings
+        display = self._display
+        if display is None and settings.cost_updates:
+            gateway = service_channel(settings, settings.gateway_address)
+            if gateway is not None:
+                self._channels.append(gateway)
+                display = GatewayDisplay(gateway, settings.call_timeout_s)
+        if display is None:
+            return None
+        return CostUpdates(
+            self.sessions, self.clock, display, max_pending=settings.cost_updates_max_pending
         )
 
     async def start(self) -> None:
@@ -97,6 +119,13 @@ class BillingApp:
             EnvelopeFactory(f"billing/{settings.pod_name}", clock=self.clock),
             on_cdr=self.publisher.wake,
         )
+        self.cost_updates = self._build_cost_updates()
+        if self.cost_updates is not None:
+            costs = self.cost_updates
+            self.events.on_update = lambda s: costs.session_updated(
+                RunningSession(s.id, s.station_id, s.transaction_id)
+            )
+            self.events.on_closed = costs.session_closed
         kafka = client_kwargs(settings)
         bootstrap = kafka.pop("bootstrap_servers")
         kafka["fetch_max_wait_ms"] = settings.consumer_fetch_max_wait_ms
@@ -126,6 +155,8 @@ class BillingApp:
         await self.grpc.stop(5)
         await self.consumer.stop()
         await self.publisher.stop()
+        if self.cost_updates is not None:
+            await self.cost_updates.stop()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.producer.stop()
         for channel in self._channels:

@@ -56,6 +56,10 @@ class SessionEvents:
     envelopes: EnvelopeFactory
     #: Called after a CDR committed (wakes the outbox publisher).
     on_cdr: Callable[[], None] = lambda: None
+    #: Called after an update of an active session committed (CostUpdated to the station).
+    on_update: Callable[[spb.Session], None] = lambda _: None
+    #: Called once a session is billed.
+    on_closed: Callable[[str], None] = lambda _: None
 
     async def __call__(self, envelope: Envelope, _record: object = None) -> None:
         if envelope.type == "session.opened":
@@ -112,6 +116,8 @@ class SessionEvents:
             await active.upsert_active(session, known, now)
             if envelope.type == "session.updated":
                 await active.add_point(session, s.id, observation(s, self._at(envelope, s)))
+        if envelope.type == "session.updated" and s.status == spb.SESSION_STATUS_ACTIVE:
+            self.on_update(s)
 
     async def closed(self, envelope: Envelope, s: spb.Session) -> None:
         known = await self._known(s)
@@ -157,4 +163,5 @@ class SessionEvents:
             await outbox.enqueue(session, BILLING_EVENTS, event, now)
             await active.forget(session, s.id)
         log.info("cdr created", session_id=s.id, cdr_id=cdr.id, total=str(cdr.cost.total_incl_vat))
+        self.on_closed(s.id)
         self.on_cdr()

@@ -15,6 +15,12 @@ class BillingSettings(ServiceSettings):
     stations_address: str | None = None
     #: The authorization service (token group of an id token); unset = no group tariffs.
     authorization_address: str | None = None
+    #: The gateway's StationControl, for CostUpdated to 2.x stations; unset = none sent.
+    gateway_address: str | None = None
+    #: Send the running cost to stations that support CostUpdated (2.0.1, 2.1).
+    cost_updates: bool = True
+    #: Most CostUpdated calls in flight; further session updates skip theirs meanwhile.
+    cost_updates_max_pending: int = 200
     #: Deadline of one call to stations or authorization.
     call_timeout_s: float = 3.0
     #: How long a station's site, a site's time zone and a token's group are cached.
