@@ -127,6 +127,21 @@ class Stack:
                 raise AssertionError(f"{text!r} never printed; output:\n{self.output()}")
             time.sleep(0.2)
 
+    def service_pid(self, service: str) -> int:
+        """The process of one service (the dev stack runs `python -m chargegrid.<service>`)."""
+        module = f"chargegrid.{service}"
+        for pid in _children_of(self.process.pid):
+            cmdline = Path(f"/proc/{pid}/cmdline")
+            if cmdline.exists() and cmdline.read_bytes().split(b"\0")[2:3] == [module.encode()]:
+                return pid
+        raise AssertionError(f"no {module} process in the stack")
+
+    def restart_service(self, service: str, sig: int = signal.SIGTERM) -> int:
+        """Signal one service; the dev supervisor starts it again. Returns the old pid."""
+        pid = self.service_pid(service)
+        os.kill(pid, sig)
+        return pid
+
     def ports(self) -> list[int]:
         ports = [BROKER_PORT + self.offset]
         for spec in installed_services(port_offset=self.offset):

@@ -44,23 +44,23 @@ async def test_a_campaign_updates_in_waves_and_completes(
 ) -> None:
     created = await create(api, gateway, max_in_flight=2)
     assert (created.state, created.queued) == (pb.CAMPAIGN_STATE_RUNNING, 3)
-    await api.campaigns.tick()
+    await api.runner.tick()
     first = await get(api, created.id)
     assert (first.in_progress, first.queued) == (2, 1)
     assert [u.station_id for u in gateway.control.updates] == ["CP-A", "CP-B"]
-    await api.campaigns.tick()
+    await api.runner.tick()
     assert len(gateway.control.updates) == 2  # the wave is full
     sent = [u for u in first.stations if u.state == pb.UPDATE_STATE_IN_PROGRESS]
     await finish(db, clock, sent[0], "2.0")
     await finish(db, clock, sent[1], "1.0")
-    await api.campaigns.tick()
+    await api.runner.tick()
     second = await get(api, created.id)
     assert (second.succeeded, second.failed, second.in_progress) == (1, 1, 1)
     [last] = [u for u in second.stations if u.state == pb.UPDATE_STATE_IN_PROGRESS]
     assert last.station_id == "CP-C"
     assert last.campaign_id == created.id
     await finish(db, clock, last, "2.0")
-    await api.campaigns.tick()
+    await api.runner.tick()
     done = await get(api, created.id)
     assert (done.state, done.succeeded, done.failed) == (pb.CAMPAIGN_STATE_COMPLETED, 2, 1)
     listed = await api.as_role().ListCampaigns(pb.ListCampaignsRequest())
@@ -75,26 +75,26 @@ async def test_failures_are_retried_and_silent_stations_time_out(
         api, gateway, max_in_flight=3, retries=1, retry_interval_s=60, station_timeout_s=600
     )
     gateway.control.online.pop("CP-A", None)
-    await api.campaigns.tick()
+    await api.runner.tick()
     offline = await get(api, created.id)
     assert (offline.failed, offline.in_progress) == (1, 2)
     clock.advance(30)
-    await api.campaigns.tick()
+    await api.runner.tick()
     assert (await get(api, created.id)).failed == 1  # waiting for the retry interval
     gateway.control.online["CP-A"] = "Accepted"
     clock.advance(31)
-    await api.campaigns.tick()
+    await api.runner.tick()
     retried = await get(api, created.id)
     [station_a] = [u for u in retried.stations if u.station_id == "CP-A"]
     assert (station_a.state, station_a.attempts) == (pb.UPDATE_STATE_IN_PROGRESS, 2)
     clock.advance(601)
-    await api.campaigns.tick()  # all time out: A for good, B and C retry after 60 s
+    await api.runner.tick()  # all time out: A for good, B and C retry after 60 s
     clock.advance(61)
-    await api.campaigns.tick()
+    await api.runner.tick()
     again = await get(api, created.id)
     assert (again.in_progress, again.failed, again.state) == (2, 1, pb.CAMPAIGN_STATE_RUNNING)
     clock.advance(601)
-    await api.campaigns.tick()
+    await api.runner.tick()
     ended = await get(api, created.id)
     assert ended.state == pb.CAMPAIGN_STATE_COMPLETED
     assert {(u.station_id, u.detail, u.attempts) for u in ended.stations} == {
@@ -108,10 +108,10 @@ async def test_nothing_starts_outside_the_window(
     api: Api, gateway: Gateway, clock: FakeClock
 ) -> None:
     created = await create(api, gateway, window_start="22:00", window_end="04:00")
-    await api.campaigns.tick()  # the fake clock says 08:00 UTC
+    await api.runner.tick()  # the fake clock says 08:00 UTC
     assert (await get(api, created.id)).queued == 3
     clock.advance(14 * 3600)
-    await api.campaigns.tick()
+    await api.runner.tick()
     assert (await get(api, created.id)).in_progress == 1
 
 
@@ -127,13 +127,13 @@ async def test_pause_resume_abort_and_watch(api: Api, gateway: Gateway) -> None:
     watcher = asyncio.create_task(watch())
     paused = await stub.PauseCampaign(pb.GetCampaignRequest(campaign_id=created.id))
     assert paused.state == pb.CAMPAIGN_STATE_PAUSED
-    await api.campaigns.tick()
+    await api.runner.tick()
     assert gateway.control.updates == []
     with pytest.raises(grpc.aio.AioRpcError) as twice:
         await stub.PauseCampaign(pb.GetCampaignRequest(campaign_id=created.id))
     assert twice.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     await stub.ResumeCampaign(pb.GetCampaignRequest(campaign_id=created.id))
-    await api.campaigns.tick()
+    await api.runner.tick()
     assert len(gateway.control.updates) == 1
     aborted = await stub.AbortCampaign(pb.GetCampaignRequest(campaign_id=created.id))
     assert (aborted.state, aborted.skipped, aborted.in_progress) == (
@@ -147,11 +147,13 @@ async def test_pause_resume_abort_and_watch(api: Api, gateway: Gateway) -> None:
     assert len(watched) >= 2
 
 
-async def test_campaigns_are_validated(api: Api, gateway: Gateway) -> None:
+async def test_campaigns_are_validated_and_bad_ones_create_nothing(
+    api: Api, gateway: Gateway, db: Database
+) -> None:
     stub = api.as_role()
     bad = [
         pb.Campaign(image_id="x"),
-        pb.Campaign(image_id="x", target=pb.CampaignTarget(site_id="S1")),
+        pb.Campaign(image_id="x", target=pb.CampaignTarget(station_ids=["A"], site_id="S1")),
         pb.Campaign(target=pb.CampaignTarget(station_ids=["A"])),
         pb.Campaign(
             image_id="x",
@@ -171,6 +173,22 @@ async def test_campaigns_are_validated(api: Api, gateway: Gateway) -> None:
             )
         )
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+    assert await db.rows() == (0, 0)
     with pytest.raises(grpc.aio.AioRpcError) as unknown:
         await stub.GetCampaign(pb.GetCampaignRequest(campaign_id="nope"))
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_stopping_the_runner_waits_for_the_tick_under_way(api: Api, gateway: Gateway) -> None:
+    created = await create(api, gateway, max_in_flight=3)
+    gateway.control.delay_s = 0.5
+    tick = asyncio.create_task(api.runner.tick())
+    await asyncio.sleep(0.1)  # the tick is sending
+    await api.runner.stop()
+    assert tick.done()
+    sent = await get(api, created.id)
+    # Everything the tick marked was sent and its answer stored; nothing new starts.
+    assert (sent.in_progress, sent.queued) == (3, 0)
+    assert all(u.detail == "Accepted" for u in sent.stations)
+    await api.runner.tick()
+    assert len(gateway.control.updates) == 3

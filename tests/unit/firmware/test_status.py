@@ -49,6 +49,13 @@ def test_2x_reboot_before_installed_is_judged_when_installed_arrives() -> None:
     assert (bad.state, bad.detail) == (State.FAILED, "version mismatch")
 
 
+def test_16_going_away_while_installing_is_judged_when_installed_arrives() -> None:
+    good = run(SENT, [("status", "Installing"), ("boot", "2.0"), ("status", "Installed")])
+    assert good.state is State.SUCCEEDED
+    bad = run(SENT, [("status", "Installing"), ("boot", "1.0"), ("status", "Installed")])
+    assert (bad.state, bad.detail) == (State.FAILED, "version mismatch")
+
+
 def test_a_boot_before_installing_changes_nothing() -> None:
     assert run(SENT, [("status", "Downloading"), ("boot", "1.0")]).detail == "Downloading"
 

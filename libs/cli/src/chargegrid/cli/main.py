@@ -11,6 +11,8 @@ from rich.console import Console
 
 from chargegrid.cli.billing_cmd import cdrs_app, tariffs_app
 from chargegrid.cli.dev import DevOptions, run_dev
+from chargegrid.cli.firmware_cmd import firmware_app
+from chargegrid.cli.logs_cmd import logs_app, security_events_app
 from chargegrid.cli.ops_cmd import ops_app
 from chargegrid.cli.sessions_cmd import sessions_app
 from chargegrid.cli.sim import sim
@@ -34,6 +36,9 @@ app.add_typer(sessions_app, name="sessions")
 app.add_typer(tariffs_app, name="tariffs")
 app.add_typer(cdrs_app, name="cdrs")
 app.add_typer(ops_app, name="ops")
+app.add_typer(firmware_app, name="firmware")
+app.add_typer(logs_app, name="logs")
+app.add_typer(security_events_app, name="security-events")
 
 
 @app.command()

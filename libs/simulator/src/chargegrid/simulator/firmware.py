@@ -48,6 +48,8 @@ class FirmwareUpdater:
         self.station = station
         self.status = "Idle"
         self.request: FirmwareRequest | None = None
+        #: Every update the CSMS asked for, in order (a campaign must not repeat work).
+        self.received: list[FirmwareRequest] = []
         self._task: asyncio.Task[None] | None = None
         self._report_installed_after_boot = False
 
@@ -60,6 +62,7 @@ class FirmwareUpdater:
         if self._task is not None:
             self._task.cancel()
         self.request = request
+        self.received.append(request)
         self._task = self.station.spawn(self._run(request))
 
     async def after_boot(self) -> None:

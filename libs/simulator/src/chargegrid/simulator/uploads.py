@@ -50,6 +50,8 @@ class LogUploader:
         self.station = station
         self.status = UploadStatus.IDLE
         self.request: UploadRequest | None = None
+        #: What each successful upload carried, by file name (tests compare checksums).
+        self.uploaded: dict[str, bytes] = {}
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -98,6 +100,8 @@ class LogUploader:
             timeout_s=config.upload_timeout_s,
         )
         self.station.note(f"upload of {file_name}: {'done' if ok else 'failed'}")
+        if ok:
+            self.uploaded[file_name] = body
         await self._report(UploadStatus.UPLOADED if ok else UploadStatus.FAILED, request)
         self.status = UploadStatus.IDLE
 

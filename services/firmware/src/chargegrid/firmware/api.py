@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from chargegrid.api.firmware.v1 import firmware_pb2 as pb
 from chargegrid.api.firmware.v1 import firmware_pb2_grpc as pb_grpc
 from chargegrid.firmware.campaigns import Campaigns
+from chargegrid.firmware.charging import SessionsUnavailable
 from chargegrid.firmware.convert import (
     image_message,
     log_message,
@@ -34,6 +35,7 @@ from chargegrid.platform.grpc import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    Unavailable,
 )
 from chargegrid.platform.logging import get_logger
 
@@ -114,6 +116,8 @@ class FirmwareService(pb_grpc.FirmwareServicer):
                 image = await session.get(ImageRow, request.image_id)
             if image is None:
                 raise NotFound(f"image {request.image_id} not found")
+        if not request.force:
+            await self._refuse_in_session(request.station_id)
         row = StationUpdateRow(
             id=self.deps.new_id(),
             station_id=request.station_id,
@@ -133,6 +137,18 @@ class FirmwareService(pb_grpc.FirmwareServicer):
             session.add(row)
         row = await send_update(self.deps, row, image, _time(request.install_at))
         return update_message(row)
+
+    async def _refuse_in_session(self, station_id: str) -> None:
+        """An update reboots the station: not while it charges someone, unless forced."""
+        try:
+            charging = await self.deps.charging.in_session(station_id)
+        except SessionsUnavailable as exc:
+            raise Unavailable(
+                f"cannot tell whether station {station_id} is charging ({exc}); "
+                "try again, or use force"
+            ) from exc
+        if charging:
+            raise FailedPrecondition(f"station {station_id} has an active session; use force")
 
     async def GetStationUpdate(
         self, request: pb.GetStationUpdateRequest, context: Any

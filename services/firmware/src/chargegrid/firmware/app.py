@@ -1,8 +1,9 @@
 """Composition root of the firmware service: everything is built inside `start`.
 
 Start order: database (migrated), Kafka producer (for dead letters), the event consumer, the
-HTTP server (uploads and downloads), the campaign runner, then the gRPC server, so the
-service reports SERVING only once it can do its work. `stop` reverses it.
+HTTP server (uploads and downloads), the campaign runner (it also times out single-station
+updates), then the gRPC server, so the service reports SERVING only once it can do its work.
+`stop` reverses it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import grpc
 from chargegrid.api.firmware.v1 import firmware_pb2_grpc as pb_grpc
 from chargegrid.firmware.api import SERVICE_NAME, FirmwareService
 from chargegrid.firmware.campaigns import Campaigns
+from chargegrid.firmware.charging import ChargingSessions, GrpcChargingSessions
 from chargegrid.firmware.consumers import FirmwareEvents, firmware_consumer
 from chargegrid.firmware.gateway import FirmwareCommands, GatewayCommands
 from chargegrid.firmware.http import HttpServer, Uploads, create_http_app
+from chargegrid.firmware.runner import CampaignRunner
 from chargegrid.firmware.settings import FirmwareSettings
+from chargegrid.firmware.stations import GrpcStationDirectory, StationDirectory
 from chargegrid.firmware.updates import ApiDeps, Clock, utc_now
 from chargegrid.platform.bus import EventConsumer
 from chargegrid.platform.bus.kafka_config import client_kwargs
@@ -37,13 +41,18 @@ log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def gateway_channel(settings: FirmwareSettings) -> grpc.aio.Channel | None:
-    if not settings.gateway_address:
+def service_channel(
+    settings: FirmwareSettings, address: str | None, timeout_s: float
+) -> grpc.aio.Channel | None:
+    """A channel to another service with this service's token; None when not configured."""
+    if not address:
         return None
     token = settings.service_token.get_secret_value() if settings.service_token else None
-    return create_channel(
-        settings.gateway_address, token=token, default_timeout_s=settings.call_timeout_s
-    )
+    return create_channel(address, token=token, default_timeout_s=timeout_s)
+
+
+def gateway_channel(settings: FirmwareSettings) -> grpc.aio.Channel | None:
+    return service_channel(settings, settings.gateway_address, settings.call_timeout_s)
 
 
 class FirmwareApp:
@@ -53,11 +62,15 @@ class FirmwareApp:
         *,
         clock: Clock = utc_now,
         commands: FirmwareCommands | None = None,
+        stations: StationDirectory | None = None,
+        charging: ChargingSessions | None = None,
         consumer_tuning: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self._commands = commands
+        self._stations = stations
+        self._charging = charging
         self._tuning = consumer_tuning or {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.base_url = ""
@@ -69,6 +82,11 @@ class FirmwareApp:
         self.sessions = session_factory(self.engine)
         self.channel = gateway_channel(settings)
         commands = self._commands or GatewayCommands(self.channel, settings.call_timeout_s)
+        timeout_s = settings.lookup_timeout_s
+        self.stations_channel = service_channel(settings, settings.stations_address, timeout_s)
+        self.session_channel = service_channel(settings, settings.session_address, timeout_s)
+        stations = self._stations or GrpcStationDirectory(self.stations_channel, timeout_s)
+        charging = self._charging or GrpcChargingSessions(self.session_channel, timeout_s)
         self.producer = await connect_producer(settings)
         kafka = client_kwargs(settings)
         bootstrap = kafka.pop("bootstrap_servers")
@@ -92,14 +110,16 @@ class FirmwareApp:
             clock=self.clock,
             transfer_retries=settings.transfer_retries,
             transfer_retry_interval_s=settings.transfer_retry_interval_s,
+            stations=stations,
+            charging=charging,
+            station_timeout_s=settings.station_timeout_s,
         )
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, tokens)
         self.campaigns = Campaigns(deps)
+        self.runner = CampaignRunner(deps)
         # One campaign runner per cluster (a Kubernetes Lease); alone elsewhere.
         self._spawn(
-            elector_for("firmware-campaigns").run(
-                lambda: self.campaigns.run(settings.campaign_tick_s)
-            )
+            elector_for("firmware-campaigns").run(lambda: self.runner.run(settings.campaign_tick_s))
         )
         service = FirmwareService(deps, self.campaigns)
         self.grpc.add(pb_grpc.add_FirmwareServicer_to_server, service, SERVICE_NAME)
@@ -115,14 +135,16 @@ class FirmwareApp:
 
     async def stop(self) -> None:
         await self.grpc.stop(5)
+        await self.runner.stop()
         await self.http.stop()
         await self.consumer.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.producer.stop()
-        if self.channel is not None:
-            await self.channel.close()
+        for channel in (self.channel, self.stations_channel, self.session_channel):
+            if channel is not None:
+                await channel.close()
         await self.engine.dispose()
 
 

@@ -1,22 +1,18 @@
-"""Campaigns: one image to a list of stations, at most `max_in_flight` updating at a time.
+"""Campaigns: one image to many stations, at most `max_in_flight` updating at a time.
 
-A campaign's stations are station_updates rows (QUEUED until their turn). The runner, one per
-cluster, ticks: an update silent longer than `station_timeout_s` fails ("timed out"), a
-failed one with attempts left is queued again after `retry_interval_s`, and queued ones are
-sent while fewer than `max_in_flight` are in progress and the time is inside the window.
-The station events move sent updates on (the consumer); when nothing is queued, in
-progress or waiting for a retry, the campaign is COMPLETED.
-
-For now targets are explicit station ids, and the window is read in UTC.
+The RPCs live here; the runner (`runner.py`) moves the campaigns on. A campaign's stations
+are station_updates rows, QUEUED until their turn, each with its site's time zone for the
+window. The target is explicit station ids or a selection (site, vendor, model, current
+version) resolved through the stations service at creation; bad input or an unreachable
+stations service creates nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC
 
 from sqlalchemy import select
 
@@ -24,8 +20,10 @@ from chargegrid.api.firmware.v1 import firmware_pb2 as pb
 from chargegrid.firmware.convert import stamp, update_message
 from chargegrid.firmware.models import CampaignRow, ImageRow, StationUpdateRow
 from chargegrid.firmware.paging import encode_token, page_of
+from chargegrid.firmware.stations import Selection
 from chargegrid.firmware.status import State
-from chargegrid.firmware.updates import ApiDeps, send_update
+from chargegrid.firmware.targets import parse_target, resolve, target_json, target_message
+from chargegrid.firmware.updates import ApiDeps
 from chargegrid.platform.grpc import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from chargegrid.platform.logging import get_logger
 
@@ -36,24 +34,8 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 log = get_logger(__name__)
 
 
-def in_window(now: datetime, start: str, end: str) -> bool:
-    """Whether `now` is inside the "HH:MM"-"HH:MM" window (empty = always; may wrap midnight)."""
-    if not start or not end:
-        return True
-    begin, finish = time.fromisoformat(start), time.fromisoformat(end)
-    moment = now.time().replace(tzinfo=None)
-    if begin <= finish:
-        return begin <= moment < finish
-    return moment >= begin or moment < finish
-
-
-def _validate(campaign: pb.Campaign) -> list[str]:
-    target = campaign.target
-    if target.site_id or target.vendor or target.model or target.current_version:
-        raise InvalidArgument("only explicit target.station_ids are supported for now")
-    stations = list(dict.fromkeys(s for s in target.station_ids if s))
-    if not stations:
-        raise InvalidArgument("target.station_ids is required")
+def _validate(campaign: pb.Campaign) -> list[str] | Selection:
+    target = parse_target(campaign.target)
     if not campaign.image_id:
         raise InvalidArgument("image_id is required")
     for name in ("window_start", "window_end"):
@@ -66,15 +48,14 @@ def _validate(campaign: pb.Campaign) -> list[str]:
     for name in numbers:
         if getattr(campaign, name) < 0:
             raise InvalidArgument(f"{name} must not be negative")
-    return stations
+    return target
 
 
 def campaign_message(row: CampaignRow, updates: list[StationUpdateRow]) -> pb.Campaign:
-    target = json.loads(row.target_json)
     message = pb.Campaign(
         id=row.id,
         image_id=row.image_id,
-        target=pb.CampaignTarget(station_ids=target.get("station_ids", [])),
+        target=target_message(row.target_json),
         max_in_flight=row.max_in_flight,
         window_start=row.window_start,
         window_end=row.window_end,
@@ -97,25 +78,25 @@ def campaign_message(row: CampaignRow, updates: list[StationUpdateRow]) -> pb.Ca
 
 
 class Campaigns:
-    """The campaign RPCs and the runner's tick, over the service's database."""
+    """The campaign RPCs, over the service's database."""
 
     def __init__(self, deps: ApiDeps, watch_poll_s: float = 0.5) -> None:
         self.deps = deps
         self.watch_poll_s = watch_poll_s
-        self._lock = asyncio.Lock()
 
     async def create(self, campaign: pb.Campaign) -> pb.Campaign:
-        stations = _validate(campaign)
+        target = _validate(campaign)
         async with self.deps.sessions() as session:
             image = await session.get(ImageRow, campaign.image_id)
         if image is None:
             raise NotFound(f"image {campaign.image_id} not found")
+        stations = await resolve(target, self.deps.stations)
         now = self.deps.clock()
         install_at = campaign.install_at
         row = CampaignRow(
             id=campaign.id or self.deps.new_id(),
             image_id=image.id,
-            target_json=json.dumps({"station_ids": stations}),
+            target_json=target_json(target, stations),
             max_in_flight=campaign.max_in_flight or 1,
             window_start=campaign.window_start,
             window_end=campaign.window_end,
@@ -132,11 +113,11 @@ class Campaigns:
             if await session.get(CampaignRow, row.id) is not None:
                 raise AlreadyExists(f"campaign {row.id} exists")
             session.add(row)
-            for station_id in stations:
+            for station in stations:
                 session.add(
                     StationUpdateRow(
                         id=self.deps.new_id(),
-                        station_id=station_id,
+                        station_id=station.station_id,
                         image_id=image.id,
                         campaign_id=row.id,
                         location=image.location,
@@ -146,6 +127,7 @@ class Campaigns:
                         attempts=0,
                         request_id=0,
                         booted_version=None,
+                        timezone=station.timezone,
                         created_at=now,
                         updated_at=now,
                     )
@@ -219,64 +201,3 @@ class Campaigns:
             if current.state in (pb.CAMPAIGN_STATE_COMPLETED, pb.CAMPAIGN_STATE_ABORTED):
                 return
             await asyncio.sleep(self.watch_poll_s)
-
-    # The runner -------------------------------------------------------------------------
-
-    async def tick(self) -> None:
-        """One pass over the running campaigns (serialised within this process)."""
-        async with self._lock:
-            async with self.deps.sessions() as session:
-                query = select(CampaignRow.id).where(CampaignRow.state == RUNNING)
-                running = list((await session.scalars(query)).all())
-            for campaign_id in running:
-                await self._advance(campaign_id)
-
-    async def _advance(self, campaign_id: str) -> None:
-        now = self.deps.clock()
-        to_send: list[StationUpdateRow] = []
-        async with self.deps.sessions() as session, session.begin():
-            campaign = await session.get(CampaignRow, campaign_id)
-            if campaign is None or campaign.state != RUNNING:
-                return
-            query = select(StationUpdateRow).where(StationUpdateRow.campaign_id == campaign_id)
-            updates = sorted((await session.scalars(query)).all(), key=lambda u: u.id)
-            timeout = timedelta(seconds=campaign.station_timeout_s)
-            retry_after = timedelta(seconds=campaign.retry_interval_s)
-            waiting_retry = False
-            for update in updates:
-                if (
-                    update.state == State.IN_PROGRESS.value
-                    and campaign.station_timeout_s > 0
-                    and update.updated_at + timeout <= now
-                ):
-                    update.state, update.detail, update.updated_at = "FAILED", "timed out", now
-                if update.state == State.FAILED.value and update.attempts <= campaign.retries:
-                    if update.updated_at + retry_after <= now:
-                        update.state, update.updated_at = State.QUEUED.value, now
-                    else:
-                        waiting_retry = True
-            in_flight = sum(u.state == State.IN_PROGRESS.value for u in updates)
-            queued = [u for u in updates if u.state == State.QUEUED.value]
-            if in_window(now, campaign.window_start, campaign.window_end):
-                for update in queued[: max(campaign.max_in_flight - in_flight, 0)]:
-                    update.state, update.detail = State.IN_PROGRESS.value, ""
-                    update.attempts += 1
-                    update.request_id = self.deps.new_request_id()
-                    update.booted_version = None
-                    update.updated_at = now
-                    to_send.append(update)
-            if not queued and not in_flight and not waiting_retry:
-                campaign.state, campaign.updated_at = COMPLETED, now
-                log.info("campaign completed", campaign_id=campaign_id)
-            image = await session.get(ImageRow, campaign.image_id)
-            install_at = campaign.install_at
-        for update in to_send:
-            await send_update(self.deps, update, image, install_at)
-
-    async def run(self, every_s: float = 1.0) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("campaign tick failed")
-            await asyncio.sleep(every_s)

@@ -93,8 +93,15 @@ class StationUpdateRow(Base):
     request_id: Mapped[int] = mapped_column(Integer)
     #: The version reported at a boot seen mid-install (2.x reboots before "Installed").
     booted_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    #: The IANA zone of the station's site, for the campaign window; None = UTC.
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: Optimistic lock: the runner and the event consumer both move updates; a write based
+    #: on a stale read fails (and is retried) instead of undoing the other's change.
+    row_version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class LogFileRow(Base):
@@ -138,7 +145,7 @@ class CampaignRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     image_id: Mapped[str] = mapped_column(String(64))
-    #: The CampaignTarget as JSON (station_ids for now).
+    #: The CampaignTarget as JSON: the resolved station_ids and, for a selection, its filters.
     target_json: Mapped[str] = mapped_column(Text)
     max_in_flight: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[str] = mapped_column(String(5), default="")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from chargegrid.platform.db import async_url
 from chargegrid.platform.settings import ServiceSettings
 
@@ -34,6 +36,13 @@ class FirmwareSettings(ServiceSettings):
     public_url: str | None = None
     #: The gateway's StationControl endpoint; unset = every station is "offline".
     gateway_address: str | None = None
+    #: The stations service (campaign selections, site time zones); unset = selections are
+    #: UNAVAILABLE and every window is read in UTC.
+    stations_address: str | None = None
+    #: The session service (is a station charging?); unset = no station is ever in a session.
+    session_address: str | None = None
+    #: How long a question to the stations or session service may take.
+    lookup_timeout_s: float = 5.0
     #: How long a command to a station (through the gateway) may take.
     call_timeout_s: float = 35.0
     #: Retries a station makes for a download or an upload.
@@ -43,6 +52,9 @@ class FirmwareSettings(ServiceSettings):
     consumer_group: str = "firmware"
     #: How often the campaign runner starts queued updates, retries and times out.
     campaign_tick_s: float = 2.0
+    #: How long an update may stay silent before it fails "timed out": single-station updates
+    #: and campaigns created with station_timeout_s 0.
+    station_timeout_s: int = Field(default=3600, gt=0)
 
     @property
     def database(self) -> str:

@@ -1,9 +1,10 @@
 """The state machine of one station's update, pure: no database, no clock.
 
 The station reports progress with FirmwareStatusNotification. "Installed" is not success
-yet: the update succeeded only when the next boot reports the image's version. A 2.x
-station reboots ("InstallRebooting") before it reports "Installed", so a boot seen while
-installing is remembered and judged when "Installed" arrives.
+yet: the update succeeded only when the next boot reports the image's version. Many
+stations reboot while installing (2.x says "InstallRebooting"; 1.6 stations just go away
+while "Installing") and report "Installed" after that boot, so a boot seen while installing
+is remembered and judged when "Installed" arrives.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ FAILURE_STATUSES = frozenset(
 )
 INSTALLED = "Installed"
 REBOOTING = "InstallRebooting"
+#: Statuses during which a boot is the install's own reboot.
+INSTALLING = frozenset({"Installing", REBOOTING})
 VERSION_MISMATCH = "version mismatch"
 
 
@@ -70,6 +73,6 @@ def on_boot(progress: Progress, firmware_version: str, expected_version: str) ->
         return progress
     if progress.detail == INSTALLED:
         return _judge(expected_version, firmware_version)
-    if progress.detail == REBOOTING:
+    if progress.detail in INSTALLING:
         return replace(progress, booted_version=firmware_version)
     return progress

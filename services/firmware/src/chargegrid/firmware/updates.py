@@ -10,11 +10,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chargegrid.firmware.charging import ChargingSessions, GrpcChargingSessions
 from chargegrid.firmware.gateway import (
     CommandRefused,
     FirmwareCommands,
@@ -22,6 +23,7 @@ from chargegrid.firmware.gateway import (
     StationUnreachable,
 )
 from chargegrid.firmware.models import ImageRow, StationUpdateRow
+from chargegrid.firmware.stations import GrpcStationDirectory, StationDirectory
 from chargegrid.firmware.status import State
 from chargegrid.platform.logging import get_logger
 
@@ -55,6 +57,12 @@ class ApiDeps:
     new_request_id: Callable[[], int] = new_request_id
     transfer_retries: int = 3
     transfer_retry_interval_s: int = 60
+    #: Without a stations service selections are UNAVAILABLE and every station is in UTC.
+    stations: StationDirectory = field(default_factory=lambda: GrpcStationDirectory(None))
+    #: Without a session service no station is ever in a session.
+    charging: ChargingSessions = field(default_factory=lambda: GrpcChargingSessions(None))
+    #: Silence after which an update fails "timed out" (campaigns may set their own).
+    station_timeout_s: int = 3600
 
 
 async def send_update(
