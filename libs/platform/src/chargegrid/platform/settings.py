@@ -8,6 +8,7 @@ default. One rule for every service keeps the configuration table predictable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -100,6 +101,12 @@ class ServiceSettings(BaseSettings):
     service_token: SecretStr | None = None
     otlp_endpoint: str | None = None
     database_url: str | None = None
+    #: Days a processed event id is kept for deduplication (longer than topic retention).
+    processed_events_retention_days: float = 35.0
+
+    @property
+    def processed_events_retention(self) -> timedelta:
+        return timedelta(days=self.processed_events_retention_days)
 
     def model_post_init(self, __context: Any) -> None:
         if self.grpc_port < 0:

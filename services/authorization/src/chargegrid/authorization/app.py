@@ -44,6 +44,7 @@ from chargegrid.platform.bus import (
     EventProducer,
 )
 from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import ensure_service_topics, producer_config
 from chargegrid.platform.bus.topics import (
     STATION_EVENTS,
@@ -136,6 +137,7 @@ class AuthorizationApp:
         self._spawn(self.refresher.run())
         if settings.consume_events:
             self._spawn(self._consume())
+            self._spawn(run_pruner(sessions, settings.processed_events_retention))
         log.info("authorization ready", grpc_port=self.grpc_port, loaded=loaded)
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:

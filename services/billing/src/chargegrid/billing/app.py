@@ -33,6 +33,7 @@ from chargegrid.billing.publisher import OutboxPublisher
 from chargegrid.billing.settings import BillingSettings
 from chargegrid.platform.bus import EnvelopeFactory
 from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
@@ -139,6 +140,7 @@ class BillingApp:
         )
         await self.consumer.start()
         self._spawn(self.consumer.run())
+        self._spawn(run_pruner(self.sessions, settings.processed_events_retention))
         self._spawn(self.publisher.run())
         deps = ApiDeps(self.sessions, self.clock, self.ids)
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)

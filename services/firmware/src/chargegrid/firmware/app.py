@@ -29,6 +29,7 @@ from chargegrid.firmware.stations import GrpcStationDirectory, StationDirectory
 from chargegrid.firmware.updates import ApiDeps, Clock, utc_now
 from chargegrid.platform.bus import EventConsumer
 from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, TokenRegistry, create_channel
@@ -96,6 +97,7 @@ class FirmwareApp:
         )
         await self.consumer.start()
         self._spawn(self.consumer.run())
+        self._spawn(run_pruner(self.sessions, settings.processed_events_retention))
         tokens = TokenRegistry(settings.api_tokens_file)
         uploads = Uploads(self.sessions, settings.var_dir / "firmware-uploads", self.clock)
         self.http = HttpServer(

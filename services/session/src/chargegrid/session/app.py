@@ -23,6 +23,7 @@ from chargegrid.platform.bus import (
     EventConsumer,
 )
 from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
@@ -105,6 +106,7 @@ class SessionApp:
         )
         await self.consumer.start()
         self._spawn(self.consumer.run())
+        self._spawn(run_pruner(self.sessions, settings.processed_events_retention))
         watch_client = {k: v for k, v in kafka.items() if k != "client_id"}
         self.feed = WatchFeed(bootstrap, self.hub, **watch_client)
         await self.feed.start()

@@ -21,6 +21,7 @@ from chargegrid.api.stations.v1 import stations_pb2_grpc as pb_grpc
 from chargegrid.platform.bus import EventConsumer
 from chargegrid.platform.bus.envelope import set_timestamp
 from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
@@ -91,6 +92,7 @@ class StationsApp:
         )
         await self.consumer.start()
         self._spawn(self.consumer.run())
+        self._spawn(run_pruner(self.sessions, settings.processed_events_retention))
         self.sites = SiteCache(self.sessions)
         watch_client = {k: v for k, v in kafka.items() if k != "client_id"}
         self.feed = WatchFeed(bootstrap, self.hub, UpdateTranslator(self.sites), **watch_client)
