@@ -159,6 +159,8 @@ class BillingApp:
         await self.publisher.stop()
         if self.cost_updates is not None:
             await self.cost_updates.stop()
+        for task in list(self._tasks):  # what is left (the pruner) has nothing to finish
+            task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.producer.stop()
         for channel in self._channels:
