@@ -262,37 +262,22 @@ def _control(
     show_campaign(campaign)
 
 
-@campaigns_app.command("pause")
-def pause(
-    campaign_id: CampaignId,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
-    """Start no more updates (those in progress go on)."""
-    _control("pause", campaign_id, json_output, address, token, var_dir)
+def _control_command(action: str, summary: str) -> None:
+    """Register `campaigns <action> ID` (pause, resume and abort differ only in the call)."""
+
+    def command(
+        campaign_id: CampaignId,
+        json_output: JsonOption = False,
+        address: AddressOption = None,
+        token: TokenOption = None,
+        var_dir: VarDirOption = Path("var"),
+    ) -> None:
+        _control(action, campaign_id, json_output, address, token, var_dir)
+
+    command.__doc__ = summary
+    campaigns_app.command(action)(command)
 
 
-@campaigns_app.command("resume")
-def resume(
-    campaign_id: CampaignId,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
-    """Go on with a paused campaign."""
-    _control("resume", campaign_id, json_output, address, token, var_dir)
-
-
-@campaigns_app.command("abort")
-def abort(
-    campaign_id: CampaignId,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
-    """Stop the campaign: queued stations are skipped."""
-    _control("abort", campaign_id, json_output, address, token, var_dir)
+_control_command("pause", "Start no more updates (those in progress go on).")
+_control_command("resume", "Go on with a paused campaign.")
+_control_command("abort", "Stop the campaign: queued stations are skipped.")
