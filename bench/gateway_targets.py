@@ -66,6 +66,7 @@ async def run_gateway(port: int, bootstrap: str) -> None:
     from chargegrid.gateway.protocol.schemas import warm_up
     from chargegrid.gateway.publishing import GatewayPublisher
     from chargegrid.gateway.registry import ConnectionRegistry
+    from chargegrid.gateway.runtime import freeze_startup_heap
     from chargegrid.gateway.server import GatewayServer
     from chargegrid.gateway.settings import GatewaySettings
     from chargegrid.platform.bus import EnvelopeFactory
@@ -93,6 +94,7 @@ async def run_gateway(port: int, bootstrap: str) -> None:
         sources,
     )
     await server.start()
+    freeze_startup_heap()  # as `python -m chargegrid.gateway` does once started
     print("READY", flush=True)
     await asyncio.Future()
 
@@ -104,7 +106,9 @@ def main() -> None:
     elif mode == "ocpp":
         asyncio.run(run_plain_ocpp(port))
     elif mode == "gateway":
-        asyncio.run(run_gateway(port, sys.argv[3]))
+        from chargegrid.gateway import runtime
+
+        runtime.run(run_gateway(port, sys.argv[3]))  # the loop `python -m chargegrid.gateway` uses
     else:
         raise SystemExit(f"unknown mode {mode!r}")
 

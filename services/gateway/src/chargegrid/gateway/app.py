@@ -32,6 +32,7 @@ from chargegrid.gateway.protocol.versions import OcppVersion
 from chargegrid.gateway.publishing import GatewayPublisher
 from chargegrid.gateway.registry import ConnectionRegistry
 from chargegrid.gateway.routing import Routes
+from chargegrid.gateway.runtime import freeze_startup_heap
 from chargegrid.gateway.server import GatewayServer
 from chargegrid.gateway.service_decisions import ServiceDecisions
 from chargegrid.gateway.settings import GatewaySettings
@@ -227,6 +228,7 @@ async def run(settings: GatewaySettings) -> None:
     start_metrics_server(settings.metrics_port)
     app = GatewayApp(settings)
     await app.start()
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

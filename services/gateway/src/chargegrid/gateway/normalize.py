@@ -8,12 +8,14 @@ so nothing behind the gateway scales kWh again.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
+
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
-from chargegrid.platform.bus.envelope import set_timestamp
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
 KILO_UNITS = {"kWh": "Wh", "kW": "W", "kvarh": "varh", "kvar": "var", "kVA": "VA"}
@@ -53,12 +55,25 @@ def _scaled(value: float, unit: str) -> tuple[float, str]:
     return value, unit
 
 
-def _sample(
-    sampled: dict[str, Any], raw: float, unit: str, when: datetime
-) -> tx_events.MeterSample:
-    """One sampledValue of either version, in base units."""
+Samples = RepeatedCompositeFieldContainer[tx_events.MeterSample]
+
+
+def _seconds_nanos(when: datetime) -> tuple[int, int]:
+    """What `set_timestamp` stores, computed once for every sample of one meterValue."""
+    return int(when.timestamp() // 1), when.microsecond * 1000
+
+
+def _add_sample(
+    target: Samples,
+    sampled: dict[str, Any],
+    raw: float,
+    unit: str,
+    stamp: tuple[int, int],
+) -> None:
+    """One sampledValue of either version, in base units, appended in place (building it in
+    the event's repeated field saves a copy per sample on the hot path)."""
     value, base_unit = _scaled(raw, unit)
-    sample = tx_events.MeterSample(
+    sample = target.add(
         measurand=sampled.get("measurand", DEFAULT_MEASURAND),
         phase=sampled.get("phase", ""),
         unit=base_unit,
@@ -66,17 +81,15 @@ def _sample(
         context=sampled.get("context", "Sample.Periodic"),
         location=sampled.get("location", "Outlet"),
     )
-    set_timestamp(sample.timestamp, when)
-    return sample
+    timestamp = sample.timestamp
+    timestamp.seconds, timestamp.nanos = stamp
 
 
-def samples_from_16(
-    meter_values: list[dict[str, Any]], default: datetime
-) -> list[tx_events.MeterSample]:
-    """1.6 meterValue[] -> samples; values that are not numbers (SignedData) are skipped."""
-    samples = []
+def add_samples_16(target: Samples, meter_values: list[dict[str, Any]], default: datetime) -> None:
+    """1.6 meterValue[] -> samples appended to `target`; values that are not numbers
+    (SignedData) are skipped."""
     for meter_value in meter_values:
-        when = parse_time(meter_value.get("timestamp"), default)
+        stamp = _seconds_nanos(parse_time(meter_value.get("timestamp"), default))
         for sampled in meter_value.get("sampledValue", ()):
             try:
                 raw = float(sampled["value"])
@@ -84,28 +97,24 @@ def samples_from_16(
                 continue
             if not math.isfinite(raw):
                 continue
-            samples.append(_sample(sampled, raw, sampled.get("unit", "Wh"), when))
-    return samples
+            _add_sample(target, sampled, raw, sampled.get("unit", "Wh"), stamp)
 
 
-def samples_from_2x(
-    meter_values: list[dict[str, Any]], default: datetime
-) -> list[tx_events.MeterSample]:
-    """2.x meterValue[] -> samples, applying unitOfMeasure.multiplier (10^n)."""
-    samples = []
+def add_samples_2x(target: Samples, meter_values: list[dict[str, Any]], default: datetime) -> None:
+    """2.x meterValue[] -> samples appended to `target`, applying unitOfMeasure.multiplier
+    (10^n)."""
     for meter_value in meter_values:
-        when = parse_time(meter_value.get("timestamp"), default)
+        stamp = _seconds_nanos(parse_time(meter_value.get("timestamp"), default))
         for sampled in meter_value.get("sampledValue", ()):
             raw = sampled.get("value")
             if not isinstance(raw, int | float) or not math.isfinite(raw):
                 continue
             uom = sampled.get("unitOfMeasure") or {}
             scaled = float(raw) * (10.0 ** int(uom.get("multiplier", 0)))
-            samples.append(_sample(sampled, scaled, uom.get("unit", "Wh"), when))
-    return samples
+            _add_sample(target, sampled, scaled, uom.get("unit", "Wh"), stamp)
 
 
-def energy_register_wh(samples: list[tx_events.MeterSample]) -> float | None:
+def energy_register_wh(samples: Iterable[tx_events.MeterSample]) -> float | None:
     """The last total active-import register reading among `samples`, if any."""
     readings = [
         s.value for s in samples if s.measurand == DEFAULT_MEASURAND and s.phase in ("", "N")

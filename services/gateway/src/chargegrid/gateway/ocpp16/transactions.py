@@ -8,7 +8,7 @@ from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
 from chargegrid.gateway.decisions import AuthRequest
 from chargegrid.gateway.events import id_token, station_event, transaction_event
-from chargegrid.gateway.normalize import parse_time, samples_from_16
+from chargegrid.gateway.normalize import add_samples_16, parse_time
 from chargegrid.gateway.ocpp16.core import ID_TAG, status_16
 from chargegrid.gateway.routing import CallContext, Outcome
 from chargegrid.platform.bus.envelope import set_timestamp
@@ -50,7 +50,6 @@ async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Ou
 async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome:
     connector = int(payload["connectorId"])
     readings = payload["meterValue"]
-    samples = samples_from_16(readings, context.received_at)
     when = parse_time(readings[-1].get("timestamp"), context.received_at)
     if "transactionId" in payload:
         event = tx_events.TransactionUpdated(
@@ -59,13 +58,12 @@ async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome
             connector_id=connector,
             trigger_reason="MeterValuePeriodic",
             charging_state="Charging",
-            samples=samples,
         )
+        add_samples_16(event.samples, readings, context.received_at)
         set_timestamp(event.timestamp, when)
         return Outcome({}, [transaction_event("updated", event, when)])
-    values = station_events.MeterValuesReceived(
-        evse_id=connector, connector_id=connector, samples=samples
-    )
+    values = station_events.MeterValuesReceived(evse_id=connector, connector_id=connector)
+    add_samples_16(values.samples, readings, context.received_at)
     return Outcome({}, [station_event("meter_values", values, when)])
 
 
@@ -76,8 +74,8 @@ async def stop_transaction(context: CallContext, payload: dict[str, Any]) -> Out
         meter_stop_wh=float(payload["meterStop"]),
         stop_reason=payload.get("reason", "Local"),
         trigger_reason="StopAuthorized" if "idTag" in payload else "EVCommunicationLost",
-        samples=samples_from_16(payload.get("transactionData", []), ended_at),
     )
+    add_samples_16(event.samples, payload.get("transactionData", []), ended_at)
     set_timestamp(event.ended_at, ended_at)
     response: dict[str, Any] = {}
     if "idTag" in payload:

@@ -8,7 +8,7 @@ from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
 from chargegrid.gateway.decisions import AuthRequest
 from chargegrid.gateway.events import id_token, station_event, transaction_event
-from chargegrid.gateway.normalize import energy_register_wh, parse_time, samples_from_2x
+from chargegrid.gateway.normalize import add_samples_2x, energy_register_wh, parse_time
 from chargegrid.gateway.ocpp201.core import id_token_info
 from chargegrid.gateway.routing import CallContext, Emit, Outcome
 from chargegrid.platform.bus.envelope import set_timestamp
@@ -18,7 +18,7 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
     when = parse_time(payload["timestamp"], context.received_at)
     info = payload["transactionInfo"]
     evse = payload.get("evse") or {}
-    samples = samples_from_2x(payload.get("meterValue", []), when)
+    readings = payload.get("meterValue", [])
     token = payload.get("idToken")
     response: dict[str, Any] = {}
     status = ""
@@ -41,33 +41,35 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
         "connector_id": int(evse.get("connectorId", 0)),
         "seq_no": int(payload["seqNo"]),
         "offline": bool(payload.get("offline", False)),
-        "samples": samples,
         "trigger_reason": payload["triggerReason"],
     }
     kind = payload["eventType"]
     event: Emit
     if kind == "Started":
         started = tx_events.TransactionStarted(authorization_status=status, **common)
+        add_samples_2x(started.samples, readings, when)
         set_timestamp(started.started_at, when)
         if token is not None:
             started.id_token.CopyFrom(id_token(token["idToken"], token["type"]))
-        if (reading := energy_register_wh(samples)) is not None:
+        if (reading := energy_register_wh(started.samples)) is not None:
             started.meter_start_wh = reading
         if "reservationId" in payload:
             started.reservation_id = int(payload["reservationId"])
         event = transaction_event("started", started, when)
     elif kind == "Ended":
         ended = tx_events.TransactionEnded(stop_reason=info.get("stoppedReason", "Local"), **common)
+        add_samples_2x(ended.samples, readings, when)
         set_timestamp(ended.ended_at, when)
         if token is not None:
             ended.id_token.CopyFrom(id_token(token["idToken"], token["type"]))
-        if (reading := energy_register_wh(samples)) is not None:
+        if (reading := energy_register_wh(ended.samples)) is not None:
             ended.meter_stop_wh = reading
         event = transaction_event("ended", ended, when)
     else:
         updated = tx_events.TransactionUpdated(
             charging_state=info.get("chargingState", ""), **common
         )
+        add_samples_2x(updated.samples, readings, when)
         set_timestamp(updated.timestamp, when)
         if token is not None:
             updated.id_token.CopyFrom(id_token(token["idToken"], token["type"]))
@@ -82,7 +84,6 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
 
 
 async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome:
-    samples = samples_from_2x(payload["meterValue"], context.received_at)
-    evse = int(payload["evseId"])
-    values = station_events.MeterValuesReceived(evse_id=evse, samples=samples)
+    values = station_events.MeterValuesReceived(evse_id=int(payload["evseId"]))
+    add_samples_2x(values.samples, payload["meterValue"], context.received_at)
     return Outcome({}, [station_event("meter_values", values)])
