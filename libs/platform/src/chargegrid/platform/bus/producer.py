@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus import metrics
 from chargegrid.platform.bus.envelope import encode
+from chargegrid.platform.bus.partitioner import CachedKeyPartitioner
 from chargegrid.platform.telemetry import kafka_headers_with_context
 
 
@@ -73,6 +74,7 @@ class EventProducer:
             linger_ms=self.config.linger_ms,
             max_request_size=self.config.max_request_size,
             request_timeout_ms=int(self.config.publish_timeout_s * 1000),
+            partitioner=CachedKeyPartitioner(),
             **(self.config.extra or {}),
         )
         try:
@@ -139,9 +141,14 @@ class EventProducer:
             metrics.PUBLISH_FAILED.labels(topic).inc()
             raise BusUnavailable(f"Kafka did not acknowledge a record on {topic}: {exc!r}") from exc
         elapsed = time.perf_counter() - started
+        # One count per topic and one latency per publish, not per record: a gateway's group
+        # commit carries tens of records, and per-record metric calls cost as much as murmur2.
+        counts: dict[str, int] = {}
         for delivery in deliveries:
-            published, seconds = self._topic_metrics(delivery.topic)
-            published.inc()
+            counts[delivery.topic] = counts.get(delivery.topic, 0) + 1
+        for item_topic, count in counts.items():
+            published, seconds = self._topic_metrics(item_topic)
+            published.inc(count)
             seconds.observe(elapsed)
         return deliveries
 
