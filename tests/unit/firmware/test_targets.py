@@ -12,6 +12,7 @@ from chargegrid.api.firmware.v1 import firmware_pb2 as pb
 from chargegrid.api.stations.v1 import stations_pb2 as st
 from chargegrid.firmware.stations import Located, Selection, StationsUnavailable
 from chargegrid.firmware.targets import parse_target, resolve, target_json, target_message
+from chargegrid.firmware.updates import new_id
 from chargegrid.platform.grpc import FailedPrecondition, InvalidArgument, Unavailable
 
 
@@ -86,3 +87,9 @@ def test_the_stored_target_keeps_the_selection_and_its_stations() -> None:
     )
     explicit = target_json(["CP-9"], [Located("CP-9")])
     assert target_message(explicit) == pb.CampaignTarget(station_ids=["CP-9"])
+
+
+def test_ids_made_in_one_millisecond_keep_their_order() -> None:
+    ids = [new_id() for _ in range(2_000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)

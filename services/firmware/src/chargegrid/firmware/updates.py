@@ -7,6 +7,7 @@ rejected, or the station's refusal status).
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections.abc import Callable
@@ -37,9 +38,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_SEQUENCE = itertools.count()
+
+
 def new_id() -> str:
-    """Time-ordered (milliseconds, then random), so listing by id lists oldest first."""
-    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}"
+    """Time-ordered (milliseconds, then a per-process sequence, then random), so listing by
+    id lists oldest first, and the stations of a campaign created in one millisecond keep the
+    operator's order (the first ones go first: canaries)."""
+    sequence = next(_SEQUENCE) % 0x10000
+    return f"{time.time_ns() // 1_000_000:012x}{sequence:04x}{secrets.token_hex(4)}"
 
 
 def new_request_id() -> int:
