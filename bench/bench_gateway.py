@@ -115,10 +115,21 @@ async def _throughput(mode: str, bootstrap: str) -> tuple[dict[str, Any], int]:
     try:
         url = f"ws://127.0.0.1:{port}/ocpp"
         await _generate("closed", url, "20", "2")  # warm-up
-        measured = _summary(await _generate("closed", url, str(CONNECTIONS), str(SECONDS)))
+        cpu_before = _cpu_seconds(target.pid)
+        raw = await _generate("closed", url, str(CONNECTIONS), str(SECONDS))
+        cpu_used = _cpu_seconds(target.pid) - cpu_before
+        measured = _summary(raw)
+        # What one call costs the server, independent of how busy the machine was.
+        measured["server_cpu_us_per_call"] = round(cpu_used * 1e6 / max(1, raw["calls"]), 1)
     finally:
         await _stop(target)
     return measured, port
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _half_rate_latency(bootstrap: str, max_rate: float) -> dict[str, Any]:
