@@ -304,9 +304,19 @@ class LeaseElector:
     @staticmethod
     async def _call(function: Callable[..., T], *args: Any, budget_s: float) -> T:
         budget_s = max(budget_s, 0.05)
-        call = asyncio.to_thread(function, *args, _request_timeout=budget_s)
-        # The thread may outlive the wait; the decision does not wait for it.
-        return await asyncio.wait_for(call, budget_s)
+        call = asyncio.ensure_future(asyncio.to_thread(function, *args, _request_timeout=budget_s))
+        # The thread may outlive the wait; the decision does not wait for it. Not
+        # asyncio.wait_for: on 3.11 it can swallow a cancellation that arrives just as the
+        # call completes, and a cancelled elector must stop (seen as a hung test shutdown).
+        try:
+            done, _ = await asyncio.wait({call}, timeout=budget_s)
+        except asyncio.CancelledError:
+            call.cancel()
+            raise
+        if not done:
+            call.cancel()
+            raise TimeoutError(f"no answer from the Kubernetes API within {budget_s:.2f} s")
+        return call.result()
 
 
 class LocalElector:
