@@ -76,6 +76,7 @@ async def test_the_running_cost_is_sent_when_it_changes(
         ("CP-1", "tx-1", Decimal("1.00")),
         ("CP-1", "tx-1", Decimal("2.00")),
     ]
+    assert display.asked == 1  # the station's version is remembered between updates
 
 
 async def test_stations_without_cost_updated_offline_or_refusing_get_none(

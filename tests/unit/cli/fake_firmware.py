@@ -223,7 +223,7 @@ class _LogFiles(BaseHTTPRequestHandler):
         self.wfile.write(LOG_CONTENT)
 
     def log_message(self, format: str, *args: Any) -> None:
-        pass
+        """Quiet: the default handler writes every request to stderr."""
 
 
 class LogServer:

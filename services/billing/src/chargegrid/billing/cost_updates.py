@@ -126,6 +126,9 @@ class CostUpdates:
         self.monotonic = monotonic
         self._last_sent: dict[str, Decimal] = {}
         self._unsupported: dict[str, float] = {}
+        #: Stations seen connected with 2.x, and when: asked again after `remember_supported_s`.
+        self._supported: dict[str, float] = {}
+        self.remember_supported_s = 300.0
         self._pending: dict[str, asyncio.Task[None]] = {}
 
     def session_updated(self, running: RunningSession) -> None:
@@ -159,6 +162,17 @@ class CostUpdates:
         del self._unsupported[station_id]
         return False
 
+    async def _supports(self, station_id: str) -> bool:
+        """The station's version, asked of the gateway at most every few minutes."""
+        seen = self._supported.get(station_id)
+        if seen is not None and self.monotonic() - seen < self.remember_supported_s:
+            return True
+        if not await self.display.supports_cost_updates(station_id):
+            self._supported.pop(station_id, None)
+            return False
+        self._supported[station_id] = self.monotonic()
+        return True
+
     async def _update(self, running: RunningSession) -> None:
         station_id = running.station_id
         if self._known_unsupported(station_id):
@@ -170,12 +184,13 @@ class CostUpdates:
             if self._last_sent.get(running.session_id) == total:
                 _RESULTS["unchanged"].inc()
                 return
-            if not await self.display.supports_cost_updates(station_id):
+            if not await self._supports(station_id):
                 raise NotSupported("its OCPP version has no CostUpdated")
             await self.display.show_cost(station_id, running.transaction_id, total)
         except NotFound:
             return  # billed meanwhile: the session is over
         except NotConnected:
+            self._supported.pop(station_id, None)
             _RESULTS["offline"].inc()
             return
         except NotSupported as exc:

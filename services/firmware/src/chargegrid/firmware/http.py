@@ -42,7 +42,7 @@ def safe_file_name(name: str) -> str:
 
 
 class TooLarge(Exception):
-    pass
+    """The upload is bigger than the service accepts (answered 413)."""
 
 
 class Uploads:

@@ -86,8 +86,8 @@ class CampaignRunner:
         """No new tick; wait for the one under way, so every update it marked IN_PROGRESS
         was really sent and its answer stored (a restart neither loses nor repeats it)."""
         self._stopping = True
-        async with self._lock:
-            pass
+        await self._lock.acquire()  # the tick under way has finished
+        self._lock.release()  # later ticks see _stopping and return at once
 
     async def run(self, every_s: float = 1.0) -> None:
         while True:
