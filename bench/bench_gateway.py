@@ -6,8 +6,10 @@ threads) runs beside the generator on CPU 1: the figures are those of one gatewa
 with a core to itself, as the plain `ocpp` server and the echo have, and Kafka elsewhere, as
 in production. Figures:
 - sustained MeterValues CALL->CALLRESULT throughput (closed loop) of the gateway (schema
-  validation + Kafka acks=all on every frame), of a plain `ocpp` ChargePoint server, and of a
-  bare websockets JSON echo (the ceiling), with p50/p99;
+  validation + Kafka acks=all on every frame), of a plain `ocpp` ChargePoint server, of a
+  bare websockets JSON echo (the ceiling), and of that echo storing the two records every
+  answered CALL must cost in Kafka (the floor under any gateway on websockets and aiokafka:
+  its ratio to the echo bounds the gateway's), with p50/p99;
 - gateway p50/p99 at half of its maximum rate (open loop, latency from the intended send);
 - idle booted stations held by one gateway process and RSS per connection.
 Sizes can be changed with BENCH_GATEWAY_CONNECTIONS, BENCH_GATEWAY_SECONDS,
@@ -212,6 +214,7 @@ async def run() -> dict[str, Any]:
         gateway, _ = await _throughput("gateway", bootstrap)
         plain, _ = await _throughput("ocpp", bootstrap)
         echo, _ = await _throughput("echo", bootstrap)
+        floor, _ = await _throughput("echo_kafka", bootstrap)
         half = await _half_rate_latency(bootstrap, gateway["calls_per_s"])
         idle = await _idle_density(bootstrap)
     finally:
@@ -227,8 +230,15 @@ async def run() -> dict[str, Any]:
         "meter_values_gateway": gateway,
         "baseline_plain_ocpp": plain,
         "ceiling_websockets_echo": echo,
+        "floor_echo_plus_kafka": floor,
         "gateway_vs_plain_ocpp": round(gateway["calls_per_s"] / max(1, plain["calls_per_s"]), 2),
         "gateway_vs_echo": round(gateway["calls_per_s"] / max(1, echo["calls_per_s"]), 2),
+        # The best any gateway storing each CALL in Kafka could do against the echo here.
+        "floor_vs_echo": round(floor["calls_per_s"] / max(1, echo["calls_per_s"]), 2),
+        "gateway_vs_floor": round(gateway["calls_per_s"] / max(1, floor["calls_per_s"]), 2),
+        "cpu_per_call_gateway_vs_plain_ocpp": round(
+            plain["server_cpu_us_per_call"] / max(0.1, gateway["server_cpu_us_per_call"]), 2
+        ),
         "gateway_at_half_max_rate": half,
         "idle_connections": idle,
     }

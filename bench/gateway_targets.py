@@ -5,7 +5,13 @@
 - `ocpp`: the plain `ocpp` package's documented ChargePoint pattern answering the same
   messages (no Kafka): the baseline the gateway must beat;
 - `echo`: a bare websockets server answering every CALL with an empty CALLRESULT after
-  parsing it: the ceiling of what Python and websockets can do here.
+  parsing it: the ceiling of what Python and websockets can do here;
+- `echo_kafka`: the echo plus only what the gateway's contract makes every answered CALL
+  cost in Kafka -- two records (the exchange on ocpp.frames.v1, one event the size of a
+  MeterValues one), sent with aiokafka's own `send()` as the gateway configures it (acks=all,
+  lz4, same linger, same partitioner) and acknowledged before the answer. No envelope, no
+  validation, no handler, no metrics: the floor under any gateway built on websockets and
+  aiokafka, so its ratio to the echo bounds the gateway's.
 
 Usage: python -m bench.gateway_targets MODE PORT [KAFKA_BOOTSTRAP]; prints READY when up.
 """
@@ -28,6 +34,47 @@ async def run_echo(port: int) -> None:
             await ws.send(orjson.dumps([3, message[1], {}]).decode())
 
     async with serve(answer, "127.0.0.1", port, subprotocols=["ocpp1.6"], compression=None):
+        print("READY", flush=True)
+        await asyncio.Future()
+
+
+async def run_echo_kafka(port: int, bootstrap: str) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from chargegrid.gateway.runtime import freeze_startup_heap
+    from chargegrid.gateway.settings import GatewaySettings
+    from chargegrid.platform.bus.partitioner import CachedKeyPartitioner
+    from chargegrid.platform.bus.startup import ensure_service_topics
+    from chargegrid.platform.bus.topics import OCPP_FRAMES, TRANSACTION_EVENTS
+
+    settings = GatewaySettings(kafka_bootstrap_servers=bootstrap, kafka_topic_partitions=8)
+    await ensure_service_topics(settings)
+    producer = AIOKafkaProducer(  # as the gateway's EventProducer configures it
+        bootstrap_servers=bootstrap,
+        acks="all",
+        compression_type="lz4",
+        linger_ms=settings.kafka_linger_ms,
+        partitioner=CachedKeyPartitioner(),
+    )
+    await producer.start()
+    event = bytes(160)  # about the size of a MeterValues TransactionUpdated envelope
+
+    async def answer(ws: ServerConnection) -> None:
+        key = (ws.request.path if ws.request else "/unknown").rsplit("/", 1)[-1].encode()
+        async for raw in ws:
+            message = orjson.loads(raw)
+            reply = orjson.dumps([3, message[1], {}])
+            exchange = (raw.encode() if isinstance(raw, str) else raw) + reply
+            stored = [
+                await producer.send(OCPP_FRAMES, exchange, key=key),
+                await producer.send(TRANSACTION_EVENTS, event, key=key),
+            ]
+            for record in stored:
+                await record
+            await ws.send(reply.decode())
+
+    async with serve(answer, "127.0.0.1", port, subprotocols=["ocpp1.6"], compression=None):
+        freeze_startup_heap()
         print("READY", flush=True)
         await asyncio.Future()
 
@@ -103,6 +150,10 @@ def main() -> None:
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "echo":
         asyncio.run(run_echo(port))
+    elif mode == "echo_kafka":
+        from chargegrid.gateway import runtime
+
+        runtime.run(run_echo_kafka(port, sys.argv[3]))
     elif mode == "ocpp":
         asyncio.run(run_plain_ocpp(port))
     elif mode == "gateway":
