@@ -86,9 +86,21 @@ class EnvelopeFactory:
         )
         set_timestamp(envelope.occurred_at, occurred_at or self.clock())
         # Any.Pack and Timestamp.FromDatetime are pure Python; this is the hot path.
-        envelope.payload.type_url = TYPE_URL_PREFIX + payload.DESCRIPTOR.full_name
-        envelope.payload.value = payload.SerializeToString()
+        packed = envelope.payload
+        packed.type_url = _type_url(type(payload), payload)
+        packed.value = payload.SerializeToString()
         return envelope
+
+
+_TYPE_URLS: dict[type[Message], str] = {}
+
+
+def _type_url(message_type: type[Message], payload: Message) -> str:
+    """The Any type URL of a message type, built once per type."""
+    url = _TYPE_URLS.get(message_type)
+    if url is None:
+        url = _TYPE_URLS[message_type] = TYPE_URL_PREFIX + payload.DESCRIPTOR.full_name
+    return url
 
 
 def encode(envelope: Envelope) -> bytes:

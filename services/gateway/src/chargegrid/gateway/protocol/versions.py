@@ -21,12 +21,14 @@ class OcppVersion(StrEnum):
         return {"1.6": "v16", "2.0.1": "v201", "2.1": "v21"}[self.value]
 
     def to_proto(self) -> common_pb2.OcppVersion.ValueType:
-        return {
-            OcppVersion.V16: common_pb2.OCPP_VERSION_16,
-            OcppVersion.V201: common_pb2.OCPP_VERSION_201,
-            OcppVersion.V21: common_pb2.OCPP_VERSION_21,
-        }[self]
+        return _PROTO[self]  # a module-level table: this runs for every stored frame
 
+
+_PROTO = {
+    OcppVersion.V16: common_pb2.OCPP_VERSION_16,
+    OcppVersion.V201: common_pb2.OCPP_VERSION_201,
+    OcppVersion.V21: common_pb2.OCPP_VERSION_21,
+}
 
 #: Preference order when a station offers several (newest first).
 SUBPROTOCOLS: dict[str, OcppVersion] = {
