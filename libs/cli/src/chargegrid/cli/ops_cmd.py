@@ -10,10 +10,11 @@ station did not accept.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import grpc
 import typer
@@ -187,18 +188,16 @@ def run_command(
         raise typer.Exit(1)
 
 
-def _status(reply: pb.CommandReply, *accepted: str) -> tuple[bool, str]:
-    detail = reply.status + (f" ({reply.status_reason})" if reply.status_reason else "")
-    return reply.status in accepted, detail
+#: What a fleet command's own options come to: the title of its progress bar and result
+#: table, and the call made to each selected station.
+Plan = tuple[str, Command]
 
 
-@ops_app.command("reset")
-def reset(
+def _fleet_options(
     station: StationOption = None,
     site: SiteOption = None,
     model: ModelOption = None,
     status: StatusOption = None,
-    hard: Annotated[bool, typer.Option(help="Hard (1.6) / Immediate (2.x) reset.")] = False,
     concurrency: ConcurrencyOption = 20,
     json_output: JsonOption = False,
     address: AddressOption = None,
@@ -206,6 +205,56 @@ def reset(
     token: TokenOption = None,
     var_dir: VarDirOption = Path("var"),
 ) -> None:
+    """The options every `ops` command takes after its own; only the signature is used."""
+
+
+_FLEET_PARAMETERS = list(inspect.signature(_fleet_options, eval_str=True).parameters.values())
+
+
+def fleet_command(name: str) -> Callable[[Callable[..., Plan]], Callable[..., Plan]]:
+    """Register `plan` as `chargegrid ops NAME`: its own options first, then the selection,
+    concurrency, output and connection options shared by every fleet command, written once
+    here instead of in each command. `plan` turns its options into a Plan (raising
+    typer.BadParameter for bad ones, before anything is contacted); `run_command` does the rest.
+    """
+
+    def register(plan: Callable[..., Plan]) -> Callable[..., Plan]:
+        parameters = [
+            *inspect.signature(plan, eval_str=True).parameters.values(),
+            *_FLEET_PARAMETERS,
+        ]
+
+        def command(**options: Any) -> None:
+            shared = {p.name: options.pop(p.name) for p in _FLEET_PARAMETERS}
+            title, call = plan(**options)
+            selection = Selection(
+                shared.pop("station") or [],
+                shared.pop("site"),
+                shared.pop("model"),
+                shared.pop("status"),
+            )
+            run_command(title, call, selection, **shared)
+
+        # typer reads a command's options from its signature and type hints.
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
+        command.__name__ = plan.__name__
+        command.__doc__ = plan.__doc__
+        ops_app.command(name)(command)
+        return plan
+
+    return register
+
+
+def _status(reply: pb.CommandReply, *accepted: str) -> tuple[bool, str]:
+    detail = reply.status + (f" ({reply.status_reason})" if reply.status_reason else "")
+    return reply.status in accepted, detail
+
+
+@fleet_command("reset")
+def reset(
+    hard: Annotated[bool, typer.Option(help="Hard (1.6) / Immediate (2.x) reset.")] = False,
+) -> Plan:
     """Reset stations (soft, waiting for idle, unless --hard)."""
     kind = pb.RESET_KIND_HARD if hard else pb.RESET_KIND_SOFT
 
@@ -213,34 +262,14 @@ def reset(
         reply = await stub.Reset(pb.ResetRequest(station_id=sid, kind=kind))
         return _status(reply, "Accepted", "Scheduled")
 
-    run_command(
-        "reset",
-        command,
-        Selection(station or [], site, model, status),
-        concurrency=concurrency,
-        json_output=json_output,
-        address=address,
-        stations_address=stations_address,
-        token=token,
-        var_dir=var_dir,
-    )
+    return "reset", command
 
 
-@ops_app.command("unlock")
+@fleet_command("unlock")
 def unlock(
-    station: StationOption = None,
-    site: SiteOption = None,
-    model: ModelOption = None,
-    status: StatusOption = None,
     connector: Annotated[int, typer.Option(min=1, help="Connector id.")] = 1,
     evse: Annotated[int, typer.Option(min=0, help="EVSE id (2.x; default: the connector).")] = 0,
-    concurrency: ConcurrencyOption = 20,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    stations_address: StationsAddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
+) -> Plan:
     """Unlock a connector."""
 
     async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
@@ -251,34 +280,14 @@ def unlock(
         )
         return _status(reply, "Unlocked")
 
-    run_command(
-        "unlock",
-        command,
-        Selection(station or [], site, model, status),
-        concurrency=concurrency,
-        json_output=json_output,
-        address=address,
-        stations_address=stations_address,
-        token=token,
-        var_dir=var_dir,
-    )
+    return "unlock", command
 
 
-@ops_app.command("availability")
+@fleet_command("availability")
 def availability(
     operative: Annotated[bool, typer.Option("--operative/--inoperative", help="The new state.")],
-    station: StationOption = None,
-    site: SiteOption = None,
-    model: ModelOption = None,
-    status: StatusOption = None,
     evse: Annotated[int, typer.Option(min=0, help="One EVSE / connector; 0 = all.")] = 0,
-    concurrency: ConcurrencyOption = 20,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    stations_address: StationsAddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
+) -> Plan:
     """Take stations (or one EVSE) in or out of service."""
 
     async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
@@ -289,34 +298,14 @@ def availability(
         )
         return _status(reply, "Accepted", "Scheduled")
 
-    run_command(
-        "availability",
-        command,
-        Selection(station or [], site, model, status),
-        concurrency=concurrency,
-        json_output=json_output,
-        address=address,
-        stations_address=stations_address,
-        token=token,
-        var_dir=var_dir,
-    )
+    return "availability", command
 
 
-@ops_app.command("trigger")
+@fleet_command("trigger")
 def trigger(
     message: Annotated[str, typer.Option(help="e.g. Heartbeat, StatusNotification, MeterValues.")],
-    station: StationOption = None,
-    site: SiteOption = None,
-    model: ModelOption = None,
-    status: StatusOption = None,
     evse: Annotated[int, typer.Option(min=0, help="EVSE / connector (0 = station).")] = 0,
-    concurrency: ConcurrencyOption = 20,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    stations_address: StationsAddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
+) -> Plan:
     """Ask stations to send a message now (TriggerMessage)."""
 
     async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
@@ -327,66 +316,25 @@ def trigger(
         )
         return _status(reply, "Accepted")
 
-    run_command(
-        f"trigger {message}",
-        command,
-        Selection(station or [], site, model, status),
-        concurrency=concurrency,
-        json_output=json_output,
-        address=address,
-        stations_address=stations_address,
-        token=token,
-        var_dir=var_dir,
-    )
+    return f"trigger {message}", command
 
 
-@ops_app.command("clear-cache")
-def clear_cache(
-    station: StationOption = None,
-    site: SiteOption = None,
-    model: ModelOption = None,
-    status: StatusOption = None,
-    concurrency: ConcurrencyOption = 20,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    stations_address: StationsAddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
+@fleet_command("clear-cache")
+def clear_cache() -> Plan:
     """Clear the stations' authorization cache."""
 
     async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
         return _status(await stub.ClearCache(pb.ClearCacheRequest(station_id=sid)), "Accepted")
 
-    run_command(
-        "clear-cache",
-        command,
-        Selection(station or [], site, model, status),
-        concurrency=concurrency,
-        json_output=json_output,
-        address=address,
-        stations_address=stations_address,
-        token=token,
-        var_dir=var_dir,
-    )
+    return "clear-cache", command
 
 
-@ops_app.command("data-transfer")
+@fleet_command("data-transfer")
 def data_transfer(
     vendor: Annotated[str, typer.Option(help="Vendor id.")],
     message_id: Annotated[str, typer.Option(help="Message id.")] = "",
     data: Annotated[str, typer.Option(help="Data (text).")] = "",
-    station: StationOption = None,
-    site: SiteOption = None,
-    model: ModelOption = None,
-    status: StatusOption = None,
-    concurrency: ConcurrencyOption = 20,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    stations_address: StationsAddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
+) -> Plan:
     """Send a vendor DataTransfer."""
 
     async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
@@ -397,36 +345,16 @@ def data_transfer(
         )
         return reply.status == "Accepted", f"{reply.status} {reply.data}".strip()
 
-    run_command(
-        "data-transfer",
-        command,
-        Selection(station or [], site, model, status),
-        concurrency=concurrency,
-        json_output=json_output,
-        address=address,
-        stations_address=stations_address,
-        token=token,
-        var_dir=var_dir,
-    )
+    return "data-transfer", command
 
 
-@ops_app.command("get-config")
+@fleet_command("get-config")
 def get_config(
     key: Annotated[
         list[str] | None,
         typer.Option("--key", help="1.6 key or 2.x Component/Variable (repeatable)."),
     ] = None,
-    station: StationOption = None,
-    site: SiteOption = None,
-    model: ModelOption = None,
-    status: StatusOption = None,
-    concurrency: ConcurrencyOption = 20,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    stations_address: StationsAddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
+) -> Plan:
     """Read configuration keys (1.6: every key when none given)."""
 
     async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
@@ -437,17 +365,7 @@ def get_config(
         unknown = [f"{k}=?(unknown)" for k in reply.unknown_keys]
         return True, ", ".join(values + unknown)
 
-    run_command(
-        "get-config",
-        command,
-        Selection(station or [], site, model, status),
-        concurrency=concurrency,
-        json_output=json_output,
-        address=address,
-        stations_address=stations_address,
-        token=token,
-        var_dir=var_dir,
-    )
+    return "get-config", command
 
 
 def _pairs(values: list[str]) -> list[pb.ConfigurationValue]:
@@ -460,20 +378,10 @@ def _pairs(values: list[str]) -> list[pb.ConfigurationValue]:
     return pairs
 
 
-@ops_app.command("set-config")
+@fleet_command("set-config")
 def set_config(
     assignments: Annotated[list[str], typer.Option("--set", help="KEY=VALUE (repeatable).")],
-    station: StationOption = None,
-    site: SiteOption = None,
-    model: ModelOption = None,
-    status: StatusOption = None,
-    concurrency: ConcurrencyOption = 20,
-    json_output: JsonOption = False,
-    address: AddressOption = None,
-    stations_address: StationsAddressOption = None,
-    token: TokenOption = None,
-    var_dir: VarDirOption = Path("var"),
-) -> None:
+) -> Plan:
     """Change configuration keys; RebootRequired counts as accepted (and is shown)."""
     values = _pairs(assignments)
 
@@ -484,14 +392,4 @@ def set_config(
         ok = all(r.status in ("Accepted", "RebootRequired") for r in reply.results)
         return ok, ", ".join(f"{r.key}: {r.status}" for r in reply.results)
 
-    run_command(
-        "set-config",
-        command,
-        Selection(station or [], site, model, status),
-        concurrency=concurrency,
-        json_output=json_output,
-        address=address,
-        stations_address=stations_address,
-        token=token,
-        var_dir=var_dir,
-    )
+    return "set-config", command
