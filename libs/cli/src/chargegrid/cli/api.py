@@ -12,7 +12,7 @@ import asyncio
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import grpc
 import typer
@@ -41,6 +41,39 @@ VarDirOption = Annotated[
     Path, typer.Option("--var-dir", envvar="CHARGEGRID_VAR_DIR", help="Where make run keeps state.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+class PagedRequest(Protocol):
+    """A List request of our APIs: it carries a `page` (chargegrid.api.common.v1.PageRequest)."""
+
+    @property
+    def page(self) -> Any: ...
+
+
+R = TypeVar("R", bound=PagedRequest)
+
+
+async def paged(
+    list_call: Callable[[R], Awaitable[Any]],
+    request: R,
+    items: str,
+    page_size: int,
+    limit: int | None = None,
+) -> list[Any]:
+    """Every item of a paged List RPC (at most `limit`): `request.page` is set for each page
+    and the reply's repeated field `items` collected until there is no next page."""
+    found: list[Any] = []
+    token = ""
+    while True:
+        request.page.page_size = page_size
+        request.page.page_token = token
+        reply = await list_call(request)
+        found.extend(getattr(reply, items))
+        token = reply.next_page_token
+        if limit is not None and len(found) >= limit:
+            return found[:limit]
+        if not token:
+            return found
 
 
 def service_address(service: str, explicit: str | None = None) -> str:

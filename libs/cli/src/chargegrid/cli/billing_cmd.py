@@ -21,8 +21,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.billing.v1 import billing_pb2 as pb
 from chargegrid.api.billing.v1.billing_pb2_grpc import BillingStub
-from chargegrid.api.common.v1.common_pb2 import PageRequest
-from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call
+from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call, paged
 from chargegrid.cli.output import as_dict, enum_label, fields, print_json, table
 
 if TYPE_CHECKING:
@@ -214,16 +213,7 @@ def list_tariffs(
     """Every tariff, newest version each."""
 
     async def fetch(channel: grpc.aio.Channel) -> list[pb.Tariff]:
-        found: list[pb.Tariff] = []
-        page_token = ""
-        while True:
-            reply = await _stub(channel).ListTariffs(
-                pb.ListTariffsRequest(page=PageRequest(page_size=PAGE, page_token=page_token))
-            )
-            found.extend(reply.tariffs)
-            page_token = reply.next_page_token
-            if not page_token:
-                return found
+        return await paged(_stub(channel).ListTariffs, pb.ListTariffsRequest(), "tariffs", PAGE)
 
     tariffs = call("billing", address, token, var_dir, fetch)
     if json_output:
@@ -339,15 +329,7 @@ def fetch_cdrs(
     request: pb.ListCdrsRequest, address: str | None, token: str | None, var_dir: Path
 ) -> list[pb.Cdr]:
     async def fetch(channel: grpc.aio.Channel) -> list[pb.Cdr]:
-        found: list[pb.Cdr] = []
-        page_token = ""
-        while True:
-            request.page.CopyFrom(PageRequest(page_size=PAGE, page_token=page_token))
-            reply = await _stub(channel).ListCdrs(request)
-            found.extend(reply.cdrs)
-            page_token = reply.next_page_token
-            if not page_token:
-                return found
+        return await paged(_stub(channel).ListCdrs, request, "cdrs", PAGE)
 
     return call("billing", address, token, var_dir, fetch)
 

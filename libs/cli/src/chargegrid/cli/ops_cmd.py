@@ -20,7 +20,6 @@ import grpc
 import typer
 from rich.progress import Progress
 
-from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.api.gateway.v1 import station_control_pb2 as pb
 from chargegrid.api.gateway.v1.station_control_pb2_grpc import StationControlStub
 from chargegrid.api.station.v1.events_pb2 import ConnectorStatus
@@ -32,6 +31,7 @@ from chargegrid.cli.api import (
     TokenOption,
     VarDirOption,
     api_token,
+    paged,
     report_rpc_error,
     service_address,
 )
@@ -103,15 +103,8 @@ async def _select(channel: grpc.aio.Channel, selection: Selection) -> list[str]:
     )
     if selection.status:
         _status_filter(request, selection.status)
-    found: list[str] = []
-    token = ""
-    while True:
-        request.page.CopyFrom(PageRequest(page_size=500, page_token=token))
-        reply = await StationsStub(channel).ListStations(request)
-        found += [s.id for s in reply.stations]
-        token = reply.next_page_token
-        if not token:
-            break
+    listed = await paged(StationsStub(channel).ListStations, request, "stations", 500)
+    found = [s.id for s in listed]
     wanted = set(selection.stations)
     return [s for s in found if not wanted or s in wanted]
 

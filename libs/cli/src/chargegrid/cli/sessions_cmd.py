@@ -14,11 +14,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from rich.live import Live
 from rich.table import Table
 
-from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.api.session.v1 import session_pb2 as pb
 from chargegrid.api.session.v1.session_pb2_grpc import SessionsStub
 from chargegrid.api.transaction.v1.events_pb2 import MeterSample
-from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call
+from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call, paged
 from chargegrid.cli.output import as_dict, enum_label, fields, out, print_json, table
 
 if TYPE_CHECKING:
@@ -115,15 +114,8 @@ def list_sessions(
         request.until.CopyFrom(end)
 
     async def fetch(channel: grpc.aio.Channel) -> list[pb.Session]:
-        found: list[pb.Session] = []
-        page_token = ""
-        while True:
-            request.page.CopyFrom(PageRequest(page_size=PAGE, page_token=page_token))
-            reply = await _stub(channel).ListSessions(request)
-            found.extend(reply.sessions)
-            page_token = reply.next_page_token
-            if not page_token or (limit and len(found) >= limit):
-                return found[:limit] if limit else found
+        stub = _stub(channel)
+        return await paged(stub.ListSessions, request, "sessions", PAGE, limit or None)
 
     sessions = call("session", address, token, var_dir, fetch)
     if json_output:
@@ -184,18 +176,9 @@ def show_session(
     async def fetch(channel: grpc.aio.Channel) -> tuple[pb.Session, list[MeterSample]]:
         stub = _stub(channel)
         session: pb.Session = await stub.GetSession(pb.GetSessionRequest(session_id=session_id))
-        samples: list[MeterSample] = []
-        page_token = ""
-        while True:
-            reply = await stub.MeterSamples(
-                pb.MeterSamplesRequest(
-                    session_id=session_id, page=PageRequest(page_size=1000, page_token=page_token)
-                )
-            )
-            samples.extend(reply.samples)
-            page_token = reply.next_page_token
-            if not page_token:
-                return session, samples
+        request = pb.MeterSamplesRequest(session_id=session_id)
+        samples: list[MeterSample] = await paged(stub.MeterSamples, request, "samples", 1000)
+        return session, samples
 
     session, samples = call("session", address, token, var_dir, fetch)
     summary = samples_summary(samples)

@@ -9,11 +9,10 @@ import grpc
 import typer
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.api.station.v1.events_pb2 import ConnectorStatus
 from chargegrid.api.stations.v1 import stations_pb2 as pb
 from chargegrid.api.stations.v1.stations_pb2_grpc import StationsStub
-from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call
+from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call, paged
 from chargegrid.cli.output import as_dict, enum_label, fields, out, print_json, table
 
 if TYPE_CHECKING:
@@ -80,15 +79,7 @@ def list_stations(
     )
 
     async def fetch(channel: grpc.aio.Channel) -> list[pb.Station]:
-        found: list[pb.Station] = []
-        page_token = ""
-        while True:
-            request.page.CopyFrom(PageRequest(page_size=PAGE, page_token=page_token))
-            reply = await _stub(channel).ListStations(request)
-            found.extend(reply.stations)
-            page_token = reply.next_page_token
-            if not page_token:
-                return found
+        return await paged(_stub(channel).ListStations, request, "stations", PAGE)
 
     stations = call("stations", address, token, var_dir, fetch)
     if json_output:
@@ -323,16 +314,7 @@ def list_sites(
     """Every site (all pages)."""
 
     async def fetch(channel: grpc.aio.Channel) -> list[pb.Site]:
-        found: list[pb.Site] = []
-        page_token = ""
-        while True:
-            reply = await _stub(channel).ListSites(
-                pb.ListSitesRequest(page=PageRequest(page_size=PAGE, page_token=page_token))
-            )
-            found.extend(reply.sites)
-            page_token = reply.next_page_token
-            if not page_token:
-                return found
+        return await paged(_stub(channel).ListSites, pb.ListSitesRequest(), "sites", PAGE)
 
     sites = call("stations", address, token, var_dir, fetch)
     if json_output:

@@ -21,8 +21,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.authorization.v1 import authorization_pb2 as pb
 from chargegrid.api.authorization.v1.authorization_pb2_grpc import AuthorizationStub
-from chargegrid.api.common.v1.common_pb2 import PageRequest
-from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call
+from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call, paged
 from chargegrid.cli.output import as_dict, fields, out, print_json, table
 
 if TYPE_CHECKING:
@@ -113,15 +112,7 @@ def _stub(channel: grpc.aio.Channel) -> AuthorizationAsyncStub:
 
 
 async def _list(channel: grpc.aio.Channel, request: pb.ListTokensRequest) -> list[pb.Token]:
-    found: list[pb.Token] = []
-    page_token = ""
-    while True:
-        request.page.CopyFrom(PageRequest(page_size=PAGE, page_token=page_token))
-        reply = await _stub(channel).ListTokens(request)
-        found.extend(reply.tokens)
-        page_token = reply.next_page_token
-        if not page_token:
-            return found
+    return await paged(_stub(channel).ListTokens, request, "tokens", PAGE)
 
 
 async def _find(channel: grpc.aio.Channel, id_token: str, kind: str | None) -> pb.Token:
