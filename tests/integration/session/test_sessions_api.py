@@ -15,6 +15,7 @@ from chargegrid.api.session.v1 import session_pb2 as pb
 from chargegrid.api.session.v1 import session_pb2_grpc as pb_grpc
 from chargegrid.platform.bus.envelope import set_timestamp
 from chargegrid.platform.grpc import GrpcServer, Role, TokenRegistry, create_channel
+from chargegrid.session.api import queries
 from chargegrid.session.api.servicer import SERVICE_NAME, ApiDeps, SessionsService
 from chargegrid.session.handlers import SessionEvents
 from chargegrid.session.ids import TransactionIds
@@ -151,8 +152,20 @@ async def test_active_sessions_by_site_or_station(
     await three_sessions(events)
     everywhere = await stub.ActiveSessions(pb.ActiveSessionsRequest())
     assert [s.id for s in everywhere.sessions] == ["CP-1:2", "CP-2:3"]
+    assert everywhere.total == 2
     on_site = await stub.ActiveSessions(pb.ActiveSessionsRequest(site_id="site-1"))
     assert [s.id for s in on_site.sessions] == ["CP-1:2"]
+
+
+async def test_active_sessions_beyond_the_cap_say_how_many_there_are(
+    api: tuple[Any, SessionHub], events: SessionEvents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub, _ = api
+    await three_sessions(events)
+    monkeypatch.setattr(queries, "MAX_ACTIVE", 1)
+    capped = await stub.ActiveSessions(pb.ActiveSessionsRequest())
+    assert [s.id for s in capped.sessions] == ["CP-1:2"]  # the oldest
+    assert capped.total == 2
 
 
 async def test_meter_samples_come_in_time_order_by_page_and_measurand(

@@ -13,7 +13,8 @@ from chargegrid.session.domain.model import ACTIVE, Sample, SessionState
 from chargegrid.session.models import SampleRow, SessionRow
 from chargegrid.session.store import sample_of, state_of
 
-#: ActiveSessions answers in one reply; a network has far fewer connectors than this.
+#: ActiveSessions answers in one reply, oldest first, with at most this many (its `total`
+#: still counts them all; ListSessions with status "active" pages through any number).
 MAX_ACTIVE = 10_000
 
 
@@ -68,11 +69,18 @@ async def list_sessions(
     return [state_of(row) for row in rows], int(total or 0)
 
 
-async def active_sessions(db: AsyncSession, site_id: str, station_id: str) -> list[SessionState]:
+async def active_sessions(
+    db: AsyncSession, site_id: str, station_id: str
+) -> tuple[list[SessionState], int]:
+    """The active sessions (at most MAX_ACTIVE, oldest first) and how many there are."""
     wanted = SessionFilter(station_id=station_id, site_id=site_id, status=ACTIVE)
-    query = _filtered(select(SessionRow), wanted).order_by(SessionRow.started_at, SessionRow.id)
-    rows = (await db.execute(query.limit(MAX_ACTIVE))).scalars()
-    return [state_of(row) for row in rows]
+    base = _filtered(select(SessionRow), wanted)
+    query = base.order_by(SessionRow.started_at, SessionRow.id).limit(MAX_ACTIVE)
+    states = [state_of(row) for row in (await db.execute(query)).scalars()]
+    if len(states) < MAX_ACTIVE:
+        return states, len(states)
+    total = await db.scalar(select(func.count()).select_from(base.subquery()))
+    return states, int(total or 0)
 
 
 async def samples_page(

@@ -90,8 +90,8 @@ class SessionsService(pb_grpc.SessionsServicer):
         self, request: pb.ActiveSessionsRequest, context: Any
     ) -> pb.ListSessionsReply:
         async with self.deps.sessions() as db:
-            states = await queries.active_sessions(db, request.site_id, request.station_id)
-        reply = pb.ListSessionsReply(total=len(states))
+            states, total = await queries.active_sessions(db, request.site_id, request.station_id)
+        reply = pb.ListSessionsReply(total=total)
         reply.sessions.extend(session_message(s) for s in states)
         return reply
 
@@ -127,7 +127,9 @@ class SessionsService(pb_grpc.SessionsServicer):
         try:
             if request.snapshot:
                 async with self.deps.sessions() as db:
-                    states = await queries.active_sessions(db, request.site_id, request.station_id)
+                    states, _ = await queries.active_sessions(
+                        db, request.site_id, request.station_id
+                    )
                 for state in states:
                     yield pb.SessionChange(kind="snapshot", session=session_message(state))
             while True:

@@ -273,6 +273,10 @@ Global___ListSessionsReply: _TypeAlias = ListSessionsReply  # noqa: Y015
 
 @_typing.final
 class ActiveSessionsRequest(_message.Message):
+    """Answered in one reply: at most 10,000 sessions, oldest first; `total` counts every match
+    (ListSessions with status "active" pages through any number).
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SITE_ID_FIELD_NUMBER: _builtins.int

@@ -102,7 +102,7 @@ class SessionsServicer:
 
     def WatchSessions(self, request, context):
         """Server stream of opened / updated / closed sessions; starts with the active ones when
-        `snapshot`.
+        `snapshot` (at most 10,000, oldest first, as ActiveSessions).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -41,7 +41,7 @@ class SessionsStub:
     MeterSamples: _grpc.UnaryUnaryMultiCallable[_session_pb2.MeterSamplesRequest, _session_pb2.MeterSamplesReply]
     WatchSessions: _grpc.UnaryStreamMultiCallable[_session_pb2.WatchSessionsRequest, _session_pb2.SessionChange]
     """Server stream of opened / updated / closed sessions; starts with the active ones when
-    `snapshot`.
+    `snapshot` (at most 10,000, oldest first, as ActiveSessions).
     """
 
 @_typing.type_check_only
@@ -55,7 +55,7 @@ class SessionsAsyncStub(SessionsStub):
     MeterSamples: _aio.UnaryUnaryMultiCallable[_session_pb2.MeterSamplesRequest, _session_pb2.MeterSamplesReply]  # type: ignore[assignment]
     WatchSessions: _aio.UnaryStreamMultiCallable[_session_pb2.WatchSessionsRequest, _session_pb2.SessionChange]  # type: ignore[assignment]
     """Server stream of opened / updated / closed sessions; starts with the active ones when
-    `snapshot`.
+    `snapshot` (at most 10,000, oldest first, as ActiveSessions).
     """
 
 class SessionsServicer(metaclass=_abc_1.ABCMeta):
@@ -102,7 +102,7 @@ class SessionsServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_session_pb2.SessionChange], _abc.AsyncIterator[_session_pb2.SessionChange]]:
         """Server stream of opened / updated / closed sessions; starts with the active ones when
-        `snapshot`.
+        `snapshot` (at most 10,000, oldest first, as ActiveSessions).
         """
 
 def add_SessionsServicer_to_server(servicer: SessionsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
