@@ -137,6 +137,10 @@ class FakeStations(st_grpc.StationsServicer):
     down: bool = False
     max_page: int = 2
     ignored_filter: str = ""
+    #: GetStation takes this long; the most calls seen in progress at once.
+    lookup_delay_s: float = 0.0
+    lookups_in_flight: int = 0
+    most_lookups_in_flight: int = 0
 
     def add_site(self, site_id: str, timezone: str = "") -> None:
         self.sites[site_id] = st.Site(id=site_id, name=site_id, timezone=timezone)
@@ -172,6 +176,10 @@ class FakeStations(st_grpc.StationsServicer):
 
     async def GetStation(self, request: Any, context: Any) -> st.Station:
         await self._check(context)
+        self.lookups_in_flight += 1
+        self.most_lookups_in_flight = max(self.most_lookups_in_flight, self.lookups_in_flight)
+        await asyncio.sleep(self.lookup_delay_s)
+        self.lookups_in_flight -= 1
         if request.station_id not in self.stations:
             await context.abort(grpc.StatusCode.NOT_FOUND, "station not found")
         return self.stations[request.station_id]
