@@ -4,9 +4,11 @@ abort and watch, with the runner ticked by hand and station events sent to the c
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.firmware.v1 import firmware_pb2 as pb
 from chargegrid.platform.grpc import Role
@@ -192,3 +194,55 @@ async def test_stopping_the_runner_waits_for_the_tick_under_way(api: Api, gatewa
     assert all(u.detail == "Accepted" for u in sent.stations)
     await api.runner.tick()
     assert len(gateway.control.updates) == 3
+
+
+async def test_a_scheduled_campaign_touches_no_station_before_its_start(
+    api: Api, gateway: Gateway, clock: FakeClock
+) -> None:
+    starts_at = Timestamp()
+    starts_at.FromDatetime(clock.now + timedelta(hours=2))
+    created = await create(api, gateway, max_in_flight=3, starts_at=starts_at)
+    assert created.state == pb.CAMPAIGN_STATE_SCHEDULED
+    assert created.starts_at == starts_at
+    await api.runner.tick()
+    clock.advance(2 * 3600 - 1)
+    await api.runner.tick()
+    waiting = await get(api, created.id)
+    assert (waiting.state, waiting.queued, gateway.control.updates) == (
+        pb.CAMPAIGN_STATE_SCHEDULED,
+        3,
+        [],
+    )
+    clock.advance(1)
+    await api.runner.tick()
+    started = await get(api, created.id)
+    assert (started.state, started.in_progress) == (pb.CAMPAIGN_STATE_RUNNING, 3)
+    assert len(gateway.control.updates) == 3
+
+
+async def test_a_scheduled_campaign_can_be_paused_resumed_and_aborted_before_it_starts(
+    api: Api, gateway: Gateway, clock: FakeClock
+) -> None:
+    starts_at = Timestamp()
+    starts_at.FromDatetime(clock.now + timedelta(hours=1))
+    created = await create(api, gateway, starts_at=starts_at)
+    stub = api.as_role()
+    paused = await stub.PauseCampaign(pb.GetCampaignRequest(campaign_id=created.id))
+    assert paused.state == pb.CAMPAIGN_STATE_PAUSED
+    resumed = await stub.ResumeCampaign(pb.GetCampaignRequest(campaign_id=created.id))
+    assert resumed.state == pb.CAMPAIGN_STATE_SCHEDULED  # its start still lies ahead
+    aborted = await stub.AbortCampaign(pb.GetCampaignRequest(campaign_id=created.id))
+    assert (aborted.state, aborted.skipped) == (pb.CAMPAIGN_STATE_ABORTED, 3)
+    clock.advance(3600)
+    await api.runner.tick()
+    assert (await get(api, created.id)).state == pb.CAMPAIGN_STATE_ABORTED
+    assert gateway.control.updates == []
+
+
+async def test_a_start_in_the_past_runs_at_once(
+    api: Api, gateway: Gateway, clock: FakeClock
+) -> None:
+    starts_at = Timestamp()
+    starts_at.FromDatetime(clock.now - timedelta(minutes=5))
+    created = await create(api, gateway, starts_at=starts_at)
+    assert created.state == pb.CAMPAIGN_STATE_RUNNING

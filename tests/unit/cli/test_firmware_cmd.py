@@ -189,6 +189,7 @@ def test_windows_are_hh_mm_pairs() -> None:
         (["--station", "CP-1", "--site", "S1"], "not both"),
         ([], "give --station"),
         (["--station", "CP-1", "--install-at", "2026-13-45"], "ISO 8601"),
+        (["--station", "CP-1", "--start-at", "next tuesday"], "--start-at"),
         (["--station", "CP-1", "--max-in-flight", "0"], "--max-in-flight"),
     ],
 )
@@ -209,6 +210,7 @@ def test_campaign_create_sends_every_setting(firmware: Service, tmp_path: Path) 
         *["--station", "CP-1", "--max-in-flight", "5", "--window", "01:00-05:00"],
         *["--retries", "2", "--retry-interval", "600", "--station-timeout", "3600"],
         *["--install-at", "2026-11-02T02:00+01:00", "--force", "--id", "C-NIGHT", "--json"],
+        *["--start-at", "2026-11-01T22:00"],
     )
     assert result.exit_code == 0, result.output
     campaign = fake.requests[0].campaign
@@ -221,6 +223,7 @@ def test_campaign_create_sends_every_setting(firmware: Service, tmp_path: Path) 
         3600,
     )
     assert campaign.install_at.ToJsonString() == "2026-11-02T01:00:00Z"
+    assert campaign.starts_at.ToJsonString() == "2026-11-01T22:00:00Z"
     assert json.loads(result.output)["id"] == "C-NIGHT"
 
 

@@ -58,6 +58,7 @@ def show_campaign(c: pb.Campaign) -> None:
         [
             ("image", c.image_id),
             ("state", campaign_state_label(c.state)),
+            ("starts", when(c.starts_at) or "at once"),
             ("target", target_label(c.target)),
             ("max in flight", c.max_in_flight),
             ("window", window),

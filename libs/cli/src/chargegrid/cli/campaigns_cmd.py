@@ -30,7 +30,7 @@ from chargegrid.cli.firmware_common import (
     stub,
 )
 from chargegrid.cli.output import as_dict, print_json, table
-from chargegrid.cli.sessions_cmd import when
+from chargegrid.cli.sessions_cmd import timestamp_option, when
 
 campaigns_app = typer.Typer(help="Firmware campaigns: many stations, a few at a time.")
 
@@ -113,6 +113,13 @@ def create_campaign(
         int, typer.Option("--retry-interval", min=0, help="Seconds before a retry.")
     ] = 0,
     install: InstallAtOption = None,
+    start_at: Annotated[
+        str | None,
+        typer.Option(
+            "--start-at",
+            help="Start then, not now: SCHEDULED until (ISO 8601; no offset = UTC).",
+        ),
+    ] = None,
     force: ForceOption = False,
     station_timeout: Annotated[
         int,
@@ -148,6 +155,8 @@ def create_campaign(
         station_timeout_s=station_timeout,
     )
     install_at(install, campaign)
+    if (starts := timestamp_option(start_at, "--start-at")) is not None:
+        campaign.starts_at.CopyFrom(starts)
 
     async def create(channel: grpc.aio.Channel) -> pb.Campaign:
         return await stub(channel).CreateCampaign(pb.CreateCampaignRequest(campaign=campaign))

@@ -4,7 +4,8 @@ The RPCs live here; the runner (`runner.py`) moves the campaigns on. A campaign'
 are station_updates rows, QUEUED until their turn, each with its site's time zone for the
 window. The target is explicit station ids or a selection (site, vendor, model, current
 version) resolved through the stations service at creation; bad input or an unreachable
-stations service creates nothing.
+stations service creates nothing. A campaign with a future `starts_at` is SCHEDULED until
+then (the runner starts it); it can be paused or aborted before it starts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -27,7 +29,8 @@ from chargegrid.firmware.updates import ApiDeps
 from chargegrid.platform.grpc import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from chargegrid.platform.logging import get_logger
 
-RUNNING, PAUSED, COMPLETED, ABORTED = "RUNNING", "PAUSED", "COMPLETED", "ABORTED"
+SCHEDULED, RUNNING, PAUSED = "SCHEDULED", "RUNNING", "PAUSED"
+COMPLETED, ABORTED = "COMPLETED", "ABORTED"
 ENDED = frozenset({COMPLETED, ABORTED})
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -74,7 +77,19 @@ def campaign_message(row: CampaignRow, updates: list[StationUpdateRow]) -> pb.Ca
     message.skipped = counts[State.SKIPPED]
     stamp(message.install_at, row.install_at)
     stamp(message.created_at, row.created_at)
+    stamp(message.starts_at, row.starts_at)
     return message
+
+
+def _when(value: pb.Campaign, field: Literal["install_at", "starts_at"]) -> datetime | None:
+    """An optional Timestamp field as an aware datetime (None when unset)."""
+    stamped = getattr(value, field)
+    return stamped.ToDatetime(tzinfo=UTC) if value.HasField(field) else None
+
+
+def _waiting_or_running(row: CampaignRow, now: datetime) -> str:
+    """SCHEDULED while its start lies ahead, else RUNNING."""
+    return SCHEDULED if row.starts_at is not None and row.starts_at > now else RUNNING
 
 
 class Campaigns:
@@ -92,7 +107,6 @@ class Campaigns:
             raise NotFound(f"image {campaign.image_id} not found")
         stations = await resolve(target, self.deps.stations)
         now = self.deps.clock()
-        install_at = campaign.install_at
         row = CampaignRow(
             id=campaign.id or self.deps.new_id(),
             image_id=image.id,
@@ -102,13 +116,15 @@ class Campaigns:
             window_end=campaign.window_end,
             retries=campaign.retries,
             retry_interval_s=campaign.retry_interval_s,
-            install_at=install_at.ToDatetime(tzinfo=UTC) if install_at.seconds else None,
+            install_at=_when(campaign, "install_at"),
+            starts_at=_when(campaign, "starts_at"),
             force=campaign.force,
             station_timeout_s=campaign.station_timeout_s,
             state=RUNNING,
             created_at=now,
             updated_at=now,
         )
+        row.state = _waiting_or_running(row, now)
         async with self.deps.sessions() as session, session.begin():
             if await session.get(CampaignRow, row.id) is not None:
                 raise AlreadyExists(f"campaign {row.id} exists")
@@ -132,7 +148,7 @@ class Campaigns:
                         updated_at=now,
                     )
                 )
-        log.info("campaign created", campaign_id=row.id, stations=len(stations))
+        log.info("campaign created", campaign_id=row.id, stations=len(stations), state=row.state)
         return await self.get(row.id)
 
     async def _load(self, campaign_id: str) -> tuple[CampaignRow, list[StationUpdateRow]]:
@@ -170,7 +186,10 @@ class Campaigns:
                 raise NotFound(f"campaign {campaign_id} not found")
             if row.state not in allowed:
                 raise FailedPrecondition(f"campaign {campaign_id} is {row.state}")
-            row.state, row.updated_at = to, self.deps.clock()
+            now = self.deps.clock()
+            if to == RUNNING:  # resumed before its start: it waits again
+                to = _waiting_or_running(row, now)
+            row.state, row.updated_at = to, now
             if to == ABORTED:
                 query = select(StationUpdateRow).where(
                     StationUpdateRow.campaign_id == campaign_id,
@@ -183,13 +202,13 @@ class Campaigns:
         return await self.get(campaign_id)
 
     async def pause(self, campaign_id: str) -> pb.Campaign:
-        return await self._move(campaign_id, {RUNNING}, PAUSED)
+        return await self._move(campaign_id, {SCHEDULED, RUNNING}, PAUSED)
 
     async def resume(self, campaign_id: str) -> pb.Campaign:
         return await self._move(campaign_id, {PAUSED}, RUNNING)
 
     async def abort(self, campaign_id: str) -> pb.Campaign:
-        return await self._move(campaign_id, {RUNNING, PAUSED}, ABORTED)
+        return await self._move(campaign_id, {SCHEDULED, RUNNING, PAUSED}, ABORTED)
 
     async def watch(self, campaign_id: str) -> AsyncIterator[pb.Campaign]:
         last: pb.Campaign | None = None

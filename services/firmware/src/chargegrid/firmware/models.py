@@ -153,6 +153,8 @@ class CampaignRow(Base):
     retries: Mapped[int] = mapped_column(Integer, default=0)
     retry_interval_s: Mapped[int] = mapped_column(Integer, default=0)
     install_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    #: SCHEDULED until then (the runner starts it); None = started at creation.
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     force: Mapped[bool] = mapped_column(Boolean, default=False)
     station_timeout_s: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16))

@@ -1,6 +1,7 @@
 """The campaign runner, one per cluster: it starts, retries and times out updates.
 
-Each tick, per running campaign: an update silent longer than its timeout fails ("timed
+Each tick, SCHEDULED campaigns whose start has come are started; then, per running
+campaign: an update silent longer than its timeout fails ("timed
 out"), a failed one with attempts left is queued again after `retry_interval_s`, and queued
 ones inside their station's local window are sent while fewer than `max_in_flight` are in
 progress. Unless the campaign is forced, a station charging someone is passed over ("in
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargegrid.firmware.campaigns import COMPLETED, RUNNING
+from chargegrid.firmware.campaigns import COMPLETED, RUNNING, SCHEDULED
 from chargegrid.firmware.charging import SessionsUnavailable
 from chargegrid.firmware.models import CampaignRow, ImageRow, StationUpdateRow
 from chargegrid.firmware.status import State
@@ -76,6 +77,7 @@ class CampaignRunner:
             if self._stopping:
                 return
             await self._time_out_single_updates()
+            await self._start_scheduled()
             async with self.deps.sessions() as session:
                 query = select(CampaignRow.id).where(CampaignRow.state == RUNNING)
                 running = list((await session.scalars(query)).all())
@@ -96,6 +98,17 @@ class CampaignRunner:
             except Exception:
                 log.exception("campaign tick failed")
             await asyncio.sleep(every_s)
+
+    async def _start_scheduled(self) -> None:
+        """SCHEDULED campaigns whose start time has come become RUNNING."""
+        now = self.deps.clock()
+        async with self.deps.sessions() as session, session.begin():
+            query = select(CampaignRow).where(
+                CampaignRow.state == SCHEDULED, CampaignRow.starts_at <= now
+            )
+            for campaign in (await session.scalars(query)).all():
+                campaign.state, campaign.updated_at = RUNNING, now
+                log.info("campaign started", campaign_id=campaign.id, starts_at=campaign.starts_at)
 
     async def _time_out_single_updates(self) -> None:
         now = self.deps.clock()

@@ -342,6 +342,7 @@ class Campaign(_message.Message):
     FAILED_FIELD_NUMBER: _builtins.int
     SKIPPED_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    STARTS_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     image_id: _builtins.str
     max_in_flight: _builtins.int
@@ -368,6 +369,10 @@ class Campaign(_message.Message):
     def stations(self) -> _containers.RepeatedCompositeFieldContainer[Global___StationUpdate]: ...
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def starts_at(self) -> _timestamp_pb2.Timestamp:
+        """The campaign is SCHEDULED, touching no station, until then; unset or past = at once."""
+
     def __init__(
         self,
         *,
@@ -390,10 +395,11 @@ class Campaign(_message.Message):
         failed: _builtins.int = ...,
         skipped: _builtins.int = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        starts_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "install_at", b"install_at", "target", b"target"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "install_at", b"install_at", "starts_at", b"starts_at", "target", b"target"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "failed", b"failed", "force", b"force", "id", b"id", "image_id", b"image_id", "in_progress", b"in_progress", "install_at", b"install_at", "max_in_flight", b"max_in_flight", "queued", b"queued", "retries", b"retries", "retry_interval_s", b"retry_interval_s", "skipped", b"skipped", "state", b"state", "station_timeout_s", b"station_timeout_s", "stations", b"stations", "succeeded", b"succeeded", "target", b"target", "window_end", b"window_end", "window_start", b"window_start"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "failed", b"failed", "force", b"force", "id", b"id", "image_id", b"image_id", "in_progress", b"in_progress", "install_at", b"install_at", "max_in_flight", b"max_in_flight", "queued", b"queued", "retries", b"retries", "retry_interval_s", b"retry_interval_s", "skipped", b"skipped", "starts_at", b"starts_at", "state", b"state", "station_timeout_s", b"station_timeout_s", "stations", b"stations", "succeeded", b"succeeded", "target", b"target", "window_end", b"window_end", "window_start", b"window_start"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
