@@ -29,6 +29,16 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+async def _unless_missing(call: Awaitable[V]) -> V | None:
+    """The service's answer, or None when it says NOT_FOUND."""
+    try:
+        return await call
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
+
+
 async def _each(keys: Iterable[K], lookup: Callable[[K], Awaitable[V]]) -> list[V]:
     """`lookup` of every key, in key order, at most LOOKUPS_IN_FLIGHT at a time; the first
     failure is raised."""
@@ -138,15 +148,11 @@ class GrpcStationDirectory:
         return [Located(s, zones.get(sites.get(s, ""))) for s in station_ids]
 
     async def _site_of(self, station_id: str) -> str:
+        """The station's site id; "" when it has none or is not registered."""
         assert self._stub is not None
         request = st.GetStationRequest(station_id=station_id)
-        try:
-            station = await self._stub.GetStation(request, timeout=self.timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return ""
-            raise
-        return str(station.site_id)
+        station = await _unless_missing(self._stub.GetStation(request, timeout=self.timeout_s))
+        return str(station.site_id) if station is not None else ""
 
     async def _zones(self, site_ids: set[str]) -> dict[str, str]:
         ordered = sorted(site_ids)
@@ -157,10 +163,5 @@ class GrpcStationDirectory:
         """The site's IANA zone; "" when it has none or does not exist."""
         assert self._stub is not None
         request = st.GetSiteRequest(site_id=site_id)
-        try:
-            site = await self._stub.GetSite(request, timeout=self.timeout_s)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() == grpc.StatusCode.NOT_FOUND:
-                return ""
-            raise
-        return str(site.timezone)
+        site = await _unless_missing(self._stub.GetSite(request, timeout=self.timeout_s))
+        return str(site.timezone) if site is not None else ""
