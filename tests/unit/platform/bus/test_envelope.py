@@ -32,6 +32,15 @@ def test_the_station_time_wins_over_the_clock_when_given() -> None:
     assert occurred_at(envelope) == at
 
 
+def test_with_the_default_clock_an_envelope_is_stamped_now() -> None:
+    before = datetime.now(UTC)
+    envelope = EnvelopeFactory(source="gateway/pod-1").wrap(
+        "station.heartbeat", "CP-1", HeartbeatReceived()
+    )
+    after = datetime.now(UTC)
+    assert before <= occurred_at(envelope) <= after
+
+
 def test_unpacking_the_wrong_payload_type_is_refused() -> None:
     envelope = a_factory().wrap("station.heartbeat", "CP-1", HeartbeatReceived())
     with pytest.raises(UndecodableEvent, match="HeartbeatReceived"):

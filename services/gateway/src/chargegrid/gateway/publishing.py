@@ -35,9 +35,12 @@ OUTBOUND = frames_pb2.DIRECTION_OUTBOUND
 log = get_logger(__name__)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Exchange:
-    """A CALL (or an unreadable frame) and the answer to it, as they were on the wire."""
+    """A CALL (or an unreadable frame) and the answer to it, as they were on the wire.
+
+    Not frozen: one is built for every frame, and a frozen dataclass's __init__ costs
+    about five times as much."""
 
     direction: frames_pb2.Direction.ValueType
     raw: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,7 +85,11 @@ class EnvelopeFactory:
             source=self.source,
             correlation_id=correlation_id,
         )
-        set_timestamp(envelope.occurred_at, occurred_at or self.clock())
+        if occurred_at is None and self.clock is utc_now:  # now, without a datetime
+            stamp = envelope.occurred_at
+            stamp.seconds, stamp.nanos = divmod(time.time_ns(), 1_000_000_000)
+        else:
+            set_timestamp(envelope.occurred_at, occurred_at or self.clock())
         # Any.Pack and Timestamp.FromDatetime are pure Python; this is the hot path.
         packed = envelope.payload
         packed.type_url = _type_url(type(payload), payload)
