@@ -113,7 +113,7 @@ async def run_gateway(port: int, bootstrap: str) -> None:
     from chargegrid.gateway.protocol.schemas import warm_up
     from chargegrid.gateway.publishing import GatewayPublisher
     from chargegrid.gateway.registry import ConnectionRegistry
-    from chargegrid.gateway.runtime import freeze_startup_heap
+    from chargegrid.gateway.runtime import freeze_startup_heap, raise_open_file_limit
     from chargegrid.gateway.server import GatewayServer
     from chargegrid.gateway.settings import GatewaySettings
     from chargegrid.platform.bus import EnvelopeFactory
@@ -128,6 +128,7 @@ async def run_gateway(port: int, bootstrap: str) -> None:
         kafka_topic_partitions=8,
         ping_interval_s=None,
     )
+    raise_open_file_limit()  # as `python -m chargegrid.gateway` does
     for version, routes in build_routes().items():
         warm_up(version, list(routes))
     producer = await connect_producer(settings)

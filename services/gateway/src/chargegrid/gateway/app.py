@@ -32,7 +32,7 @@ from chargegrid.gateway.protocol.versions import OcppVersion
 from chargegrid.gateway.publishing import GatewayPublisher
 from chargegrid.gateway.registry import ConnectionRegistry
 from chargegrid.gateway.routing import Routes
-from chargegrid.gateway.runtime import freeze_startup_heap
+from chargegrid.gateway.runtime import freeze_startup_heap, raise_open_file_limit
 from chargegrid.gateway.server import GatewayServer
 from chargegrid.gateway.service_decisions import ServiceDecisions
 from chargegrid.gateway.settings import GatewaySettings
@@ -226,6 +226,8 @@ async def run(settings: GatewaySettings) -> None:
     configure_logging("gateway", settings.log_level)
     setup_telemetry("gateway", settings.otlp_endpoint)
     start_metrics_server(settings.metrics_port)
+    open_files, _ = raise_open_file_limit()
+    log.info("open file limit", max_open_files=open_files)
     app = GatewayApp(settings)
     await app.start()
     freeze_startup_heap()
