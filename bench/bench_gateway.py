@@ -13,9 +13,10 @@ in production. Figures:
 - gateway p50/p99 at half of its maximum rate (open loop, latency from the intended send),
   beside the floor's at that same rate: the tail that the broker and generator add alone;
 - idle booted stations held by one gateway process and RSS per connection.
-Each throughput and the half-rate latency are measured in BENCH_GATEWAY_ROUNDS rounds (3);
-medians are reported with every round's figure. Sizes can be changed with
-BENCH_GATEWAY_CONNECTIONS, BENCH_GATEWAY_SECONDS, BENCH_IDLE_STATIONS.
+The four servers run side by side (only one is loaded at a time) and are measured in
+BENCH_GATEWAY_ROUNDS rounds (6) of BENCH_GATEWAY_SECONDS (4 s) each, the half-rate latency
+in the first three rounds for BENCH_HALF_RATE_SECONDS (10 s); medians are reported with
+every round's figure. Sizes: BENCH_GATEWAY_CONNECTIONS, BENCH_IDLE_STATIONS.
 """
 
 from __future__ import annotations
@@ -38,13 +39,16 @@ GENERATOR_CPU = {1} if (os.cpu_count() or 1) > 1 else {0}
 BROKER_CPU = GENERATOR_CPU
 BROKER_NICENESS = 10
 CONNECTIONS = int(os.environ.get("BENCH_GATEWAY_CONNECTIONS", "100"))
-SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "10"))
+#: Length of each server's closed-loop slice in a round.
+SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "4"))
+HALF_RATE_SECONDS = float(os.environ.get("BENCH_HALF_RATE_SECONDS", "10"))
 # One socket per station: 19,900 leaves the gateway process room for its listener, Kafka and
 # gRPC under this machine's 20,000-descriptor hard limit (not raisable without root's
 # CAP_SYS_RESOURCE), so nearly the 20,000 target is held for real, not projected.
 IDLE_STATIONS = int(os.environ.get("BENCH_IDLE_STATIONS", "19900"))
 PER_GENERATOR = 5000
-ROUNDS = int(os.environ.get("BENCH_GATEWAY_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_GATEWAY_ROUNDS", "6"))
+HALF_RATE_ROUNDS = min(ROUNDS, 3)
 #: Servers measured in each round, in this order, and their keys in the report.
 MODES = {
     "gateway": "meter_values_gateway",
@@ -127,21 +131,16 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _throughput(mode: str, bootstrap: str) -> tuple[dict[str, Any], int]:
-    port = free_port()
-    target = await _start_target(mode, port, bootstrap)
-    try:
-        url = f"ws://127.0.0.1:{port}/ocpp"
-        await _generate("closed", url, "20", "2")  # warm-up
-        cpu_before = _cpu_seconds(target.pid)
-        raw = await _generate("closed", url, str(CONNECTIONS), str(SECONDS))
-        cpu_used = _cpu_seconds(target.pid) - cpu_before
-        measured = _summary(raw)
-        # What one call costs the server, independent of how busy the machine was.
-        measured["server_cpu_us_per_call"] = round(cpu_used * 1e6 / max(1, raw["calls"]), 1)
-    finally:
-        await _stop(target)
-    return measured, port
+async def _closed_loop(target: asyncio.subprocess.Process, url: str) -> dict[str, Any]:
+    """Maximum throughput of a running target: every station sends its next CALL as soon as
+    the answer arrives."""
+    cpu_before = _cpu_seconds(target.pid)
+    raw = await _generate("closed", url, str(CONNECTIONS), str(SECONDS))
+    cpu_used = _cpu_seconds(target.pid) - cpu_before
+    measured = _summary(raw)
+    # What one call costs the server, independent of how busy the machine was.
+    measured["server_cpu_us_per_call"] = round(cpu_used * 1e6 / max(1, raw["calls"]), 1)
+    return measured
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -150,18 +149,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _open_loop_latency(mode: str, bootstrap: str, rate: float) -> dict[str, Any]:
-    """Latency of `mode` at a fixed offered rate (open loop, from each intended send)."""
-    port = free_port()
-    target = await _start_target(mode, port, bootstrap)
-    try:
-        url = f"ws://127.0.0.1:{port}/ocpp"
-        result = _summary(
-            await _generate("open", url, str(CONNECTIONS), str(SECONDS), str(rate), "100000")
-        )
-        result["target_rate_per_s"] = round(rate)
-    finally:
-        await _stop(target)
+async def _open_loop(url: str, rate: float) -> dict[str, Any]:
+    """Latency of a running target at a fixed offered rate (from each intended send)."""
+    result = _summary(
+        await _generate("open", url, str(CONNECTIONS), str(HALF_RATE_SECONDS), str(rate), "100000")
+    )
+    result["target_rate_per_s"] = round(rate)
     return result
 
 
@@ -255,37 +248,49 @@ def _ratios(by_mode: dict[str, dict[str, Any]]) -> dict[str, float]:
     }
 
 
-async def _round(bootstrap: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """The four servers' throughputs, and the gateway's latency at half of the maximum it
-    just reached, beside the floor's at that same rate (what the broker and the generator
-    alone add to the tail), measured right after it so that machine drift moves neither."""
-    gateway, _ = await _throughput("gateway", bootstrap)
-    rate = gateway["calls_per_s"] / 2
-    half = await _open_loop_latency("gateway", bootstrap, rate)
-    half["floor_at_the_same_rate"] = await _open_loop_latency("echo_kafka", bootstrap, rate)
-    by_mode = {"gateway": gateway}
-    for mode in list(MODES)[1:]:
-        by_mode[mode], _ = await _throughput(mode, bootstrap)
-    return by_mode, half
+async def _start_all(bootstrap: str) -> dict[str, tuple[asyncio.subprocess.Process, str]]:
+    """Every target, started and warmed up once; idle ones cost nothing while another runs."""
+    targets = {}
+    for mode in MODES:
+        port = free_port()
+        targets[mode] = (await _start_target(mode, port, bootstrap), f"ws://127.0.0.1:{port}/ocpp")
+        await _generate("closed", targets[mode][1], "20", "2")  # warm-up
+    return targets
+
+
+async def _measure(bootstrap: str) -> tuple[list[dict[str, dict[str, Any]]], list[dict[str, Any]]]:
+    """ROUNDS rounds of the four servers back to back on short slices, so that a machine
+    whose speed drifts (shared hosts do, by tens of percent within a minute) moves every
+    server of a round alike; in the first HALF_RATE_ROUNDS rounds, the gateway's latency at
+    half the maximum it has just reached, and the floor's at that same rate (the tail that
+    the broker and the generator add alone)."""
+    targets = await _start_all(bootstrap)
+    rounds: list[dict[str, dict[str, Any]]] = []
+    halves: list[dict[str, Any]] = []
+    try:
+        for n in range(ROUNDS):
+            rounds.append({mode: await _closed_loop(*targets[mode]) for mode in MODES})
+            if n < HALF_RATE_ROUNDS:
+                rate = rounds[-1]["gateway"]["calls_per_s"] / 2
+                half = await _open_loop(targets["gateway"][1], rate)
+                half["floor_at_the_same_rate"] = await _open_loop(targets["echo_kafka"][1], rate)
+                halves.append(half)
+    finally:
+        for process, _ in targets.values():
+            await _stop(process)
+    return rounds, halves
 
 
 async def run() -> dict[str, Any]:
-    """Rounds of the four servers back to back, so that a machine whose speed drifts (shared
-    hosts do, by tens of percent within minutes) skews every server of a round alike; ratios
-    are taken within a round, and medians over the rounds are reported with every round's
-    figure."""
+    """Throughputs and half-rate latencies (ratios taken within a round, medians reported
+    with every round's figure), then idle density on a fresh gateway process."""
     broker = EmbeddedBroker(port=free_port())
     await broker.start()
     assert broker.pid is not None
     _place_broker(broker.pid, BROKER_CPU)
     try:
         bootstrap = broker.bootstrap_servers
-        rounds: list[dict[str, dict[str, Any]]] = []
-        halves: list[dict[str, Any]] = []
-        for _ in range(ROUNDS):
-            by_mode, half = await _round(bootstrap)
-            rounds.append(by_mode)
-            halves.append(half)
+        rounds, halves = await _measure(bootstrap)
         idle = await _idle_density(bootstrap)
     finally:
         await broker.stop()
@@ -294,8 +299,10 @@ async def run() -> dict[str, Any]:
     return {
         "setup": {
             "connections": CONNECTIONS,
-            "seconds": SECONDS,
+            "seconds_per_round": SECONDS,
             "rounds": ROUNDS,
+            "half_rate_seconds": HALF_RATE_SECONDS,
+            "half_rate_rounds": HALF_RATE_ROUNDS,
             "server_cpus": sorted(SERVER_CPU),
             "generator_cpus": sorted(GENERATOR_CPU),
             "broker_cpus": sorted(BROKER_CPU),
