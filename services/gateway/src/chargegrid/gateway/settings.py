@@ -33,8 +33,9 @@ class GatewaySettings(ServiceSettings):
     heartbeat_interval_s: int = 300
     #: No linger: a station is answered only once its records are acknowledged, so waiting to
     #: fill a batch is pure latency here. Under load, group commit and aiokafka's single
-    #: request in flight per broker batch anyway (`make bench`: half-rate p50 ~2-3 ms instead
-    #: of 5-9 ms, p99 6-17 ms instead of 10-52 ms on a slow 2-core machine; throughput not lower).
+    #: request in flight per broker batch anyway (at a fixed 2,100 MeterValues/s on a slow
+    #: 2-core machine: p50 2-3 ms instead of 6-10 ms, p99 6-17 ms instead of 10-52 ms, and
+    #: maximum throughput not lower; ADR 006).
     kafka_linger_ms: int = 0
     #: The deciding services' gRPC addresses (CHARGEGRID_STATIONS_ADDRESS, ...); unset = not
     #: deployed, and the fallbacks below decide.
