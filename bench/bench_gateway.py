@@ -134,9 +134,16 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
 async def _closed_loop(target: asyncio.subprocess.Process, url: str) -> dict[str, Any]:
     """Maximum throughput of a running target: every station sends its next CALL as soon as
     the answer arrives."""
+    generator = await _spawn(
+        ["-m", "bench.ocpp_load", "closed", url, str(CONNECTIONS), str(SECONDS)], GENERATOR_CPU
+    )
+    assert generator.stdout is not None
+    await generator.stdout.readline()  # connected and booted: handshakes are not counted
     cpu_before = _cpu_seconds(target.pid)
-    raw = await _generate("closed", url, str(CONNECTIONS), str(SECONDS))
+    out = await generator.stdout.read()
     cpu_used = _cpu_seconds(target.pid) - cpu_before
+    await generator.wait()
+    raw: dict[str, Any] = orjson.loads(out.decode().strip().splitlines()[-1])
     measured = _summary(raw)
     # What one call costs the server, independent of how busy the machine was.
     measured["server_cpu_us_per_call"] = round(cpu_used * 1e6 / max(1, raw["calls"]), 1)

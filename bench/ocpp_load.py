@@ -3,7 +3,8 @@
 Each connection boots once, then sends MeterValues CALLs. `closed` mode sends the next CALL
 as soon as the answer arrives (maximum throughput); `open` mode sends at a fixed total rate
 whatever the answers do (latency at a given load, without coordinated omission hiding
-queueing). `idle` mode boots the stations and holds them open. Prints one JSON line.
+queueing). `idle` mode boots the stations and holds them open. Prints a JSON line once
+every station is connected and booted, and one with the result.
 
 Usage: python -m bench.ocpp_load MODE URL CONNECTIONS SECONDS [RATE] [FIRST_INDEX] [SOURCE_IP]
 """
@@ -122,6 +123,8 @@ async def main(argv: list[str]) -> dict[str, Any]:
     for start in range(0, count, 200):  # connect in waves: a storm of handshakes is its own test
         batch = range(first + start, first + min(count, start + 200))
         conns += await asyncio.gather(*(_open(url, i, source) for i in batch))
+    # Told before any load, so a caller can leave the handshakes out of what it measures.
+    print(orjson.dumps({"connected": len(conns)}).decode(), flush=True)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     wall_before = time.perf_counter()
     if mode == "closed":
@@ -129,7 +132,6 @@ async def main(argv: list[str]) -> dict[str, Any]:
     elif mode == "open":
         result = await open_loop(conns, seconds, rate)
     else:
-        print(orjson.dumps({"connected": len(conns)}).decode(), flush=True)
         await asyncio.sleep(seconds)
         result = {"connected": len(conns)}
     cpu_after = resource.getrusage(resource.RUSAGE_SELF)
