@@ -113,10 +113,18 @@ async def _stop(process: asyncio.subprocess.Process) -> None:
         await process.wait()
 
 
-async def _generate(*args: str) -> dict[str, Any]:
+async def _generate(*args: str, server_pid: int | None = None) -> dict[str, Any]:
+    """Run the load generator; with `server_pid`, also the CPU seconds that server used from
+    the moment every station was connected and booted (handshakes are not counted)."""
     process = await _spawn(["-m", "bench.ocpp_load", *args], GENERATOR_CPU)
-    out, _ = await process.communicate()
+    assert process.stdout is not None
+    await process.stdout.readline()  # connected and booted
+    cpu_before = _cpu_seconds(server_pid) if server_pid else 0.0
+    out = await process.stdout.read()
+    await process.wait()
     result: dict[str, Any] = orjson.loads(out.decode().strip().splitlines()[-1])
+    if server_pid:
+        result["server_cpu_s"] = _cpu_seconds(server_pid) - cpu_before
     return result
 
 
@@ -134,19 +142,10 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
 async def _closed_loop(target: asyncio.subprocess.Process, url: str) -> dict[str, Any]:
     """Maximum throughput of a running target: every station sends its next CALL as soon as
     the answer arrives."""
-    generator = await _spawn(
-        ["-m", "bench.ocpp_load", "closed", url, str(CONNECTIONS), str(SECONDS)], GENERATOR_CPU
-    )
-    assert generator.stdout is not None
-    await generator.stdout.readline()  # connected and booted: handshakes are not counted
-    cpu_before = _cpu_seconds(target.pid)
-    out = await generator.stdout.read()
-    cpu_used = _cpu_seconds(target.pid) - cpu_before
-    await generator.wait()
-    raw: dict[str, Any] = orjson.loads(out.decode().strip().splitlines()[-1])
+    raw = await _generate("closed", url, str(CONNECTIONS), str(SECONDS), server_pid=target.pid)
     measured = _summary(raw)
     # What one call costs the server, independent of how busy the machine was.
-    measured["server_cpu_us_per_call"] = round(cpu_used * 1e6 / max(1, raw["calls"]), 1)
+    measured["server_cpu_us_per_call"] = round(raw["server_cpu_s"] * 1e6 / max(1, raw["calls"]), 1)
     return measured
 
 
