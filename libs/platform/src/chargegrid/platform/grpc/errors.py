@@ -2,20 +2,27 @@
 
 Servicers raise these (or their own subclasses) and never pick status codes themselves; the
 `ErrorMappingInterceptor`, installed by every `GrpcServer`, turns them into the code and
-message the caller sees. Anything else is a bug: it becomes INTERNAL with a generic
-message, and the details go to the log, not to the caller.
+message the caller sees. A value breaking an identifier or length rule
+(`identifiers.InvalidValue`) is INVALID_ARGUMENT, a request whose bytes are not its message
+too, and database constraint refusals get their status from `integrity`. Anything else is a
+bug: it becomes INTERNAL with a generic message and an error id, and the details go to the
+log under that id, never to the caller.
 """
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
 
+from chargegrid.platform.grpc.decoding import refusing_undecodable
+from chargegrid.platform.grpc.integrity import database_status
 from chargegrid.platform.grpc.wrapping import wrap_handler
+from chargegrid.platform.identifiers import InvalidValue
 from chargegrid.platform.logging import get_logger
 
 
@@ -59,11 +66,27 @@ class Unimplemented(DomainError):
     code = grpc.StatusCode.UNIMPLEMENTED
 
 
-def status_for(error: BaseException) -> tuple[grpc.StatusCode, str]:
-    """The status code and message a caller sees for `error`."""
+def status_for(error: BaseException, error_id: str = "") -> tuple[grpc.StatusCode, str]:
+    """The status code and message a caller sees for `error`; `error_id` names an
+    unexpected error in the log."""
     if isinstance(error, DomainError):
         return error.code, str(error)
-    return grpc.StatusCode.INTERNAL, "internal error"
+    if isinstance(error, InvalidValue):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(error)
+    refusal = database_status(error)
+    if refusal is not None:
+        return refusal
+    suffix = f" (error id {error_id})" if error_id else ""
+    return grpc.StatusCode.INTERNAL, f"internal error{suffix}"
+
+
+def is_expected(error: BaseException) -> bool:
+    """A refusal of the request, not a fault of the service."""
+    return isinstance(error, DomainError | InvalidValue) or database_status(error) is not None
+
+
+def new_error_id() -> str:
+    return uuid.uuid4().hex[:16]
 
 
 Continuation = Callable[
@@ -72,7 +95,11 @@ Continuation = Callable[
 
 
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
-    """Innermost interceptor: exceptions out of a servicer become their status code."""
+    """Innermost interceptor: exceptions out of a servicer become their status code, and
+    requests that do not decode become INVALID_ARGUMENT."""
+
+    def __init__(self, error_ids: Callable[[], str] = new_error_id) -> None:
+        self._error_ids = error_ids
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -86,15 +113,21 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         async def mapped(context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[None]:
             try:
                 yield
-            except DomainError as exc:
-                code, message = status_for(exc)
-                await context.abort(code, message)
             except grpc.aio.AbortError:
                 raise  # the servicer chose its status itself
             except Exception as exc:
-                with contextlib.suppress(Exception):  # a broken log sink changes nothing
-                    get_logger(__name__).exception("unhandled error in gRPC handler", method=method)
-                code, message = status_for(exc)
+                error_id = "" if is_expected(exc) else self._error_ids()
+                code, message = status_for(exc, error_id)
+                if error_id:
+                    with contextlib.suppress(Exception):  # a broken log sink changes nothing
+                        get_logger(__name__).exception(
+                            "unhandled error in gRPC handler", method=method, error_id=error_id
+                        )
+                elif not isinstance(exc, DomainError | InvalidValue):
+                    with contextlib.suppress(Exception):
+                        get_logger(__name__).info(
+                            "database refused a write", method=method, error=type(exc).__name__
+                        )
                 await context.abort(code, message)
 
-        return wrap_handler(handler, mapped)
+        return wrap_handler(refusing_undecodable(handler), mapped)
