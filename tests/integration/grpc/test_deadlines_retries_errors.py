@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import grpc
@@ -76,3 +77,15 @@ async def test_an_unexpected_error_is_internal_and_keeps_its_details_private(
             await stub.Call(pb.RawCallRequest(action="Crash"))
     assert crashed.value.code() == grpc.StatusCode.INTERNAL
     assert "secret internals" not in str(crashed.value.details())
+
+
+async def test_an_unexpected_error_gives_the_caller_an_error_id_and_no_class_name(
+    running: Running,
+) -> None:
+    channel, stub = running.stub(Role.ADMIN)
+    async with channel:
+        with pytest.raises(grpc.aio.AioRpcError) as crashed:
+            await stub.Call(pb.RawCallRequest(action="Crash"))
+    details = str(crashed.value.details())
+    assert re.fullmatch(r"internal error \(error id [0-9a-f]{16}\)", details)
+    assert "RuntimeError" not in details
