@@ -223,9 +223,9 @@ async def test_a_wrong_path_is_refused_at_the_handshake(gateway: RunningGateway)
 
 
 async def test_percent_encoded_station_ids_are_decoded(gateway: RunningGateway) -> None:
-    async with connect(gateway.url("CP%2001"), subprotocols=["ocpp1.6"]) as ws:
+    async with connect(gateway.url("CP%2D01%40depot"), subprotocols=["ocpp1.6"]) as ws:
         await call(ws, "Heartbeat", {})
-        assert gateway.registry.get("CP 01") is not None
+        assert gateway.registry.get("CP-01@depot") is not None
 
 
 async def test_a_silent_station_is_disconnected_after_the_idle_timeout(

@@ -1,7 +1,9 @@
 """The WebSocket endpoint `<prefix>/{station_id}`: handshake, subprotocol, connection life.
 
-The handshake refuses what cannot be a station (wrong path, bad id) with an HTTP status, and
-negotiates the newest OCPP version both sides speak. A station offering none of ocpp1.6,
+The handshake refuses what cannot be a station with an HTTP status: a wrong path with 404, a
+station id that breaks the product's one station-id rule (`chargegrid.platform.identifiers`,
+checked after percent-decoding, so `a%2Fb` and non-ASCII ids are refused as the gRPC APIs
+would refuse them) with 400, both counted. It negotiates the newest OCPP version both sides speak. A station offering none of ocpp1.6,
 ocpp2.0.1 and ocpp2.1 gets, as the specification says, a handshake without a subprotocol
 followed at once by a close. Connected and Disconnected events frame each connection.
 """
@@ -34,26 +36,24 @@ from chargegrid.gateway.publishing import GatewayPublisher
 from chargegrid.gateway.registry import REPLACED, ConnectionRegistry
 from chargegrid.gateway.routing import Routes, StationInfo
 from chargegrid.gateway.settings import GatewaySettings
+from chargegrid.platform.identifiers import STATION_ID
 from chargegrid.platform.logging import bind_station, get_logger
 
 log = get_logger(__name__)
-MAX_STATION_ID_LENGTH = 48
 PROTOCOL_ERROR = 1002
 
 
 def station_id_from_path(path: str, prefix: str) -> str | None:
-    """The percent-decoded station id of `<prefix>/<id>`, or None if the path is not one."""
+    """The percent-decoded last segment of `<prefix>/<id>`, or None if the path is not one
+    (the id itself is checked against the station-id rule by the caller)."""
     route = urlsplit(path).path
     expected = prefix.rstrip("/") + "/"
     if not route.startswith(expected):
         return None
     encoded = route[len(expected) :]
-    station_id = unquote(encoded)
-    if not encoded or "/" in encoded or not 0 < len(station_id) <= MAX_STATION_ID_LENGTH:
+    if not encoded or "/" in encoded:
         return None
-    if not station_id.isprintable() or station_id.strip() != station_id:
-        return None
-    return station_id
+    return unquote(encoded, errors="replace")
 
 
 class GatewayServer:
@@ -170,6 +170,14 @@ class GatewayServer:
             return refuse(
                 HTTPStatus.NOT_FOUND, f"expected {self.settings.path_prefix}/{{station_id}}", "path"
             )
+        problem = STATION_ID.problem(station_id)
+        if problem is not None:
+            log.warning("station id refused at the handshake", station_id=ascii(station_id))
+            return refuse(
+                HTTPStatus.BAD_REQUEST,
+                f"station id {problem} ({STATION_ID.description})",
+                "station_id",
+            )
         outcome = await self.authenticator.profile(connection, request, station_id)
         if isinstance(outcome, Response):
             return outcome
@@ -188,7 +196,7 @@ class GatewayServer:
         station_id = station_id_from_path(
             websocket.request.path if websocket.request else "", self.settings.path_prefix
         )
-        if station_id is None:
+        if station_id is None or STATION_ID.problem(station_id) is not None:
             return
         if websocket.subprotocol is None:
             metrics.HANDSHAKE_REFUSED.labels("subprotocol").inc()
