@@ -4,7 +4,7 @@ Every stored string has a limit; ids have theirs in `chargegrid.platform.identif
 free text (names, addresses, descriptions) has its here. Lengths follow OCPI 2.2.1 where a
 field is roamed (a site is a Location: name string(255), address and city string(45),
 postal_code string(10)) and the OCPP schemas where a value goes to a station (a firmware
-location string(512), signingCertificate 5500, signature 800; a configuration value 2500,
+location string(512), signingCertificate 5500, signature 800, a connectorType 20; a configuration value 2500,
 the longest 2.0.1 GetVariables reports). The database columns are at least as
 long, and the APIs refuse longer input, so rows written before a limit still load.
 """
@@ -25,6 +25,7 @@ CERTIFICATE = 5_500
 SIGNATURE = 800
 CONFIGURATION_VALUE = 2_500
 REASON = 255
+CONNECTOR_TYPE = 20
 
 LIMITS: dict[str, int] = {
     "name": NAME,
@@ -39,6 +40,7 @@ LIMITS: dict[str, int] = {
     "signature": SIGNATURE,
     "configuration_value": CONFIGURATION_VALUE,
     "reason": REASON,
+    "connector_type": CONNECTOR_TYPE,
 }
 
 

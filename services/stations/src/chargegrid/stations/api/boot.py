@@ -32,7 +32,7 @@ class BootApi(ApiBase):
     async def RegisterBoot(
         self, request: pb.RegisterBootRequest, context: Context
     ) -> pb.RegisterBootReply:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         boot = BootInfo(
             vendor=request.vendor,
             model=request.model,
@@ -55,7 +55,7 @@ class BootApi(ApiBase):
     async def VerifyCredentials(
         self, request: pb.VerifyCredentialsRequest, context: Context
     ) -> pb.VerifyCredentialsReply:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         async with self.deps.sessions() as session:
             station = await find_station(session, station_id)
         if station is None:
@@ -77,7 +77,7 @@ class BootApi(ApiBase):
     async def SetStationPassword(
         self, request: pb.SetStationPasswordRequest, context: Context
     ) -> pb.SetStationPasswordReply:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         secret = check.password(request.password) if request.password else generate_password()
         async with self.deps.sessions() as session:
             version = (await get_station(session, station_id)).ocpp_version

@@ -91,14 +91,14 @@ class ConfigurationApi(ApiBase):
     async def GetConfigurationState(
         self, request: pb.GetConfigurationStateRequest, context: Context
     ) -> pb.ConfigurationState:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         async with self.deps.sessions() as session:
             return await configuration_state(session, station_id)
 
     async def ReconcileConfiguration(
         self, request: pb.ReconcileConfigurationRequest, context: Context
     ) -> pb.ConfigurationState:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         await self.deps.reconciler.reconcile(station_id)
         async with self.deps.sessions() as session:
             return await configuration_state(session, station_id)
@@ -106,7 +106,7 @@ class ConfigurationApi(ApiBase):
     async def ListReportedVariables(
         self, request: pb.ListReportedVariablesRequest, context: Context
     ) -> pb.ListReportedVariablesReply:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         page = page_of(request.page)
         async with self.deps.sessions() as session:
             await get_station(session, station_id)
@@ -119,7 +119,7 @@ class ConfigurationApi(ApiBase):
     async def RequestReport(
         self, request: pb.RequestReportRequest, context: Context
     ) -> pb.RequestReportReply:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         async with self.deps.sessions() as session:
             version = (await get_station(session, station_id)).ocpp_version
         if not version:

@@ -16,7 +16,7 @@ class SitesApi(ApiBase):
     async def CreateSite(self, request: pb.CreateSiteRequest, context: Context) -> pb.Site:
         if not request.HasField("site"):
             raise InvalidArgument("site is required")
-        site_id = check.optional_identifier(request.site.id, "site.id") or self.deps.new_id()
+        site_id = check.optional_site_id(request.site.id, "site.id") or self.deps.new_id()
         fields = check.site_fields(request.site)
         async with self.deps.sessions() as session, session.begin():
             row = await sites.create_site(session, site_id, fields, self.deps.clock())
@@ -25,7 +25,7 @@ class SitesApi(ApiBase):
     async def UpdateSite(self, request: pb.UpdateSiteRequest, context: Context) -> pb.Site:
         if not request.HasField("site"):
             raise InvalidArgument("site is required")
-        site_id = check.identifier(request.site.id, "site.id")
+        site_id = check.site_id(request.site.id, "site.id")
         fields = check.site_fields(request.site)
         async with self.deps.sessions() as session, session.begin():
             row = await sites.update_site(session, site_id, fields)
@@ -33,7 +33,7 @@ class SitesApi(ApiBase):
             return site_to_proto(row, counts.get(site_id, 0))
 
     async def GetSite(self, request: pb.GetSiteRequest, context: Context) -> pb.Site:
-        site_id = check.identifier(request.site_id, "site_id")
+        site_id = check.site_id(request.site_id, "site_id")
         async with self.deps.sessions() as session:
             row = await sites.get_site(session, site_id)
             counts = await sites.station_counts(session, [site_id])
@@ -51,7 +51,7 @@ class SitesApi(ApiBase):
         )
 
     async def DeleteSite(self, request: pb.DeleteSiteRequest, context: Context) -> pb.DeleteReply:
-        site_id = check.identifier(request.site_id, "site_id")
+        site_id = check.site_id(request.site_id, "site_id")
         async with self.deps.sessions() as session, session.begin():
             await sites.delete_site(session, site_id)
             await delete_scope(session, Scope(SITE, site_id))

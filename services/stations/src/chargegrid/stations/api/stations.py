@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from chargegrid.api.stations.v1 import stations_pb2 as pb
+from chargegrid.platform import identifiers as ids
+from chargegrid.platform import text_limits as limits
 from chargegrid.platform.grpc.errors import InvalidArgument
 from chargegrid.platform.logging import get_logger
 from chargegrid.platform.passwords import hash_password
@@ -28,6 +30,9 @@ def connector_specs(evses: list[pb.Evse]) -> list[store.ConnectorSpec]:
         for connector in evse.connectors:
             if evse.evse_id <= 0 or connector.connector_id <= 0:
                 raise InvalidArgument("evse_id and connector_id must be positive")
+            ids.connector_id(evse.evse_id, "evse_id")
+            ids.connector_id(connector.connector_id, "connector_id")
+            limits.bounded(connector.type, "connector.type", limits.CONNECTOR_TYPE)
             if connector.max_power_w < 0 or connector.max_current_a < 0:
                 raise InvalidArgument("connector ratings must not be negative")
             specs.append(
@@ -45,17 +50,18 @@ def connector_specs(evses: list[pb.Evse]) -> list[store.ConnectorSpec]:
 class StationsApi(ApiBase):
     async def CreateStation(self, request: pb.CreateStationRequest, context: Context) -> pb.Station:
         given = request.station
-        station_id = check.identifier(given.id, "station.id")
-        site_id = check.optional_identifier(given.site_id, "station.site_id")
+        station_id = check.station_id(given.id, "station.id")
+        site_id = check.optional_site_id(given.site_id, "station.site_id")
         status = check.registration_filter(given.registration_status) or ACCEPTED
         specs = connector_specs(list(given.evses))
         station = store.new_station(station_id, status, self.deps.clock())
         station.site_id = site_id or None
-        station.vendor, station.model = given.vendor, given.model
-        station.serial_number, station.firmware_version = (
-            given.serial_number,
-            given.firmware_version,
-        )
+        (
+            station.vendor,
+            station.model,
+            station.serial_number,
+            station.firmware_version,
+        ) = check.station_details(given)
         station.heartbeat_interval_s = check.non_negative(given.heartbeat_interval_s, "interval")
         station.certificate_fingerprint = check.fingerprint(given.certificate_fingerprint)
         if request.password:
@@ -70,23 +76,24 @@ class StationsApi(ApiBase):
 
     async def UpdateStation(self, request: pb.UpdateStationRequest, context: Context) -> pb.Station:
         given = request.station
-        station_id = check.identifier(given.id, "station.id")
-        site_id = check.optional_identifier(given.site_id, "station.site_id")
+        station_id = check.station_id(given.id, "station.id")
+        site_id = check.optional_site_id(given.site_id, "station.site_id")
         interval = check.non_negative(given.heartbeat_interval_s, "heartbeat_interval_s")
+        vendor, model, serial_number, _ = check.station_details(given)
         specs = connector_specs(list(given.evses))
         async with self.deps.sessions() as session, session.begin():
             station = await store.get_station(session, station_id)
             if site_id:
                 await get_site(session, site_id)
             station.site_id = site_id or None
-            station.vendor, station.model = given.vendor, given.model
-            station.serial_number = given.serial_number
+            station.vendor, station.model = vendor, model
+            station.serial_number = serial_number
             station.heartbeat_interval_s = interval
             await store.replace_connector_specs(session, station_id, specs)
             return await self.station_message(session, station)
 
     async def GetStation(self, request: pb.GetStationRequest, context: Context) -> pb.Station:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         async with self.deps.sessions() as session:
             return await self.station_message(session, await store.get_station(session, station_id))
 
@@ -117,7 +124,7 @@ class StationsApi(ApiBase):
     async def DeleteStation(
         self, request: pb.DeleteStationRequest, context: Context
     ) -> pb.DeleteReply:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         async with self.deps.sessions() as session, session.begin():
             await store.delete_station(session, station_id)
             await delete_scope(session, Scope(STATION, station_id))
@@ -126,8 +133,8 @@ class StationsApi(ApiBase):
     async def ApproveStation(
         self, request: pb.ApproveStationRequest, context: Context
     ) -> pb.Station:
-        station_id = check.identifier(request.station_id, "station_id")
-        site_id = check.optional_identifier(request.site_id, "site_id")
+        station_id = check.station_id(request.station_id, "station_id")
+        site_id = check.optional_site_id(request.site_id, "site_id")
         async with self.deps.sessions() as session, session.begin():
             station = await store.get_station(session, station_id)
             if site_id:

@@ -8,33 +8,57 @@ import zoneinfo
 from chargegrid.api.common.v1 import common_pb2
 from chargegrid.api.station.v1 import events_pb2 as ev
 from chargegrid.api.stations.v1 import stations_pb2 as pb
+from chargegrid.platform import identifiers as ids
+from chargegrid.platform import text_limits as limits
 from chargegrid.platform.grpc.errors import InvalidArgument
 from chargegrid.stations.api.convert import REGISTRATION_NAME
 from chargegrid.stations.store.configuration import SITE, STATION, VENDOR_MODEL, Scope
 
-MAX_ID = 64
-_ID = re.compile(r"^[A-Za-z0-9._:*+|@-]+$")
 _KEY_PART = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,50}$")
-MAX_VALUE = 2500
+MAX_VALUE = limits.CONFIGURATION_VALUE
+MAX_KEY = 200  # the stored column; 2.0.1 names and instances are 50 each
 PASSWORD_LENGTHS = (16, 40)
 
 
-def identifier(value: str, name: str) -> str:
-    if not value:
-        raise InvalidArgument(f"{name} is required")
-    if len(value) > MAX_ID or not _ID.match(value):
-        raise InvalidArgument(
-            f"{name} must be 1-{MAX_ID} characters of letters, digits and ._:*+|@-"
-        )
-    return value
+def station_id(value: str, name: str) -> str:
+    return ids.STATION_ID.check(value, name)
 
 
-def optional_identifier(value: str, name: str) -> str:
-    return identifier(value, name) if value else ""
+def optional_station_id(value: str, name: str) -> str:
+    return ids.STATION_ID.check_optional(value, name)
+
+
+def site_id(value: str, name: str) -> str:
+    return ids.SITE_ID.check(value, name)
+
+
+def optional_site_id(value: str, name: str) -> str:
+    return ids.SITE_ID.check_optional(value, name)
+
+
+def station_details(given: pb.Station) -> tuple[str, str, str, str]:
+    """(vendor, model, serial number, firmware version) an operator gives, in OCPP's limits."""
+    return (
+        ids.VENDOR.check_optional(given.vendor, "station.vendor"),
+        ids.MODEL.check_optional(given.model, "station.model"),
+        ids.SERIAL_NUMBER.check_optional(given.serial_number, "station.serial_number"),
+        ids.FIRMWARE_VERSION.check_optional(given.firmware_version, "station.firmware_version"),
+    )
+
+
+_SITE_TEXT = {
+    "name": limits.NAME,
+    "address": limits.ADDRESS,
+    "city": limits.CITY,
+    "postal_code": limits.POSTAL_CODE,
+    "timezone": limits.TIMEZONE,
+}
 
 
 def site_fields(site: pb.Site) -> dict[str, object]:
+    for field, limit in _SITE_TEXT.items():
+        limits.bounded(getattr(site, field), f"site.{field}", limit)
     if not site.name.strip():
         raise InvalidArgument("site.name is required")
     if site.country and not re.fullmatch(r"[A-Z]{2}", site.country):
@@ -99,16 +123,20 @@ def scope(message: pb.ConfigurationScope, has_scope: bool) -> Scope:
     if target is None:
         raise InvalidArgument("scope is required: station_id, site_id or vendor_model")
     if target == "station_id":
-        return Scope(STATION, identifier(message.station_id, "scope.station_id"))
+        return Scope(STATION, station_id(message.station_id, "scope.station_id"))
     if target == "site_id":
-        return Scope(SITE, identifier(message.site_id, "scope.site_id"))
+        return Scope(SITE, site_id(message.site_id, "scope.site_id"))
     vendor, slash, model = message.vendor_model.partition("/")
     if not slash or not vendor.strip() or not model.strip():
         raise InvalidArgument("scope.vendor_model must be 'vendor/model'")
+    ids.VENDOR.check(vendor, "scope.vendor_model (vendor)")
+    ids.MODEL.check(model, "scope.vendor_model (model)")
     return Scope(VENDOR_MODEL, message.vendor_model)
 
 
 def configuration_key(key: str) -> str:
+    if len(key) > MAX_KEY:
+        raise InvalidArgument(f"configuration key is longer than {MAX_KEY} characters")
     if "/" in key:
         component, _, variable = key.partition("/")
         if _KEY_PART.match(component) and _KEY_PART.match(variable):

@@ -20,8 +20,8 @@ class WatchApi(ApiBase):
     async def WatchStatus(
         self, request: pb.WatchStatusRequest, context: Context
     ) -> AsyncIterator[pb.StatusUpdate]:
-        site_id = check.optional_identifier(request.site_id, "site_id")
-        station_id = check.optional_identifier(request.station_id, "station_id")
+        site_id = check.optional_site_id(request.site_id, "site_id")
+        station_id = check.optional_station_id(request.station_id, "station_id")
         async with self.deps.sessions() as session:
             if site_id:
                 await get_site(session, site_id)
