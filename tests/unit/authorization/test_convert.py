@@ -10,6 +10,7 @@ from chargegrid.api.authorization.v1 import authorization_pb2 as pb
 from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.authorization import convert
 from chargegrid.platform.grpc import InvalidArgument
+from chargegrid.platform.identifiers import InvalidValue
 
 
 @pytest.mark.parametrize(
@@ -22,11 +23,15 @@ from chargegrid.platform.grpc import InvalidArgument
         (pb.Token(id_token="A", status=42), "cannot be stored"),  # type: ignore[arg-type]
         (pb.Token(id_token="A", group_id="A"), "its own group"),
         (pb.Token(id_token="A", source="roaming"), "token.source"),
-        (pb.Token(id_token="X" * 256), "longer than 255"),
+        (pb.Token(id_token="X" * 37), "longer than 36"),
+        (pb.Token(id_token="A\x00B"), "printable ASCII"),
+        (pb.Token(id_token="A", group_id="G" * 37), "token.group_id is longer than 36"),
+        (pb.Token(id_token="A", owner_ref="o" * 256), "token.owner_ref is longer than 255"),
+        (pb.Token(id_token="A", allowed_site_ids=["a/b"]), r"allowed_site_ids\[0\]"),
     ],
 )
 def test_a_bad_token_is_refused(token: pb.Token, message: str) -> None:
-    with pytest.raises(InvalidArgument, match=message):
+    with pytest.raises(InvalidValue, match=message):
         convert.token_from_proto(token)
 
 
@@ -63,8 +68,10 @@ def test_a_scope_needs_a_non_empty_target() -> None:
 
 
 def test_an_authorize_request_needs_a_station_a_token_and_a_known_purpose() -> None:
-    with pytest.raises(InvalidArgument, match="station_id"):
+    with pytest.raises(InvalidValue, match="station_id"):
         convert.query_from_proto(pb.AuthorizeRequest(id_token="A"))
+    with pytest.raises(InvalidValue, match="station_id must be"):
+        convert.query_from_proto(pb.AuthorizeRequest(station_id="a/b", id_token="A"))
     with pytest.raises(InvalidArgument, match="id_token"):
         convert.query_from_proto(pb.AuthorizeRequest(station_id="CP"))
     with pytest.raises(InvalidArgument, match="purpose"):

@@ -58,7 +58,7 @@ class Rule:
         """`value` if it keeps the rule; else InvalidValue naming `field`."""
         problem = self.problem(value)
         if problem is not None:
-            raise InvalidValue(f"{field} {problem} (a {self.what}: {self.description})")
+            raise InvalidValue(f"{field} {problem} ({self.what}: {self.description})")
         return value
 
     def check_optional(self, value: str, field: str) -> str:

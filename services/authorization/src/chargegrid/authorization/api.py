@@ -114,7 +114,7 @@ class AuthorizationApi(AuthorizationServicer):
     async def SyncLocalList(
         self, request: pb.SyncLocalListRequest, context: Any
     ) -> pb.LocalListSync:
-        station_id = convert.id_token(request.station_id, "station_id")
+        station_id = convert.station_id(request.station_id)
         return convert.sync_to_proto(await self.lists.sync(station_id, request.full))
 
     async def ListLocalListSyncs(
@@ -126,7 +126,7 @@ class AuthorizationApi(AuthorizationServicer):
     async def ClearStationCache(
         self, request: pb.ClearStationCacheRequest, context: Any
     ) -> pb.ClearStationCacheReply:
-        station_id = convert.id_token(request.station_id, "station_id")
+        station_id = convert.station_id(request.station_id)
         if not self.gateway.configured:
             raise FailedPrecondition("no gateway configured (CHARGEGRID_GATEWAY_ADDRESS)")
         return pb.ClearStationCacheReply(status=await self.gateway.clear_cache(station_id))

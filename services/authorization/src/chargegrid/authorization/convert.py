@@ -3,7 +3,10 @@
 Everything a caller can get wrong is refused here with INVALID_ARGUMENT and a message that
 names the field, before any state is touched: unknown enum numbers, statuses that are only
 answers (ConcurrentTx, NotAtThisLocation, Unknown), a scope without a target, page sizes
-out of range.
+out of range, ids that break the product's identifier rules (`chargegrid.platform.
+identifiers`: a stored id token is what a station can send, CiString36 of printable ASCII).
+Lookups of an existing token only check the stored column's length, so tokens stored before
+the rule can still be read and deleted.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from chargegrid.authorization.domain import (
     Token,
     TokenKey,
 )
+from chargegrid.platform import identifiers as ids
+from chargegrid.platform import text_limits as limits
 from chargegrid.platform.bus.envelope import set_timestamp
 from chargegrid.platform.grpc import InvalidArgument
 
@@ -85,6 +90,7 @@ def stored_status(number: int, field: str = "status") -> str:
 
 
 def id_token(value: str, field: str = "id_token") -> str:
+    """An id token to look up: any that fits the stored column."""
     if not value:
         raise InvalidArgument(f"{field} is required")
     if len(value) > MAX_ID:
@@ -93,11 +99,12 @@ def id_token(value: str, field: str = "id_token") -> str:
 
 
 def token_from_proto(message: pb.Token, field: str = "token") -> Token:
-    ident = id_token(message.id_token, f"{field}.id_token")
+    ident = ids.ID_TOKEN.check(message.id_token, f"{field}.id_token")
     if message.group_id == ident:
         raise InvalidArgument(f"{field}.group_id: a token cannot be its own group")
-    if len(message.group_id) > MAX_ID or len(message.owner_ref) > MAX_ID:
-        raise InvalidArgument(f"{field}: group_id and owner_ref are at most {MAX_ID} characters")
+    # A group is itself an id token (2.0.1 groupIdToken, 1.6 parentIdTag).
+    ids.ID_TOKEN.check_optional(message.group_id, f"{field}.group_id")
+    limits.bounded(message.owner_ref, f"{field}.owner_ref", limits.REFERENCE)
     source = message.source or "local"
     if not SOURCE.match(source):
         raise InvalidArgument(
@@ -106,6 +113,8 @@ def token_from_proto(message: pb.Token, field: str = "token") -> Token:
     sites = tuple(dict.fromkeys(message.allowed_site_ids))
     if any(not s for s in sites):
         raise InvalidArgument(f"{field}.allowed_site_ids: empty site id")
+    for n, site in enumerate(sites):
+        ids.SITE_ID.check(site, f"{field}.allowed_site_ids[{n}]")
     return Token(
         id_token=ident,
         type=token_type(message.type, f"{field}.type") or "ISO14443",
@@ -159,7 +168,13 @@ def scope_from_proto(message: pb.LocalListScope) -> Scope:
     value = message.station_id if target == "station_id" else message.site_id
     if not value:
         raise InvalidArgument(f"scope.{target} is empty")
+    rule = ids.STATION_ID if target == "station_id" else ids.SITE_ID
+    rule.check(value, f"scope.{target}")
     return Scope("station" if target == "station_id" else "site", value)
+
+
+def station_id(value: str, field: str = "station_id") -> str:
+    return ids.STATION_ID.check(value, field)
 
 
 def scope_to_proto(scope: Scope) -> pb.LocalListScope:
@@ -175,8 +190,7 @@ def page_size(page: PageRequest) -> int:
 
 
 def query_from_proto(request: pb.AuthorizeRequest) -> AuthorizeQuery:
-    if not request.station_id:
-        raise InvalidArgument("station_id is required")
+    ids.STATION_ID.check(request.station_id, "station_id")
     purpose = request.purpose or "authorize"
     if purpose not in PURPOSES:
         raise InvalidArgument(f"purpose: {request.purpose!r} is not one of {', '.join(PURPOSES)}")

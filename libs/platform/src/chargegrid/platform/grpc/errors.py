@@ -32,7 +32,10 @@ class DomainError(Exception):
     code = grpc.StatusCode.UNKNOWN
 
 
-class InvalidArgument(DomainError):
+class InvalidArgument(DomainError, InvalidValue):
+    """Bad input; an `InvalidValue` too, so one `except InvalidValue` catches every refusal
+    of a value, whether a rule of `identifiers` or a service's own check raised it."""
+
     code = grpc.StatusCode.INVALID_ARGUMENT
 
 
