@@ -14,7 +14,10 @@ from chargegrid.platform.grpc import InvalidArgument, NotFound
 from chargegrid.session.api import queries
 from chargegrid.session.api.paging import encode_token, page_of
 from chargegrid.session.api.validation import (
+    allocation,
+    filters,
     parse_time,
+    session_id,
     session_id_from,
     status_filter,
     time_window,
@@ -42,11 +45,8 @@ class SessionsService(pb_grpc.SessionsServicer):
     async def AllocateTransactionId(
         self, request: pb.AllocateTransactionIdRequest, context: Any
     ) -> pb.AllocateTransactionIdReply:
-        if not request.station_id:
-            raise InvalidArgument("station_id is required")
-        if request.connector_id < 0:
-            raise InvalidArgument(f"connector_id must not be negative, got {request.connector_id}")
-        allocated = await self.deps.ids.allocate(request.station_id, request.connector_id)
+        station_id, connector_id = allocation(request)
+        allocated = await self.deps.ids.allocate(station_id, connector_id)
         return pb.AllocateTransactionIdReply(transaction_id=allocated)
 
     async def GetSession(self, request: pb.GetSessionRequest, context: Any) -> pb.Session:
@@ -62,9 +62,10 @@ class SessionsService(pb_grpc.SessionsServicer):
     ) -> pb.ListSessionsReply:
         page = page_of(SESSIONS_LISTING, request.page)
         since, until = time_window(request)
+        station_id, site_id = filters(request.station_id, request.site_id)
         wanted = queries.SessionFilter(
-            station_id=request.station_id,
-            site_id=request.site_id,
+            station_id=station_id,
+            site_id=site_id,
             id_token=request.id_token,
             status=status_filter(request.status),
             since=since,
@@ -89,8 +90,9 @@ class SessionsService(pb_grpc.SessionsServicer):
     async def ActiveSessions(
         self, request: pb.ActiveSessionsRequest, context: Any
     ) -> pb.ListSessionsReply:
+        station_id, site_id = filters(request.station_id, request.site_id)
         async with self.deps.sessions() as db:
-            states, total = await queries.active_sessions(db, request.site_id, request.station_id)
+            states, total = await queries.active_sessions(db, site_id, station_id)
         reply = pb.ListSessionsReply(total=total)
         reply.sessions.extend(session_message(s) for s in states)
         return reply
@@ -98,8 +100,7 @@ class SessionsService(pb_grpc.SessionsServicer):
     async def MeterSamples(
         self, request: pb.MeterSamplesRequest, context: Any
     ) -> pb.MeterSamplesReply:
-        if not request.session_id:
-            raise InvalidArgument("session_id is required")
+        session_id(request.session_id)
         page = page_of(SAMPLES_LISTING, request.page)
         after = None
         if page.after is not None:
@@ -122,6 +123,7 @@ class SessionsService(pb_grpc.SessionsServicer):
     async def WatchSessions(
         self, request: pb.WatchSessionsRequest, context: Any
     ) -> AsyncIterator[pb.SessionChange]:
+        filters(request.station_id, request.site_id)
         # Subscribe first: a change between the snapshot and the subscription is not lost.
         subscription = self.deps.hub.subscribe(request.station_id, request.site_id)
         try:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.session.v1 import session_pb2 as pb
+from chargegrid.platform import identifiers as ids
 from chargegrid.platform.grpc import InvalidArgument
 from chargegrid.session.convert import STATUS_FROM_PB
 from chargegrid.session.domain.model import session_id_of
@@ -15,10 +16,40 @@ from chargegrid.session.domain.model import session_id_of
 def session_id_from(request: pb.GetSessionRequest) -> str:
     """The session a GetSession names: its id, or station_id + transaction_id."""
     if request.session_id:
-        return request.session_id
+        return session_id(request.session_id)
     if request.station_id and request.transaction_id:
-        return session_id_of(request.station_id, request.transaction_id)
+        return session_id_of(
+            ids.STATION_ID.check(request.station_id, "station_id"),
+            ids.TRANSACTION_ID.check(request.transaction_id, "transaction_id"),
+        )
     raise InvalidArgument("give session_id, or station_id and transaction_id")
+
+
+#: A session id is "<station id>:<transaction id>".
+MAX_SESSION_ID = ids.STATION_ID.max_length + 1 + ids.TRANSACTION_ID.max_length
+
+
+def session_id(value: str, field: str = "session_id") -> str:
+    if not value:
+        raise InvalidArgument(f"{field} is required")
+    if len(value) > MAX_SESSION_ID:
+        raise InvalidArgument(f"{field} is longer than {MAX_SESSION_ID} characters")
+    return value
+
+
+def filters(station_id: str, site_id: str) -> tuple[str, str]:
+    """Optional station and site filters, under the same rules as everywhere."""
+    return (
+        ids.STATION_ID.check_optional(station_id, "station_id"),
+        ids.SITE_ID.check_optional(site_id, "site_id"),
+    )
+
+
+def allocation(request: pb.AllocateTransactionIdRequest) -> tuple[str, int]:
+    return (
+        ids.STATION_ID.check(request.station_id, "station_id"),
+        ids.connector_id(request.connector_id, "connector_id"),
+    )
 
 
 def status_filter(status: int) -> str:
