@@ -131,7 +131,7 @@ class BillingService(pb_grpc.BillingServicer):
         if not session_id:
             if not (request.station_id and request.transaction_id):
                 raise InvalidArgument("give session_id, or station_id and transaction_id")
-            session_id = f"{request.station_id}:{request.transaction_id}"
+            session_id = validation.session_of(request.station_id, request.transaction_id)
         async with self.deps.sessions() as session:
             cost = await estimate(session, session_id, self.deps.clock())
         return breakdown_proto(cost)
@@ -151,9 +151,10 @@ class BillingService(pb_grpc.BillingServicer):
     async def ListCdrs(self, request: pb.ListCdrsRequest, context: Any) -> pb.ListCdrsReply:
         size = page_size(request.page)
         after = decode_int_token(request.page.page_token)
+        station_id, site_id = validation.cdr_filters(request.station_id, request.site_id)
         where = cdrs.CdrFilter(
-            station_id=request.station_id,
-            site_id=request.site_id,
+            station_id=station_id,
+            site_id=site_id,
             id_token=request.id_token,
             since=from_stamp(request.since),
             until=from_stamp(request.until),

@@ -21,14 +21,15 @@ from chargegrid.billing.domain.tariffs import (
     Tariff,
     TariffElement,
 )
+from chargegrid.platform import identifiers as ids
+from chargegrid.platform import text_limits as limits
 from chargegrid.platform.grpc.errors import InvalidArgument
 
 CURRENCY = re.compile(r"[A-Z]{3}")
 HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 DECIMAL = re.compile(r"\d+(\.\d+)?")
-TARIFF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 HUNDRED = Decimal(100)
-MAX_DISPLAY_TEXT = 1000
+MAX_DISPLAY_TEXT = limits.DESCRIPTION
 
 
 def decimal(text: str, field: str, *, required: bool = False) -> Decimal | None:
@@ -157,8 +158,7 @@ def tariff(
     vat = percent(t.vat_percent, "vat_percent")
     if not t.elements:
         raise InvalidArgument("elements: a tariff needs at least one element")
-    if len(t.display_text) > MAX_DISPLAY_TEXT:
-        raise InvalidArgument(f"display_text: at most {MAX_DISPLAY_TEXT} characters")
+    limits.bounded(t.display_text, "display_text", MAX_DISPLAY_TEXT)
     elements = []
     for n, e in enumerate(t.elements):
         field = f"elements[{n}]"
@@ -183,9 +183,24 @@ def tariff(
 
 
 def tariff_id(text: str, field: str = "tariff.id") -> str:
-    if not TARIFF_ID.fullmatch(text):
-        raise InvalidArgument(f"{field}: 1-64 letters, digits, '.', '_', ':' or '-', got {text!r}")
-    return text
+    """A record id, as OCPI 2.2.1 Tariff.id: CiString(36)."""
+    return ids.RECORD_ID.check(text, field)
+
+
+def session_of(station_id: str, transaction_id: str) -> str:
+    """The session id of a station's transaction, both ids under their rules."""
+    station = ids.STATION_ID.check(station_id, "station_id")
+    return f"{station}:{ids.TRANSACTION_ID.check(transaction_id, 'transaction_id')}"
+
+
+def cdr_filters(station_id: str, site_id: str) -> tuple[str, str]:
+    return (
+        ids.STATION_ID.check_optional(station_id, "station_id"),
+        ids.SITE_ID.check_optional(site_id, "site_id"),
+    )
+
+
+_TARGET_RULES = {"site_id": ids.SITE_ID, "station_id": ids.STATION_ID, "token_group": ids.ID_TOKEN}
 
 
 def target(t: pb.AssignmentTarget) -> Target:
@@ -199,5 +214,6 @@ def target(t: pb.AssignmentTarget) -> Target:
     value = getattr(t, kind)
     if not value:
         raise InvalidArgument(f"target.{kind}: must not be empty")
+    _TARGET_RULES[kind].check(value, f"target.{kind}")
     mapping = {"site_id": TargetKind.SITE, "station_id": TargetKind.STATION}
     return Target(mapping.get(kind, TargetKind.TOKEN_GROUP), value)
