@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 
 from chargegrid.api.firmware.v1 import firmware_pb2 as pb
 from chargegrid.api.firmware.v1 import firmware_pb2_grpc as pb_grpc
+from chargegrid.firmware import validation
 from chargegrid.firmware.campaigns import Campaigns
 from chargegrid.firmware.charging import SessionsUnavailable
 from chargegrid.firmware.convert import (
@@ -62,6 +63,7 @@ class FirmwareService(pb_grpc.FirmwareServicer):
 
     async def AddImage(self, request: pb.AddImageRequest, context: Any) -> pb.FirmwareImage:
         image = request.image
+        validation.image(image)
         if not image.version.strip():
             raise InvalidArgument("image.version is required")
         if not image.location.strip():
@@ -105,8 +107,9 @@ class FirmwareService(pb_grpc.FirmwareServicer):
     async def UpdateStation(
         self, request: pb.UpdateStationRequest, context: Any
     ) -> pb.StationUpdate:
-        if not request.station_id:
-            raise InvalidArgument("station_id is required")
+        validation.station_id(request.station_id)
+        validation.record_id(request.image_id, "image_id")
+        validation.location(request.location)
         if bool(request.image_id) == bool(request.location):
             raise InvalidArgument("give either image_id or location")
         now = self.deps.clock()
@@ -153,6 +156,7 @@ class FirmwareService(pb_grpc.FirmwareServicer):
     async def GetStationUpdate(
         self, request: pb.GetStationUpdateRequest, context: Any
     ) -> pb.StationUpdate:
+        validation.station_id(request.station_id)
         query = (
             select(StationUpdateRow)
             .where(StationUpdateRow.station_id == request.station_id)
@@ -196,8 +200,7 @@ class FirmwareService(pb_grpc.FirmwareServicer):
     # Logs -------------------------------------------------------------------------------
 
     async def RequestLogs(self, request: pb.RequestLogsRequest, context: Any) -> pb.LogFile:
-        if not request.station_id:
-            raise InvalidArgument("station_id is required")
+        validation.station_id(request.station_id)
         kind = request.kind or "diagnostics"
         if kind not in LOG_KINDS:
             raise InvalidArgument(f"kind must be one of {', '.join(LOG_KINDS)}")
@@ -251,7 +254,7 @@ class FirmwareService(pb_grpc.FirmwareServicer):
     async def ListLogs(self, request: pb.ListLogsRequest, context: Any) -> pb.ListLogsReply:
         page = page_of(request.page)
         query = select(LogFileRow).order_by(LogFileRow.id).limit(page.size + 1)
-        if request.station_id:
+        if validation.optional_station_id(request.station_id):
             query = query.where(LogFileRow.station_id == request.station_id)
         if page.after is not None:
             query = query.where(LogFileRow.id > page.after)
@@ -270,7 +273,7 @@ class FirmwareService(pb_grpc.FirmwareServicer):
     ) -> pb.ListSecurityEventsReply:
         page = page_of(request.page)
         query = select(SecurityEventRow).order_by(SecurityEventRow.id).limit(page.size + 1)
-        if request.station_id:
+        if validation.optional_station_id(request.station_id):
             query = query.where(SecurityEventRow.station_id == request.station_id)
         if request.type:
             query = query.where(SecurityEventRow.type == request.type)

@@ -19,6 +19,7 @@ from typing import Literal
 from sqlalchemy import select
 
 from chargegrid.api.firmware.v1 import firmware_pb2 as pb
+from chargegrid.firmware import validation
 from chargegrid.firmware.convert import stamp, update_message
 from chargegrid.firmware.models import CampaignRow, ImageRow, StationUpdateRow
 from chargegrid.firmware.paging import encode_token, page_of
@@ -38,9 +39,11 @@ log = get_logger(__name__)
 
 
 def _validate(campaign: pb.Campaign) -> list[str] | Selection:
+    validation.target(campaign.target)
     target = parse_target(campaign.target)
     if not campaign.image_id:
         raise InvalidArgument("image_id is required")
+    validation.record_id(campaign.image_id, "image_id")
     for name in ("window_start", "window_end"):
         value = getattr(campaign, name)
         if value and not _HHMM.match(value):
