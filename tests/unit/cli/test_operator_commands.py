@@ -71,6 +71,8 @@ def test_csv_import_reads_every_column_and_round_trips() -> None:
         ("TAG1,Bogus,Accepted", "unknown token type"),
         ("TAG1,ISO14443,Maybe", "unknown status"),
         (",ISO14443,Accepted", "empty id_token"),
+        ("T" * 37 + ",ISO14443,Accepted", "id_token is longer than 36 characters"),
+        ("TAG\x01,ISO14443,Accepted", "id_token must be printable ASCII without spaces"),
     ],
 )
 def test_a_bad_csv_line_stops_the_whole_import(line: str, message: str) -> None:

@@ -23,6 +23,7 @@ from chargegrid.api.authorization.v1 import authorization_pb2 as pb
 from chargegrid.api.authorization.v1.authorization_pb2_grpc import AuthorizationStub
 from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call, paged
 from chargegrid.cli.output import as_dict, fields, out, print_json, table
+from chargegrid.platform.identifiers import ID_TOKEN
 
 if TYPE_CHECKING:
     from chargegrid.api.authorization.v1.authorization_pb2_grpc import AuthorizationAsyncStub
@@ -296,6 +297,9 @@ def read_csv(text: str) -> list[pb.Token]:
             raise typer.BadParameter(f"line {line}: {exc.message}") from None
         if not item.id_token:
             raise typer.BadParameter(f"line {line}: empty id_token")
+        problem = ID_TOKEN.problem(item.id_token)
+        if problem is not None:  # the same rule the service applies, before anything is sent
+            raise typer.BadParameter(f"line {line}: id_token {problem} ({ID_TOKEN.description})")
         tokens.append(item)
     return tokens
 
