@@ -25,12 +25,12 @@ async def stored_tariffs(stub: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("tariff_id", ["a/b", "T" * 37, "std rate", "tarifé"])
-async def test_a_tariff_id_breaking_the_record_id_rule_is_refused(
-    api: Api, tariff_id: str
-) -> None:
+async def test_a_tariff_id_breaking_the_record_id_rule_is_refused(api: Api, tariff_id: str) -> None:
     stub = api.as_role()
 
-    details = await refused(stub.CreateTariff(pb.CreateTariffRequest(tariff=a_tariff_proto(id=tariff_id))))
+    details = await refused(
+        stub.CreateTariff(pb.CreateTariffRequest(tariff=a_tariff_proto(id=tariff_id)))
+    )
 
     assert details.startswith("tariff.id ")
     assert "1-36 characters" in details

@@ -67,14 +67,10 @@ async def test_a_log_request_for_a_bad_station_id_is_refused(api: Api, gateway: 
     assert gateway.control.log_requests == []
 
 
-async def test_a_campaign_naming_a_bad_station_id_creates_nothing(
-    api: Api, db: Database
-) -> None:
+async def test_a_campaign_naming_a_bad_station_id_creates_nothing(api: Api, db: Database) -> None:
     stub = api.as_role()
     added = await stub.AddImage(pb.AddImageRequest(image=image()))
-    campaign = pb.Campaign(
-        image_id=added.id, target=pb.CampaignTarget(station_ids=["CP-1", "a/b"])
-    )
+    campaign = pb.Campaign(image_id=added.id, target=pb.CampaignTarget(station_ids=["CP-1", "a/b"]))
 
     details = await refused(stub.CreateCampaign(pb.CreateCampaignRequest(campaign=campaign)))
 

@@ -41,9 +41,7 @@ async def test_a_station_id_the_gateway_would_refuse_is_refused_by_the_api(
 
 
 async def test_a_boot_of_a_station_id_breaking_the_rule_is_refused(api: Api) -> None:
-    details = await refused(
-        api.as_role(Role.SERVICE).RegisterBoot, a_boot(station_id="CP/../1")
-    )
+    details = await refused(api.as_role(Role.SERVICE).RegisterBoot, a_boot(station_id="CP/../1"))
 
     assert details.startswith("station_id ")
     assert await stored_station_ids(api) == []

@@ -36,9 +36,9 @@ def test_the_lengths_are_the_ones_the_ocpp_schemas_give() -> None:
     assert ids.SERIAL_NUMBER.max_length == schema_max_length(*boot, "serialNumber")
     assert ids.FIRMWARE_VERSION.max_length == schema_max_length(*boot, "firmwareVersion")
     firmware = ("v201", "UpdateFirmwareRequest", "FirmwareType")
-    assert limits.URL == schema_max_length(*firmware, "location")
-    assert limits.CERTIFICATE == schema_max_length(*firmware, "signingCertificate")
-    assert limits.SIGNATURE == schema_max_length(*firmware, "signature")
+    assert schema_max_length(*firmware, "location") == limits.URL
+    assert schema_max_length(*firmware, "signingCertificate") == limits.CERTIFICATE
+    assert schema_max_length(*firmware, "signature") == limits.SIGNATURE
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_identifier_strings_up_to_48_are_station_ids(station_id: str) -> None:
 )
 def test_anything_else_is_not_a_station_id(station_id: str, problem: str) -> None:
     assert problem in (ids.STATION_ID.problem(station_id) or "")
-    with pytest.raises(InvalidValue, match="^station.id "):
+    with pytest.raises(InvalidValue, match=r"^station\.id "):
         ids.STATION_ID.check(station_id, "station.id")
 
 
@@ -104,9 +104,11 @@ def test_connector_ids_are_bounded() -> None:
 
 def test_free_text_is_bounded_and_free_of_control_characters() -> None:
     assert limits.bounded("Depot Nord\n2nd floor\tB", "site.address", 45)
-    with pytest.raises(InvalidValue, match=r"site.name is longer than 255 characters \(256 given\)"):
+    with pytest.raises(
+        InvalidValue, match=r"site.name is longer than 255 characters \(256 given\)"
+    ):
         limits.bounded("x" * 256, "site.name", limits.NAME)
-    with pytest.raises(InvalidValue, match="site.name contains control characters"):
+    with pytest.raises(InvalidValue, match=r"site\.name contains control characters"):
         limits.bounded("Depot\x00", "site.name", limits.NAME)
 
 

@@ -4,9 +4,10 @@ Every stored string has a limit; ids have theirs in `chargegrid.platform.identif
 free text (names, addresses, descriptions) has its here. Lengths follow OCPI 2.2.1 where a
 field is roamed (a site is a Location: name string(255), address and city string(45),
 postal_code string(10)) and the OCPP schemas where a value goes to a station (a firmware
-location string(512), signingCertificate 5500, signature 800, a connectorType 20; a configuration value 2500,
-the longest 2.0.1 GetVariables reports). The database columns are at least as
-long, and the APIs refuse longer input, so rows written before a limit still load.
+location string(512), signingCertificate 5500, signature 800, a connectorType 20; a
+configuration value 2500, the longest 2.0.1 GetVariables reports). The database columns are
+at least as long, and the APIs refuse longer input, so rows written before a limit still
+load.
 """
 
 from __future__ import annotations
@@ -49,6 +50,6 @@ def bounded(value: str, field: str, limit: int) -> str:
     newline and tab; else InvalidValue naming `field` and the limit."""
     if len(value) > limit:
         raise InvalidValue(f"{field} is longer than {limit} characters ({len(value)} given)")
-    if any(ord(ch) < 0x20 and ch not in "\n\t" or ch == "\x7f" for ch in value):
+    if any((ord(ch) < 0x20 and ch not in "\n\t") or ch == "\x7f" for ch in value):
         raise InvalidValue(f"{field} contains control characters")
     return value

@@ -3,9 +3,10 @@
 The handshake refuses what cannot be a station with an HTTP status: a wrong path with 404, a
 station id that breaks the product's one station-id rule (`chargegrid.platform.identifiers`,
 checked after percent-decoding, so `a%2Fb` and non-ASCII ids are refused as the gRPC APIs
-would refuse them) with 400, both counted. It negotiates the newest OCPP version both sides speak. A station offering none of ocpp1.6,
-ocpp2.0.1 and ocpp2.1 gets, as the specification says, a handshake without a subprotocol
-followed at once by a close. Connected and Disconnected events frame each connection.
+would refuse them) with 400, both counted. It negotiates the newest OCPP version both sides
+speak. A station offering none of ocpp1.6, ocpp2.0.1 and ocpp2.1 gets, as the specification
+says, a handshake without a subprotocol followed at once by a close. Connected and
+Disconnected events frame each connection.
 """
 
 from __future__ import annotations

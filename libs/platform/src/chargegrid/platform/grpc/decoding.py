@@ -51,7 +51,9 @@ def _refuse_undecodable(request: Any) -> None:
         raise InvalidValue(f"request is not a valid {request.message}")
 
 
-def refusing_undecodable(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
+def refusing_undecodable(
+    handler: grpc.RpcMethodHandler[Any, Any],
+) -> grpc.RpcMethodHandler[Any, Any]:
     """`handler` with a tolerant deserializer and the refusal of undecodable requests.
 
     Only unary requests are covered: no ChargeGrid method takes a request stream."""

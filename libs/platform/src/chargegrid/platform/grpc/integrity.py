@@ -10,7 +10,8 @@ from __future__ import annotations
 import grpc
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-#: PostgreSQL SQLSTATEs (class 23: integrity, class 22: data) (asyncpg) and SQLite messages of each kind of violation.
+#: PostgreSQL SQLSTATEs (asyncpg; class 23 is integrity, class 22 data) and SQLite messages
+#: of each kind of violation.
 _UNIQUE = ("23505", "UNIQUE constraint failed")
 _FOREIGN_KEY = ("23503", "FOREIGN KEY constraint failed")
 
