@@ -4,12 +4,20 @@ station the gRPC APIs would refuse; refusals are HTTP 400, counted, and connect 
 
 from __future__ import annotations
 
+from typing import Any
+
+import grpc
 import pytest
 import websockets
 from prometheus_client import REGISTRY
 from websockets.asyncio.client import connect
 
+from chargegrid.api.gateway.v1 import station_control_pb2 as pb
+from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
+from chargegrid.gateway.app import GatewayApp
+from chargegrid.platform.grpc import create_channel
 from tests.integration.gateway.conftest import RunningGateway
+from tests.integration.gateway.test_two_replicas import replicas  # noqa: F401
 
 
 def refused_count() -> float:
@@ -63,3 +71,37 @@ async def test_every_identifier_string_character_is_accepted_up_to_48(
         reply = await ws.recv()
 
     assert reply.startswith('[3,"1"')
+
+
+async def test_station_control_refuses_a_station_id_the_handshake_refuses(
+    replicas: tuple[GatewayApp, GatewayApp, str],  # noqa: F811
+) -> None:
+    a, _, operator = replicas
+    async with create_channel(f"127.0.0.1:{a.grpc_port}", token=operator) as channel:
+        stub = pb_grpc.StationControlStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.Reset(pb.ResetRequest(station_id="a/b"))
+
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (refused.value.details() or "").startswith("station_id must be only")
+
+
+async def test_station_control_answers_corrupt_bytes_with_invalid_argument(
+    replicas: tuple[GatewayApp, GatewayApp, str],  # noqa: F811
+) -> None:
+    a, _, operator = replicas
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{a.grpc_port}") as channel:
+        reset: Any = channel.unary_unary(
+            "/chargegrid.api.gateway.v1.StationControl/Reset",
+            request_serializer=None,
+            response_deserializer=None,
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await reset(
+                b"\x0a\xff\xff\xff\xff\x0f",
+                metadata=[("authorization", f"Bearer {operator}")],
+                timeout=5,
+            )
+
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details() == "request is not a valid ResetRequest"

@@ -39,6 +39,7 @@ from chargegrid.platform.grpc import (
     NotFound,
     Unimplemented,
 )
+from chargegrid.platform.identifiers import STATION_ID
 
 FORWARDED = "x-chargegrid-forwarded"
 MAX_PAGE = 1000
@@ -103,9 +104,7 @@ class StationControlService(pb_grpc.StationControlServicer):
         self, method: str, request: Any, context: grpc.aio.ServicerContext[Any, Any]
     ) -> StationConnection | Message:
         """The local connection, or the reply another pod gave for the forwarded call."""
-        station_id = request.station_id
-        if not station_id:
-            raise InvalidArgument("station_id is required")
+        station_id = STATION_ID.check(request.station_id, "station_id")
         connection = self.registry.get(station_id)
         if connection is not None:
             return connection
@@ -173,8 +172,7 @@ class StationControlService(pb_grpc.StationControlServicer):
     async def GetConnection(
         self, request: pb.GetConnectionRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.Connection:
-        if not request.station_id:
-            raise InvalidArgument("station_id is required")
+        STATION_ID.check(request.station_id, "station_id")
         owner = self.directory.owner(request.station_id)
         if owner is None:
             raise NotFound(f"station {request.station_id} is not connected")
