@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from chargegrid.api.authorization.v1 import authorization_pb2 as pb
+from chargegrid.platform.grpc import Role
 from tests.integration.authorization.conftest import Service, a_token
 
 
@@ -75,3 +76,20 @@ async def test_a_local_list_scope_of_a_station_id_the_gateway_refuses_is_refused
     details = await refused(stub.GetLocalList(pb.GetLocalListRequest(scope=scope)))
 
     assert details.startswith("scope.station_id must be only")
+
+
+async def test_an_authorize_of_a_malformed_token_is_judged_not_refused(service: Service) -> None:
+    stub = service.stub(Role.SERVICE)
+
+    reply = await stub.Authorize(pb.AuthorizeRequest(station_id="CP1", id_token="TAG\x00"))
+
+    assert reply.status == pb.AUTHORIZATION_STATUS_INVALID
+
+
+async def test_an_authorize_whose_values_cannot_be_audited_is_refused(service: Service) -> None:
+    stub = service.stub(Role.SERVICE)
+    request = pb.AuthorizeRequest(station_id="CP1", id_token="T" * 256)
+
+    details = await refused(stub.Authorize(request))
+
+    assert details == "id_token is longer than 255 characters"

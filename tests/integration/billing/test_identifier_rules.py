@@ -76,3 +76,25 @@ async def test_an_estimate_for_a_station_id_breaking_the_rule_is_refused(api: Ap
     details = await refused(api.as_role().EstimateCost(request))
 
     assert details.startswith("station_id must be only")
+
+
+async def test_a_tariff_of_more_than_100_elements_is_refused(api: Api) -> None:
+    stub = api.as_role()
+    tariff = a_tariff_proto()
+    element = tariff.elements[1]
+    del tariff.elements[:]
+    tariff.elements.extend([element] * 101)
+
+    details = await refused(stub.CreateTariff(pb.CreateTariffRequest(tariff=tariff)))
+
+    assert details == "elements: at most 100 elements"
+    assert await stored_tariffs(stub) == []
+
+
+async def test_a_decimal_longer_than_its_column_is_refused(api: Api) -> None:
+    stub = api.as_role()
+    tariff = a_tariff_proto(vat_percent="9." + "9" * 40)
+
+    details = await refused(stub.CreateTariff(pb.CreateTariffRequest(tariff=tariff)))
+
+    assert details == "vat_percent: at most 40 characters"

@@ -37,6 +37,8 @@ from chargegrid.platform.grpc import InvalidArgument
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
 MAX_ID = 255
+MAX_ALLOWED_SITES = 1_000
+MAX_TOKEN_TYPE = 32  # the audit column; OCPP's type names are at most 15
 SOURCE = re.compile(r"^(local|ocpi:[A-Za-z]{2}-[A-Za-z0-9]{3})$")
 
 TYPE_BY_ENUM: dict[int, str] = {number: name for number, name in enumerate(TOKEN_TYPES, start=1)}
@@ -113,6 +115,8 @@ def token_from_proto(message: pb.Token, field: str = "token") -> Token:
     sites = tuple(dict.fromkeys(message.allowed_site_ids))
     if any(not s for s in sites):
         raise InvalidArgument(f"{field}.allowed_site_ids: empty site id")
+    if len(sites) > MAX_ALLOWED_SITES:
+        raise InvalidArgument(f"{field}.allowed_site_ids: at most {MAX_ALLOWED_SITES} sites")
     for n, site in enumerate(sites):
         ids.SITE_ID.check(site, f"{field}.allowed_site_ids[{n}]")
     return Token(
@@ -196,6 +200,13 @@ def query_from_proto(request: pb.AuthorizeRequest) -> AuthorizeQuery:
         raise InvalidArgument(f"purpose: {request.purpose!r} is not one of {', '.join(PURPOSES)}")
     if not request.id_token and request.token_type.lower() != "noauthorization":
         raise InvalidArgument("id_token is required")
+    # What a station sent is judged (an unknown token is Invalid), not refused; it only has
+    # to fit the audit's columns.
+    if request.id_token:
+        id_token(request.id_token)
+    if len(request.token_type) > MAX_TOKEN_TYPE:
+        raise InvalidArgument(f"token_type is longer than {MAX_TOKEN_TYPE} characters")
+    ids.TRANSACTION_ID.check_optional(request.transaction_id, "transaction_id")
     return AuthorizeQuery(
         station_id=request.station_id,
         id_token=request.id_token,

@@ -29,7 +29,12 @@ CURRENCY = re.compile(r"[A-Z]{3}")
 HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 DECIMAL = re.compile(r"\d+(\.\d+)?")
 HUNDRED = Decimal(100)
+MAX_DECIMAL = 40  # the stored columns
 MAX_DISPLAY_TEXT = limits.DESCRIPTION
+#: Elements per tariff and components per element: far beyond any real tariff, and what
+#: keeps the stored JSON bounded.
+MAX_ELEMENTS = 100
+MAX_COMPONENTS = 10
 
 
 def decimal(text: str, field: str, *, required: bool = False) -> Decimal | None:
@@ -39,6 +44,8 @@ def decimal(text: str, field: str, *, required: bool = False) -> Decimal | None:
         if required:
             raise InvalidArgument(f'{field}: required (a decimal string such as "0.30")')
         return None
+    if len(value) > MAX_DECIMAL:
+        raise InvalidArgument(f"{field}: at most {MAX_DECIMAL} characters")
     if value.startswith("-"):
         raise InvalidArgument(f"{field}: must not be negative, got {text!r}")
     if not DECIMAL.fullmatch(value):
@@ -158,12 +165,16 @@ def tariff(
     vat = percent(t.vat_percent, "vat_percent")
     if not t.elements:
         raise InvalidArgument("elements: a tariff needs at least one element")
+    if len(t.elements) > MAX_ELEMENTS:
+        raise InvalidArgument(f"elements: at most {MAX_ELEMENTS} elements")
     limits.bounded(t.display_text, "display_text", MAX_DISPLAY_TEXT)
     elements = []
     for n, e in enumerate(t.elements):
         field = f"elements[{n}]"
         if not e.price_components:
             raise InvalidArgument(f"{field}.price_components: at least one price component")
+        if len(e.price_components) > MAX_COMPONENTS:
+            raise InvalidArgument(f"{field}.price_components: at most {MAX_COMPONENTS}")
         components = tuple(
             component(c, f"{field}.price_components[{m}]") for m, c in enumerate(e.price_components)
         )
