@@ -7,6 +7,7 @@ import time
 
 import grpc
 import pytest
+from structlog.testing import capture_logs
 
 from chargegrid.api.gateway.v1 import station_control_pb2 as pb
 from chargegrid.platform.grpc import Role
@@ -89,3 +90,18 @@ async def test_an_unexpected_error_gives_the_caller_an_error_id_and_no_class_nam
     details = str(crashed.value.details())
     assert re.fullmatch(r"internal error \(error id [0-9a-f]{16}\)", details)
     assert "RuntimeError" not in details
+
+
+async def test_the_error_id_the_caller_sees_is_in_the_log_with_the_details(
+    running: Running,
+) -> None:
+    channel, stub = running.stub(Role.ADMIN)
+    with capture_logs() as logs:
+        async with channel:
+            with pytest.raises(grpc.aio.AioRpcError) as crashed:
+                await stub.Call(pb.RawCallRequest(action="Crash"))
+    error_id = str(crashed.value.details()).rsplit(" ", 1)[-1].rstrip(")")
+    [logged] = [line for line in logs if line.get("error_id") == error_id]
+    assert logged["event"] == "unhandled error in gRPC handler"
+    assert logged["method"] == "/chargegrid.api.gateway.v1.StationControl/Call"
+    assert logged["exc_info"]  # the traceback goes to the log, never to the caller
