@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from chargegrid.platform.grpc.client import create_channel
-from chargegrid.platform.settings import GRPC_PORTS
+from chargegrid.platform.ports import GRPC_PORTS
 
 T = TypeVar("T")
 err = Console(stderr=True)
