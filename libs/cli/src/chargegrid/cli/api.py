@@ -84,8 +84,17 @@ def service_address(service: str, explicit: str | None = None) -> str:
 
 
 def api_token(explicit: str | None, var_dir: Path) -> str:
-    if explicit:
-        return explicit
+    """The token to present: --token, else CHARGEGRID_TOKEN, else var/admin.token.
+
+    An empty one given on purpose is an error: falling back to the admin token would run
+    the command with rights the caller did not ask for."""
+    if explicit is None and os.environ.get("CHARGEGRID_TOKEN") == "":
+        explicit = ""  # click reads an empty variable as unset
+    if explicit is not None:
+        if not explicit.strip():
+            err.print("error: the API token is empty (--token / CHARGEGRID_TOKEN)")
+            raise typer.Exit(2)
+        return explicit.strip()
     path = var_dir / "admin.token"
     try:
         return path.read_text().strip()
@@ -127,6 +136,13 @@ def report_rpc_error(service: str, target: str, exc: grpc.aio.AioRpcError) -> in
         err.print(f"error: the {service} service is not reachable at {target} (is it running?)")
     elif code == grpc.StatusCode.UNAUTHENTICATED:
         err.print("error: the API token was refused (UNAUTHENTICATED)")
+    elif code == grpc.StatusCode.UNIMPLEMENTED and "method not found" in (exc.details() or "").lower():
+        # gRPC's own answer for a method the server lacks: the address is another service.
+        err.print(
+            f"error: {target} does not answer this {service} command: it is another service, "
+            f"or an older {service} service (check --address / "
+            f"CHARGEGRID_{service.upper()}_ADDRESS)"
+        )
     else:
         err.print(f"error: {code.name}: {exc.details()}")
     return 1
