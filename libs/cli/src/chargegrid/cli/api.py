@@ -22,7 +22,8 @@ from chargegrid.platform.grpc.client import create_channel
 from chargegrid.platform.ports import GRPC_PORTS
 
 T = TypeVar("T")
-err = Console(stderr=True)
+#: Errors: one line each, never wrapped, so that scripts can grep them.
+err = Console(stderr=True, soft_wrap=True)
 
 TokenOption = Annotated[
     str | None,
