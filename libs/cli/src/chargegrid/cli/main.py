@@ -129,6 +129,13 @@ def dev(
     port_offset: Annotated[
         int, typer.Option(help="Move every default port by this much (a second stack).")
     ] = 0,
+    sim_tokens: Annotated[
+        bool,
+        typer.Option(
+            "--sim-tokens/--no-sim-tokens",
+            help="Create the simulator's id tokens (SIMTAG0001..SIMTAG0100) when missing.",
+        ),
+    ] = True,
 ) -> None:
     """Run the whole stack on this machine: broker, every installed service, default ports."""
     import asyncio
@@ -150,6 +157,7 @@ def dev(
         host=host,
         log_level=log_level,
         port_offset=port_offset,
+        sim_tokens=sim_tokens,
     )
     raise typer.Exit(asyncio.run(run_dev(options, console)))
 
