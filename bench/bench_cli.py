@@ -66,6 +66,11 @@ def _against_target(name: str, measured: dict[str, Any]) -> dict[str, Any]:
     return {**measured, "target_s": target, "meets_target": measured["median_s"] < target}
 
 
+def _start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as sink:
+        return subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 async def _wait_for(log: Path, text: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 120
     while text not in (output := await asyncio.to_thread(log.read_text, errors="replace")):
@@ -98,14 +103,8 @@ async def run() -> dict[str, Any]:
     offset = _free_offset()
     with tempfile.TemporaryDirectory() as tmp:
         var_dir, log = Path(tmp) / "var", Path(tmp) / "dev.log"
-        with log.open("wb") as sink:
-            stack = subprocess.Popen(
-                [str(CHARGEGRID), "dev", "--service", "stations", "--var-dir", str(var_dir),
-                 "--port-offset", str(offset)],  # fmt: skip
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        argv = [str(CHARGEGRID), "dev", "--service", "stations", "--var-dir", str(var_dir)]
+        stack = await asyncio.to_thread(_start, [*argv, "--port-offset", str(offset)], log)
         try:
             await _wait_for(log, "admin API token", stack)
             address = f"127.0.0.1:{installed_services(['stations'], offset)[0].grpc_port}"

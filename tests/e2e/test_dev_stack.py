@@ -115,9 +115,9 @@ def test_the_readmes_simulator_gets_tokens_and_charges_several_cars_at_once(
     listed = json.loads(stack.cli("tokens", "list", "--json").stdout)
     assert {t["id_token"] for t in listed} >= {f"SIMTAG{n:04d}" for n in range(1, 101)}
 
+    sim_args = ["--url", stack.ocpp_url, "--stations", "10", "--ocpp", "2.0.1", "--sessions"]
     sim = subprocess.Popen(
-        [str(CHARGEGRID), "sim", "--url", stack.ocpp_url, "--stations", "10", "--ocpp", "2.0.1",
-         "--sessions", "--duration", "60"],  # fmt: skip
+        [str(CHARGEGRID), "sim", *sim_args, "--duration", "60"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

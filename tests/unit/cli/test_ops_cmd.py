@@ -200,3 +200,28 @@ def test_get_config_without_keys_reads_the_well_known_variables_of_a_2x_station(
     ]
     assert key_for("HeartbeatInterval", 1) == "HeartbeatInterval"
     assert key_for("NotWellKnown", 2) == "NotWellKnown"  # the gateway says which form to use
+
+
+def test_a_gateway_address_that_is_another_service_is_one_line_not_a_table(
+    services: Services, tmp_path: Path
+) -> None:
+    _, _, addresses = services
+    stations_address = addresses[3]
+    # "The gateway" at --address serves the Stations API only.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    stations_grpc.add_StationsServicer_to_server(FakeStations(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        wrong = f"127.0.0.1:{port}"
+        result = ops(
+            tmp_path, "reset", "--station", "CP-1", "--address", wrong,
+            "--stations-address", stations_address,
+        )  # fmt: skip
+    finally:
+        server.stop(0)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: {wrong} does not answer this gateway command: it is another service, or an "
+        "older gateway service (check --address / CHARGEGRID_GATEWAY_ADDRESS)"
+    )

@@ -131,19 +131,28 @@ def call(
         raise typer.Exit(report_rpc_error(service, target, exc)) from None
 
 
-def report_rpc_error(service: str, target: str, exc: grpc.aio.AioRpcError) -> int:
+def is_wrong_service(exc: grpc.aio.AioRpcError) -> bool:
+    """gRPC's own answer for a method the server lacks: the address is another service."""
+    code, details = exc.code(), (exc.details() or "").lower()
+    return code == grpc.StatusCode.UNIMPLEMENTED and "method not found" in details
+
+
+def rpc_error_message(service: str, target: str, exc: grpc.aio.AioRpcError) -> str:
+    """One line an operator can act on, for a failed call to `service` at `target`."""
     code = exc.code()
     if code == grpc.StatusCode.UNAVAILABLE:
-        err.print(f"error: the {service} service is not reachable at {target} (is it running?)")
-    elif code == grpc.StatusCode.UNAUTHENTICATED:
-        err.print("error: the API token was refused (UNAUTHENTICATED)")
-    elif code == grpc.StatusCode.UNIMPLEMENTED and "method not found" in (exc.details() or "").lower():
-        # gRPC's own answer for a method the server lacks: the address is another service.
-        err.print(
-            f"error: {target} does not answer this {service} command: it is another service, "
+        return f"the {service} service is not reachable at {target} (is it running?)"
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return "the API token was refused (UNAUTHENTICATED)"
+    if is_wrong_service(exc):
+        return (
+            f"{target} does not answer this {service} command: it is another service, "
             f"or an older {service} service (check --address / "
             f"CHARGEGRID_{service.upper()}_ADDRESS)"
         )
-    else:
-        err.print(f"error: {code.name}: {exc.details()}")
+    return f"{code.name}: {exc.details()}"
+
+
+def report_rpc_error(service: str, target: str, exc: grpc.aio.AioRpcError) -> int:
+    err.print(f"error: {rpc_error_message(service, target, exc)}")
     return 1

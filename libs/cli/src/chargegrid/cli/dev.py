@@ -219,7 +219,6 @@ class DevStack:
         self.console.print(f"  (stored in {self.options.var_dir / 'admin.token'}; Ctrl-C stops)")
         self.console.print(cli_hint(Path(sys.executable).parent), soft_wrap=True)
 
-
     async def stop(self) -> None:
         for process in reversed(self.processes):
             await process.stop()

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
-import click
 import typer
-from typer.core import TyperGroup
+
+# typer carries its own copy of click; its groups hold commands of that copy's classes.
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class LazyGroup:
     attribute: str
     help: str
 
-    def load(self) -> click.Command:
+    def load(self) -> TyperGroup:
         sub_app = getattr(import_module(self.module), self.attribute)
         # Plain click help, as at the top: typer's rich help imports pygments and markdown
         # (about 0.5 s), more than the whole command may take.
@@ -34,7 +36,7 @@ class LazyGroup:
         return typer.main.get_group(sub_app)
 
 
-class _Placeholder(click.Command):
+class _Placeholder(TyperCommand):
     """Stands for a group in the help listing until the group is run."""
 
 

@@ -30,7 +30,9 @@ class ChargegridGroup(LazyTyperGroup):
             "tokens_app",
             "Id tokens (RFID cards, eMAIDs, app tokens) and their status.",
         ),
-        "topics": LazyGroup("chargegrid.cli.topics_cmd", "topics_app", "Kafka topics of ChargeGrid."),
+        "topics": LazyGroup(
+            "chargegrid.cli.topics_cmd", "topics_app", "Kafka topics of ChargeGrid."
+        ),
         "sessions": LazyGroup(
             "chargegrid.cli.sessions_cmd",
             "sessions_app",

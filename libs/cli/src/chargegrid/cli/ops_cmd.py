@@ -32,6 +32,7 @@ from chargegrid.cli.api import (
     TokenOption,
     VarDirOption,
     api_token,
+    is_wrong_service,
     paged,
     report_rpc_error,
     service_address,
@@ -68,6 +69,14 @@ class Result:
     station_id: str
     outcome: str  # accepted, rejected, offline, unknown, timed out, error
     detail: str
+
+
+class WrongService(Exception):
+    """The gateway address answers, but not StationControl: no station can be commanded."""
+
+    def __init__(self, error: grpc.aio.AioRpcError) -> None:
+        super().__init__(error.details())
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,8 @@ async def _run_one(stub: StationControlAsyncStub, target: Target | str, command:
             return Result(target.id, "offline", exc.details() or "")
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             return Result(target.id, "timed out", exc.details() or "")
+        if is_wrong_service(exc):
+            raise WrongService(exc) from None
         return Result(target.id, "error", f"{code.name}: {exc.details()}")
     return Result(target.id, OK if accepted else "rejected", detail)
 
@@ -190,7 +201,12 @@ def run_command(
                     progress.advance(task)
                     return result
 
-                return list(await asyncio.gather(*(bounded(t) for t in targets)))
+                try:
+                    return list(await asyncio.gather(*(bounded(t) for t in targets)))
+                except WrongService as wrong:
+                    # Every station would fail the same way: one line instead of a table.
+                    code = report_rpc_error("gateway", gateway_target, wrong.error)
+                    raise typer.Exit(code) from None
         finally:
             await registry.close()
             await gateway.close()
@@ -347,7 +363,8 @@ def clear_cache() -> Plan:
     """Clear the stations' authorization cache."""
 
     async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
-        return _status(await stub.ClearCache(pb.ClearCacheRequest(station_id=target.id)), "Accepted")
+        reply = await stub.ClearCache(pb.ClearCacheRequest(station_id=target.id))
+        return _status(reply, "Accepted")
 
     return "clear-cache", command
 

@@ -33,13 +33,16 @@ def simulator_token(id_token: str) -> pb.Token:
 async def missing_tokens(channel: grpc.aio.Channel, wanted: Sequence[str]) -> list[str]:
     """The ids of `wanted` the authorization service does not hold (as any type)."""
     stub = AuthorizationStub(channel)
-    prefix = os.path.commonprefix(list(wanted))
+    # One listing for all of them, by their shared prefix (character-wise is what is meant).
+    prefix = os.path.commonprefix(list(wanted))  # noqa: RUF071
     listed = await paged(stub.ListTokens, pb.ListTokensRequest(id_prefix=prefix), "tokens", 500)
     held = {token.id_token for token in listed}
     return [id_token for id_token in wanted if id_token not in held]
 
 
-async def ensure_simulator_tokens(target: str, admin_token: str, wanted: Sequence[str]) -> list[str]:
+async def ensure_simulator_tokens(
+    target: str, admin_token: str, wanted: Sequence[str]
+) -> list[str]:
     """Create the tokens of `wanted` that do not exist yet; return the ids created."""
     channel = create_channel(target, token=admin_token, default_timeout_s=30)
     try:

@@ -16,7 +16,6 @@ from chargegrid.simulator.ev import EVSpec
 from chargegrid.simulator.model import StopReason
 from chargegrid.simulator.station import Station
 
-
 #: The id tokens simulated drivers present, SIMTAG0001..SIMTAG0100: enough that two stations
 #: rarely hold the same one at once (a token charging elsewhere is refused as ConcurrentTx),
 #: so a simulated car park runs many sessions side by side. `chargegrid dev` creates them.
