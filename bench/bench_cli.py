@@ -6,11 +6,11 @@ Wall time of whole processes, medians of BENCH_CLI_RUNS runs (default 10) each: 
 beside them (help 0.3 s, a simple list 0.6 s). Baselines from the same run: `python -c pass`
 (the interpreter alone) and `python -c "import typer"` (the command-line library alone).
 
-Two conditions. `with_bytecode_cache` is an operator's machine: Python writes `.pyc` files on
-the first run (here into a temporary PYTHONPYCACHEPREFIX, after one warm-up run) and reads
-them afterwards; the targets apply to it. `without_bytecode_cache` is this machine's own
-environment when it sets PYTHONDONTWRITEBYTECODE=1 and no `.pyc` exists: every module is
-compiled from source on every call.
+Two conditions. `with_bytecode_cache`: Python writes `.pyc` files on the first run (here
+into a temporary PYTHONPYCACHEPREFIX, after one warm-up run) and reads them afterwards; the
+targets apply to it. `without_bytecode_cache`: PYTHONDONTWRITEBYTECODE=1, as this build
+machine sets it; only what exists is read (`make install` compiles the installed libraries),
+the workspace's own modules are compiled on every call.
 """
 
 from __future__ import annotations
