@@ -240,7 +240,12 @@ def set_password(
         typer.Option(help="The new Basic password (16-40 characters); omit to generate one."),
     ] = None,
     push: Annotated[
-        bool, typer.Option("--push/--no-push", help="Send it to the station first if online.")
+        bool,
+        typer.Option(
+            "--push/--no-push",
+            help="Send it to the station first; stored only if the station accepts it "
+            "(otherwise nothing changes and the command exits 1).",
+        ),
     ] = False,
     json_output: JsonOption = False,
     address: AddressOption = None,
