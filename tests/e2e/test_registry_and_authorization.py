@@ -384,3 +384,18 @@ async def test_bulk_operations_give_a_result_per_station_and_fail_if_any_fails(
     finally:
         for station in stations:
             await station.stop()
+
+
+async def test_a_password_pushed_to_a_station_that_is_not_online_changes_nothing(
+    stack: Stack,
+) -> None:
+    station_id = unique("PWD")
+    stack.cli("stations", "add", station_id)
+    pushed = await asyncio.to_thread(
+        functools.partial(stack.cli, check=False), "stations", "set-password", station_id, "--push"
+    )
+    assert pushed.returncode == 1
+    assert f"password of {station_id} not changed: the station answered offline" in pushed.stderr
+    assert "updated" not in pushed.stdout + pushed.stderr
+    shown = json.loads(stack.cli("stations", "show", station_id, "--json").stdout)
+    assert not shown.get("has_password", False)
