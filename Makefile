@@ -22,8 +22,10 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# Bytecode compiled at install: where nothing may write .pyc files (PYTHONDONTWRITEBYTECODE),
+# every `chargegrid` call would otherwise compile its libraries again (seconds per call).
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
-	$(UV) sync --all-packages --frozen
+	$(UV) sync --all-packages --frozen --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.synced

@@ -7,8 +7,10 @@ The stack runs on ports moved by a random offset so the test never collides with
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -84,3 +86,50 @@ def test_a_second_stack_on_the_same_ports_refuses_to_start(stack: Stack, tmp_pat
     )
     assert second.returncode == 2
     assert "already in use" in second.stdout
+
+
+def _listening_hosts(port: int) -> set[str]:
+    """The IPv4 addresses something listens on at `port` (from /proc/net/tcp)."""
+    hosts = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, _, state = line.split()[1:4]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A = LISTEN
+            hosts.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return hosts
+
+
+def test_the_readmes_simulator_gets_tokens_and_charges_several_cars_at_once(
+    stack: Stack,
+) -> None:
+    stack.wait_for_output("simulator id tokens", timeout_s=120)
+    output = stack.output()
+    assert "created 100 simulator id tokens (SIMTAG0001..SIMTAG0100" in output
+    assert "Connect call failed" not in output
+    assert "Unable connect" not in output
+    assert "operator commands: " in output
+    for spec in installed_services(port_offset=stack.offset):
+        if spec.metrics_port:
+            assert _listening_hosts(spec.metrics_port) == {"127.0.0.1"}, spec.name
+
+    listed = json.loads(stack.cli("tokens", "list", "--json").stdout)
+    assert {t["id_token"] for t in listed} >= {f"SIMTAG{n:04d}" for n in range(1, 101)}
+
+    sim_args = ["--url", stack.ocpp_url, "--stations", "10", "--ocpp", "2.0.1", "--sessions"]
+    sim = subprocess.Popen(
+        [str(CHARGEGRID), "sim", *sim_args, "--duration", "60"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        most_active = 0
+        deadline = time.monotonic() + 55
+        while time.monotonic() < deadline and most_active < 5:
+            time.sleep(3)
+            active = stack.cli("sessions", "list", "--status", "active", "--json").stdout
+            most_active = max(most_active, len(json.loads(active)))
+        assert most_active >= 5
+    finally:
+        os.killpg(sim.pid, signal.SIGTERM)
+        sim.wait(30)

@@ -365,7 +365,37 @@ async def test_bulk_operations_give_a_result_per_station_and_fail_if_any_fails(
         )
         assert mixed.returncode == 1
         outcomes = {r["station_id"]: r["outcome"] for r in json.loads(mixed.stdout)}
-        assert outcomes == {ids[2]: "accepted", "NO-SUCH-CP": "offline"}
+        assert outcomes == {ids[2]: "accepted", "NO-SUCH-CP": "unknown"}  # not in the registry
+        # The 1.6 name an operator knows, to a 1.6 and a 2.0.1 station alike.
+        changed = await asyncio.to_thread(
+            stack.cli,
+            *["ops", "set-config", "--station", ids[0], "--station", ids[2]],
+            *["--set", "HeartbeatInterval=120", "--json"],
+        )
+        details = {r["station_id"]: r["detail"] for r in json.loads(changed.stdout)}
+        assert details == {
+            ids[0]: "HeartbeatInterval: Accepted",
+            ids[2]: "OCPPCommCtrlr/HeartbeatInterval: Accepted",
+        }
+        read_2x = await asyncio.to_thread(
+            stack.cli, "ops", "get-config", "--station", ids[2], "--json"
+        )
+        assert "OCPPCommCtrlr/HeartbeatInterval=120" in json.loads(read_2x.stdout)[0]["detail"]
     finally:
         for station in stations:
             await station.stop()
+
+
+async def test_a_password_pushed_to_a_station_that_is_not_online_changes_nothing(
+    stack: Stack,
+) -> None:
+    station_id = unique("PWD")
+    stack.cli("stations", "add", station_id)
+    pushed = await asyncio.to_thread(
+        functools.partial(stack.cli, check=False), "stations", "set-password", station_id, "--push"
+    )
+    assert pushed.returncode == 1
+    assert f"password of {station_id} not changed: the station answered offline" in pushed.stderr
+    assert "updated" not in pushed.stdout + pushed.stderr
+    shown = json.loads(stack.cli("stations", "show", station_id, "--json").stdout)
+    assert not shown.get("has_password", False)

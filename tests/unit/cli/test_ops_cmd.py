@@ -20,6 +20,7 @@ from chargegrid.api.gateway.v1 import station_control_pb2 as pb
 from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
 from chargegrid.api.stations.v1 import stations_pb2 as stations_pb
 from chargegrid.api.stations.v1 import stations_pb2_grpc as stations_grpc
+from chargegrid.cli.config_keys import key_for, keys_to_read
 from chargegrid.cli.main import app
 
 COMMANDS = [
@@ -64,9 +65,18 @@ class FakeControl(pb_grpc.StationControlServicer):
         )
 
 
+#: The registry of FakeStations: station id -> OCPP version (1 = 1.6, 2 = 2.0.1).
+REGISTRY = {"CP-1": 1, "CP-2": 1, "CP-3": 1, "OFFLINE-1": 1, "CP-201": 2}
+
+
 class FakeStations(stations_grpc.StationsServicer):
     def __init__(self) -> None:
         self.requests: list[Any] = []
+
+    def GetStation(self, request: Any, context: grpc.ServicerContext) -> Any:
+        if request.station_id not in REGISTRY:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"no station {request.station_id!r}")
+        return stations_pb.Station(id=request.station_id, ocpp_version=REGISTRY[request.station_id])
 
     def ListStations(self, request: Any, context: grpc.ServicerContext) -> Any:
         self.requests.append(request)
@@ -150,3 +160,68 @@ def test_set_config_checks_its_pairs_before_contacting_anything(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)[0]["detail"] == "HeartbeatInterval: RebootRequired"
+
+
+def test_a_station_the_registry_does_not_know_is_unknown_not_offline(
+    services: Services, tmp_path: Path
+) -> None:
+    control, _, addresses = services
+    result = ops(
+        tmp_path, "reset", "--station", "CP-1", "--station", "NO-SUCH", "--json", *addresses
+    )
+    assert result.exit_code == 1, result.output
+    outcomes = {row["station_id"]: row["outcome"] for row in json.loads(result.output)}
+    assert outcomes == {"CP-1": "accepted", "NO-SUCH": "unknown"}
+    assert [r.station_id for r in control.requests] == ["CP-1"]
+
+
+def test_set_config_names_well_known_keys_the_way_each_stations_version_does(
+    services: Services, tmp_path: Path
+) -> None:
+    control, _, addresses = services
+    result = ops(
+        tmp_path, "set-config", "--set", "HeartbeatInterval=120", "--set", "Vendor/Custom=1",
+        "--station", "CP-1", "--station", "CP-201", "--json", *addresses,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sent = {r.station_id: [v.key for v in r.values] for r in control.requests}
+    assert sent == {
+        "CP-1": ["HeartbeatInterval", "Vendor/Custom"],
+        "CP-201": ["OCPPCommCtrlr/HeartbeatInterval", "Vendor/Custom"],
+    }
+
+
+def test_get_config_without_keys_reads_the_well_known_variables_of_a_2x_station() -> None:
+    assert keys_to_read([], 1) == []
+    assert "OCPPCommCtrlr/HeartbeatInterval" in keys_to_read([], 2)
+    assert keys_to_read(["HeartbeatInterval", "MeterValueSampleInterval"], 3) == [
+        "OCPPCommCtrlr/HeartbeatInterval",
+        "SampledDataCtrlr/TxUpdatedInterval",
+    ]
+    assert key_for("HeartbeatInterval", 1) == "HeartbeatInterval"
+    assert key_for("NotWellKnown", 2) == "NotWellKnown"  # the gateway says which form to use
+
+
+def test_a_gateway_address_that_is_another_service_is_one_line_not_a_table(
+    services: Services, tmp_path: Path
+) -> None:
+    _, _, addresses = services
+    stations_address = addresses[3]
+    # "The gateway" at --address serves the Stations API only.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    stations_grpc.add_StationsServicer_to_server(FakeStations(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        wrong = f"127.0.0.1:{port}"
+        result = ops(
+            tmp_path, "reset", "--station", "CP-1", "--address", wrong,
+            "--stations-address", stations_address,
+        )  # fmt: skip
+    finally:
+        server.stop(0)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"error: {wrong} does not answer this gateway command: it is another service, or an "
+        "older gateway service (check --address / CHARGEGRID_GATEWAY_ADDRESS)"
+    )

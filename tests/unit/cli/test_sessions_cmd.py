@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from chargegrid.api.session.v1 import session_pb2 as pb
 from chargegrid.api.session.v1 import session_pb2_grpc as pb_grpc
 from chargegrid.api.transaction.v1.events_pb2 import IdToken, MeterSample
-from chargegrid.cli.sessions_cmd import sessions_app
+from chargegrid.cli.sessions_cmd import apply_change, live_table, sessions_app
 
 runner = CliRunner()
 
@@ -153,10 +153,40 @@ def test_watch_json_prints_one_line_per_change(
     assert fake.requests[0].site_id == "site-1"
 
 
-def test_watch_shows_a_live_table_of_active_sessions(
+def test_a_piped_watch_prints_one_line_per_change_instead_of_a_live_table(
     service: tuple[FakeSessions, str], tmp_path: Path
 ) -> None:
     _, address = service
     result = invoke(address, tmp_path, "watch")
     assert result.exit_code == 0, result.output
-    assert "0 active session(s)" in result.output  # the closed change removed it
+    lines = result.output.splitlines()
+    assert [line.split()[:3] for line in lines] == [
+        ["snapshot", "CP-1:42", "active"],
+        ["closed", "CP-1:42", "completed"],
+    ]
+    assert "token=TAG1" in lines[0]
+
+
+def test_the_live_table_shows_active_sessions() -> None:
+    active: dict[str, pb.Session] = {}
+    apply_change(active, pb.SessionChange(kind="snapshot", session=a_session()))
+    assert live_table(active).row_count == 1
+    closed = a_session(status=pb.SESSION_STATUS_COMPLETED)
+    apply_change(active, pb.SessionChange(kind="closed", session=closed))
+    assert live_table(active).row_count == 0
+
+
+@pytest.mark.parametrize("spelling", ["--id-token", "--token-id"])
+def test_the_id_token_filter_is_id_token_as_in_cdrs_and_the_old_spelling_still_works(
+    service: tuple[FakeSessions, str], tmp_path: Path, spelling: str
+) -> None:
+    fake, address = service
+    result = invoke(address, tmp_path, "list", spelling, "TAG1", "--json")
+    assert result.exit_code == 0, result.output
+    assert fake.requests[0].id_token == "TAG1"
+
+
+def test_the_old_id_token_spelling_is_not_shown_in_help() -> None:
+    result = runner.invoke(sessions_app, ["list", "--help"])
+    assert "--id-token" in result.output
+    assert "--token-id" not in result.output

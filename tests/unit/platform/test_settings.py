@@ -41,3 +41,21 @@ def test_a_wrong_type_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHARGEGRID_GATEWAY_GRPC_PORT", "not-a-port")
     with pytest.raises(ValueError, match="grpc_port"):
         GatewayLikeSettings()
+
+
+def test_metrics_bind_everywhere_by_default_and_where_the_host_setting_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CHARGEGRID_METRICS_HOST", raising=False)
+    assert GatewayLikeSettings().metrics_host == "0.0.0.0"  # Prometheus scrapes pods
+    monkeypatch.setenv("CHARGEGRID_METRICS_HOST", "127.0.0.1")  # what `chargegrid dev` sets
+    assert GatewayLikeSettings().metrics_host == "127.0.0.1"
+
+
+def test_the_port_table_needs_no_settings_import() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, chargegrid.platform.ports; print('pydantic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -19,10 +19,11 @@ import typer
 from rich.console import Console
 
 from chargegrid.platform.grpc.client import create_channel
-from chargegrid.platform.settings import GRPC_PORTS
+from chargegrid.platform.ports import GRPC_PORTS
 
 T = TypeVar("T")
-err = Console(stderr=True)
+#: Errors: one line each, never wrapped, so that scripts can grep them.
+err = Console(stderr=True, soft_wrap=True)
 
 TokenOption = Annotated[
     str | None,
@@ -84,8 +85,17 @@ def service_address(service: str, explicit: str | None = None) -> str:
 
 
 def api_token(explicit: str | None, var_dir: Path) -> str:
-    if explicit:
-        return explicit
+    """The token to present: --token, else CHARGEGRID_TOKEN, else var/admin.token.
+
+    An empty one given on purpose is an error: falling back to the admin token would run
+    the command with rights the caller did not ask for."""
+    if explicit is None and os.environ.get("CHARGEGRID_TOKEN") == "":
+        explicit = ""  # click reads an empty variable as unset
+    if explicit is not None:
+        if not explicit.strip():
+            err.print("error: the API token is empty (--token / CHARGEGRID_TOKEN)")
+            raise typer.Exit(2)
+        return explicit.strip()
     path = var_dir / "admin.token"
     try:
         return path.read_text().strip()
@@ -121,12 +131,28 @@ def call(
         raise typer.Exit(report_rpc_error(service, target, exc)) from None
 
 
-def report_rpc_error(service: str, target: str, exc: grpc.aio.AioRpcError) -> int:
+def is_wrong_service(exc: grpc.aio.AioRpcError) -> bool:
+    """gRPC's own answer for a method the server lacks: the address is another service."""
+    code, details = exc.code(), (exc.details() or "").lower()
+    return code == grpc.StatusCode.UNIMPLEMENTED and "method not found" in details
+
+
+def rpc_error_message(service: str, target: str, exc: grpc.aio.AioRpcError) -> str:
+    """One line an operator can act on, for a failed call to `service` at `target`."""
     code = exc.code()
     if code == grpc.StatusCode.UNAVAILABLE:
-        err.print(f"error: the {service} service is not reachable at {target} (is it running?)")
-    elif code == grpc.StatusCode.UNAUTHENTICATED:
-        err.print("error: the API token was refused (UNAUTHENTICATED)")
-    else:
-        err.print(f"error: {code.name}: {exc.details()}")
+        return f"the {service} service is not reachable at {target} (is it running?)"
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return "the API token was refused (UNAUTHENTICATED)"
+    if is_wrong_service(exc):
+        return (
+            f"{target} does not answer this {service} command: it is another service, "
+            f"or an older {service} service (check --address / "
+            f"CHARGEGRID_{service.upper()}_ADDRESS)"
+        )
+    return f"{code.name}: {exc.details()}"
+
+
+def report_rpc_error(service: str, target: str, exc: grpc.aio.AioRpcError) -> int:
+    err.print(f"error: {rpc_error_message(service, target, exc)}")
     return 1

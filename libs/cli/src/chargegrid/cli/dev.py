@@ -3,12 +3,16 @@
 It starts the embedded broker (unless `--kafka` names one), provisions the topics, creates
 the admin and service API tokens under `var/` on first start, runs every installed service
 as its own supervised process on the default ports, waits for each to report SERVING on
-gRPC health, prints the endpoints, and on Ctrl-C or SIGTERM stops services, then the broker.
+gRPC health, prints the endpoints, creates the simulator's id tokens that are missing (so
+`chargegrid sim --sessions` charges at once), and on Ctrl-C or SIGTERM stops services, then
+the broker. Every endpoint, metrics included, binds to `--host`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import signal
 import socket
@@ -16,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -43,6 +48,8 @@ class DevOptions:
     host: str = "127.0.0.1"
     log_level: str = "INFO"
     port_offset: int = 0
+    #: Create the simulator's id tokens (SIMTAG0001...) in the authorization service.
+    sim_tokens: bool = True
 
     @property
     def broker_port(self) -> int:
@@ -57,6 +64,16 @@ def port_free(host: str, port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def cli_hint(bin_dir: Path) -> str:
+    """How to type `chargegrid` in another shell: the venv's bin is not on PATH by itself."""
+    with contextlib.suppress(ValueError):
+        bin_dir = bin_dir.resolve().relative_to(Path.cwd().resolve())
+    return (
+        f"operator commands: {bin_dir / 'chargegrid'} --help "
+        f"(or `source {bin_dir / 'activate'}`, then `chargegrid ...`)"
+    )
 
 
 class DevStack:
@@ -116,10 +133,14 @@ class DevStack:
             "CHARGEGRID_GRPC_HOST": self.options.host,
             "CHARGEGRID_OCPP_HOST": self.options.host,
             "CHARGEGRID_HTTP_HOST": self.options.host,
+            "CHARGEGRID_METRICS_HOST": self.options.host,
             **ports,
         }
 
     async def _provision(self) -> None:
+        # aiokafka logs each refused probe ("Connect call failed") while the broker starts:
+        # alarming, and not an error; a broker that never answers still fails below.
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
         await wait_for_metadata(self.bootstrap, 30)
         await ensure_topics(self.bootstrap, default_topic_specs())
 
@@ -145,6 +166,34 @@ class DevStack:
             self.processes.append(process)
         self._tasks = [asyncio.create_task(p.supervise()) for p in self.processes]
         await self._report(admin_token)
+        await self._simulator_tokens(admin_token)
+
+    async def _simulator_tokens(self, admin_token: str) -> None:
+        authorization = next((s for s in self.options.services if s.name == "authorization"), None)
+        if not self.options.sim_tokens or authorization is None:
+            return
+        from chargegrid.cli.sim_tokens import ensure_simulator_tokens
+        from chargegrid.simulator import SIMULATOR_ID_TAGS
+
+        target = f"{self.options.host}:{authorization.grpc_port}"
+        try:
+            created = await ensure_simulator_tokens(target, admin_token, SIMULATOR_ID_TAGS)
+        except grpc.aio.AioRpcError as exc:
+            self.console.print(
+                f"[yellow]simulator id tokens not created ({exc.code().name}: {exc.details()}); "
+                "`chargegrid tokens add SIMTAG0001` adds one by hand[/yellow]",
+                soft_wrap=True,
+            )
+            return
+        first, last = SIMULATOR_ID_TAGS[0], SIMULATOR_ID_TAGS[-1]
+        if created:
+            self.console.print(
+                f"created {len(created)} simulator id tokens ({first}..{last}, owner "
+                "chargegrid-simulator) for `chargegrid sim --sessions`; --no-sim-tokens skips this",
+                soft_wrap=True,
+            )
+        else:
+            self.console.print(f"simulator id tokens {first}..{last} are in place")
 
     async def _report(self, admin_token: str) -> None:
         host = self.options.host
@@ -168,6 +217,7 @@ class DevStack:
         self.console.print(table)
         self.console.print(f"admin API token: {admin_token}")
         self.console.print(f"  (stored in {self.options.var_dir / 'admin.token'}; Ctrl-C stops)")
+        self.console.print(cli_hint(Path(sys.executable).parent), soft_wrap=True)
 
     async def stop(self) -> None:
         for process in reversed(self.processes):

@@ -1,44 +1,116 @@
-"""Entry point of the `chargegrid` command (typer): one sub-command per module."""
+"""Entry point of the `chargegrid` command (typer): one sub-command per module.
+
+The groups are imported only when run (`lazy.py`), so `--help`, `--version` and a simple
+list start fast enough for an operator's script of many calls.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from chargegrid.cli.billing_cmd import cdrs_app, tariffs_app
-from chargegrid.cli.dev import DevOptions, run_dev
-from chargegrid.cli.firmware_cmd import firmware_app
-from chargegrid.cli.logs_cmd import logs_app, security_events_app
-from chargegrid.cli.ops_cmd import ops_app
-from chargegrid.cli.sessions_cmd import sessions_app
+from chargegrid.cli.lazy import LazyGroup, LazyTyperGroup
 from chargegrid.cli.sim import sim
-from chargegrid.cli.stack import installed_services
-from chargegrid.cli.stations_cmd import sites_app, stations_app
-from chargegrid.cli.tokens_cmd import tokens_app
-from chargegrid.cli.topics_cmd import topics_app
+
+
+class ChargegridGroup(LazyTyperGroup):
+    groups = {
+        "stations": LazyGroup(
+            "chargegrid.cli.stations_cmd",
+            "stations_app",
+            "Stations of the network: list, inspect, approve, passwords.",
+        ),
+        "sites": LazyGroup(
+            "chargegrid.cli.stations_cmd", "sites_app", "Sites (locations) that group stations."
+        ),
+        "tokens": LazyGroup(
+            "chargegrid.cli.tokens_cmd",
+            "tokens_app",
+            "Id tokens (RFID cards, eMAIDs, app tokens) and their status.",
+        ),
+        "topics": LazyGroup(
+            "chargegrid.cli.topics_cmd", "topics_app", "Kafka topics of ChargeGrid."
+        ),
+        "sessions": LazyGroup(
+            "chargegrid.cli.sessions_cmd",
+            "sessions_app",
+            "Charging sessions: list, inspect, watch live.",
+        ),
+        "tariffs": LazyGroup(
+            "chargegrid.cli.billing_cmd",
+            "tariffs_app",
+            "Tariffs (OCPI-style): add, list, show, assign.",
+        ),
+        "cdrs": LazyGroup(
+            "chargegrid.cli.billing_cmd",
+            "cdrs_app",
+            "Charge detail records: list, show, export as CSV.",
+        ),
+        "ops": LazyGroup(
+            "chargegrid.cli.ops_cmd",
+            "ops_app",
+            "Commands to one station or a whole selection, with a result table.",
+        ),
+        "firmware": LazyGroup(
+            "chargegrid.cli.firmware_cmd",
+            "firmware_app",
+            "Firmware: image catalog, station updates, campaigns.",
+        ),
+        "logs": LazyGroup(
+            "chargegrid.cli.logs_cmd",
+            "logs_app",
+            "Diagnostics and security logs: request, list, download.",
+        ),
+        "security-events": LazyGroup(
+            "chargegrid.cli.logs_cmd",
+            "security_events_app",
+            "Security events stations reported.",
+        ),
+    }
+
 
 app = typer.Typer(
     name="chargegrid",
     help="ChargeGrid: the dev stack, the simulator and operator commands.",
     no_args_is_help=True,
     add_completion=False,
+    cls=ChargegridGroup,
+    rich_markup_mode=None,
 )
 app.command(name="sim")(sim)
-app.add_typer(stations_app, name="stations")
-app.add_typer(sites_app, name="sites")
-app.add_typer(tokens_app, name="tokens")
-app.add_typer(topics_app, name="topics")
-app.add_typer(sessions_app, name="sessions")
-app.add_typer(tariffs_app, name="tariffs")
-app.add_typer(cdrs_app, name="cdrs")
-app.add_typer(ops_app, name="ops")
-app.add_typer(firmware_app, name="firmware")
-app.add_typer(logs_app, name="logs")
-app.add_typer(security_events_app, name="security-events")
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("chargegrid-cli")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"chargegrid {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """ChargeGrid: the dev stack, the simulator and operator commands."""
 
 
 @app.command()
@@ -59,8 +131,22 @@ def dev(
     port_offset: Annotated[
         int, typer.Option(help="Move every default port by this much (a second stack).")
     ] = 0,
+    sim_tokens: Annotated[
+        bool,
+        typer.Option(
+            "--sim-tokens/--no-sim-tokens",
+            help="Create the simulator's id tokens (SIMTAG0001..SIMTAG0100) when missing.",
+        ),
+    ] = True,
 ) -> None:
     """Run the whole stack on this machine: broker, every installed service, default ports."""
+    import asyncio
+
+    from rich.console import Console
+
+    from chargegrid.cli.dev import DevOptions, run_dev
+    from chargegrid.cli.stack import installed_services
+
     console = Console()
     try:
         services = installed_services(service, port_offset)
@@ -73,6 +159,7 @@ def dev(
         host=host,
         log_level=log_level,
         port_offset=port_offset,
+        sim_tokens=sim_tokens,
     )
     raise typer.Exit(asyncio.run(run_dev(options, console)))
 

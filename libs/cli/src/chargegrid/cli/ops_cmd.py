@@ -3,8 +3,9 @@
 Targets are `--station ID` (repeatable) or a selection from the stations registry (`--site`,
 `--model`, `--status`: online, offline or a connector status such as faulted). Commands go to
 the gateway's StationControl with bounded concurrency and a progress bar; the command ends
-with a per-station table (accepted, rejected, offline, timed out, error) and exits 1 when any
-station did not accept.
+with a per-station table (accepted, rejected, offline, unknown to the registry, timed out,
+error) and exits 1 when any station did not accept. Well-known 1.6 configuration keys are
+translated for 2.x stations (`config_keys`).
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from chargegrid.cli.api import (
     TokenOption,
     VarDirOption,
     api_token,
+    is_wrong_service,
     paged,
     report_rpc_error,
     service_address,
 )
+from chargegrid.cli.config_keys import key_for, keys_to_read
 from chargegrid.cli.output import out, print_json, table
 from chargegrid.platform.grpc.client import create_channel
 
@@ -64,11 +67,27 @@ OK = "accepted"
 @dataclass(frozen=True)
 class Result:
     station_id: str
-    outcome: str  # accepted, rejected, offline, timed out, error
+    outcome: str  # accepted, rejected, offline, unknown, timed out, error
     detail: str
 
 
-Command = Callable[["StationControlAsyncStub", str], Awaitable[tuple[bool, str]]]
+class WrongService(Exception):
+    """The gateway address answers, but not StationControl: no station can be commanded."""
+
+    def __init__(self, error: grpc.aio.AioRpcError) -> None:
+        super().__init__(error.details())
+        self.error = error
+
+
+@dataclass(frozen=True)
+class Target:
+    """A selected station as the registry knows it (ocpp_version 0: never booted)."""
+
+    id: str
+    ocpp_version: int = 0
+
+
+Command = Callable[["StationControlAsyncStub", Target], Awaitable[tuple[bool, str]]]
 
 
 @dataclass(frozen=True)
@@ -95,31 +114,53 @@ def _status_filter(request: stations_pb.ListStationsRequest, status: str) -> Non
     request.connector_status = ConnectorStatus.Value(name)
 
 
-async def _select(channel: grpc.aio.Channel, selection: Selection) -> list[str]:
+async def _named(channel: grpc.aio.Channel, station_ids: list[str]) -> list[Target | str]:
+    """Each named station from the registry, or its bare id when the registry has none."""
+    stub = StationsStub(channel)
+    gate = asyncio.Semaphore(20)
+
+    async def one(station_id: str) -> Target | str:
+        async with gate:
+            try:
+                found = await stub.GetStation(stations_pb.GetStationRequest(station_id=station_id))
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.NOT_FOUND:
+                    return station_id
+                raise
+        return Target(found.id, found.ocpp_version)
+
+    return list(await asyncio.gather(*(one(s) for s in dict.fromkeys(station_ids))))
+
+
+async def _select(channel: grpc.aio.Channel, selection: Selection) -> list[Target | str]:
+    """The selected stations; a named station the registry does not know stays a bare id."""
     if selection.stations and not (selection.site or selection.model or selection.status):
-        return list(dict.fromkeys(selection.stations))
+        return await _named(channel, selection.stations)
     request = stations_pb.ListStationsRequest(
         site_id=selection.site or "", model=selection.model or ""
     )
     if selection.status:
         _status_filter(request, selection.status)
     listed = await paged(StationsStub(channel).ListStations, request, "stations", 500)
-    found = [s.id for s in listed]
     wanted = set(selection.stations)
-    return [s for s in found if not wanted or s in wanted]
+    return [Target(s.id, s.ocpp_version) for s in listed if not wanted or s.id in wanted]
 
 
-async def _run_one(stub: StationControlAsyncStub, station_id: str, command: Command) -> Result:
+async def _run_one(stub: StationControlAsyncStub, target: Target | str, command: Command) -> Result:
+    if isinstance(target, str):
+        return Result(target, "unknown", "not in the stations registry")
     try:
-        accepted, detail = await command(stub, station_id)
+        accepted, detail = await command(stub, target)
     except grpc.aio.AioRpcError as exc:
         code = exc.code()
         if code == grpc.StatusCode.NOT_FOUND:
-            return Result(station_id, "offline", exc.details() or "")
+            return Result(target.id, "offline", exc.details() or "")
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            return Result(station_id, "timed out", exc.details() or "")
-        return Result(station_id, "error", f"{code.name}: {exc.details()}")
-    return Result(station_id, OK if accepted else "rejected", detail)
+            return Result(target.id, "timed out", exc.details() or "")
+        if is_wrong_service(exc):
+            raise WrongService(exc) from None
+        return Result(target.id, "error", f"{code.name}: {exc.details()}")
+    return Result(target.id, OK if accepted else "rejected", detail)
 
 
 def run_command(
@@ -146,21 +187,26 @@ def run_command(
         gateway = create_channel(gateway_target, token=secret, default_timeout_s=60)
         try:
             try:
-                station_ids = await _select(registry, selection)
+                targets = await _select(registry, selection)
             except grpc.aio.AioRpcError as exc:
                 raise typer.Exit(report_rpc_error("stations", stations_target, exc)) from None
             stub: StationControlAsyncStub = StationControlStub(gateway)
             gate = asyncio.Semaphore(concurrency)
             with Progress(disable=json_output, transient=True) as progress:
-                task = progress.add_task(title, total=len(station_ids))
+                task = progress.add_task(title, total=len(targets))
 
-                async def bounded(station_id: str) -> Result:
+                async def bounded(target: Target | str) -> Result:
                     async with gate:
-                        result = await _run_one(stub, station_id, command)
+                        result = await _run_one(stub, target, command)
                     progress.advance(task)
                     return result
 
-                return list(await asyncio.gather(*(bounded(s) for s in station_ids)))
+                try:
+                    return list(await asyncio.gather(*(bounded(t) for t in targets)))
+                except WrongService as wrong:
+                    # Every station would fail the same way: one line instead of a table.
+                    code = report_rpc_error("gateway", gateway_target, wrong.error)
+                    raise typer.Exit(code) from None
         finally:
             await registry.close()
             await gateway.close()
@@ -251,8 +297,8 @@ def reset(
     """Reset stations (soft, waiting for idle, unless --hard)."""
     kind = pb.RESET_KIND_HARD if hard else pb.RESET_KIND_SOFT
 
-    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
-        reply = await stub.Reset(pb.ResetRequest(station_id=sid, kind=kind))
+    async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
+        reply = await stub.Reset(pb.ResetRequest(station_id=target.id, kind=kind))
         return _status(reply, "Accepted", "Scheduled")
 
     return "reset", command
@@ -265,10 +311,10 @@ def unlock(
 ) -> Plan:
     """Unlock a connector."""
 
-    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+    async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
         reply = await stub.UnlockConnector(
             pb.UnlockConnectorRequest(
-                station_id=sid, evse_id=evse or connector, connector_id=connector
+                station_id=target.id, evse_id=evse or connector, connector_id=connector
             )
         )
         return _status(reply, "Unlocked")
@@ -283,10 +329,10 @@ def availability(
 ) -> Plan:
     """Take stations (or one EVSE) in or out of service."""
 
-    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+    async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
         reply = await stub.ChangeAvailability(
             pb.ChangeAvailabilityRequest(
-                station_id=sid, evse_id=evse, connector_id=evse, operative=operative
+                station_id=target.id, evse_id=evse, connector_id=evse, operative=operative
             )
         )
         return _status(reply, "Accepted", "Scheduled")
@@ -301,10 +347,10 @@ def trigger(
 ) -> Plan:
     """Ask stations to send a message now (TriggerMessage)."""
 
-    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+    async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
         reply = await stub.TriggerMessage(
             pb.TriggerMessageRequest(
-                station_id=sid, message=message, evse_id=evse, connector_id=evse
+                station_id=target.id, message=message, evse_id=evse, connector_id=evse
             )
         )
         return _status(reply, "Accepted")
@@ -316,8 +362,9 @@ def trigger(
 def clear_cache() -> Plan:
     """Clear the stations' authorization cache."""
 
-    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
-        return _status(await stub.ClearCache(pb.ClearCacheRequest(station_id=sid)), "Accepted")
+    async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
+        reply = await stub.ClearCache(pb.ClearCacheRequest(station_id=target.id))
+        return _status(reply, "Accepted")
 
     return "clear-cache", command
 
@@ -330,10 +377,10 @@ def data_transfer(
 ) -> Plan:
     """Send a vendor DataTransfer."""
 
-    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+    async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
         reply = await stub.DataTransfer(
             pb.DataTransferRequest(
-                station_id=sid, vendor_id=vendor, message_id=message_id, data=data
+                station_id=target.id, vendor_id=vendor, message_id=message_id, data=data
             )
         )
         return reply.status == "Accepted", f"{reply.status} {reply.data}".strip()
@@ -345,14 +392,19 @@ def data_transfer(
 def get_config(
     key: Annotated[
         list[str] | None,
-        typer.Option("--key", help="1.6 key or 2.x Component/Variable (repeatable)."),
+        typer.Option(
+            "--key",
+            help="1.6 key or 2.x Component/Variable (repeatable); well-known 1.6 keys such "
+            "as HeartbeatInterval are translated for 2.x stations.",
+        ),
     ] = None,
 ) -> Plan:
-    """Read configuration keys (1.6: every key when none given)."""
+    """Read configuration keys (none given: 1.6 every key, 2.x the well-known variables)."""
 
-    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+    async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
+        keys = keys_to_read(key or [], target.ocpp_version)
         reply = await stub.GetConfiguration(
-            pb.GetConfigurationRequest(station_id=sid, keys=key or [])
+            pb.GetConfigurationRequest(station_id=target.id, keys=keys)
         )
         values = [f"{v.key}={v.value}" for v in reply.values]
         unknown = [f"{k}=?(unknown)" for k in reply.unknown_keys]
@@ -373,14 +425,25 @@ def _pairs(values: list[str]) -> list[pb.ConfigurationValue]:
 
 @fleet_command("set-config")
 def set_config(
-    assignments: Annotated[list[str], typer.Option("--set", help="KEY=VALUE (repeatable).")],
+    assignments: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="KEY=VALUE (repeatable): a 1.6 key or 2.x Component/Variable; well-known "
+            "1.6 keys such as HeartbeatInterval are translated for 2.x stations.",
+        ),
+    ],
 ) -> Plan:
     """Change configuration keys; RebootRequired counts as accepted (and is shown)."""
     values = _pairs(assignments)
 
-    async def command(stub: StationControlAsyncStub, sid: str) -> tuple[bool, str]:
+    async def command(stub: StationControlAsyncStub, target: Target) -> tuple[bool, str]:
+        mine = [
+            pb.ConfigurationValue(key=key_for(v.key, target.ocpp_version), value=v.value)
+            for v in values
+        ]
         reply = await stub.SetConfiguration(
-            pb.SetConfigurationRequest(station_id=sid, values=values)
+            pb.SetConfigurationRequest(station_id=target.id, values=mine)
         )
         ok = all(r.status in ("Accepted", "RebootRequired") for r in reply.results)
         return ok, ", ".join(f"{r.key}: {r.status}" for r in reply.results)

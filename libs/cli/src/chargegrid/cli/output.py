@@ -1,8 +1,14 @@
-"""Command output: rich tables for people, JSON for scripts (`--json`)."""
+"""Command output: rich tables for people, JSON for scripts (`--json`).
+
+Piped or redirected, tables are as wide as their content: cut to rich's 80 columns, ids
+could not be copied out of them.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -11,7 +17,17 @@ from google.protobuf.message import Message
 from rich.console import Console
 from rich.table import Table
 
-out = Console()
+#: Width of output that goes to no terminal: wide enough never to cut a table.
+UNBOUNDED_WIDTH = 10_000
+
+
+def _width() -> int | None:
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return None  # the terminal's (or the COLUMNS the caller chose)
+    return UNBOUNDED_WIDTH
+
+
+out = Console(width=_width())
 
 
 def as_dict(message: Message) -> dict[str, Any]:

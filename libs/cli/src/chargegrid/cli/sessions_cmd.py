@@ -31,6 +31,10 @@ STATUS = {
     "interrupted": pb.SESSION_STATUS_INTERRUPTED,
 }
 PAGE = 500
+#: `--id-token`, as in `cdrs`; `--token` is the API token.
+IdTokenFilter = Annotated[str | None, typer.Option("--id-token", help="Only this id token.")]
+#: The spelling of earlier releases, kept so that scripts do not break.
+OldIdTokenFilter = Annotated[str | None, typer.Option("--token-id", hidden=True)]
 #: A watch runs until stopped; a deadline is still needed to override the default one.
 WATCH_DEADLINE_S = 365 * 24 * 3600.0
 
@@ -89,7 +93,8 @@ def session_row(s: pb.Session) -> list[object]:
 def list_sessions(
     station: Annotated[str | None, typer.Option(help="Only this station.")] = None,
     site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
-    id_token: Annotated[str | None, typer.Option("--token-id", help="Only this id token.")] = None,
+    id_token: IdTokenFilter = None,
+    old_id_token: OldIdTokenFilter = None,
     status: Annotated[str | None, typer.Option(help="active, completed or interrupted.")] = None,
     since: Annotated[str | None, typer.Option(help="Started at or after (ISO 8601).")] = None,
     until: Annotated[str | None, typer.Option(help="Started before (ISO 8601).")] = None,
@@ -105,7 +110,7 @@ def list_sessions(
     request = pb.ListSessionsRequest(
         station_id=station or "",
         site_id=site or "",
-        id_token=id_token or "",
+        id_token=id_token or old_id_token or "",
         status=STATUS[status.lower()] if status else pb.SESSION_STATUS_UNSPECIFIED,
     )
     if (start := timestamp_option(since, "--since")) is not None:
@@ -243,6 +248,23 @@ def live_table(active: dict[str, pb.Session]) -> Table:
     return view
 
 
+def change_line(change: pb.SessionChange) -> str:
+    """One line per change, for a watch that goes to a pipe or a file."""
+    s = change.session
+    return "  ".join(
+        [
+            change.kind,
+            s.id,
+            status_label(s.status),
+            f"site={s.site_id}",
+            f"evse/conn={s.evse_id}/{s.connector_id}",
+            f"token={s.id_token.id}",
+            f"kWh={kwh(s.energy_wh)}",
+            f"kW={kw(s.power_w)}",
+        ]
+    )
+
+
 def apply_change(active: dict[str, pb.Session], change: pb.SessionChange) -> None:
     if change.session.status == pb.SESSION_STATUS_ACTIVE and change.kind != "closed":
         active[change.session.id] = change.session
@@ -271,6 +293,11 @@ def watch_sessions(
         if json_output:
             async for change in stream:
                 print(json.dumps(as_dict(change), separators=(",", ":")), flush=True)
+            return
+        if not out.is_terminal:
+            # A live table is only drawn on a terminal: piped, it would print nothing at all.
+            async for change in stream:
+                print(change_line(change), flush=True)
             return
         with Live(live_table(active), console=out, refresh_per_second=4) as live:
             async for change in stream:

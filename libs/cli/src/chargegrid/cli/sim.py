@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from chargegrid.simulator import AutoSessions, FleetSummary, OcppVersion, StationConfig, run_fleet
+if TYPE_CHECKING:
+    from rich.console import Console
 
-VERSIONS = {"1.6": OcppVersion.V16, "2.0.1": OcppVersion.V201, "2.1": OcppVersion.V21}
+    from chargegrid.simulator import FleetSummary
+
+VERSIONS = ("1.6", "2.0.1", "2.1")
 
 
 def _print_summary(console: Console, summary: FleetSummary) -> None:
@@ -52,6 +54,12 @@ def sim(
     Exits 1 when, at the end of --duration, some stations are not connected and accepted."""
     if ocpp not in VERSIONS:
         raise typer.BadParameter(f"{ocpp!r}: choose 1.6, 2.0.1 or 2.1", param_hint="--ocpp")
+    # Imported here: the simulator is heavy and `chargegrid --help` registers this command.
+    from rich.console import Console
+
+    from chargegrid.simulator import AutoSessions, OcppVersion, StationConfig, run_fleet
+
+    version = {"1.6": OcppVersion.V16, "2.0.1": OcppVersion.V201, "2.1": OcppVersion.V21}[ocpp]
     console = Console()
     template = replace(
         StationConfig(station_id=f"{prefix}{first:04d}"),
@@ -64,7 +72,7 @@ def sim(
             run_fleet(
                 url.rstrip("/"),
                 stations,
-                VERSIONS[ocpp],
+                version,
                 duration_s=duration,
                 template=template,
                 id_prefix=prefix,

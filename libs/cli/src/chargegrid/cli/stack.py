@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
-from chargegrid.platform.settings import GRPC_PORTS, metrics_port_for
+from chargegrid.platform.ports import GRPC_PORTS, metrics_port_for
 
 #: Services in start order (ARCHITECTURE.md), with the HTTP port of those that serve one.
 SERVICE_ORDER = (

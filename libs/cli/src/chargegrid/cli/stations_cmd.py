@@ -12,7 +12,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from chargegrid.api.station.v1.events_pb2 import ConnectorStatus
 from chargegrid.api.stations.v1 import stations_pb2 as pb
 from chargegrid.api.stations.v1.stations_pb2_grpc import StationsStub
-from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call, paged
+from chargegrid.cli.api import (
+    AddressOption,
+    JsonOption,
+    TokenOption,
+    VarDirOption,
+    call,
+    err,
+    paged,
+)
 from chargegrid.cli.output import as_dict, enum_label, fields, out, print_json, table
 
 if TYPE_CHECKING:
@@ -27,6 +35,8 @@ REGISTRATION = {
     "rejected": pb.REGISTRATION_STATUS_REJECTED,
 }
 PAGE = 500
+#: Push answers after which the stations service stores the new password (as it does).
+PASSWORD_STORED_AFTER = frozenset({"Accepted", "RebootRequired"})
 
 
 def when(stamp: Timestamp) -> str:
@@ -230,7 +240,12 @@ def set_password(
         typer.Option(help="The new Basic password (16-40 characters); omit to generate one."),
     ] = None,
     push: Annotated[
-        bool, typer.Option("--push/--no-push", help="Send it to the station first if online.")
+        bool,
+        typer.Option(
+            "--push/--no-push",
+            help="Send it to the station first; stored only if the station accepts it "
+            "(otherwise nothing changes and the command exits 1).",
+        ),
     ] = False,
     json_output: JsonOption = False,
     address: AddressOption = None,
@@ -246,14 +261,22 @@ def set_password(
         return reply
 
     reply = call("stations", address, token, var_dir, store)
+    changed = not push or reply.push_status in PASSWORD_STORED_AFTER
     if json_output:
-        print_json(as_dict(reply))
-        return
-    if push:
-        out.print(f"station answered: {reply.push_status or 'not pushed'}")
-    if reply.generated_password:
-        out.print(f"generated password (shown once): {reply.generated_password}")
-    out.print(f"password of {station_id} updated")
+        print_json({**as_dict(reply), "changed": changed})
+    elif changed:
+        if push:
+            out.print(f"station answered: {reply.push_status}")
+        if reply.generated_password:
+            out.print(f"generated password (shown once): {reply.generated_password}")
+        out.print(f"password of {station_id} updated")
+    if not changed:
+        # The service kept the old password (the station would not know the new one).
+        err.print(
+            f"error: password of {station_id} not changed: the station answered "
+            f"{reply.push_status or 'nothing'}; retry when it is online, or set it without --push"
+        )
+        raise typer.Exit(1)
 
 
 @sites_app.command("add")

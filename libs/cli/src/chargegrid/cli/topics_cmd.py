@@ -2,27 +2,23 @@
 
 What the Helm chart's topic Job runs. Connection settings are the services' own
 (`KAFKA_BOOTSTRAP_SERVERS`, `CHARGEGRID_KAFKA_SECURITY_PROTOCOL`, SASL, ...), as are the
-partition count and replication factor; existing topics are left as they are.
+partition count and replication factor; existing topics are left as they are. A cluster
+that does not answer within `--wait-s` ends the command with one line and exit code 1 (the
+Kafka client's own per-attempt connection errors are not shown).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, ClassVar
+import logging
+from typing import Annotated
 
 import typer
 
+from chargegrid.cli.api import err
 from chargegrid.cli.output import out, print_json
-from chargegrid.platform.bus.kafka_config import client_kwargs
-from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
-from chargegrid.platform.embedded_broker import wait_for_metadata
-from chargegrid.platform.settings import ServiceSettings
 
 topics_app = typer.Typer(help="Kafka topics of ChargeGrid.")
-
-
-class TopicSettings(ServiceSettings):
-    service_name: ClassVar[str] = "topics"
 
 
 @topics_app.command("create")
@@ -32,10 +28,21 @@ def create_topics(
     ] = None,
     partitions: Annotated[int | None, typer.Option(min=1, help="Partitions per topic.")] = None,
     replication: Annotated[int | None, typer.Option(min=1, help="Replication factor.")] = None,
-    wait_s: Annotated[float, typer.Option(help="How long to wait for the cluster.")] = 120.0,
+    wait_s: Annotated[
+        float, typer.Option(min=0.1, help="How long to wait for the cluster to answer.")
+    ] = 15.0,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create the topics that do not exist yet (idempotent)."""
+    # Imported here: the bus and the settings are heavy, and `chargegrid --help` lists this.
+    from chargegrid.platform.bus.kafka_config import client_kwargs
+    from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
+    from chargegrid.platform.embedded_broker import BrokerStartError, wait_for_metadata
+    from chargegrid.platform.settings import ServiceSettings
+
+    class TopicSettings(ServiceSettings):
+        service_name = "topics"
+
     settings = TopicSettings()
     if bootstrap:
         settings.kafka_bootstrap_servers = bootstrap
@@ -49,9 +56,17 @@ def create_topics(
     async def create() -> list[str]:
         if not kwargs.get("sasl_mechanism") and kwargs["security_protocol"] == "PLAINTEXT":
             await wait_for_metadata(servers, wait_s)
-        return await ensure_topics(servers, specs, **kwargs)
+        return await asyncio.wait_for(ensure_topics(servers, specs, **kwargs), wait_s)
 
-    created = asyncio.run(create())
+    # aiokafka logs every failed connection attempt: hundreds of lines while waiting.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    try:
+        created = asyncio.run(create())
+    except Exception as exc:  # unreachable, refused, timed out, auth: one line, exit 1
+        silent = isinstance(exc, TimeoutError | BrokerStartError)
+        reason = "no answer" if silent else f"{type(exc).__name__}: {exc}"
+        err.print(f"error: Kafka at {servers} is not reachable within {wait_s:g} s: {reason}")
+        raise typer.Exit(1) from None
     if json_output:
         print_json({"created": created, "topics": [spec.name for spec in specs]})
     else:

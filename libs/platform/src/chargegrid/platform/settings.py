@@ -21,28 +21,15 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+# Re-exported: callers have imported them from here since the start.
+from chargegrid.platform.ports import GRPC_PORTS as GRPC_PORTS
+from chargegrid.platform.ports import metrics_port_for as metrics_port_for
+
 #: Plain environment names honoured as a last resort, because operators know them already.
 WELL_KNOWN_ENV = {
     "kafka_bootstrap_servers": "KAFKA_BOOTSTRAP_SERVERS",
     "database_url": "DATABASE_URL",
 }
-
-#: Default gRPC port of each service (ARCHITECTURE.md); metrics listen on 9100 + offset.
-GRPC_PORTS = {
-    "gateway": 50051,
-    "stations": 50052,
-    "authorization": 50053,
-    "session": 50054,
-    "billing": 50055,
-    "firmware": 50056,
-    "energy": 50057,
-    "analytics": 50058,
-}
-
-
-def metrics_port_for(service: str) -> int:
-    """9100 + the service's gRPC offset (gateway 9101, stations 9102, ...)."""
-    return 9100 + GRPC_PORTS.get(service, 50050) - 50050
 
 
 class _WellKnownEnvSource(PydanticBaseSettingsSource):
@@ -95,6 +82,8 @@ class ServiceSettings(BaseSettings):
     #: -1 = the service's default port; 0 = any free port (tests).
     grpc_port: int = -1
     metrics_port: int = -1
+    #: Address the Prometheus /metrics server binds to (`chargegrid dev` sets its --host).
+    metrics_host: str = "0.0.0.0"
     #: File of API tokens (name, role, sha256) that gRPC servers accept.
     api_tokens_file: Path = Path("var/api-tokens.json")
     #: The token this service presents to other services.

@@ -9,14 +9,14 @@ prometheus-client and are served at /metrics on the service's metrics port.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from prometheus_client import start_http_server
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 KafkaHeaders = list[tuple[str, bytes]]
 
@@ -25,6 +25,11 @@ _configured = False
 
 def setup_telemetry(service_name: str, otlp_endpoint: str | None = None) -> TracerProvider:
     """Install the global tracer provider once per process; export over OTLP when configured."""
+    # The SDK is imported here, not at the top: clients (the CLI) only propagate context.
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     global _configured
     current = trace.get_tracer_provider()
     if _configured and isinstance(current, TracerProvider):
@@ -44,7 +49,11 @@ def get_tracer(name: str) -> trace.Tracer:
 
 
 def start_metrics_server(port: int, host: str = "0.0.0.0") -> None:
-    """Serve the default Prometheus registry at http://host:port/metrics."""
+    """Serve the default Prometheus registry at http://host:port/metrics.
+
+    Services pass their `metrics_host` setting, so `chargegrid dev --host` governs it too."""
+    from prometheus_client import start_http_server
+
     start_http_server(port, addr=host)
 
 

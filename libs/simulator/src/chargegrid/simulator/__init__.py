@@ -9,7 +9,7 @@ process for `chargegrid sim`, load tests and demos. Time is injectable and energ
 a configurable time scale, so tests run a full session in well under a second.
 """
 
-from chargegrid.simulator.autopilot import AutoSessions
+from chargegrid.simulator.autopilot import SIMULATOR_ID_TAGS, AutoSessions
 from chargegrid.simulator.charging import ConnectorBusyError
 from chargegrid.simulator.clock import Clock, utc_now
 from chargegrid.simulator.config import FirmwareFailure, OcppVersion, StationConfig
@@ -22,6 +22,7 @@ from chargegrid.simulator.station21 import Station21
 from chargegrid.simulator.station201 import Station201
 
 __all__ = [
+    "SIMULATOR_ID_TAGS",
     "AutoSessions",
     "Clock",
     "ConnectorBusyError",

@@ -16,6 +16,11 @@ from chargegrid.simulator.ev import EVSpec
 from chargegrid.simulator.model import StopReason
 from chargegrid.simulator.station import Station
 
+#: The id tokens simulated drivers present, SIMTAG0001..SIMTAG0100: enough that two stations
+#: rarely hold the same one at once (a token charging elsewhere is refused as ConcurrentTx),
+#: so a simulated car park runs many sessions side by side. `chargegrid dev` creates them.
+SIMULATOR_ID_TAGS = tuple(f"SIMTAG{n:04d}" for n in range(1, 101))
+
 
 @dataclass(frozen=True)
 class AutoSessions:
@@ -29,7 +34,7 @@ class AutoSessions:
         EVSpec(capacity_kwh=40.0, max_power_w=7_400.0),
         EVSpec(capacity_kwh=77.0, max_power_w=22_000.0),
     )
-    id_tags: tuple[str, ...] = ("SIMTAG0001", "SIMTAG0002", "SIMTAG0003")
+    id_tags: tuple[str, ...] = SIMULATOR_ID_TAGS
 
 
 async def drive_connector(

@@ -201,7 +201,7 @@ class AuthorizationApp:
 async def run(settings: AuthorizationSettings) -> None:
     configure_logging("authorization", settings.log_level)
     setup_telemetry("authorization", settings.otlp_endpoint)
-    start_metrics_server(settings.metrics_port)
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
     app = AuthorizationApp(settings)
     await app.start()
     stop = asyncio.Event()

@@ -171,7 +171,7 @@ class BillingApp:
 async def run(settings: BillingSettings) -> None:
     configure_logging("billing", settings.log_level)
     setup_telemetry("billing", settings.otlp_endpoint)
-    start_metrics_server(settings.metrics_port)
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
     app = BillingApp(settings)
     await app.start()
     stop = asyncio.Event()

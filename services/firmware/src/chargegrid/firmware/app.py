@@ -153,7 +153,7 @@ class FirmwareApp:
 async def run(settings: FirmwareSettings) -> None:
     configure_logging("firmware", settings.log_level)
     setup_telemetry("firmware", settings.otlp_endpoint)
-    start_metrics_server(settings.metrics_port)
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
     app = FirmwareApp(settings)
     await app.start()
     stop = asyncio.Event()

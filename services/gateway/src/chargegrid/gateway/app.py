@@ -225,7 +225,7 @@ class GatewayApp:
 async def run(settings: GatewaySettings) -> None:
     configure_logging("gateway", settings.log_level)
     setup_telemetry("gateway", settings.otlp_endpoint)
-    start_metrics_server(settings.metrics_port)
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
     open_files, _ = raise_open_file_limit()
     log.info("open file limit", max_open_files=open_files)
     app = GatewayApp(settings)

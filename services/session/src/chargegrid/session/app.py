@@ -150,7 +150,7 @@ class SessionApp:
 async def run(settings: SessionSettings) -> None:
     configure_logging("session", settings.log_level)
     setup_telemetry("session", settings.otlp_endpoint)
-    start_metrics_server(settings.metrics_port)
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
     app = SessionApp(settings)
     await app.start()
     stop = asyncio.Event()

@@ -161,7 +161,7 @@ class StationsApp:
 async def run(settings: StationsSettings) -> None:
     configure_logging("stations", settings.log_level)
     setup_telemetry("stations", settings.otlp_endpoint)
-    start_metrics_server(settings.metrics_port)
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
     app = StationsApp(settings)
     await app.start()
     stop = asyncio.Event()
