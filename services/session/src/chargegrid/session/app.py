@@ -111,7 +111,13 @@ class SessionApp:
         self.feed = WatchFeed(bootstrap, self.hub, **watch_client)
         await self.feed.start()
         self._spawn(self.feed.run())
-        deps = ApiDeps(self.sessions, TransactionIds(self.sessions, self.clock), self.hub)
+        deps = ApiDeps(
+            self.sessions,
+            TransactionIds(self.sessions, self.clock),
+            self.hub,
+            end_session=self.events.end_session,
+            clock=self.clock,
+        )
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
         self.grpc.add(pb_grpc.add_SessionsServicer_to_server, SessionsService(deps), SERVICE_NAME)
         self.grpc_port = await self.grpc.start()
