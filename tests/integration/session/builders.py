@@ -125,9 +125,7 @@ def ended(
     return FACTORY.wrap("transaction.ended", station, event, occurred_at=at(minute))
 
 
-def booted(
-    minute: float, station: str = "CP-1", version: int = common.OCPP_VERSION_16
-) -> Envelope:
+def booted(minute: float, station: str = "CP-1", version: int = common.OCPP_VERSION_16) -> Envelope:
     event = station_ev.StationBooted(
         vendor="Acme", model="Volt", registration_status="Accepted", ocpp_version=version
     )
