@@ -121,3 +121,24 @@ async def test_a_token_learnt_after_the_start_is_published_at_once(
     emitted = await db.outbox()
     assert kinds(emitted) == ["opened", "updated"]
     assert emitted[-1][1].id_token.id == "LATE"
+
+
+async def test_a_boot_or_free_outlet_handled_before_an_earlier_start_still_closes_it(
+    db: Database, events: SessionEvents
+) -> None:
+    await feed(events, booted(10), started(0), started(12, tx_id="43"))
+    assert (await session(db)).stop_reason == "Reboot"
+    assert (await session(db, "CP-1:43")).status == pb.SESSION_STATUS_ACTIVE
+    await feed(
+        events, status(20, evse=2, station="CP-2"), started(15, tx_id="7", station="CP-2", evse=2)
+    )
+    assert (await session(db, "CP-2:7")).stop_reason == "ConnectorAvailable"
+    closed = [s.id for kind, s in await db.outbox() if kind == "closed"]
+    assert closed == ["CP-1:42", "CP-2:7"]
+
+
+async def test_a_2_x_boot_leaves_no_mark_that_would_close_a_resumed_session(
+    db: Database, events: SessionEvents
+) -> None:
+    await feed(events, booted(10, version=common.OCPP_VERSION_201), started(0))
+    assert (await session(db)).status == pb.SESSION_STATUS_ACTIVE

@@ -25,6 +25,7 @@ from chargegrid.session.convert import fact_of, outlet_freed_of
 from chargegrid.session.domain.closing import (
     close_by_operator,
     close_for_freed_outlet,
+    close_for_marks,
     close_for_new_transaction,
 )
 from chargegrid.session.domain.emission import emissions, mark_emitted
@@ -43,6 +44,7 @@ from chargegrid.session.domain.model import (
     TransactionFact,
     session_id_of,
 )
+from chargegrid.session.marks import OutletMarks
 from chargegrid.session.outbox import Outbox
 from chargegrid.session.sites import SiteLookup, no_sites
 from chargegrid.session.store import SessionStore
@@ -97,6 +99,8 @@ class SessionEvents:
             if state.needs_energy_recount:
                 stored = await store.register_readings(state.id)
                 settle_energy(state, series_readings(state, stored))
+            if opens:
+                close_for_marks(state, await OutletMarks(db).of_station(station_id))
             self._emit(db, state, urgent=state.id_token != token_before)
             await store.save(state)
             if opens:
@@ -124,6 +128,8 @@ class SessionEvents:
             if not await claim_event(db, CONSUMER, envelope.event_id, now):
                 return
             store = SessionStore(db)
+            if not reboot.resumes_transactions:
+                await OutletMarks(db).note(reboot)
             for state in await store.active_of_station(reboot.station_id):
                 if interrupt(state, reboot):
                     self._emit(db, state)
@@ -139,6 +145,7 @@ class SessionEvents:
             if not await claim_event(db, CONSUMER, envelope.event_id, now):
                 return
             store = SessionStore(db)
+            await OutletMarks(db).note(freed)
             for state in await store.active_of_station(freed.station_id):
                 if close_for_freed_outlet(state, freed):
                     self._emit(db, state)

@@ -7,12 +7,14 @@ these facts closes it `interrupted`, ended at the fact's time, with what was mea
 then (the meter stop is the last reading). A late Ended still completes the figures
 (`lifecycle.apply`) without re-closing. Station facts close only sessions that started
 before them: the topics are not ordered with one another, so a status sent before a start
-may be handled after it. A 2.x station resumes its transactions after a boot and reports
+may be handled after it, and a start handled after such a fact is closed by it
+(`close_for_marks`). A 2.x station resumes its transactions after a boot and reports
 them, so its boot alone closes nothing; its EVSE reported Available does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from chargegrid.session.domain.model import (
@@ -86,3 +88,16 @@ def close_by_operator(state: SessionState, command: EndSession) -> bool:
         return False
     _close(state, max(command.at, state.started_at), OPERATOR_REASON)
     return True
+
+
+def close_for_marks(state: SessionState, marks: Iterable[Rebooted | OutletFreed]) -> bool:
+    """Close a session by station facts handled before it (oldest first: the first one
+    after its start is when it was lost)."""
+    for mark in marks:
+        if isinstance(mark, Rebooted):
+            closed = close_for_reboot(state, mark)
+        else:
+            closed = close_for_freed_outlet(state, mark)
+        if closed:
+            return True
+    return False
