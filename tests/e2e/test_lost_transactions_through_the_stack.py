@@ -15,6 +15,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -269,7 +270,15 @@ async def test_a_2_0_1_station_rebooting_mid_transaction_twice_leaves_the_card_f
         lost = await services.wait_closed(station.id, "T1", "ConnectorAvailable")
         assert await station.event201("Started", "T2", tag, 1000) == "Accepted"
         await station.reboot()  # a 2.x boot alone closes nothing: the station may resume T2
-        assert (await services.session(station.id, "T2")) is not None
+
+        async def opened() -> bool:
+            return await services.session(station.id, "T2") is not None
+
+        await eventually(opened)
+        await asyncio.sleep(1.5)  # time for the boot to be handled
+        resumable = await services.session(station.id, "T2")
+        assert resumable is not None
+        assert resumable.status == session_pb.SESSION_STATUS_ACTIVE
         # No status this time: the next start on the EVSE shows T2 was lost.
         assert await station.event201("Started", "T3", tag, 1000) == "Accepted"
         await services.wait_closed(station.id, "T2", "NewTransaction")
@@ -325,7 +334,20 @@ async def test_a_fleet_card_holds_three_transactions_and_is_concurrent_on_a_four
         assert status_4 == "ConcurrentTx"
 
 
-async def test_the_gateway_fallback_caches_only_what_a_token_is(stack: Stack) -> None:
+@pytest.fixture
+async def strict_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """A stack whose gateway refuses unknown tokens while authorization is away (the
+    production default; `make run` accepts them)."""
+    running = Stack(tmp_path, env={"CHARGEGRID_GATEWAY_AUTHORIZE_FALLBACK": "invalid"})
+    try:
+        await asyncio.to_thread(running.wait_for_output, "admin API token")
+        yield running
+    finally:
+        running.stop()
+
+
+async def test_the_gateway_fallback_caches_only_what_a_token_is(strict_stack: Stack) -> None:
+    stack = strict_stack
     busy, blocked, expiring = unique("BUSY"), unique("BLOCKED"), unique("SOON")
     stack.cli("tokens", "add", busy)
     stack.cli("tokens", "add", blocked, "--status", "Blocked")
