@@ -32,7 +32,9 @@ from tests.e2e.test_registry_and_authorization import SUBPROTOCOL, exchange, raw
 
 @pytest.fixture(scope="module")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("lost"))
+    # A short grace for the Ended of a normal stop before an Available closes the session.
+    grace = {"CHARGEGRID_SESSION_OUTLET_FREE_GRACE_S": "2"}
+    running = Stack(tmp_path_factory.mktemp("lost"), env=grace)
     try:
         await asyncio.to_thread(running.wait_for_output, "admin API token")
         yield running

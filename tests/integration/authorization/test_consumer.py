@@ -9,8 +9,8 @@ import pytest
 
 from chargegrid.api.authorization.v1 import authorization_pb2 as pb
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
-from chargegrid.api.station.v1.events_pb2 import StationBooted
 from chargegrid.api.session.v1 import session_pb2 as session_pb
+from chargegrid.api.station.v1.events_pb2 import StationBooted
 from chargegrid.api.transaction.v1.events_pb2 import IdToken
 from chargegrid.platform.bus import EnvelopeFactory, EventProducer, ProducerConfig
 from chargegrid.platform.bus.topics import SESSION_EVENTS, STATION_EVENTS

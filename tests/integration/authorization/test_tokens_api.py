@@ -56,7 +56,8 @@ async def test_a_tokens_concurrency_limit_is_stored_and_updated(service: Service
     )
     assert created.max_concurrent_transactions == 3
     held = service.app.engine.find("FLEET-1")
-    assert held is not None and held.max_concurrent_transactions == 3
+    assert held is not None
+    assert held.max_concurrent_transactions == 3
     updated = await stub.UpdateToken(
         pb.UpdateTokenRequest(token=a_token("FLEET-1", max_concurrent_transactions=5))
     )

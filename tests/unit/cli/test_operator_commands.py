@@ -78,8 +78,8 @@ def test_csv_import_reads_every_column_and_round_trips() -> None:
     ],
 )
 def test_a_bad_csv_line_stops_the_whole_import(line: str, message: str) -> None:
+    header = "id_token,type,status,expires_at,group_id,owner_ref,allowed_site_ids,source,"
     with pytest.raises(typer.BadParameter, match=message) as info:
-        header = "id_token,type,status,expires_at,group_id,owner_ref,allowed_site_ids,source,"
         read_csv(header + "max_concurrent\nGOOD,ISO14443,Accepted\n" + line + "\n")
     assert "line 3" in str(info.value)
 

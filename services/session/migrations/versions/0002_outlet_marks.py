@@ -23,8 +23,12 @@ def upgrade() -> None:
         sa.Column("evse_id", sa.Integer, primary_key=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("noted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("swept", sa.Boolean, nullable=False),
     )
+    op.create_index("ix_outlet_marks_swept_noted_at", "outlet_marks", ["swept", "noted_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outlet_marks_swept_noted_at", "outlet_marks")
     op.drop_table("outlet_marks")

@@ -2,16 +2,19 @@
 
 Each handler claims the event id, loads the session (locked), applies the domain rules,
 stores the samples, recounts energy when a reading came out of order, closes the sessions
-the fact shows lost (domain/closing.py: boot, new transaction on the outlet, outlet free),
+the fact shows lost (domain/closing.py: a 1.6 boot, a new transaction on the outlet),
 and writes the session events it decided into the outbox, all in one database transaction.
 A re-delivered event finds its id claimed and changes nothing; a crash before commit leaves
 nothing behind, so the redelivery does the whole thing once. `after_commit` wakes the publisher.
+An Available / Faulted status is only marked (marks.py); `sweep`, run on a timer, closes
+what the outlet still holds once the grace for a normal Ended is over.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,6 +41,7 @@ from chargegrid.session.domain.lifecycle import (
 )
 from chargegrid.session.domain.model import (
     EndSession,
+    OutletFreed,
     Rebooted,
     SessionState,
     Started,
@@ -50,6 +54,8 @@ from chargegrid.session.sites import SiteLookup, no_sites
 from chargegrid.session.store import SessionStore
 
 CONSUMER = "session"
+#: Outlet marks put in force per sweep transaction.
+SWEEP_BATCH = 200
 #: 2.x stations resume their transactions after a boot (and report them), 1.6 ones do not.
 RESUMING_VERSIONS = frozenset({OCPP_VERSION_201, OCPP_VERSION_21})
 
@@ -100,7 +106,7 @@ class SessionEvents:
                 stored = await store.register_readings(state.id)
                 settle_energy(state, series_readings(state, stored))
             if opens:
-                close_for_marks(state, await OutletMarks(db).of_station(station_id))
+                close_for_marks(state, await OutletMarks(db).in_force(station_id))
             self._emit(db, state, urgent=state.id_token != token_before)
             await store.save(state)
             if opens:
@@ -129,7 +135,7 @@ class SessionEvents:
                 return
             store = SessionStore(db)
             if not reboot.resumes_transactions:
-                await OutletMarks(db).note(reboot)
+                await OutletMarks(db).note(reboot, now)
             for state in await store.active_of_station(reboot.station_id):
                 if interrupt(state, reboot):
                     self._emit(db, state)
@@ -144,13 +150,27 @@ class SessionEvents:
         async with self.sessions() as db, db.begin():
             if not await claim_event(db, CONSUMER, envelope.event_id, now):
                 return
-            store = SessionStore(db)
-            await OutletMarks(db).note(freed)
-            for state in await store.active_of_station(freed.station_id):
-                if close_for_freed_outlet(state, freed):
-                    self._emit(db, state)
-                    await store.save(state)
-        self.after_commit()
+            await OutletMarks(db).note(freed, now)
+
+    async def sweep(self, grace_s: float, limit: int = SWEEP_BATCH) -> int:
+        """Close what outlets reported free `grace_s` ago still hold (the Ended of a normal
+        stop had that long to arrive); the number of marks put in force."""
+        now = self.clock()
+        closed = False
+        async with self.sessions() as db, db.begin():
+            marks, store = OutletMarks(db), SessionStore(db)
+            due = await marks.due(now - timedelta(seconds=grace_s), limit)
+            for mark in due:
+                for state in await store.active_of_station(mark.station_id):
+                    if isinstance(mark, OutletFreed) and close_for_freed_outlet(state, mark):
+                        self._emit(db, state)
+                        await store.save(state)
+                        closed = True
+                if isinstance(mark, OutletFreed):
+                    await marks.swept(mark)
+        if closed:
+            self.after_commit()
+        return len(due)
 
     async def end_session(self, command: EndSession) -> tuple[SessionState | None, bool]:
         """The operator's close: the session (None if there is none) and whether this
