@@ -57,6 +57,12 @@ class FakeSessions(pb_grpc.SessionsServicer):
         ]
         return pb.MeterSamplesReply(samples=samples)
 
+    def EndSession(self, request: Any, context: Any) -> pb.Session:
+        self.requests.append(request)
+        if request.session_id != "CP-1:42":
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "session is already completed")
+        return a_session(status=pb.SESSION_STATUS_INTERRUPTED, stop_reason="EndedByOperator")
+
     def WatchSessions(self, request: Any, context: Any) -> Iterator[pb.SessionChange]:
         self.requests.append(request)
         yield pb.SessionChange(kind="snapshot", session=a_session())
@@ -160,3 +166,22 @@ def test_watch_shows_a_live_table_of_active_sessions(
     result = invoke(address, tmp_path, "watch")
     assert result.exit_code == 0, result.output
     assert "0 active session(s)" in result.output  # the closed change removed it
+
+
+def test_end_closes_the_named_session_and_says_so(
+    service: tuple[FakeSessions, str], tmp_path: Path
+) -> None:
+    fake, address = service
+    result = invoke(address, tmp_path, "end", "CP-1:42")
+    assert result.exit_code == 0, result.output
+    assert "session CP-1:42 ended (interrupted, 12.345 kWh)" in result.output
+    assert fake.requests[-1].session_id == "CP-1:42"
+
+
+def test_ending_a_session_no_longer_active_fails_with_the_reason(
+    service: tuple[FakeSessions, str], tmp_path: Path
+) -> None:
+    _, address = service
+    result = invoke(address, tmp_path, "end", "CP-1:41")
+    assert result.exit_code == 1
+    assert "already completed" in result.output
