@@ -49,6 +49,22 @@ async def test_a_created_token_can_be_read_updated_and_deleted(service: Service)
     await stub.CreateToken(pb.CreateTokenRequest(token=a_token()))
 
 
+async def test_a_tokens_concurrency_limit_is_stored_and_updated(service: Service) -> None:
+    stub = service.stub()
+    created = await stub.CreateToken(
+        pb.CreateTokenRequest(token=a_token("FLEET-1", max_concurrent_transactions=3))
+    )
+    assert created.max_concurrent_transactions == 3
+    held = service.app.engine.find("FLEET-1")
+    assert held is not None
+    assert held.max_concurrent_transactions == 3
+    updated = await stub.UpdateToken(
+        pb.UpdateTokenRequest(token=a_token("FLEET-1", max_concurrent_transactions=5))
+    )
+    got = await stub.GetToken(pb.GetTokenRequest(id_token="FLEET-1"))
+    assert updated.max_concurrent_transactions == got.max_concurrent_transactions == 5
+
+
 async def test_creating_an_existing_token_is_already_exists(service: Service) -> None:
     stub = service.stub()
     await stub.CreateToken(pb.CreateTokenRequest(token=a_token()))
@@ -164,6 +180,8 @@ async def test_import_creates_and_replaces_all_or_nothing(service: Service) -> N
         (pb.Token(id_token="A", status=pb.AUTHORIZATION_STATUS_CONCURRENT_TX), "cannot be stored"),
         (pb.Token(id_token="A", status=pb.AUTHORIZATION_STATUS_UNKNOWN), "cannot be stored"),
         (pb.Token(id_token="A", source="elsewhere"), "source"),
+        (pb.Token(id_token="A", max_concurrent_transactions=-1), "max_concurrent_transactions"),
+        (pb.Token(id_token="A", max_concurrent_transactions=1001), "max_concurrent_transactions"),
     ],
 )
 async def test_bad_tokens_are_refused_and_nothing_is_stored(

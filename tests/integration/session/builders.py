@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chargegrid.api.common.v1 import common_pb2 as common
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.session.v1 import session_pb2 as pb
 from chargegrid.api.station.v1 import events_pb2 as station_ev
@@ -67,11 +68,12 @@ def started(
     samples: tuple[tx.MeterSample, ...] = (),
     offline: bool = False,
     token: str = "TAG1",
+    evse: int = 1,
 ) -> Envelope:
     event = tx.TransactionStarted(
         transaction_id=tx_id,
-        evse_id=1,
-        connector_id=1,
+        evse_id=evse,
+        connector_id=evse,
         id_token=tx.IdToken(id=token, type="IdTag"),
         offline=offline,
         samples=list(samples),
@@ -90,8 +92,10 @@ def updated(
     station: str = "CP-1",
     offline: bool = False,
     charging_state: str = "Charging",
+    token: str = "",
 ) -> Envelope:
     event = tx.TransactionUpdated(
+        id_token=tx.IdToken(id=token, type="ISO14443" if token else ""),
         transaction_id=tx_id,
         evse_id=1,
         connector_id=1,
@@ -121,9 +125,22 @@ def ended(
     return FACTORY.wrap("transaction.ended", station, event, occurred_at=at(minute))
 
 
-def booted(minute: float, station: str = "CP-1") -> Envelope:
-    event = station_ev.StationBooted(vendor="Acme", model="Volt", registration_status="Accepted")
+def booted(minute: float, station: str = "CP-1", version: int = common.OCPP_VERSION_16) -> Envelope:
+    event = station_ev.StationBooted(
+        vendor="Acme", model="Volt", registration_status="Accepted", ocpp_version=version
+    )
     return FACTORY.wrap("station.booted", station, event, occurred_at=at(minute))
+
+
+def status(
+    minute: float,
+    connector_status: int = station_ev.CONNECTOR_STATUS_AVAILABLE,
+    evse: int = 1,
+    station: str = "CP-1",
+) -> Envelope:
+    """A StatusNotification of one outlet (1.6: evse = connector)."""
+    event = station_ev.StatusChanged(evse_id=evse, connector_id=evse, status=connector_status)
+    return FACTORY.wrap("station.status_changed", station, event, occurred_at=at(minute))
 
 
 def again(envelope: Envelope) -> Envelope:

@@ -34,13 +34,19 @@ from tests.integration.session.conftest import Database, feed
 
 @pytest.fixture
 async def api(
-    db: Database, clock: FakeClock, tmp_path: Path
+    db: Database, clock: FakeClock, tmp_path: Path, events: SessionEvents
 ) -> AsyncIterator[tuple[Any, SessionHub]]:
     registry = TokenRegistry(tmp_path / "tokens.json")
     token = registry.add("operator", Role.SERVICE)
     hub = SessionHub()
     server = GrpcServer("127.0.0.1", 0, registry)
-    deps = ApiDeps(db.sessions, TransactionIds(db.sessions, clock), hub)
+    deps = ApiDeps(
+        db.sessions,
+        TransactionIds(db.sessions, clock),
+        hub,
+        end_session=events.end_session,
+        clock=clock,
+    )
     server.add(pb_grpc.add_SessionsServicer_to_server, SessionsService(deps), SERVICE_NAME)
     port = await server.start()
     channel = create_channel(f"127.0.0.1:{port}", token=token, max_attempts=1)
@@ -251,3 +257,32 @@ async def test_watch_starts_with_a_snapshot_then_streams_changes_for_its_filter(
     change = await stream.read()
     assert (change.kind, change.session.id) == ("closed", "CP-1:2")
     stream.cancel()
+
+
+async def test_the_operator_ends_a_lost_session_once_and_bad_requests_change_nothing(
+    api: tuple[Any, SessionHub], events: SessionEvents, clock: FakeClock
+) -> None:
+    stub, _ = api
+    await feed(events, started(0))
+    clock.now = at(60)
+    ended_now = await stub.EndSession(pb.EndSessionRequest(station_id="CP-1", transaction_id="42"))
+    assert (ended_now.status, ended_now.stop_reason) == (
+        pb.SESSION_STATUS_INTERRUPTED,
+        "EndedByOperator",
+    )
+    assert ended_now.ended_at.ToDatetime().replace(tzinfo=at(0).tzinfo) == at(60)
+    await refused(
+        stub.EndSession(pb.EndSessionRequest(session_id="CP-1:42")),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "already interrupted",
+    )
+    await refused(
+        stub.EndSession(pb.EndSessionRequest(session_id="CP-1:404")),
+        grpc.StatusCode.NOT_FOUND,
+        "no session",
+    )
+    await refused(
+        stub.EndSession(pb.EndSessionRequest(station_id="CP-1")),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "session_id",
+    )

@@ -137,3 +137,32 @@ def test_a_deleted_token_is_gone_and_a_stale_copy_does_not_bring_it_back() -> No
     engine.apply_token(a_token(updated_at=later(20)))
     assert engine.find("TAG-1") is not None
     assert len(engine) == 1
+
+
+def three_sessions() -> list[ActiveTransaction]:
+    return [a_transaction(station_id=f"CP-{n}", transaction_id=f"tx-{n}") for n in (1, 2, 3)]
+
+
+def test_a_fleet_card_holds_as_many_transactions_as_its_limit_and_no_more() -> None:
+    engine = engine_with(a_token(max_concurrent_transactions=3), transactions=three_sessions()[:2])
+    assert decide(engine, a_query(station_id="CP-3", purpose="start")).status == "Accepted"
+    engine.apply_transaction(three_sessions()[2])
+    assert decide(engine, a_query(station_id="CP-4", purpose="start")).status == "ConcurrentTx"
+
+
+def test_a_card_without_a_limit_takes_its_groups_and_else_one() -> None:
+    fleet = a_token("FLEET", max_concurrent_transactions=3)
+    member = a_token(group_id="FLEET")
+    engine = engine_with(fleet, member, transactions=three_sessions()[:2])
+    assert decide(engine, a_query(station_id="CP-3")).status == "Accepted"
+    alone = engine_with(a_token(), transactions=three_sessions()[:1])
+    assert decide(alone, a_query(station_id="CP-2")).status == "ConcurrentTx"
+
+
+def test_a_start_on_the_evse_of_a_lost_session_does_not_count_it() -> None:
+    lost = a_transaction(transaction_id="tx-lost", evse_id=1)
+    engine = engine_with(a_token(), transactions=[lost])
+    again = a_query(purpose="start", transaction_id="tx-new", evse_id=1)
+    assert decide(engine, again).status == "Accepted"
+    elsewhere = a_query(purpose="start", transaction_id="tx-new", evse_id=2)
+    assert decide(engine, elsewhere).status == "ConcurrentTx"

@@ -42,9 +42,10 @@ def test_bad_status_is_refused_before_any_call(tmp_path: Path) -> None:
 
 def test_csv_import_reads_every_column_and_round_trips() -> None:
     text = (
-        "id_token,type,status,expires_at,group_id,owner_ref,allowed_site_ids,source\n"
-        "TAG1,ISO14443,Accepted,2030-01-01T00:00:00Z,FLEET,cust-1,S1;S2,local\n"
-        "EMA1,emaid,blocked,,,,,ocpi:DE-ABC\n"
+        "id_token,type,status,expires_at,group_id,owner_ref,allowed_site_ids,source,"
+        "max_concurrent\n"
+        "TAG1,ISO14443,Accepted,2030-01-01T00:00:00Z,FLEET,cust-1,S1;S2,local,3\n"
+        "EMA1,emaid,blocked,,,,,ocpi:DE-ABC,\n"
     )
     tokens = read_csv(text)
     assert [t.id_token for t in tokens] == ["TAG1", "EMA1"]
@@ -53,6 +54,7 @@ def test_csv_import_reads_every_column_and_round_trips() -> None:
     assert tokens[0].expires_at.ToJsonString() == "2030-01-01T00:00:00Z"
     assert tokens[1].type == pb.TOKEN_TYPE_EMAID
     assert tokens[1].status == pb.AUTHORIZATION_STATUS_BLOCKED
+    assert (tokens[0].max_concurrent_transactions, tokens[1].max_concurrent_transactions) == (3, 0)
     assert row(tokens[0]) == [
         "TAG1",
         "ISO14443",
@@ -62,6 +64,7 @@ def test_csv_import_reads_every_column_and_round_trips() -> None:
         "cust-1",
         "S1;S2",
         "local",
+        "3",
     ]
 
 
@@ -73,11 +76,13 @@ def test_csv_import_reads_every_column_and_round_trips() -> None:
         (",ISO14443,Accepted", "empty id_token"),
         ("T" * 37 + ",ISO14443,Accepted", "id_token is longer than 36 characters"),
         ("TAG\x01,ISO14443,Accepted", "id_token must be printable ASCII without spaces"),
+        ("TAG1,ISO14443,Accepted,,,,,,-2", "max_concurrent must be a whole number"),
     ],
 )
 def test_a_bad_csv_line_stops_the_whole_import(line: str, message: str) -> None:
+    header = "id_token,type,status,expires_at,group_id,owner_ref,allowed_site_ids,source,"
     with pytest.raises(typer.BadParameter, match=message) as info:
-        read_csv("id_token,type,status\nGOOD,ISO14443,Accepted\n" + line + "\n")
+        read_csv(header + "max_concurrent\nGOOD,ISO14443,Accepted\n" + line + "\n")
     assert "line 3" in str(info.value)
 
 

@@ -57,6 +57,12 @@ class FakeSessions(pb_grpc.SessionsServicer):
         ]
         return pb.MeterSamplesReply(samples=samples)
 
+    def EndSession(self, request: Any, context: Any) -> pb.Session:
+        self.requests.append(request)
+        if request.session_id != "CP-1:42":
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "session is already completed")
+        return a_session(status=pb.SESSION_STATUS_INTERRUPTED, stop_reason="EndedByOperator")
+
     def WatchSessions(self, request: Any, context: Any) -> Iterator[pb.SessionChange]:
         self.requests.append(request)
         yield pb.SessionChange(kind="snapshot", session=a_session())
@@ -190,3 +196,22 @@ def test_the_old_id_token_spelling_is_not_shown_in_help() -> None:
     result = runner.invoke(sessions_app, ["list", "--help"])
     assert "--id-token" in result.output
     assert "--token-id" not in result.output
+
+
+def test_end_closes_the_named_session_and_says_so(
+    service: tuple[FakeSessions, str], tmp_path: Path
+) -> None:
+    fake, address = service
+    result = invoke(address, tmp_path, "end", "CP-1:42")
+    assert result.exit_code == 0, result.output
+    assert "session CP-1:42 ended (interrupted, 12.345 kWh)" in result.output
+    assert fake.requests[-1].session_id == "CP-1:42"
+
+
+def test_ending_a_session_no_longer_active_fails_with_the_reason(
+    service: tuple[FakeSessions, str], tmp_path: Path
+) -> None:
+    _, address = service
+    result = invoke(address, tmp_path, "end", "CP-1:41")
+    assert result.exit_code == 1
+    assert "already completed" in result.output

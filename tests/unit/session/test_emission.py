@@ -36,6 +36,13 @@ def test_updates_wait_for_the_interval_since_the_last_event() -> None:
     assert emissions(state, later + timedelta(seconds=1), INTERVAL) == []
 
 
+def test_a_token_learnt_mid_session_is_announced_at_once() -> None:
+    state = opened_session()
+    now = at(0) + timedelta(seconds=1)
+    assert emissions(state, now, INTERVAL) == []
+    assert emissions(state, now, INTERVAL, urgent=True) == ["updated"]
+
+
 def test_closing_is_announced_at_once_and_never_again() -> None:
     state = opened_session()
     state.status = COMPLETED

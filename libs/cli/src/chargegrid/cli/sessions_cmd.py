@@ -1,4 +1,4 @@
-"""`chargegrid sessions ...`: charging sessions from the terminal (list, show, watch)."""
+"""`chargegrid sessions ...`: charging sessions from the terminal (list, show, end, watch)."""
 
 from __future__ import annotations
 
@@ -270,6 +270,31 @@ def apply_change(active: dict[str, pb.Session], change: pb.SessionChange) -> Non
         active[change.session.id] = change.session
     else:
         active.pop(change.session.id, None)
+
+
+@sessions_app.command("end")
+def end_session(
+    session_id: Annotated[str, typer.Argument(help="Session id (STATION:TRANSACTION).")],
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """End a session the station lost (or never stops): closed interrupted, billed once."""
+
+    async def end(channel: grpc.aio.Channel) -> pb.Session:
+        ended: pb.Session = await _stub(channel).EndSession(
+            pb.EndSessionRequest(session_id=session_id)
+        )
+        return ended
+
+    ended = call("session", address, token, var_dir, end)
+    if json_output:
+        print_json(as_dict(ended))
+        return
+    out.print(
+        f"session {ended.id} ended ({status_label(ended.status)}, {kwh(ended.energy_wh)} kWh)"
+    )
 
 
 @sessions_app.command("watch")

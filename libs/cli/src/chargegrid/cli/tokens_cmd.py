@@ -1,7 +1,8 @@
-"""`chargegrid tokens ...`: who may charge — add, inspect, block, CSV import and export.
+"""`chargegrid tokens ...`: who may charge — add, update, inspect, block, CSV import and export.
 
 CSV columns (header required): id_token, type, status, expires_at, group_id, owner_ref,
-allowed_site_ids (separated by `;`), source. Types and statuses use the OCPP spelling
+allowed_site_ids (separated by `;`), source, max_concurrent (transactions at once; empty or
+0 = the group's setting, else one). Types and statuses use the OCPP spelling
 (ISO14443, eMAID, Central, ...; Accepted, Blocked, Expired, Invalid).
 """
 
@@ -58,8 +59,10 @@ CSV_COLUMNS = [
     "owner_ref",
     "allowed_site_ids",
     "source",
+    "max_concurrent",
 ]
 PAGE = 1000
+MAX_CONCURRENT_HELP = "Transactions the card may hold at once (0 = its group's, else 1)."
 
 
 def _pick(table_: Mapping[str, V], value: str, what: str) -> V:
@@ -105,6 +108,7 @@ def row(token: pb.Token) -> list[str]:
         token.owner_ref,
         ";".join(token.allowed_site_ids),
         token.source,
+        str(token.max_concurrent_transactions or ""),
     ]
 
 
@@ -151,6 +155,9 @@ def add_token(
     site: Annotated[
         list[str] | None, typer.Option("--site", help="Allowed only at this site (repeatable).")
     ] = None,
+    max_concurrent: Annotated[
+        int, typer.Option("--max-concurrent", min=0, help=MAX_CONCURRENT_HELP)
+    ] = 0,
     json_output: JsonOption = False,
     address: AddressOption = None,
     token: TokenOption = None,
@@ -165,6 +172,7 @@ def add_token(
         owner_ref=owner or "",
         allowed_site_ids=site or [],
         source="local",
+        max_concurrent_transactions=max_concurrent,
     )
     if (expiry := parse_expiry(expires)) is not None:
         new.expires_at.CopyFrom(expiry)
@@ -178,6 +186,57 @@ def add_token(
         print_json(as_dict(created))
     else:
         out.print(f"token {created.id_token} ({TYPE_NAMES.get(created.type)}) added")
+
+
+@tokens_app.command("update")
+def update_token(
+    id_token: Annotated[str, typer.Argument(help="The idTag / idToken value.")],
+    kind: Annotated[str | None, typer.Option("--type", help="OCPP IdTokenType.")] = None,
+    max_concurrent: Annotated[
+        int | None, typer.Option("--max-concurrent", min=0, help=MAX_CONCURRENT_HELP)
+    ] = None,
+    group: Annotated[str | None, typer.Option(help="Group (parent) id token; '' for none.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Owner reference (customer, fleet).")] = None,
+    expires: Annotated[str | None, typer.Option(help="Expiry, ISO 8601 with zone.")] = None,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Change what is given of a token; the rest stays as stored."""
+    if max_concurrent is None and group is None and owner is None and expires is None:
+        raise typer.BadParameter(
+            "give at least one of --max-concurrent, --group, --owner, --expires"
+        )
+    expiry = parse_expiry(expires)
+
+    async def update(channel: grpc.aio.Channel) -> pb.Token:
+        current = await _find(channel, id_token, kind)
+        if max_concurrent is not None:
+            current.max_concurrent_transactions = max_concurrent
+        if group is not None:
+            current.group_id = group
+        if owner is not None:
+            current.owner_ref = owner
+        if expiry is not None:
+            current.expires_at.CopyFrom(expiry)
+        updated: pb.Token = await _stub(channel).UpdateToken(pb.UpdateTokenRequest(token=current))
+        return updated
+
+    updated = call("authorization", address, token, var_dir, update)
+    if json_output:
+        print_json(as_dict(updated))
+    else:
+        out.print(f"token {updated.id_token} ({TYPE_NAMES.get(updated.type)}) updated")
+
+
+def _max_concurrent(cell: str | None) -> int:
+    text = (cell or "").strip()
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise typer.BadParameter(f"max_concurrent must be a whole number >= 0, got {text!r}")
+    return int(text)
 
 
 @tokens_app.command("list")
@@ -290,6 +349,7 @@ def read_csv(text: str) -> list[pb.Token]:
                     if s.strip()
                 ],
                 source=(record.get("source") or "local").strip(),
+                max_concurrent_transactions=_max_concurrent(record.get("max_concurrent")),
             )
             if (expiry := parse_expiry(record.get("expires_at"))) is not None:
                 item.expires_at.CopyFrom(expiry)

@@ -47,8 +47,8 @@ from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import ensure_service_topics, producer_config
 from chargegrid.platform.bus.topics import (
+    SESSION_EVENTS,
     STATION_EVENTS,
-    TRANSACTION_EVENTS,
 )
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import create_server
@@ -157,7 +157,7 @@ class AuthorizationApp:
         config = ConsumerConfig(
             bootstrap_servers=bootstrap,
             group_id=settings.consumer_group,
-            topics=[TRANSACTION_EVENTS, STATION_EVENTS],
+            topics=[SESSION_EVENTS, STATION_EVENTS],
             extra=kwargs,
         )
         for key, value in self.consumer_options.items():

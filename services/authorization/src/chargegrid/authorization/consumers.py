@@ -1,9 +1,12 @@
 """Kafka entrypoint: transactions in progress, and local-list reconciliation at boot.
 
-Transaction events are written with their event id claimed in the same database
-transaction (a re-delivered event changes nothing), then applied to this replica's engine;
-the other replicas read them from the database. An accepted boot only queues a
-reconciliation: the consumer never waits on a station.
+Which transactions are in progress is the session service's word (session.events.v1:
+opened, updated, closed), not a guess from transaction events: when a station loses a
+transaction and the session service closes it (reboot, new transaction on the outlet,
+outlet free, the operator), the card is free here too. Each event is written with its id
+claimed in the same database transaction (a re-delivery changes nothing), then applied to
+this replica's engine; the other replicas read it from the database. An accepted boot only
+queues a reconciliation: the consumer never waits on a station.
 """
 
 from __future__ import annotations
@@ -14,12 +17,8 @@ from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
+from chargegrid.api.session.v1 import session_pb2 as session_pb
 from chargegrid.api.station.v1.events_pb2 import StationBooted
-from chargegrid.api.transaction.v1.events_pb2 import (
-    TransactionEnded,
-    TransactionStarted,
-    TransactionUpdated,
-)
 from chargegrid.authorization.domain import ActiveTransaction, Clock
 from chargegrid.authorization.engine import DecisionEngine
 from chargegrid.authorization.local_lists import LocalLists
@@ -29,6 +28,17 @@ from chargegrid.platform.logging import get_logger
 
 log = get_logger(__name__)
 CONSUMER = "authorization"
+_SESSION_PAYLOADS: dict[
+    str, type[session_pb.SessionOpened | session_pb.SessionUpdated | session_pb.SessionClosed]
+] = {
+    kind.DESCRIPTOR.full_name: kind
+    for kind in (session_pb.SessionOpened, session_pb.SessionUpdated, session_pb.SessionClosed)
+}
+
+
+def _session_of(envelope: Envelope) -> session_pb.Session:
+    payload = unpack(envelope, _SESSION_PAYLOADS[envelope.payload.TypeName()])
+    return payload.session
 
 
 class EventHandlers:
@@ -46,9 +56,7 @@ class EventHandlers:
         self.local_lists = local_lists
         self.clock = clock
         self._by_payload: dict[str, Callable[[Envelope], Awaitable[None]]] = {
-            TransactionStarted.DESCRIPTOR.full_name: self.transaction_started,
-            TransactionUpdated.DESCRIPTOR.full_name: self.transaction_updated,
-            TransactionEnded.DESCRIPTOR.full_name: self.transaction_ended,
+            **{name: self.session_changed for name in _SESSION_PAYLOADS},
             StationBooted.DESCRIPTOR.full_name: self.station_booted,
         }
 
@@ -57,35 +65,23 @@ class EventHandlers:
         if handler is not None:
             await handler(envelope)
 
-    async def transaction_started(self, envelope: Envelope) -> None:
-        event = unpack(envelope, TransactionStarted)
-        await self._record(envelope, event.transaction_id, event.id_token.id, ended=False)
-
-    async def transaction_updated(self, envelope: Envelope) -> None:
-        event = unpack(envelope, TransactionUpdated)
-        if event.id_token.id:  # 2.x may name the token only once the transaction runs
-            await self._record(envelope, event.transaction_id, event.id_token.id, ended=False)
-
-    async def transaction_ended(self, envelope: Envelope) -> None:
-        event = unpack(envelope, TransactionEnded)
-        await self._record(envelope, event.transaction_id, event.id_token.id, ended=True)
-
-    async def _record(
-        self, envelope: Envelope, transaction_id: str, id_token: str, ended: bool
-    ) -> None:
-        if not transaction_id:
-            log.warning("transaction event without transaction id", event_id=envelope.event_id)
+    async def session_changed(self, envelope: Envelope) -> None:
+        session = _session_of(envelope)
+        if not session.station_id or not session.transaction_id:
+            log.warning("session event without station or transaction", event_id=envelope.event_id)
             return
         tx = ActiveTransaction(
-            envelope.station_id, transaction_id, id_token, ended=ended, updated_at=self.clock()
+            session.station_id,
+            session.transaction_id,
+            session.id_token.id,
+            ended=session.status != session_pb.SESSION_STATUS_ACTIVE,
+            updated_at=self.clock(),
+            evse_id=session.evse_id,
         )
-        async with self.sessions() as session, session.begin():
-            if not await claim_event(session, CONSUMER, envelope.event_id, self.clock()):
+        async with self.sessions() as db, db.begin():
+            if not await claim_event(db, CONSUMER, envelope.event_id, self.clock()):
                 return
-            if ended:
-                changed: ActiveTransaction | None = await self.transactions.ended(session, tx)
-            else:
-                changed = await self.transactions.started(session, tx)
+            changed = await self.transactions.record(db, tx)
         if changed is not None:
             self.engine.apply_transaction(changed)
 

@@ -19,6 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from chargegrid.api.authorization.v1 import authorization_pb2 as pb
 from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.authorization.domain import (
+    MAX_CONCURRENT_LIMIT,
     PURPOSES,
     TOKEN_TYPES,
     AuditEntry,
@@ -119,6 +120,12 @@ def token_from_proto(message: pb.Token, field: str = "token") -> Token:
         raise InvalidArgument(f"{field}.allowed_site_ids: at most {MAX_ALLOWED_SITES} sites")
     for n, site in enumerate(sites):
         ids.SITE_ID.check(site, f"{field}.allowed_site_ids[{n}]")
+    concurrent = message.max_concurrent_transactions
+    if not 0 <= concurrent <= MAX_CONCURRENT_LIMIT:
+        raise InvalidArgument(
+            f"{field}.max_concurrent_transactions: {concurrent} is not between 0 (the "
+            f"group's setting) and {MAX_CONCURRENT_LIMIT}"
+        )
     return Token(
         id_token=ident,
         type=token_type(message.type, f"{field}.type") or "ISO14443",
@@ -128,6 +135,7 @@ def token_from_proto(message: pb.Token, field: str = "token") -> Token:
         owner_ref=message.owner_ref,
         allowed_site_ids=sites,
         source=source,
+        max_concurrent_transactions=concurrent,
     )
 
 
@@ -140,6 +148,7 @@ def token_to_proto(token: Token) -> pb.Token:
         owner_ref=token.owner_ref,
         allowed_site_ids=list(token.allowed_site_ids),
         source=token.source,
+        max_concurrent_transactions=token.max_concurrent_transactions,
     )
     to_timestamp(message.expires_at, token.expires_at)
     to_timestamp(message.created_at, token.created_at)

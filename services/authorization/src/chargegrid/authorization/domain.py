@@ -58,6 +58,8 @@ class Token:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     deleted: bool = False
+    #: Transactions the card may hold at once; 0 = its group's setting, else one.
+    max_concurrent_transactions: int = 0
 
     @property
     def key(self) -> TokenKey:
@@ -76,6 +78,7 @@ class Token:
             self.allowed_site_ids,
             self.source,
             self.deleted,
+            self.max_concurrent_transactions,
         ) == (
             other.status,
             other.expires_at,
@@ -84,17 +87,27 @@ class Token:
             other.allowed_site_ids,
             other.source,
             other.deleted,
+            other.max_concurrent_transactions,
         )
+
+
+#: Concurrent transactions of a card when neither it nor its group says otherwise.
+DEFAULT_MAX_CONCURRENT = 1
+MAX_CONCURRENT_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
 class ActiveTransaction:
+    """A session as session.events.v1 tells it: open until its `closed` event."""
+
     station_id: str
     transaction_id: str
     id_token: str
-    #: Ended rows are kept so an Ended that overtook its Started leaves no phantom behind.
+    #: Closed rows are kept: a closed session never opens again, whatever arrives late.
     ended: bool = False
     updated_at: datetime | None = None
+    #: The EVSE (1.6: connector) it runs on; 0 = not known.
+    evse_id: int = 0
 
     @property
     def key(self) -> tuple[str, str]:

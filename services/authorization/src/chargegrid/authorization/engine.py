@@ -4,6 +4,11 @@ Authorize is on the path of a driver waiting at a charger, so it never touches t
 the engine is loaded at start and then kept current by the replica's own writes (applied at
 once) and by polling for other replicas' writes. Changes are applied only when they are not
 older than what the engine already holds, so a slow poll never undoes a newer local write.
+
+Transactions in progress are the session service's open sessions (session.events.v1), so
+a session the station lost and the session service closed frees its card here too. A card
+holds at most its `max_concurrent_transactions` (else its group's, else one); a start on an
+EVSE never counts the session it replaces there (the station lost it; session closes it).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from chargegrid.authorization.domain import (
+    DEFAULT_MAX_CONCURRENT,
     UNTYPED,
     ActiveTransaction,
     AuthorizeQuery,
@@ -32,7 +38,8 @@ class DecisionEngine:
         self._deleted: dict[TokenKey, datetime] = {}
         self._tx_token: dict[tuple[str, str], str] = {}
         self._tx_stamp: dict[tuple[str, str], datetime] = {}
-        self._active: dict[str, set[tuple[str, str]]] = {}
+        #: id token -> its open transactions -> the EVSE each runs on (0 = unknown).
+        self._active: dict[str, dict[tuple[str, str], int]] = {}
 
     # --- state -------------------------------------------------------------------------------
     def load(self, tokens: Iterable[Token], transactions: Iterable[ActiveTransaction]) -> None:
@@ -75,14 +82,14 @@ class DecisionEngine:
         if previous is not None:
             holders = self._active.get(previous)
             if holders is not None:
-                holders.discard(key)
+                holders.pop(key, None)
                 if not holders:
                     del self._active[previous]
         if tx.ended:
             return True
         self._tx_token[key] = tx.id_token
         if tx.id_token:
-            self._active.setdefault(tx.id_token, set()).add(key)
+            self._active.setdefault(tx.id_token, {})[key] = tx.evse_id
         return True
 
     # --- lookups -----------------------------------------------------------------------------
@@ -130,13 +137,28 @@ class DecisionEngine:
                 return answer("Blocked", "group_expired")
         if token.allowed_site_ids and (site_id is None or site_id not in token.allowed_site_ids):
             return answer("NotAtThisLocation", "not_at_site" if site_id else "site_unknown")
-        if query.purpose in ("authorize", "start", "") and self._busy_elsewhere(query, token):
+        if query.purpose in ("authorize", "start", "") and self._at_limit(query, token, group):
             return answer("ConcurrentTx", "concurrent")
         return answer("Accepted", "accepted")
 
-    def _busy_elsewhere(self, query: AuthorizeQuery, token: Token) -> bool:
+    @staticmethod
+    def limit_of(token: Token, group: Token | None) -> int:
+        """How many transactions the card may hold at once."""
+        if token.max_concurrent_transactions:
+            return token.max_concurrent_transactions
+        if group is not None and group.max_concurrent_transactions:
+            return group.max_concurrent_transactions
+        return DEFAULT_MAX_CONCURRENT
+
+    def _at_limit(self, query: AuthorizeQuery, token: Token, group: Token | None) -> bool:
         holders = self._active.get(token.id_token)
         if not holders:
             return False
         this = (query.station_id, query.transaction_id)
-        return any(key != this for key in holders)
+        others = sum(
+            1
+            for key, evse in holders.items()
+            if key != this
+            and not (query.evse_id and key[0] == query.station_id and evse == query.evse_id)
+        )
+        return others >= self.limit_of(token, group if group and group.key != token.key else None)

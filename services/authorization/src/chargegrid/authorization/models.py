@@ -2,7 +2,8 @@
 
 Timestamps are stored in UTC and always come back timezone-aware, on SQLite as on
 PostgreSQL. Tokens are soft-deleted so that other replicas, which poll `updated_at`, see the
-deletion; ended transactions are kept for the same reason and for Ended-before-Started.
+deletion; closed sessions (`active_transactions` mirrors session.events.v1) are kept for the
+same reason and so that nothing late opens them again.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ tokens = Table(
     Column("allowed_site_ids", Text, nullable=False, default="[]"),
     Column("source", String(64), nullable=False, default="local"),
     Column("deleted", Boolean, nullable=False, default=False),
+    #: 0 = the group's setting, else one transaction at a time.
+    Column("max_concurrent_transactions", Integer, nullable=False, default=0),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("id_token", "type", name="uq_tokens_id_token_type"),
@@ -85,6 +88,7 @@ transactions = Table(
     Column("id_token", ID, nullable=False, default=""),
     Column("ended", Boolean, nullable=False, default=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("evse_id", Integer, nullable=False, default=0),
     Index("ix_active_transactions_updated_at", "updated_at"),
     Index("ix_active_transactions_id_token", "id_token"),
 )

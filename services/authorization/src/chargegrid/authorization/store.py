@@ -36,6 +36,7 @@ def token_from_row(row: Row[Any]) -> Token:
         created_at=row.created_at,
         updated_at=row.updated_at,
         deleted=row.deleted,
+        max_concurrent_transactions=row.max_concurrent_transactions,
     )
 
 
@@ -50,6 +51,7 @@ def token_values(token: Token) -> dict[str, Any]:
         "allowed_site_ids": json.dumps(list(token.allowed_site_ids)),
         "source": token.source,
         "deleted": token.deleted,
+        "max_concurrent_transactions": token.max_concurrent_transactions,
         "created_at": token.created_at,
         "updated_at": token.updated_at,
     }

@@ -1,9 +1,8 @@
-"""Transactions in progress per station, as the transaction events tell them.
+"""Transactions in progress, as the session service's sessions tell them (session.events.v1).
 
 Each row is written in the consuming handler's own database transaction, with the event id
-claimed in it, so re-delivered events change nothing. An Ended that arrives before its
-Started (events of one transaction can be re-ordered by an offline station's queue) leaves
-an ended row that the late Started does not revive.
+claimed in it, so re-delivered events change nothing. A closed row is final: the session
+service never reopens a session, so nothing arriving after its close brings it back.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ def _from_row(row: object) -> ActiveTransaction:
         id_token=row.id_token,  # type: ignore[attr-defined]
         ended=row.ended,  # type: ignore[attr-defined]
         updated_at=row.updated_at,  # type: ignore[attr-defined]
+        evse_id=row.evse_id,  # type: ignore[attr-defined]
     )
 
 
@@ -58,39 +58,39 @@ class TransactionStore:
         ).first()
         return _from_row(row) if row else None
 
-    async def started(
+    async def record(
         self, session: AsyncSession, tx: ActiveTransaction
     ) -> ActiveTransaction | None:
-        """Record a start (or a token learnt later); None when nothing changed."""
+        """Store what a session event says; None when nothing changed (or it was closed)."""
         current = await self._get(session, tx.station_id, tx.transaction_id)
         if current is None:
             await session.execute(transactions.insert().values(**_values(tx)))
             return tx
-        if current.ended or (current.id_token == tx.id_token or not tx.id_token):
+        if current.ended:
             return None
-        await self._update(session, tx)
-        return tx
-
-    async def ended(self, session: AsyncSession, tx: ActiveTransaction) -> ActiveTransaction:
-        current = await self._get(session, tx.station_id, tx.transaction_id)
-        if current is None:
-            await session.execute(transactions.insert().values(**_values(tx)))
-        else:
-            await self._update(session, tx)
-        return tx
-
-    async def _update(self, session: AsyncSession, tx: ActiveTransaction) -> None:
-        values = _values(tx)
-        if not tx.id_token:
-            values.pop("id_token")
+        merged = ActiveTransaction(
+            tx.station_id,
+            tx.transaction_id,
+            tx.id_token or current.id_token,
+            ended=tx.ended,
+            updated_at=tx.updated_at,
+            evse_id=tx.evse_id or current.evse_id,
+        )
+        if (merged.id_token, merged.ended, merged.evse_id) == (
+            current.id_token,
+            current.ended,
+            current.evse_id,
+        ):
+            return None
         await session.execute(
             update(transactions)
             .where(
                 transactions.c.station_id == tx.station_id,
                 transactions.c.transaction_id == tx.transaction_id,
             )
-            .values(**values)
+            .values(**_values(merged))
         )
+        return merged
 
 
 def _values(tx: ActiveTransaction) -> dict[str, object]:
@@ -100,4 +100,5 @@ def _values(tx: ActiveTransaction) -> dict[str, object]:
         "id_token": tx.id_token,
         "ended": tx.ended,
         "updated_at": tx.updated_at,
+        "evse_id": tx.evse_id,
     }

@@ -9,7 +9,8 @@ documented, configurable fallback below, logs it and counts it in
 |---|---|
 | BootNotification | `boot_fallback`: Pending (default) with `boot_retry_interval_s`, or Accepted |
 | Authorize / id tokens | a recent answer from the service for the same token (cached up to
-  `authorize_cache_ttl_s`), else `authorize_fallback`: Invalid (default) or Accepted |
+  `authorize_cache_ttl_s`, only Accepted / Blocked / Expired / Invalid, an Accepted past the
+  token's expiry answered Expired), else `authorize_fallback`: Invalid (default) or Accepted |
 | running cost (billing service, 2.x TransactionEvent totalCost) | none: no totalCost |
 | 1.6 transaction id (session service) | a locally allocated id: milliseconds since 2024 in
   31 bits, increasing per process (unique per pod; collisions across pods are improbable but
@@ -88,22 +89,46 @@ class Decisions(Protocol):
     async def total_cost(self, station_id: str, transaction_id: str) -> Decimal | None: ...
 
 
-class AuthorizationCache:
-    """Recent decisions of the authorization service, to answer while it is away."""
+#: What a token *is*, and so may be cached (OCPP Authorization Cache: IdTagInfo statuses).
+#: ConcurrentTx and NotAtThisLocation are true only of that moment or that station.
+CACHEABLE_STATUSES = frozenset({"Accepted", "Blocked", "Expired", "Invalid"})
 
-    def __init__(self, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+
+class AuthorizationCache:
+    """Recent decisions of the authorization service, to answer while it is away.
+
+    Only what a token is gets remembered; an answer about the moment (ConcurrentTx) or the
+    station (NotAtThisLocation) is not, and leaves what was remembered before. An Accepted
+    whose token expiry has passed since is recalled as Expired.
+    """
+
+    def __init__(
+        self,
+        ttl_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.ttl_s = ttl_s
         self.clock = clock
+        self.wall_clock = wall_clock
         self._entries: dict[tuple[str, str], tuple[float, AuthDecision]] = {}
 
     def remember(self, token: str, token_type: str, decision: AuthDecision) -> None:
-        self._entries[(token, token_type)] = (self.clock(), decision)
+        if decision.status in CACHEABLE_STATUSES:
+            self._entries[(token, token_type)] = (self.clock(), decision)
 
     def recall(self, token: str, token_type: str) -> AuthDecision | None:
         entry = self._entries.get((token, token_type))
         if entry is None or self.clock() - entry[0] > self.ttl_s:
             return None
-        return entry[1]
+        decision = entry[1]
+        if (
+            decision.status == "Accepted"
+            and decision.expiry is not None
+            and decision.expiry <= self.wall_clock()
+        ):
+            return AuthDecision("Expired", decision.expiry, decision.group_id)
+        return decision
 
 
 class FallbackDecisions:

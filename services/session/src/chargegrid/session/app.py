@@ -1,9 +1,10 @@
 """Composition root of the session service: everything is built inside `start`.
 
 Start order: database (migrated), Kafka producer (outbox and dead letters), the outbox
-publisher, the transaction/station consumer, this replica's watch feed, then the gRPC
-server, so the service reports SERVING only once it can do its work. `stop` reverses it:
-the consumer finishes its batch, the publisher drains what is left, calls in flight finish.
+publisher, the transaction/station consumer and the outlet sweeper, this replica's watch
+feed, then the gRPC server, so the service reports SERVING only once it can do its work.
+`stop` reverses it: the consumer finishes its batch, the publisher drains what is left,
+calls in flight finish.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from chargegrid.session.ids import TransactionIds
 from chargegrid.session.outbox import Outbox, OutboxPublisher
 from chargegrid.session.settings import SessionSettings
 from chargegrid.session.sites import SiteLookup, StationSites, no_sites
+from chargegrid.session.sweeper import run_sweeper
 from chargegrid.session.watch import SessionHub, WatchFeed
 
 log = get_logger(__name__)
@@ -107,11 +109,18 @@ class SessionApp:
         await self.consumer.start()
         self._spawn(self.consumer.run())
         self._spawn(run_pruner(self.sessions, settings.processed_events_retention))
+        self._spawn(run_sweeper(self.events, settings.outlet_free_grace_s))
         watch_client = {k: v for k, v in kafka.items() if k != "client_id"}
         self.feed = WatchFeed(bootstrap, self.hub, **watch_client)
         await self.feed.start()
         self._spawn(self.feed.run())
-        deps = ApiDeps(self.sessions, TransactionIds(self.sessions, self.clock), self.hub)
+        deps = ApiDeps(
+            self.sessions,
+            TransactionIds(self.sessions, self.clock),
+            self.hub,
+            end_session=self.events.end_session,
+            clock=self.clock,
+        )
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
         self.grpc.add(pb_grpc.add_SessionsServicer_to_server, SessionsService(deps), SERVICE_NAME)
         self.grpc_port = await self.grpc.start()

@@ -8,6 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.session.v1 import session_pb2 as pb
+from chargegrid.api.station.v1 import events_pb2 as station_ev
 from chargegrid.api.transaction.v1 import events_pb2 as tx
 from chargegrid.platform.bus.envelope import occurred_at, set_timestamp, unpack
 from chargegrid.session.domain.model import (
@@ -15,6 +16,7 @@ from chargegrid.session.domain.model import (
     COMPLETED,
     INTERRUPTED,
     Ended,
+    OutletFreed,
     Sample,
     SessionState,
     Started,
@@ -99,6 +101,30 @@ def fact_of(envelope: Envelope) -> TransactionFact | None:
             samples=samples_of(list(ended.samples), at),
         )
     return None
+
+
+#: Connector statuses that say nothing charges on the outlet, in OCPP spelling.
+FREEING_STATUS = {
+    station_ev.CONNECTOR_STATUS_AVAILABLE: "Available",
+    station_ev.CONNECTOR_STATUS_FAULTED: "Faulted",
+}
+
+
+def outlet_freed_of(envelope: Envelope) -> OutletFreed | None:
+    """A status event that frees an EVSE / connector; None for any other status."""
+    if envelope.type != "station.status_changed" or not envelope.station_id:
+        return None
+    changed = unpack(envelope, station_ev.StatusChanged)
+    status = FREEING_STATUS.get(changed.status)
+    if status is None or not (changed.evse_id or changed.connector_id):
+        return None  # connector 0 is the whole station: it says nothing of one outlet
+    return OutletFreed(
+        envelope.station_id,
+        occurred_at(envelope),
+        changed.evse_id,
+        changed.connector_id,
+        status,
+    )
 
 
 def session_message(state: SessionState) -> pb.Session:

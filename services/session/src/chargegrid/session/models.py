@@ -149,3 +149,23 @@ class OutboxRow(Base):
     topic: Mapped[str] = mapped_column(String(128))
     envelope: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OutletMarkRow(Base):
+    """The newest time a station said nothing runs on an outlet (evse 0: it booted, 1.6).
+
+    Topics are not ordered with one another, so such a fact may be handled before the
+    start of the session it ends (the start then finds the mark), or before the Ended that
+    completes it normally (so a status closes only once `swept`, a grace after `noted_at`).
+    """
+
+    __tablename__ = "outlet_marks"
+    __table_args__ = (Index("ix_outlet_marks_swept_noted_at", "swept", "noted_at"),)
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(32))
+    #: Processing time the mark was last moved (the grace counts from it).
+    noted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    swept: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -25,6 +25,9 @@ class SessionSettings(ServiceSettings):
     outbox_poll_interval_s: float = 1.0
     #: Rows the outbox publisher sends per round trip.
     outbox_batch_size: int = 500
+    #: An outlet reported Available/Faulted closes its session this long after the status
+    #: was handled: the Ended of a normal stop (another topic) may still be on its way.
+    outlet_free_grace_s: float = 15.0
 
     @property
     def database(self) -> str:

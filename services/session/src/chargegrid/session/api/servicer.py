@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.api.session.v1 import session_pb2 as pb
 from chargegrid.api.session.v1 import session_pb2_grpc as pb_grpc
-from chargegrid.platform.grpc import InvalidArgument, NotFound
+from chargegrid.platform.grpc import FailedPrecondition, InvalidArgument, NotFound
 from chargegrid.session.api import queries
 from chargegrid.session.api.paging import encode_token, page_of
 from chargegrid.session.api.validation import (
@@ -22,7 +22,9 @@ from chargegrid.session.api.validation import (
     status_filter,
     time_window,
 )
+from chargegrid.session.clock import Clock
 from chargegrid.session.convert import sample_message, session_message
+from chargegrid.session.domain.model import EndSession, SessionState
 from chargegrid.session.ids import TransactionIds
 from chargegrid.session.watch import SessionHub
 
@@ -31,11 +33,18 @@ SESSIONS_LISTING = "sessions"
 SAMPLES_LISTING = "samples"
 
 
+async def _cannot_end(_command: EndSession) -> tuple[SessionState | None, bool]:
+    raise FailedPrecondition("this replica does not end sessions")
+
+
 @dataclass
 class ApiDeps:
     sessions: async_sessionmaker[AsyncSession]
     ids: TransactionIds
     hub: SessionHub
+    #: The EndSession command handler (handlers.SessionEvents.end_session) and its clock.
+    end_session: Callable[[EndSession], Awaitable[tuple[SessionState | None, bool]]] = _cannot_end
+    clock: Clock | None = None
 
 
 class SessionsService(pb_grpc.SessionsServicer):
@@ -55,6 +64,17 @@ class SessionsService(pb_grpc.SessionsServicer):
             state = await queries.find_session(db, session_id)
         if state is None:
             raise NotFound(f"no session {session_id!r}")
+        return session_message(state)
+
+    async def EndSession(self, request: pb.EndSessionRequest, context: Any) -> pb.Session:
+        session_id = session_id_from(request)
+        if self.deps.clock is None:
+            raise FailedPrecondition("this replica does not end sessions")
+        state, ended = await self.deps.end_session(EndSession(session_id, self.deps.clock()))
+        if state is None:
+            raise NotFound(f"no session {session_id!r}")
+        if not ended:
+            raise FailedPrecondition(f"session {session_id!r} is already {state.status}")
         return session_message(state)
 
     async def ListSessions(

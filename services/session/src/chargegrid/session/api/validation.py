@@ -13,8 +13,8 @@ from chargegrid.session.convert import STATUS_FROM_PB
 from chargegrid.session.domain.model import session_id_of
 
 
-def session_id_from(request: pb.GetSessionRequest) -> str:
-    """The session a GetSession names: its id, or station_id + transaction_id."""
+def session_id_from(request: pb.GetSessionRequest | pb.EndSessionRequest) -> str:
+    """The session a request names: its id, or station_id + transaction_id."""
     if request.session_id:
         return session_id(request.session_id)
     if request.station_id and request.transaction_id:

@@ -17,15 +17,19 @@ UPDATED = "updated"
 CLOSED = "closed"
 
 
-def emissions(state: SessionState, now: datetime, update_interval_s: float) -> list[str]:
-    """The kinds to emit for `state` as it is now, in order."""
+def emissions(
+    state: SessionState, now: datetime, update_interval_s: float, *, urgent: bool = False
+) -> list[str]:
+    """The kinds to emit for `state` as it is now, in order; `urgent` (the token became
+    known) skips the rate limit, since authorization counts a card's sessions by it."""
     if state.closed_emitted:
         return []
     kinds = [] if state.opened_emitted else [OPENED]
     if not state.is_active:
         kinds.append(CLOSED)
     elif not kinds and (
-        state.last_emitted_at is None
+        urgent
+        or state.last_emitted_at is None
         or (now - state.last_emitted_at).total_seconds() >= update_interval_s
     ):
         kinds.append(UPDATED)

@@ -9,8 +9,8 @@ without any Ended. The rules:
 - Ended closes an active session: `completed`, or `interrupted` when the station gives a
   reboot or power loss as the reason or when no Started was seen (the start and meter
   start are then unknown, the energy counts only from the first reading it carried).
-- A reboot closes the station's sessions that started before it as `interrupted`, with
-  what was measured until then.
+- A reboot (1.6), a new transaction on the same outlet, the outlet reported Available or
+  Faulted, or the operator closes a running session as `interrupted` (domain/closing.py).
 - Status is decided once, when the session closes: facts arriving afterwards (the Ended
   after a reboot, a late Started) complete the data but never reopen or re-close it.
 - Readings older than the newest known one mark the energy for a recount over the stored
@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from chargegrid.session.domain import meter
+from chargegrid.session.domain.closing import close_for_reboot
 from chargegrid.session.domain.model import (
-    ACTIVE,
     COMPLETED,
     INTERRUPTED,
     Ended,
@@ -40,7 +40,6 @@ from chargegrid.session.domain.model import (
 INTERRUPTING_REASONS = frozenset(
     {"Reboot", "PowerLoss", "HardReset", "SoftReset", "ImmediateReset"}
 )
-REBOOT_REASON = "Reboot"
 
 
 def status_at_end(stop_reason: str, started_seen: bool) -> str:
@@ -167,11 +166,4 @@ def _charging(
 
 def interrupt(state: SessionState, reboot: Rebooted) -> bool:
     """Close a session the reboot ended; False if it was not running before the reboot."""
-    if state.status != ACTIVE or state.started_at >= reboot.at:
-        return False
-    state.status = INTERRUPTED
-    state.ended_at = reboot.at
-    state.stop_reason = REBOOT_REASON
-    state.last_observed_charging = False
-    state.power_w = 0.0
-    return True
+    return close_for_reboot(state, reboot)

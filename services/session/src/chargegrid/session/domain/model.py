@@ -67,9 +67,30 @@ TransactionFact = Started | Updated | Ended
 
 @dataclass(frozen=True)
 class Rebooted:
-    """The station booted at `at`: whatever it was charging before is over."""
+    """The station booted at `at`: whatever it was charging before is over (1.6), unless
+    the station resumes its transactions after a boot and reports them (2.x)."""
 
     station_id: str
+    at: datetime
+    resumes_transactions: bool = False
+
+
+@dataclass(frozen=True)
+class OutletFreed:
+    """The station said nothing charges on this EVSE / connector (Available, Faulted)."""
+
+    station_id: str
+    at: datetime
+    evse_id: int = 0
+    connector_id: int = 0
+    status: str = "Available"
+
+
+@dataclass(frozen=True)
+class EndSession:
+    """Command: the operator declares a session over (the station lost it, or never stops)."""
+
+    session_id: str
     at: datetime
 
 

@@ -96,6 +96,7 @@ class Token(_message.Message):
     SOURCE_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    MAX_CONCURRENT_TRANSACTIONS_FIELD_NUMBER: _builtins.int
     id_token: _builtins.str
     type: Global___TokenType.ValueType
     status: Global___AuthorizationStatus.ValueType
@@ -106,6 +107,10 @@ class Token(_message.Message):
     """The owner in the operator's own systems (customer, fleet, contract)."""
     source: _builtins.str
     """"local" or "ocpi:<country>-<party>" for tokens of a roaming partner."""
+    max_concurrent_transactions: _builtins.int
+    """Transactions the card may hold at once (0..1000); 0 = its group token's setting, and
+    one when neither says. A fleet card or its group may allow several.
+    """
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -129,10 +134,11 @@ class Token(_message.Message):
         source: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        max_concurrent_transactions: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_site_ids", b"allowed_site_ids", "created_at", b"created_at", "expires_at", b"expires_at", "group_id", b"group_id", "id_token", b"id_token", "owner_ref", b"owner_ref", "source", b"source", "status", b"status", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_site_ids", b"allowed_site_ids", "created_at", b"created_at", "expires_at", b"expires_at", "group_id", b"group_id", "id_token", b"id_token", "max_concurrent_transactions", b"max_concurrent_transactions", "owner_ref", b"owner_ref", "source", b"source", "status", b"status", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -34,8 +34,8 @@ class _SessionStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Session
     SESSION_STATUS_ACTIVE: _SessionStatus.ValueType  # 1
     SESSION_STATUS_COMPLETED: _SessionStatus.ValueType  # 2
     SESSION_STATUS_INTERRUPTED: _SessionStatus.ValueType  # 3
-    """Ended by a reboot, a lost connection or an Ended without Started: closed with what was
-    measured.
+    """Lost by the station (a 1.6 reboot, a new transaction or Available/Faulted on its outlet,
+    the operator's EndSession) or an Ended without Started: closed with what was measured.
     """
 
 class SessionStatus(_SessionStatus, metaclass=_SessionStatusEnumTypeWrapper): ...
@@ -44,8 +44,8 @@ SESSION_STATUS_UNSPECIFIED: SessionStatus.ValueType  # 0
 SESSION_STATUS_ACTIVE: SessionStatus.ValueType  # 1
 SESSION_STATUS_COMPLETED: SessionStatus.ValueType  # 2
 SESSION_STATUS_INTERRUPTED: SessionStatus.ValueType  # 3
-"""Ended by a reboot, a lost connection or an Ended without Started: closed with what was
-measured.
+"""Lost by the station (a 1.6 reboot, a new transaction or Available/Faulted on its outlet,
+the operator's EndSession) or an Ended without Started: closed with what was measured.
 """
 Global___SessionStatus: _TypeAlias = SessionStatus  # noqa: Y015
 
@@ -202,6 +202,32 @@ class GetSessionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetSessionRequest: _TypeAlias = GetSessionRequest  # noqa: Y015
+
+@_typing.final
+class EndSessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    """Either the session id, or station_id + transaction_id."""
+    station_id: _builtins.str
+    transaction_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        station_id: _builtins.str = ...,
+        transaction_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["session_id", b"session_id", "station_id", b"station_id", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EndSessionRequest: _TypeAlias = EndSessionRequest  # noqa: Y015
 
 @_typing.final
 class ListSessionsRequest(_message.Message):

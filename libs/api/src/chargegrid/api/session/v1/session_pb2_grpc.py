@@ -59,6 +59,11 @@ class SessionsStub:
                 request_serializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.MeterSamplesRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.MeterSamplesReply.FromString,
                 _registered_method=True)
+        self.EndSession = channel.unary_unary(
+                '/chargegrid.api.session.v1.Sessions/EndSession',
+                request_serializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.EndSessionRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.Session.FromString,
+                _registered_method=True)
         self.WatchSessions = channel.unary_stream(
                 '/chargegrid.api.session.v1.Sessions/WatchSessions',
                 request_serializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.WatchSessionsRequest.SerializeToString,
@@ -100,6 +105,15 @@ class SessionsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EndSession(self, request, context):
+        """The operator ends a session the station lost or never stops: closed INTERRUPTED now,
+        with what was measured, stop reason "EndedByOperator" (session.closed follows once). A
+        session that is no longer active is FAILED_PRECONDITION, an unknown one NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchSessions(self, request, context):
         """Server stream of opened / updated / closed sessions; starts with the active ones when
         `snapshot` (at most 10,000, oldest first, as ActiveSessions).
@@ -135,6 +149,11 @@ def add_SessionsServicer_to_server(servicer, server):
                     servicer.MeterSamples,
                     request_deserializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.MeterSamplesRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.MeterSamplesReply.SerializeToString,
+            ),
+            'EndSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.EndSession,
+                    request_deserializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.EndSessionRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.Session.SerializeToString,
             ),
             'WatchSessions': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchSessions,
@@ -277,6 +296,33 @@ class Sessions:
             '/chargegrid.api.session.v1.Sessions/MeterSamples',
             chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.MeterSamplesRequest.SerializeToString,
             chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.MeterSamplesReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EndSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.session.v1.Sessions/EndSession',
+            chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.EndSessionRequest.SerializeToString,
+            chargegrid_dot_api_dot_session_dot_v1_dot_session__pb2.Session.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,11 @@ class SessionsStub:
     ListSessions: _grpc.UnaryUnaryMultiCallable[_session_pb2.ListSessionsRequest, _session_pb2.ListSessionsReply]
     ActiveSessions: _grpc.UnaryUnaryMultiCallable[_session_pb2.ActiveSessionsRequest, _session_pb2.ListSessionsReply]
     MeterSamples: _grpc.UnaryUnaryMultiCallable[_session_pb2.MeterSamplesRequest, _session_pb2.MeterSamplesReply]
+    EndSession: _grpc.UnaryUnaryMultiCallable[_session_pb2.EndSessionRequest, _session_pb2.Session]
+    """The operator ends a session the station lost or never stops: closed INTERRUPTED now,
+    with what was measured, stop reason "EndedByOperator" (session.closed follows once). A
+    session that is no longer active is FAILED_PRECONDITION, an unknown one NOT_FOUND.
+    """
     WatchSessions: _grpc.UnaryStreamMultiCallable[_session_pb2.WatchSessionsRequest, _session_pb2.SessionChange]
     """Server stream of opened / updated / closed sessions; starts with the active ones when
     `snapshot` (at most 10,000, oldest first, as ActiveSessions).
@@ -53,6 +58,11 @@ class SessionsAsyncStub(SessionsStub):
     ListSessions: _aio.UnaryUnaryMultiCallable[_session_pb2.ListSessionsRequest, _session_pb2.ListSessionsReply]  # type: ignore[assignment]
     ActiveSessions: _aio.UnaryUnaryMultiCallable[_session_pb2.ActiveSessionsRequest, _session_pb2.ListSessionsReply]  # type: ignore[assignment]
     MeterSamples: _aio.UnaryUnaryMultiCallable[_session_pb2.MeterSamplesRequest, _session_pb2.MeterSamplesReply]  # type: ignore[assignment]
+    EndSession: _aio.UnaryUnaryMultiCallable[_session_pb2.EndSessionRequest, _session_pb2.Session]  # type: ignore[assignment]
+    """The operator ends a session the station lost or never stops: closed INTERRUPTED now,
+    with what was measured, stop reason "EndedByOperator" (session.closed follows once). A
+    session that is no longer active is FAILED_PRECONDITION, an unknown one NOT_FOUND.
+    """
     WatchSessions: _aio.UnaryStreamMultiCallable[_session_pb2.WatchSessionsRequest, _session_pb2.SessionChange]  # type: ignore[assignment]
     """Server stream of opened / updated / closed sessions; starts with the active ones when
     `snapshot` (at most 10,000, oldest first, as ActiveSessions).
@@ -94,6 +104,17 @@ class SessionsServicer(metaclass=_abc_1.ABCMeta):
         request: _session_pb2.MeterSamplesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_session_pb2.MeterSamplesReply, _abc.Awaitable[_session_pb2.MeterSamplesReply]]: ...
+
+    @_abc_1.abstractmethod
+    def EndSession(
+        self,
+        request: _session_pb2.EndSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_session_pb2.Session, _abc.Awaitable[_session_pb2.Session]]:
+        """The operator ends a session the station lost or never stops: closed INTERRUPTED now,
+        with what was measured, stop reason "EndedByOperator" (session.closed follows once). A
+        session that is no longer active is FAILED_PRECONDITION, an unknown one NOT_FOUND.
+        """
 
     @_abc_1.abstractmethod
     def WatchSessions(
