@@ -53,9 +53,7 @@ async def test_racing_creates_of_one_id_give_one_station_and_already_exists_neve
         *[stub.CreateStation(pb.CreateStationRequest(station=a_station())) for _ in range(6)],
         return_exceptions=True,
     )
-    codes = sorted(
-        o.code().name if isinstance(o, grpc.aio.AioRpcError) else "OK" for o in outcomes
-    )
+    codes = sorted(o.code().name if isinstance(o, grpc.aio.AioRpcError) else "OK" for o in outcomes)
     assert codes == ["ALREADY_EXISTS"] * 5 + ["OK"]
 
 

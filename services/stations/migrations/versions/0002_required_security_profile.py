@@ -16,9 +16,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("stations") as batch:
         batch.add_column(
-            sa.Column(
-                "required_security_profile", sa.Integer, nullable=False, server_default="0"
-            )
+            sa.Column("required_security_profile", sa.Integer, nullable=False, server_default="0")
         )
 
 

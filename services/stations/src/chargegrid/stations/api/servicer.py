@@ -22,7 +22,6 @@ class StationsService(
     ConfigurationApi,
     WatchApi,
     pb_grpc.StationsServicer,
-
 ):
     def __init__(self, deps: ApiDeps) -> None:
         self.deps = deps
