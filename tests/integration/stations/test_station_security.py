@@ -16,7 +16,7 @@ from chargegrid.stations.store.status import StatusReport, apply_status
 from tests.integration.stations.builders import T0, FakeStation, a_boot, a_station
 from tests.integration.stations.conftest import Api, Database, Gateway
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+PASSWORD = "correct-horse-battery"
 EVSES = [pb.Evse(evse_id=1, connectors=[pb.Connector(connector_id=1, type="cCCS2")])]
 
 
