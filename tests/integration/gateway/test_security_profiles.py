@@ -8,7 +8,6 @@ import asyncio
 import base64
 import json
 import ssl
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,78 +32,6 @@ from tests.integration.gateway.conftest import RunningGateway, _collect
 
 PASSWORD = "s3cret-Passw0rd-1234"
 OCPP16 = [Subprotocol("ocpp1.6")]
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-RSA = ("-newkey", "rsa:2048")
-ECDSA = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
-
-
-def _issue(
-    cwd: Path, name: str, subject: str, ext: str | None = None, key: tuple[str, ...] = RSA
-) -> None:
-    _openssl(
-        "req",
-        *key,
-        "-nodes",
-        "-keyout",
-        f"{name}.key",
-        "-subj",
-        subject,
-        "-out",
-        f"{name}.csr",
-        cwd=cwd,
-    )
-    extra = ["-extfile", "ext.cnf"] if ext else []
-    if ext:
-        (cwd / "ext.cnf").write_text(ext)
-    _openssl(
-        "x509",
-        "-req",
-        "-in",
-        f"{name}.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-out",
-        f"{name}.crt",
-        *extra,
-        cwd=cwd,
-    )
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cwd = tmp_path_factory.mktemp("pki")
-    _openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=ChargeGrid Test CA",
-        cwd=cwd,
-    )
-    san = "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-    _issue(cwd, "server", "/CN=127.0.0.1", san)
-    _issue(cwd, "server-ecdsa", "/CN=127.0.0.1", san, key=ECDSA)
-    _issue(cwd, "station", "/CN=CP-MTLS")
-    _issue(cwd, "intruder", "/CN=CP-SOMEONE-ELSE")
-    return cwd
 
 
 @dataclass
