@@ -341,7 +341,7 @@ async def test_a_listener_requiring_client_certificates_fails_the_tls_handshake_
 
 # -- issue 21 §3: Pending by the operator ------------------------------------------------------
 
-HEARTBEAT = ("Heartbeat", {})
+HEARTBEAT: tuple[str, dict[str, Any]] = ("Heartbeat", {})
 STATUS = {
     "1.6": (
         "StatusNotification",
@@ -425,7 +425,9 @@ async def test_while_pending_the_csms_sends_only_provisioning_calls(
         sent = asyncio.create_task(connection.call(*allowed, timeout_s=5))
         request = json.loads(await ws.recv())
         assert request[2] == allowed[0]
-        answer = {"configurationKey": []} if version == "1.6" else {"status": "Accepted"}
+        answer: dict[str, Any] = (
+            {"configurationKey": []} if version == "1.6" else {"status": "Accepted"}
+        )
         await ws.send(json.dumps([3, request[1], answer]))
         assert await sent == answer
 

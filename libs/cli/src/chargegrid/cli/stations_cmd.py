@@ -251,7 +251,7 @@ def set_status(
         raise typer.BadParameter("pending, accepted or rejected", param_hint="STATUS")
     request = pb.SetRegistrationStatusRequest(
         station_id=station_id,
-        registration_status=REGISTRATION[status.lower()],  # type: ignore[arg-type]
+        registration_status=REGISTRATION[status.lower()],
     )
 
     async def update(channel: grpc.aio.Channel) -> pb.Station:

@@ -6,7 +6,7 @@ any boot on a connection (a reconnect without reboot) nothing is held back, as b
 - Pending (OCPP 1.6 4.2, 2.0.1 B02): the CSMS may retrieve information and change
   configuration, so only provisioning calls go out (`PENDING_OUTBOUND`). The station should
   send nothing but BootNotification; anything else is answered with a CALLERROR SecurityError
-  (2.0.1 B02.FR.09/B03) unless the CSMS asked for it: a NotifyReport (2.x, answering
+  (2.0.1 B02/B03) unless the CSMS asked for it: a NotifyReport (2.x, answering
   GetBaseReport/GetReport) or the message a TriggerMessage requested.
 - Rejected (1.6 4.2, 2.0.1 B03): the CSMS sends nothing at all, and answers the station's
   other messages the same way.
