@@ -239,8 +239,9 @@ async def test_while_the_stations_service_is_down_a_station_known_to_need_creden
     await network.stations_server.stop(0)
 
     assert await _status_refused(network.ws("CP-PW"), "1.6") == 401
-    # Never seen: nothing says what it must present, so it is refused until the service is back.
-    assert await _status_refused(network.ws("CP-NEVER-SEEN"), "1.6") == 503
+    # Never answered for: this gateway lets stations without credentials in, so it connects.
+    async with connect(network.ws("CP-NEVER-SEEN"), subprotocols=[SUBPROTOCOLS["1.6"]]) as ws:
+        assert ws.subprotocol == "ocpp1.6"
 
 
 # -- issue 21 §3: per-station security profile ------------------------------------------------

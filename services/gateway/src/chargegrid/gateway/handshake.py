@@ -6,9 +6,10 @@
 - profile 3: a TLS client certificate, signed by the configured CA, whose subject CN is the
   station id in the URL.
 A connection below the station's required profile (`SecurityRequirements`: a password means
-at least 1) is refused with 401 before any OCPP frame is read, and counted; when the
-requirement cannot be learnt the handshake fails closed (503, the station retries). The
-password is never logged or kept.
+at least 1) is refused with 401 before any OCPP frame is read, and counted. While the
+stations service cannot answer, a station it said needs credentials stays refused (the last
+answer is kept); one it never answered for is left to `require_basic` alone, and counted in
+`chargegrid_gateway_handshakes_unchecked_total`. The password is never logged or kept.
 """
 
 from __future__ import annotations
@@ -64,12 +65,11 @@ class Authenticator:
             return presented
         required = await self.requirements.required_profile(station_id)
         if required is None:
-            log.warning("station's required profile unknown: refused", station_id=station_id)
-            return refuse(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                "cannot check what this station must present; try again later",
-                "requirement_unknown",
-            )
+            # Never answered for this station: only `require_basic` decides (a station known
+            # to need credentials is remembered, so it stays refused while the service is away).
+            metrics.HANDSHAKE_UNCHECKED.inc()
+            log.warning("station's required profile unknown", station_id=station_id)
+            required = 0
         if presented < required:
             log.warning(
                 "connection below the station's security profile",

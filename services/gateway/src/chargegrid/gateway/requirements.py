@@ -4,8 +4,9 @@ The stations service knows (`GetStationSecurity`: the profile set by the operato
 soon as the station has a password); without it the credentials file says it (a listed
 station needs Basic). Answers are cached briefly so reconnect storms cost one call per
 station; while the service cannot answer, the last answer (up to `stale_ttl_s` old) still
-counts, and with none the answer is None: the handshake then fails closed (the credentials
-file is no fallback here: a station the service knows may have a password the file lacks).
+counts (so a station known to need credentials stays refused), and with none the answer is
+None: unknown. The credentials file is no fallback here: a station the service knows may
+have a password the file lacks.
 """
 
 from __future__ import annotations

@@ -56,8 +56,8 @@ class GatewaySettings(ServiceSettings):
     require_basic_auth: bool = True
     #: How long the stations service's answer to "what must this station present" is kept.
     security_cache_ttl_s: float = 30.0
-    #: While the stations service cannot answer, an answer up to this old still counts;
-    #: without one, a station without a client certificate is refused (503).
+    #: While the stations service cannot answer, an answer up to this old still counts (a
+    #: station known to need credentials stays refused); without one, REQUIRE_BASIC_AUTH decides.
     security_stale_ttl_s: float = 3600.0
     #: Hashed station passwords (JSON {station_id: "pbkdf2_sha256$..."}) used while the
     #: stations service is not deployed.
