@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -90,4 +91,5 @@ async def test_a_station_in_the_credentials_file_needs_basic(tmp_path: Path) -> 
     assert await requirements.required_profile("CP-PW") == 1
     assert await requirements.required_profile("CP-OTHER") == 0
     path.write_text("{not json")
+    os.utime(path, (1, 1))  # a changed file, whatever the clock's resolution
     assert await requirements.required_profile("CP-PW") is None

@@ -39,20 +39,27 @@ class NoRequirements:
 
 
 class FileRequirements:
-    """A station listed in the credentials file has a password, so it needs profile 1."""
+    """A station listed in the credentials file has a password, so it needs profile 1; the
+    file is re-read only when it changes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._listed: frozenset[str] = frozenset()
+        self._mtime: float | None = None
 
     async def required_profile(self, station_id: str) -> int | None:
         try:
-            listed = json.loads(self.path.read_text() or "{}")
+            mtime = self.path.stat().st_mtime
+            if mtime != self._mtime:
+                self._listed = frozenset(json.loads(self.path.read_text() or "{}"))
+                self._mtime = mtime
         except FileNotFoundError:
-            return 0
-        except (OSError, ValueError):
-            log.error("credentials file unreadable: failing closed", path=str(self.path))
+            self._listed, self._mtime = frozenset(), None
+        except (OSError, ValueError, TypeError):
+            log.error("credentials file unreadable", path=str(self.path))
+            self._mtime = None
             return None
-        return 1 if station_id in listed else 0
+        return 1 if station_id in self._listed else 0
 
 
 class ServiceRequirements:
