@@ -127,6 +127,7 @@ async def run_gateway(port: int, bootstrap: str) -> None:
         max_messages_per_s=100_000,
         kafka_topic_partitions=8,
         ping_interval_s=None,
+        require_basic_auth=False,  # anonymous stations, as `make run` allows
     )
     raise_open_file_limit()  # as `python -m chargegrid.gateway` does
     for version, routes in build_routes().items():

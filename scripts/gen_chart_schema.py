@@ -165,11 +165,14 @@ def component(name: str) -> Schema:
             tls=obj(
                 {
                     "existingSecret": SECRET_NAME,
+                    "ecdsaSecret": SECRET_NAME,
                     "port": PORT,
                     "clientCaSecret": SECRET_NAME,
                     "clientCaKey": STRING,
+                    "requireClientCertificate": BOOLEAN,
                 }
             ),
+            requireBasicAuth=BOOLEAN,
             stationCredentials=obj({"existingSecret": SECRET_NAME, "key": STRING}),
             drain=obj(
                 {
@@ -258,6 +261,8 @@ def schema() -> Schema:
                         "stations": POSITIVE,
                         "durationSeconds": POSITIVE,
                         "ocppVersion": enum("1.6", "2.0.1", "2.1"),
+                        "passwordSecret": SECRET_NAME,
+                        "passwordKey": STRING,
                     }
                 ),
                 "default": obj(POD_PROPERTIES),

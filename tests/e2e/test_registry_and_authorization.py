@@ -71,6 +71,17 @@ async def exchange(ws: Any, call: list[Any]) -> list[Any]:
             return list(message)
 
 
+async def next_csms_call(ws: Any, action: str, timeout_s: float = 20) -> list[Any]:
+    """The next CALL of `action` from the CSMS; other CALLs meanwhile get NotImplemented."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            message = json.loads(await ws.recv())
+            if message[0] == 2 and message[2] == action:
+                return list(message)
+            if message[0] == 2:
+                await ws.send(json.dumps([4, message[1], "NotImplemented", "", {}]))
+
+
 async def raw_authorize(stack: Stack, version: str, station_id: str, tag: str) -> str:
     """Boot a bare OCPP client and present `tag`: the status the CSMS answers."""
     async with websockets.connect(
@@ -290,6 +301,81 @@ async def test_wrong_basic_credentials_are_refused_at_the_handshake(stack: Stack
         await station.wait_registered(20)
     finally:
         await station.stop()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_station_with_a_password_is_refused_without_credentials(
+    stack: Stack, version: str
+) -> None:
+    """`make run` lets unknown stations in without credentials, never one with a password."""
+    station_id = unique("PW")
+    stack.cli("stations", "add", station_id, "--password", "correct-horse-battery-staple")
+    with pytest.raises(InvalidStatus) as refused:
+        async with websockets.connect(
+            f"{stack.ocpp_url}/{station_id}", subprotocols=[SUBPROTOCOL[version]]
+        ):
+            pass
+    assert refused.value.response.status_code == 401
+    anonymous = unique("ANON")
+    async with websockets.connect(
+        f"{stack.ocpp_url}/{anonymous}", subprotocols=[SUBPROTOCOL[version]]
+    ) as ws:
+        assert ws.subprotocol == SUBPROTOCOL[version]
+
+
+async def test_a_profile_2_station_is_refused_on_plain_ws(stack: Stack) -> None:
+    station_id, password = unique("P2"), "correct-horse-battery-staple"
+    stack.cli("stations", "add", station_id, "--password", password, "--security-profile", "2")
+    encoded = base64.b64encode(f"{station_id}:{password}".encode()).decode()
+    with pytest.raises(InvalidStatus) as refused:
+        async with websockets.connect(
+            f"{stack.ocpp_url}/{station_id}",
+            subprotocols=["ocpp1.6"],
+            additional_headers={"Authorization": f"Basic {encoded}"},
+        ):
+            pass
+    assert refused.value.response.status_code == 401
+    shown = json.loads(stack.cli("stations", "show", station_id, "--json").stdout)
+    assert shown["required_security_profile"] == 2
+
+
+async def test_an_operator_puts_a_connected_station_back_to_pending(stack: Stack) -> None:
+    """set-status pending: the CSMS asks the 1.6 station to boot again, answers Pending, and
+    refuses its other messages with SecurityError until the operator accepts it again."""
+    station_id = unique("HOLD")
+    stack.cli("stations", "add", station_id)
+    boot = [2, "b1", "BootNotification", {"chargePointVendor": "E2E", "chargePointModel": "Raw"}]
+    async with websockets.connect(f"{stack.ocpp_url}/{station_id}", subprotocols=["ocpp1.6"]) as ws:
+        assert (await exchange(ws, boot))[2]["status"] == "Accepted"
+
+        async def online() -> bool:
+            shown = json.loads(stack.cli("stations", "show", station_id, "--json").stdout)
+            return bool(shown.get("online"))
+
+        await eventually(online)
+        await asyncio.to_thread(stack.cli, "stations", "set-status", station_id, "pending")
+        trigger = await next_csms_call(ws, "TriggerMessage")
+        assert trigger[3] == {"requestedMessage": "BootNotification"}
+        await ws.send(json.dumps([3, trigger[1], {"status": "Accepted"}]))
+
+        assert (await exchange(ws, [*boot[:1], "b2", *boot[2:]]))[2]["status"] == "Pending"
+        refused = await exchange(ws, [2, "h1", "Heartbeat", {}])
+        assert refused[:3] == [4, "h1", "SecurityError"]
+
+        await asyncio.to_thread(stack.cli, "stations", "set-status", station_id, "accepted")
+        assert (await exchange(ws, [*boot[:1], "b3", *boot[2:]]))[2]["status"] == "Accepted"
+        assert (await exchange(ws, [2, "h2", "Heartbeat", {}]))[0] == 3
+
+
+async def test_a_deleted_station_can_be_added_again_with_the_cli(stack: Stack) -> None:
+    station_id = unique("DEL")
+    stack.cli("stations", "add", station_id, "--password", "correct-horse-battery-staple")
+    stack.cli("stations", "delete", station_id, "--yes")
+    again = stack.cli("stations", "add", station_id)
+    assert "registered" in again.stdout
+    unknown = stack.cli("stations", "delete", unique("GHOST"), "--yes", check=False)
+    assert unknown.returncode == 1
+    assert "does not exist" in unknown.stdout + unknown.stderr
 
 
 async def test_pending_policy_waits_for_the_operator(tmp_path: Path) -> None:

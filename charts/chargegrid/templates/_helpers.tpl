@@ -128,6 +128,7 @@ default
 {{- define "chargegrid.paths.tokens" -}}/etc/chargegrid/tokens{{- end -}}
 {{- define "chargegrid.paths.kafkaCa" -}}/etc/chargegrid/kafka-ca{{- end -}}
 {{- define "chargegrid.paths.tls" -}}/etc/chargegrid/tls{{- end -}}
+{{- define "chargegrid.paths.tlsEcdsa" -}}/etc/chargegrid/tls-ecdsa{{- end -}}
 {{- define "chargegrid.paths.clientCa" -}}/etc/chargegrid/tls-client-ca{{- end -}}
 {{- define "chargegrid.paths.stationCredentials" -}}/etc/chargegrid/station-credentials{{- end -}}
 
@@ -181,12 +182,18 @@ default
 {{- $_ := set $data (print $p "PATH_PREFIX") $c.ocpp.path -}}
 {{- $_ := set $data (print $p "DRAIN_TIMEOUT_S") (toString $c.drain.timeoutSeconds) -}}
 {{- $_ := set $data (print $p "DRAIN_RATE_PER_S") (toString $c.drain.ratePerSecond) -}}
+{{- $_ := set $data (print $p "REQUIRE_BASIC_AUTH") (toString $c.requireBasicAuth) -}}
 {{- if $c.tls.existingSecret -}}
 {{- $_ := set $data (print $p "TLS_PORT") (toString (int $c.tls.port)) -}}
 {{- $_ := set $data (print $p "TLS_CERT_FILE") (printf "%s/tls.crt" (include "chargegrid.paths.tls" $root)) -}}
 {{- $_ := set $data (print $p "TLS_KEY_FILE") (printf "%s/tls.key" (include "chargegrid.paths.tls" $root)) -}}
+{{- if $c.tls.ecdsaSecret -}}
+{{- $_ := set $data (print $p "TLS_ECDSA_CERT_FILE") (printf "%s/tls.crt" (include "chargegrid.paths.tlsEcdsa" $root)) -}}
+{{- $_ := set $data (print $p "TLS_ECDSA_KEY_FILE") (printf "%s/tls.key" (include "chargegrid.paths.tlsEcdsa" $root)) -}}
+{{- end -}}
 {{- if $c.tls.clientCaSecret -}}
 {{- $_ := set $data (print $p "TLS_CLIENT_CA_FILE") (printf "%s/%s" (include "chargegrid.paths.clientCa" $root) $c.tls.clientCaKey) -}}
+{{- $_ := set $data (print $p "TLS_REQUIRE_CLIENT_CERTIFICATE") (toString $c.tls.requireClientCertificate) -}}
 {{- end -}}
 {{- end -}}
 {{- if $c.stationCredentials.existingSecret -}}
@@ -289,6 +296,12 @@ and every secret, always as secretKeyRef. Args: (list $ component)
   secret:
     secretName: {{ $c.tls.existingSecret }}
     defaultMode: 0440
+{{- if $c.tls.ecdsaSecret }}
+- name: tls-ecdsa
+  secret:
+    secretName: {{ $c.tls.ecdsaSecret }}
+    defaultMode: 0440
+{{- end }}
 {{- if $c.tls.clientCaSecret }}
 - name: tls-client-ca
   secret:
@@ -323,6 +336,11 @@ and every secret, always as secretKeyRef. Args: (list $ component)
 - name: tls
   mountPath: {{ include "chargegrid.paths.tls" $root }}
   readOnly: true
+{{- if $c.tls.ecdsaSecret }}
+- name: tls-ecdsa
+  mountPath: {{ include "chargegrid.paths.tlsEcdsa" $root }}
+  readOnly: true
+{{- end }}
 {{- if $c.tls.clientCaSecret }}
 - name: tls-client-ca
   mountPath: {{ include "chargegrid.paths.clientCa" $root }}

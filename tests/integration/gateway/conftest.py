@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -25,6 +26,7 @@ from chargegrid.platform.bus.topics import (
     default_topic_specs,
     ensure_topics,
 )
+from tests.integration.gateway.pki import issue_test_pki
 
 
 @dataclass
@@ -83,6 +85,7 @@ async def gateway(kafka_bootstrap: str) -> AsyncIterator[RunningGateway]:
         boot_fallback="accepted",
         authorize_fallback="accepted",
         garbage_limit=5,
+        require_basic_auth=False,  # anonymous stations, as `make run` allows
     )
     producer = EventProducer(ProducerConfig(kafka_bootstrap, publish_timeout_s=3))
     await producer.start()
@@ -104,3 +107,8 @@ async def gateway(kafka_bootstrap: str) -> AsyncIterator[RunningGateway]:
     await asyncio.gather(collector, return_exceptions=True)
     await server.stop()
     await producer.stop()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return issue_test_pki(tmp_path_factory.mktemp("pki"))

@@ -25,7 +25,9 @@ async def test_stopping_the_broker_mid_run_turns_answers_into_internal_errors() 
     await ensure_topics(broker.bootstrap_servers, default_topic_specs(partitions=1))
     producer = EventProducer(ProducerConfig(broker.bootstrap_servers, publish_timeout_s=2))
     await producer.start()
-    settings = GatewaySettings(ocpp_host="127.0.0.1", ocpp_port=0, boot_fallback="accepted")
+    settings = GatewaySettings(
+        ocpp_host="127.0.0.1", ocpp_port=0, boot_fallback="accepted", require_basic_auth=False
+    )
     decisions = FallbackDecisions("accepted", 60, 300, "accepted", AuthorizationCache(60))
     publisher = GatewayPublisher(producer, EnvelopeFactory("gateway/test"))
     server = GatewayServer(settings, build_routes(), publisher, decisions, ConnectionRegistry())

@@ -104,6 +104,7 @@ def _start_gateway(pod: str, bootstrap: str, var_dir: Path, service_token: str) 
         "CHARGEGRID_GATEWAY_METRICS_PORT": "0",
         "CHARGEGRID_GATEWAY_KAFKA_TOPIC_PARTITIONS": "2",
         "CHARGEGRID_GATEWAY_BOOT_FALLBACK": "accepted",
+        "CHARGEGRID_GATEWAY_REQUIRE_BASIC_AUTH": "false",
         "CHARGEGRID_GATEWAY_HEARTBEAT_INTERVAL_S": "1",
         "CHARGEGRID_GATEWAY_DRAIN_RATE_PER_S": "100",
         "CHARGEGRID_LOG_LEVEL": "WARNING",

@@ -1,4 +1,6 @@
-"""Security profiles 1-3 at the handshake: Basic over ws and wss, and mutual TLS."""
+"""Security profiles 1-3 at the handshake: Basic over ws and wss, and mutual TLS; the TLS
+versions and cipher suites OCPP 2.0.1 requires (A00.FR.318-319), served with an RSA and an
+ECDSA certificate at once."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import asyncio
 import base64
 import json
 import ssl
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from chargegrid.gateway.clock import Sources
 from chargegrid.gateway.credentials import FileCredentials, hash_password
 from chargegrid.gateway.publishing import GatewayPublisher
 from chargegrid.gateway.registry import ConnectionRegistry
+from chargegrid.gateway.requirements import FileRequirements
 from chargegrid.gateway.server import GatewayServer
 from chargegrid.gateway.settings import GatewaySettings
 from chargegrid.platform.bus import EnvelopeFactory, EventProducer, ProducerConfig, unpack
@@ -30,71 +32,6 @@ from tests.integration.gateway.conftest import RunningGateway, _collect
 
 PASSWORD = "s3cret-Passw0rd-1234"
 OCPP16 = [Subprotocol("ocpp1.6")]
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-def _issue(cwd: Path, name: str, subject: str, ext: str | None = None) -> None:
-    _openssl(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        f"{name}.key",
-        "-subj",
-        subject,
-        "-out",
-        f"{name}.csr",
-        cwd=cwd,
-    )
-    extra = ["-extfile", "ext.cnf"] if ext else []
-    if ext:
-        (cwd / "ext.cnf").write_text(ext)
-    _openssl(
-        "x509",
-        "-req",
-        "-in",
-        f"{name}.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-out",
-        f"{name}.crt",
-        *extra,
-        cwd=cwd,
-    )
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    cwd = tmp_path_factory.mktemp("pki")
-    _openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=ChargeGrid Test CA",
-        cwd=cwd,
-    )
-    _issue(cwd, "server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    _issue(cwd, "station", "/CN=CP-MTLS")
-    _issue(cwd, "intruder", "/CN=CP-SOMEONE-ELSE")
-    return cwd
 
 
 @dataclass
@@ -131,6 +68,8 @@ async def secured(kafka_bootstrap: str, pki: Path, tmp_path: Path) -> AsyncItera
         station_credentials_file=credentials,
         tls_cert_file=pki / "server.crt",
         tls_key_file=pki / "server.key",
+        tls_ecdsa_cert_file=pki / "server-ecdsa.crt",
+        tls_ecdsa_key_file=pki / "server-ecdsa.key",
         tls_client_ca_file=pki / "ca.crt",
         boot_fallback="accepted",
     )
@@ -146,6 +85,7 @@ async def secured(kafka_bootstrap: str, pki: Path, tmp_path: Path) -> AsyncItera
         registry,
         sources,
         verifier=FileCredentials(credentials),
+        requirements=FileRequirements(credentials),
     )
     await server.start()
     running = RunningGateway(server, registry, kafka_bootstrap, producer)
@@ -235,3 +175,90 @@ async def test_a_certificate_for_another_station_is_refused(secured: Secured, pk
         ):
             pass
     assert refused.value.response.status_code == 401
+
+
+#: OCPP 2.0.1 part 2 A00.FR.318 (ECDHE-ECDSA) and A00.FR.319 (RSA), with the ECDHE-RSA
+#: suites an RSA-keyed station may prefer.
+TLS12_SUITES = [
+    "ECDHE-ECDSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384",
+    "AES128-GCM-SHA256",
+    "AES256-GCM-SHA384",
+    "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-RSA-AES256-GCM-SHA384",
+]
+
+
+def _tls12_only(pki: Path, suite: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(str(pki / "ca.crt"))
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(suite)
+    return context
+
+
+async def _heartbeat_over(secured: Secured, context: ssl.SSLContext) -> tuple[str, str]:
+    """(TLS version, cipher) of a profile-2 connection that was answered a Heartbeat."""
+    async with connect(
+        secured.wss("CP-TLS"),
+        subprotocols=OCPP16,
+        ssl=context,
+        additional_headers=_basic("CP-TLS", PASSWORD),
+    ) as ws:
+        await ws.send('[2, "1", "Heartbeat", {}]')
+        assert (await ws.recv()).startswith("[3,")
+        name, version, _bits = ws.transport.get_extra_info("cipher")
+        return version, name
+
+
+@pytest.mark.parametrize("suite", TLS12_SUITES)
+async def test_a_station_offering_only_one_required_tls12_suite_connects(
+    secured: Secured, pki: Path, suite: str
+) -> None:
+    assert await _heartbeat_over(secured, _tls12_only(pki, suite)) == ("TLSv1.2", suite)
+
+
+async def test_a_tls13_station_connects(secured: Secured, pki: Path) -> None:
+    context = _client_tls(pki)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    version, _ = await _heartbeat_over(secured, context)
+    assert version == "TLSv1.3"
+
+
+async def test_rsa_and_ecdsa_suites_get_the_matching_server_certificate(
+    secured: Secured, pki: Path
+) -> None:
+    """One listener holds both chains: an ECDSA-only and an RSA-only station both verify
+    the certificate they are given."""
+    for suite in ("ECDHE-ECDSA-AES256-GCM-SHA384", "AES256-GCM-SHA384"):
+        async with connect(
+            secured.wss("CP-TLS"),
+            subprotocols=OCPP16,
+            ssl=_tls12_only(pki, suite),
+            additional_headers=_basic("CP-TLS", PASSWORD),
+        ) as ws:
+            der = ws.transport.get_extra_info("ssl_object").getpeercert(binary_form=True)
+        expected = ("server-ecdsa" if "ECDSA" in suite else "server") + ".crt"
+        assert der == ssl.PEM_cert_to_DER_cert((pki / expected).read_text())
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+@pytest.mark.parametrize(
+    "version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1], ids=["TLSv1.0", "TLSv1.1"]
+)
+async def test_tls_below_1_2_is_refused(
+    secured: Secured, pki: Path, version: ssl.TLSVersion
+) -> None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(str(pki / "ca.crt"))
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    context.minimum_version = context.maximum_version = version
+    # The server's protocol_version alert reaches the client as an SSL error or a reset.
+    with pytest.raises((ssl.SSLError, ConnectionResetError)):
+        async with connect(
+            secured.wss("CP-TLS"),
+            subprotocols=OCPP16,
+            ssl=context,
+            additional_headers=_basic("CP-TLS", PASSWORD),
+        ):
+            pass

@@ -170,6 +170,38 @@ def test_the_gateway_serves_ocpp_with_tls_passthrough(render: Render) -> None:
     assert {p["name"]: p["port"] for p in grpc["spec"]["ports"]}["grpc"] == 50051
 
 
+def test_the_chart_requires_station_credentials_by_default(render: Render) -> None:
+    config = find(render(DEFAULT), "ConfigMap", f"{PREFIX}-gateway")["data"]
+    assert config["CHARGEGRID_GATEWAY_REQUIRE_BASIC_AUTH"] == "true"
+
+
+def test_the_helm_test_stations_present_the_password_from_a_secret(render: Render) -> None:
+    pod = find(render(PRODUCTION), "Pod", f"{PREFIX}-test-stations")
+    env = {e["name"]: e for e in pod["spec"]["containers"][0]["env"]}
+    assert env["CHARGEGRID_SIM_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "chargegrid-helmtest-stations",
+        "key": "password",
+    }
+
+
+def test_an_ecdsa_certificate_and_mandatory_client_certificates_reach_the_gateway(
+    render: Render,
+) -> None:
+    manifests = render(EVERYTHING)
+    config = find(manifests, "ConfigMap", f"{PREFIX}-gateway")["data"]
+    assert config["CHARGEGRID_GATEWAY_TLS_ECDSA_CERT_FILE"] == "/etc/chargegrid/tls-ecdsa/tls.crt"
+    assert config["CHARGEGRID_GATEWAY_TLS_ECDSA_KEY_FILE"] == "/etc/chargegrid/tls-ecdsa/tls.key"
+    assert config["CHARGEGRID_GATEWAY_TLS_REQUIRE_CLIENT_CERTIFICATE"] == "true"
+    pod = deployment(manifests, "gateway")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v.get("secret", {}).get("secretName") for v in pod["volumes"]}
+    assert volumes["tls-ecdsa"] == "chargegrid-gateway-tls-ecdsa"
+    mounts = {
+        m["name"]: m["mountPath"]
+        for m in container(deployment(manifests, "gateway"))["volumeMounts"]
+    }
+    assert mounts["tls-ecdsa"] == "/etc/chargegrid/tls-ecdsa"
+
+
 def test_the_gateway_drains_within_its_termination_grace_period(render: Render) -> None:
     gateway = deployment(render(DEFAULT), "gateway")
     pod = gateway["spec"]["template"]["spec"]

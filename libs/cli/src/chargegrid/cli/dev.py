@@ -123,6 +123,10 @@ class DevStack:
             "CHARGEGRID_STATIONS_UNKNOWN_STATION_POLICY": "accept",
             "CHARGEGRID_GATEWAY_BOOT_FALLBACK": "accepted",
             "CHARGEGRID_GATEWAY_AUTHORIZE_FALLBACK": "accepted",
+            # A deliberate choice of the one-machine stack only (the gateway and the chart
+            # default to true): unknown stations may connect without credentials. A station
+            # with a password or a required security profile must still present it.
+            "CHARGEGRID_GATEWAY_REQUIRE_BASIC_AUTH": "false",
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,

@@ -146,7 +146,8 @@ def show_station(
             ("serial", station.serial_number),
             ("firmware", station.firmware_version),
             ("ocpp", ocpp_version(station.ocpp_version)),
-            ("security profile", station.security_profile),
+            ("required security profile", station.required_security_profile or "none"),
+            ("last connection's profile", station.security_profile),
             ("password set", "yes" if station.has_password else "no"),
             ("heartbeat interval", f"{station.heartbeat_interval_s} s"),
             ("last seen", when(station.last_seen)),
@@ -181,6 +182,15 @@ def add_station(
     password: Annotated[
         str | None, typer.Option(help="Basic auth password (security profiles 1-2).")
     ] = None,
+    security_profile: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=3,
+            help="Profile every connection must meet: 1 Basic over ws, 2 Basic over wss, "
+            "3 client certificate (0: none; a password still requires Basic).",
+        ),
+    ] = 0,
     json_output: JsonOption = False,
     address: AddressOption = None,
     token: TokenOption = None,
@@ -193,6 +203,7 @@ def add_station(
         vendor=vendor or "",
         model=model or "",
         registration_status=pb.REGISTRATION_STATUS_ACCEPTED,
+        required_security_profile=security_profile,
     )
 
     async def create(channel: grpc.aio.Channel) -> pb.Station:
@@ -230,6 +241,57 @@ def approve_station(
         print_json(as_dict(station))
     else:
         out.print(f"station {station.id} is {registration(station.registration_status)}")
+
+
+SETTABLE = ("pending", "accepted", "rejected")
+
+
+@stations_app.command("set-status")
+def set_status(
+    station_id: Annotated[str, typer.Argument(help="Station id.")],
+    status: Annotated[str, typer.Argument(help="pending, accepted or rejected.")],
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Set the registration status the station's next boot is answered with (a connected
+    station is asked to boot again)."""
+    if status.lower() not in SETTABLE:
+        raise typer.BadParameter("pending, accepted or rejected", param_hint="STATUS")
+    request = pb.SetRegistrationStatusRequest(
+        station_id=station_id,
+        registration_status=REGISTRATION[status.lower()],
+    )
+
+    async def update(channel: grpc.aio.Channel) -> pb.Station:
+        reply: pb.Station = await _stub(channel).SetRegistrationStatus(request)
+        return reply
+
+    station = call("stations", address, token, var_dir, update)
+    if json_output:
+        print_json(as_dict(station))
+    else:
+        out.print(f"station {station.id} is {registration(station.registration_status)}")
+
+
+@stations_app.command("delete")
+def delete_station(
+    station_id: Annotated[str, typer.Argument(help="Station id.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Remove a station, its connectors and its configuration from the registry."""
+    if not yes and not typer.confirm(f"delete station {station_id}?"):
+        raise typer.Exit(1)
+
+    async def delete(channel: grpc.aio.Channel) -> None:
+        await _stub(channel).DeleteStation(pb.DeleteStationRequest(station_id=station_id))
+
+    call("stations", address, token, var_dir, delete)
+    out.print(f"station {station_id} deleted")
 
 
 @stations_app.command("set-password")

@@ -31,6 +31,12 @@ from chargegrid.gateway.protocol.schemas import warm_up
 from chargegrid.gateway.protocol.versions import OcppVersion
 from chargegrid.gateway.publishing import GatewayPublisher
 from chargegrid.gateway.registry import ConnectionRegistry
+from chargegrid.gateway.requirements import (
+    FileRequirements,
+    NoRequirements,
+    SecurityRequirements,
+    ServiceRequirements,
+)
 from chargegrid.gateway.routing import Routes
 from chargegrid.gateway.runtime import freeze_startup_heap, raise_open_file_limit
 from chargegrid.gateway.server import GatewayServer
@@ -112,6 +118,22 @@ def build_verifier(
     return ServiceCredentials(stations, timeout_s=settings.decision_timeout_s, fallback=file)
 
 
+def build_requirements(
+    settings: GatewaySettings, stations: grpc.aio.Channel | None
+) -> SecurityRequirements:
+    """What stations must present: from the stations service, else the credentials file."""
+    if stations is not None:
+        return ServiceRequirements(
+            stations,
+            timeout_s=settings.decision_timeout_s,
+            cache_ttl_s=settings.security_cache_ttl_s,
+            stale_ttl_s=settings.security_stale_ttl_s,
+        )
+    if settings.station_credentials_file:
+        return FileRequirements(settings.station_credentials_file)
+    return NoRequirements()
+
+
 def advertised_address(settings: GatewaySettings, port: int) -> str:
     """Where peer pods reach this pod's StationControl (pod IP in Kubernetes)."""
     if settings.advertised_grpc_address:
@@ -174,6 +196,7 @@ class GatewayApp:
             presence=self.presence,
             directory=self.directory,
             verifier=build_verifier(settings, self.channels["stations"]),
+            requirements=build_requirements(settings, self.channels["stations"]),
         )
         await self.server.start()
         log.info("gateway ready", ocpp_port=self.server.port, grpc_port=self.grpc_port)

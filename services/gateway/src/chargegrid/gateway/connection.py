@@ -31,6 +31,7 @@ from chargegrid.gateway.protocol.errors import ErrorCode, OcppError, wire_code
 from chargegrid.gateway.protocol.schemas import Direction, known_action, validate
 from chargegrid.gateway.protocol.versions import OcppVersion
 from chargegrid.gateway.publishing import INBOUND, OUTBOUND, Exchange, GatewayPublisher
+from chargegrid.gateway.registration import BOOT, RegistrationGate
 from chargegrid.gateway.routing import CallContext, Emit, Routes, StationInfo
 from chargegrid.platform.bus import BusUnavailable
 from chargegrid.platform.bus.topics import STATION_EVENTS
@@ -47,6 +48,10 @@ class StationOffline(Exception):
 
 class StationTimeout(Exception):
     """The station did not answer within the deadline."""
+
+
+class StationNotAccepted(Exception):
+    """The station's boot is Pending or Rejected: the spec does not allow this call now."""
 
 
 class StationCallError(Exception):
@@ -110,6 +115,7 @@ class StationConnection:
             else frozenset()
         )
         self._version_label = self.version.value
+        self.registration = RegistrationGate(self.version)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -188,6 +194,17 @@ class StationConnection:
                     f"{call.action} is {'not accepted from a station' if known else 'unknown'}"
                     f" in OCPP {self.version}",
                 )
+            if not self.registration.admits(call.action):
+                await self._reject(
+                    raw,
+                    call.unique_id,
+                    call.action,
+                    ErrorCode.SECURITY_ERROR,
+                    f"{call.action} refused: the station's boot is "
+                    f"{self.registration.status}, send BootNotification until Accepted",
+                    violation=False,
+                )
+                return
             validate(self.version, call.action, Direction.REQUEST, call.payload)
             context = CallContext(
                 self.station, call.unique_id, self.sources.clock(), self.decisions, self.sources
@@ -233,6 +250,8 @@ class StationConnection:
                 audit=False,
             )
             return
+        if call.action == BOOT:
+            self.registration.booted(str(outcome.response.get("status", "")))
         await self.ws.send(reply)
         metrics.observe_call(self._version_label, call.action, time.perf_counter() - started)
 
@@ -352,15 +371,22 @@ class StationConnection:
     async def call(self, action: str, payload: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send a CALL and return the station's CALLRESULT payload.
 
-        Raises OcppError (the payload breaks the schema: nothing was sent), StationOffline,
+        Raises OcppError (the payload breaks the schema: nothing was sent), StationNotAccepted
+        (not allowed while the station's boot is Pending or Rejected), StationOffline,
         StationTimeout or StationCallError.
         """
+        if not self.registration.may_send(action):
+            raise StationNotAccepted(
+                f"{self.station.station_id} is {self.registration.status}: {action} may not be"
+                " sent before its boot is Accepted"
+            )
         validate(self.version, action, Direction.REQUEST, payload)
         async with self._call_lock:
             unique_id = self.sources.ids()
             future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             text = frames.dump_call(unique_id, action, payload)
             pending = self._pending = _PendingCall(unique_id, action, text, future)
+            self.registration.sending(action, payload)
             try:
                 await self.ws.send(text)
             except ConnectionClosed as exc:

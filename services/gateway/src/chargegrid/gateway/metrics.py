@@ -11,6 +11,11 @@ CONNECTS = Counter("chargegrid_gateway_connects_total", "Accepted station connec
 HANDSHAKE_REFUSED = Counter(
     "chargegrid_gateway_handshakes_refused_total", "Refused WebSocket handshakes", ["reason"]
 )
+HANDSHAKE_UNCHECKED = Counter(
+    "chargegrid_gateway_handshakes_unchecked_total",
+    "Handshakes let through by REQUIRE_BASIC_AUTH alone: the stations service never answered "
+    "what the station must present",
+)
 CALLS = Histogram(
     "chargegrid_gateway_call_seconds",
     "Station CALL to CALLRESULT, Kafka acknowledgement included",

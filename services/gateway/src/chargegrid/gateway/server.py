@@ -35,6 +35,7 @@ from chargegrid.gateway.presence import PresenceDirectory, PresencePublisher
 from chargegrid.gateway.protocol.versions import SUBPROTOCOLS, OcppVersion
 from chargegrid.gateway.publishing import GatewayPublisher
 from chargegrid.gateway.registry import REPLACED, ConnectionRegistry
+from chargegrid.gateway.requirements import NoRequirements, SecurityRequirements
 from chargegrid.gateway.routing import Routes, StationInfo
 from chargegrid.gateway.settings import GatewaySettings
 from chargegrid.platform.identifiers import STATION_ID
@@ -57,6 +58,15 @@ def station_id_from_path(path: str, prefix: str) -> str | None:
     return unquote(encoded, errors="replace")
 
 
+def tls_chains(settings: GatewaySettings) -> list[tuple[str, str]]:
+    """Every configured (certificate, key) pair of the wss listener."""
+    pairs = [
+        (settings.tls_cert_file, settings.tls_key_file),
+        (settings.tls_ecdsa_cert_file, settings.tls_ecdsa_key_file),
+    ]
+    return [(str(cert), str(key)) for cert, key in pairs if cert and key]
+
+
 class GatewayServer:
     def __init__(
         self,
@@ -69,6 +79,7 @@ class GatewayServer:
         presence: PresencePublisher | None = None,
         directory: PresenceDirectory | None = None,
         verifier: CredentialVerifier | None = None,
+        requirements: SecurityRequirements | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes
@@ -84,7 +95,9 @@ class GatewayServer:
             garbage_limit=settings.garbage_limit,
             garbage_window_s=settings.garbage_window_s,
         )
-        self.authenticator = Authenticator(settings.require_basic_auth, verifier)
+        self.authenticator = Authenticator(
+            settings.require_basic_auth, verifier, requirements or NoRequirements()
+        )
         self._profiles: weakref.WeakKeyDictionary[ServerConnection, int] = (
             weakref.WeakKeyDictionary()
         )
@@ -106,11 +119,12 @@ class GatewayServer:
     async def start(self) -> None:
         settings = self.settings
         self._server = await self._serve(settings.ocpp_port, None)
-        if settings.tls_cert_file and settings.tls_key_file:
+        chains = tls_chains(settings)
+        if chains:
             context = server_tls_context(
-                str(settings.tls_cert_file),
-                str(settings.tls_key_file),
+                chains,
                 str(settings.tls_client_ca_file) if settings.tls_client_ca_file else None,
+                settings.tls_require_client_certificate,
             )
             self._tls_server = await self._serve(settings.tls_port, context)
         idle = self.settings.idle_timeout_s

@@ -50,8 +50,15 @@ class GatewaySettings(ServiceSettings):
     boot_retry_interval_s: int = 60
     authorize_fallback: Literal["invalid", "accepted"] = "invalid"
     authorize_cache_ttl_s: float = 300.0
-    #: Security profile 1+: every station must present HTTP Basic credentials.
-    require_basic_auth: bool = False
+    #: Security profile 1+: every station must present HTTP Basic credentials. Secure by
+    #: default; `chargegrid dev` (`make run`) turns it off so unknown stations may connect
+    #: without. A station with a password or a required profile never may, whatever this is.
+    require_basic_auth: bool = True
+    #: How long the stations service's answer to "what must this station present" is kept.
+    security_cache_ttl_s: float = 30.0
+    #: While the stations service cannot answer, an answer up to this old still counts (a
+    #: station known to need credentials stays refused); without one, REQUIRE_BASIC_AUTH decides.
+    security_stale_ttl_s: float = 3600.0
     #: Hashed station passwords (JSON {station_id: "pbkdf2_sha256$..."}) used while the
     #: stations service is not deployed.
     station_credentials_file: Path | None = None
@@ -59,9 +66,17 @@ class GatewaySettings(ServiceSettings):
     tls_port: int = 9443
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
+    #: A second server certificate (ECDSA when the first is RSA, or the other way round),
+    #: served on the same listener: stations get the one their cipher suites allow.
+    tls_ecdsa_cert_file: Path | None = None
+    tls_ecdsa_key_file: Path | None = None
     #: Profile 3: CA that signs station client certificates; a certificate must name the
     #: station id (subject CN) it connects as.
     tls_client_ca_file: Path | None = None
+    #: The wss listener requires a client certificate: the TLS handshake of a station without
+    #: one fails (profile-3-only listener). Off: certificates are optional there, and a
+    #: profile-3 station without one is refused at the HTTP upgrade (401).
+    tls_require_client_certificate: bool = False
     #: Every held station's presence is published again this often, so pods that start later
     #: (and a compacted topic) always end with the current owner.
     presence_refresh_s: float = 300.0

@@ -88,7 +88,10 @@ class StationRow(Base):
     firmware_version: Mapped[str] = mapped_column(String(50), default="")
     #: common.v1.OcppVersion number (0 = never connected).
     ocpp_version: Mapped[int] = mapped_column(Integer, default=0)
+    #: The profile of the last connection (from the gateway's Connected event).
     security_profile: Mapped[int] = mapped_column(Integer, default=0)
+    #: The profile every connection must meet (0 = none; a password still requires Basic).
+    required_security_profile: Mapped[int] = mapped_column(Integer, default=0)
     #: OCPP spelling: Accepted, Pending, Rejected.
     registration_status: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -25,6 +25,7 @@ from chargegrid.gateway.commands.translation import InvalidCommand, Translator, 
 from chargegrid.gateway.connection import (
     StationCallError,
     StationConnection,
+    StationNotAccepted,
     StationOffline,
     StationTimeout,
 )
@@ -126,6 +127,8 @@ class StationControlService(pb_grpc.StationControlServicer):
             raise InvalidArgument(
                 f"{action} payload breaks the OCPP {connection.version} schema: {exc.description}"
             ) from exc
+        except StationNotAccepted as exc:
+            raise FailedPrecondition(str(exc)) from exc
         except StationOffline as exc:
             raise NotFound(str(exc)) from exc
         except StationTimeout as exc:

@@ -68,6 +68,7 @@ def station_to_proto(
         firmware_version=station.firmware_version,
         ocpp_version=station.ocpp_version,  # type: ignore[arg-type]
         security_profile=station.security_profile,
+        required_security_profile=station.required_security_profile,
         registration_status=REGISTRATION[station.registration_status],  # type: ignore[arg-type]
         has_password=bool(station.password_hash),
         certificate_fingerprint=station.certificate_fingerprint,

@@ -6,6 +6,7 @@ from chargegrid.api.stations.v1 import stations_pb2_grpc as pb_grpc
 from chargegrid.stations.api.base import ApiDeps
 from chargegrid.stations.api.boot import BootApi
 from chargegrid.stations.api.configuration import ConfigurationApi
+from chargegrid.stations.api.security import SecurityApi
 from chargegrid.stations.api.sites import SitesApi
 from chargegrid.stations.api.stations import StationsApi
 from chargegrid.stations.api.watch import WatchApi
@@ -14,7 +15,13 @@ SERVICE_NAME = "chargegrid.api.stations.v1.Stations"
 
 
 class StationsService(
-    BootApi, SitesApi, StationsApi, ConfigurationApi, WatchApi, pb_grpc.StationsServicer
+    BootApi,
+    SecurityApi,
+    SitesApi,
+    StationsApi,
+    ConfigurationApi,
+    WatchApi,
+    pb_grpc.StationsServicer,
 ):
     def __init__(self, deps: ApiDeps) -> None:
         self.deps = deps

@@ -7,7 +7,7 @@ import asyncio
 from chargegrid.api.stations.v1 import stations_pb2 as pb
 from chargegrid.platform import identifiers as ids
 from chargegrid.platform import text_limits as limits
-from chargegrid.platform.grpc.errors import InvalidArgument
+from chargegrid.platform.grpc.errors import FailedPrecondition, InvalidArgument
 from chargegrid.platform.logging import get_logger
 from chargegrid.platform.passwords import hash_password
 from chargegrid.stations.api import validation as check
@@ -15,7 +15,7 @@ from chargegrid.stations.api.base import ApiBase, Context
 from chargegrid.stations.api.convert import station_to_proto
 from chargegrid.stations.gateway import CommandRefused, StationUnreachable
 from chargegrid.stations.models import StationRow
-from chargegrid.stations.policy import ACCEPTED
+from chargegrid.stations.policy import ACCEPTED, REJECTED
 from chargegrid.stations.store import stations as store
 from chargegrid.stations.store.configuration import STATION, Scope, delete_scope
 from chargegrid.stations.store.paging import next_token, page_of
@@ -47,6 +47,14 @@ def connector_specs(evses: list[pb.Evse]) -> list[store.ConnectorSpec]:
     return specs
 
 
+def keeps_profile(station: StationRow, given: int) -> None:
+    """UpdateStation never changes the required profile: 0 or the same value only."""
+    if given and given != station.required_security_profile:
+        raise FailedPrecondition(
+            "required_security_profile changes only through RaiseSecurityProfile"
+        )
+
+
 class StationsApi(ApiBase):
     async def CreateStation(self, request: pb.CreateStationRequest, context: Context) -> pb.Station:
         given = request.station
@@ -64,6 +72,9 @@ class StationsApi(ApiBase):
         ) = check.station_details(given)
         station.heartbeat_interval_s = check.non_negative(given.heartbeat_interval_s, "interval")
         station.certificate_fingerprint = check.fingerprint(given.certificate_fingerprint)
+        station.required_security_profile = check.security_profile(
+            given.required_security_profile, "station.required_security_profile"
+        )
         if request.password:
             secret = check.password(request.password)
             station.password_hash = await asyncio.to_thread(hash_password, secret)
@@ -83,6 +94,7 @@ class StationsApi(ApiBase):
         specs = connector_specs(list(given.evses))
         async with self.deps.sessions() as session, session.begin():
             station = await store.get_station(session, station_id)
+            keeps_profile(station, given.required_security_profile)
             if site_id:
                 await get_site(session, site_id)
             station.site_id = site_id or None
@@ -148,8 +160,23 @@ class StationsApi(ApiBase):
             self.deps.tasks.spawn(f"boot:{station_id}", self._tell_station(station))
         return reply
 
+    async def SetRegistrationStatus(
+        self, request: pb.SetRegistrationStatusRequest, context: Context
+    ) -> pb.Station:
+        station_id = check.identifier(request.station_id, "station_id")
+        status = check.registration_status(request.registration_status)
+        async with self.deps.sessions() as session, session.begin():
+            station = await store.get_station(session, station_id)
+            was = station.registration_status
+            station.registration_status = status
+            reply = await self.station_message(session, station)
+        log.info("registration status set", station_id=station_id, was=was, now=status)
+        if station.online and was != status and status != REJECTED:
+            self.deps.tasks.spawn(f"boot:{station_id}", self._tell_station(station))
+        return reply
+
     async def _tell_station(self, station: StationRow) -> None:
-        """Ask the station to boot again now, so it learns it is accepted (best effort)."""
+        """Ask the station to boot again now, so it learns its new status (best effort)."""
         try:
             status = await self.deps.commands.trigger_boot(station.id)
         except (StationUnreachable, CommandRefused) as exc:

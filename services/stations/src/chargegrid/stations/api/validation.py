@@ -170,3 +170,21 @@ def fingerprint(value: str) -> str:
     if value and not re.fullmatch(r"[0-9a-f]{64}", value):
         raise InvalidArgument("certificate_fingerprint must be lower-case hex SHA-256")
     return value
+
+
+SECURITY_PROFILES = (1, 2, 3)
+
+
+def security_profile(value: int, name: str = "security_profile") -> int:
+    """0 (none required) or an OCPP security profile 1-3."""
+    if value != 0 and value not in SECURITY_PROFILES:
+        raise InvalidArgument(f"{name} must be 1, 2 or 3 (or 0 for none)")
+    return value
+
+
+def registration_status(value: int) -> str:
+    """A registration status an operator may set; UNSPECIFIED is refused."""
+    status = registration_filter(value)
+    if not status:
+        raise InvalidArgument("registration_status is required: PENDING, ACCEPTED or REJECTED")
+    return status

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.platform.grpc.errors import AlreadyExists, NotFound
@@ -60,6 +62,7 @@ def new_station(station_id: str, registration_status: str, now: datetime) -> Sta
         firmware_version="",
         ocpp_version=0,
         security_profile=0,
+        required_security_profile=0,
         registration_status=registration_status,
         password_hash=None,
         certificate_fingerprint="",
@@ -74,11 +77,18 @@ def new_station(station_id: str, registration_status: str, now: datetime) -> Sta
 
 
 async def add_station(session: AsyncSession, station: StationRow) -> StationRow:
-    if await session.get(StationRow, station.id) is not None:
+    """Insert the station, or AlreadyExists: one INSERT ... ON CONFLICT DO NOTHING, so a
+    racing create (or a boot of the same id registering it meanwhile) is a clear refusal
+    rather than a unique-key violation."""
+    values = {c.key: getattr(station, c.key) for c in StationRow.__table__.columns}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(StationRow).values(**values).on_conflict_do_nothing()
+    inserted = await session.scalar(statement.returning(StationRow.id))
+    if inserted is None:
         raise AlreadyExists(f"station {station.id!r} already exists")
-    session.add(station)
-    await session.flush()
-    return station
+    stored = await session.get(StationRow, station.id, populate_existing=True)
+    assert stored is not None  # just inserted in this transaction
+    return stored
 
 
 async def delete_station(session: AsyncSession, station_id: str) -> None:

@@ -192,6 +192,7 @@ class Station(_message.Message):
     GATEWAY_POD_FIELD_NUMBER: _builtins.int
     EVSES_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    REQUIRED_SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     site_id: _builtins.str
     vendor: _builtins.str
@@ -208,6 +209,11 @@ class Station(_message.Message):
     last_boot_reason: _builtins.str
     heartbeat_interval_s: _builtins.int
     gateway_pod: _builtins.str
+    required_security_profile: _builtins.int
+    """The profile every connection of this station must meet (0 = none set; a password still
+    requires Basic auth). `security_profile` is the profile of the last connection. Set at
+    CreateStation; afterwards only RaiseSecurityProfile changes it (UpdateStation keeps it).
+    """
     @_builtins.property
     def last_seen(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -238,10 +244,11 @@ class Station(_message.Message):
         gateway_pod: _builtins.str = ...,
         evses: _abc.Iterable[Global___Evse] | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        required_security_profile: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "last_boot_at", b"last_boot_at", "last_seen", b"last_seen"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_fingerprint", b"certificate_fingerprint", "created_at", b"created_at", "evses", b"evses", "firmware_version", b"firmware_version", "gateway_pod", b"gateway_pod", "has_password", b"has_password", "heartbeat_interval_s", b"heartbeat_interval_s", "id", b"id", "last_boot_at", b"last_boot_at", "last_boot_reason", b"last_boot_reason", "last_seen", b"last_seen", "model", b"model", "ocpp_version", b"ocpp_version", "online", b"online", "registration_status", b"registration_status", "security_profile", b"security_profile", "serial_number", b"serial_number", "site_id", b"site_id", "vendor", b"vendor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_fingerprint", b"certificate_fingerprint", "created_at", b"created_at", "evses", b"evses", "firmware_version", b"firmware_version", "gateway_pod", b"gateway_pod", "has_password", b"has_password", "heartbeat_interval_s", b"heartbeat_interval_s", "id", b"id", "last_boot_at", b"last_boot_at", "last_boot_reason", b"last_boot_reason", "last_seen", b"last_seen", "model", b"model", "ocpp_version", b"ocpp_version", "online", b"online", "registration_status", b"registration_status", "required_security_profile", b"required_security_profile", "security_profile", b"security_profile", "serial_number", b"serial_number", "site_id", b"site_id", "vendor", b"vendor"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -362,6 +369,98 @@ class VerifyCredentialsReply(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VerifyCredentialsReply: _TypeAlias = VerifyCredentialsReply  # noqa: Y015
+
+@_typing.final
+class GetStationSecurityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetStationSecurityRequest: _TypeAlias = GetStationSecurityRequest  # noqa: Y015
+
+@_typing.final
+class StationSecurity(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KNOWN_FIELD_NUMBER: _builtins.int
+    REQUIRED_SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
+    HAS_PASSWORD_FIELD_NUMBER: _builtins.int
+    REGISTRATION_STATUS_FIELD_NUMBER: _builtins.int
+    known: _builtins.bool
+    required_security_profile: _builtins.int
+    """max(required_security_profile, 1 if a password is set)."""
+    has_password: _builtins.bool
+    registration_status: Global___RegistrationStatus.ValueType
+    def __init__(
+        self,
+        *,
+        known: _builtins.bool = ...,
+        required_security_profile: _builtins.int = ...,
+        has_password: _builtins.bool = ...,
+        registration_status: Global___RegistrationStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["has_password", b"has_password", "known", b"known", "registration_status", b"registration_status", "required_security_profile", b"required_security_profile"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StationSecurity: _TypeAlias = StationSecurity  # noqa: Y015
+
+@_typing.final
+class SetRegistrationStatusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    REGISTRATION_STATUS_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    registration_status: Global___RegistrationStatus.ValueType
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        registration_status: Global___RegistrationStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["registration_status", b"registration_status", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetRegistrationStatusRequest: _TypeAlias = SetRegistrationStatusRequest  # noqa: Y015
+
+@_typing.final
+class RaiseSecurityProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    security_profile: _builtins.int
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        security_profile: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["security_profile", b"security_profile", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RaiseSecurityProfileRequest: _TypeAlias = RaiseSecurityProfileRequest  # noqa: Y015
 
 @_typing.final
 class CreateSiteRequest(_message.Message):

@@ -44,6 +44,11 @@ class StationsStub:
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.VerifyCredentialsRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.VerifyCredentialsReply.FromString,
                 _registered_method=True)
+        self.GetStationSecurity = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/GetStationSecurity',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetStationSecurityRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.StationSecurity.FromString,
+                _registered_method=True)
         self.CreateSite = channel.unary_unary(
                 '/chargegrid.api.stations.v1.Stations/CreateSite',
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CreateSiteRequest.SerializeToString,
@@ -97,6 +102,16 @@ class StationsStub:
         self.ApproveStation = channel.unary_unary(
                 '/chargegrid.api.stations.v1.Stations/ApproveStation',
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ApproveStationRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.FromString,
+                _registered_method=True)
+        self.SetRegistrationStatus = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/SetRegistrationStatus',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SetRegistrationStatusRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.FromString,
+                _registered_method=True)
+        self.RaiseSecurityProfile = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/RaiseSecurityProfile',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RaiseSecurityProfileRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.FromString,
                 _registered_method=True)
         self.SetStationPassword = channel.unary_unary(
@@ -156,6 +171,15 @@ class StationsServicer:
     def VerifyCredentials(self, request, context):
         """Security profiles 1-2: the station's Basic password, compared in constant time with the
         stored PBKDF2 digest. Profile 3: the client certificate's SHA-256 fingerprint.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStationSecurity(self, request, context):
+        """What a connection of this station must present, asked at every WebSocket handshake: the
+        required security profile (a password implies at least 1). Unknown stations are `known =
+        false` and the gateway's own setting decides.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -227,6 +251,25 @@ class StationsServicer:
     def ApproveStation(self, request, context):
         """A pending (or rejected) station becomes Accepted; it is told so at its next boot, or at
         once through TriggerMessage(BootNotification) when it is connected.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetRegistrationStatus(self, request, context):
+        """Sets the registration status an operator wants (Pending, Accepted, Rejected): the
+        station's next BootNotification is answered with it; a connected station is asked to
+        boot again (TriggerMessage BootNotification, best effort: a 2.0.1 station that was
+        Accepted may refuse, and then learns it at its next boot).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RaiseSecurityProfile(self, request, context):
+        """Raises the security profile a station must connect with (1-3). Never lowers it
+        (FAILED_PRECONDITION): the OCPP 2.0.1 security profile upgrade flow drives this call once
+        the station runs the new profile.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -307,6 +350,11 @@ def add_StationsServicer_to_server(servicer, server):
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.VerifyCredentialsRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.VerifyCredentialsReply.SerializeToString,
             ),
+            'GetStationSecurity': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStationSecurity,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetStationSecurityRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.StationSecurity.SerializeToString,
+            ),
             'CreateSite': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateSite,
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CreateSiteRequest.FromString,
@@ -360,6 +408,16 @@ def add_StationsServicer_to_server(servicer, server):
             'ApproveStation': grpc.unary_unary_rpc_method_handler(
                     servicer.ApproveStation,
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ApproveStationRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.SerializeToString,
+            ),
+            'SetRegistrationStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetRegistrationStatus,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SetRegistrationStatusRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.SerializeToString,
+            ),
+            'RaiseSecurityProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.RaiseSecurityProfile,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RaiseSecurityProfileRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.SerializeToString,
             ),
             'SetStationPassword': grpc.unary_unary_rpc_method_handler(
@@ -457,6 +515,33 @@ class Stations:
             '/chargegrid.api.stations.v1.Stations/VerifyCredentials',
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.VerifyCredentialsRequest.SerializeToString,
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.VerifyCredentialsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStationSecurity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/GetStationSecurity',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetStationSecurityRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.StationSecurity.FromString,
             options,
             channel_credentials,
             insecure,
@@ -753,6 +838,60 @@ class Stations:
             target,
             '/chargegrid.api.stations.v1.Stations/ApproveStation',
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ApproveStationRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetRegistrationStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/SetRegistrationStatus',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SetRegistrationStatusRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RaiseSecurityProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/RaiseSecurityProfile',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RaiseSecurityProfileRequest.SerializeToString,
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Station.FromString,
             options,
             channel_credentials,

@@ -42,6 +42,11 @@ class StationsStub:
     """Security profiles 1-2: the station's Basic password, compared in constant time with the
     stored PBKDF2 digest. Profile 3: the client certificate's SHA-256 fingerprint.
     """
+    GetStationSecurity: _grpc.UnaryUnaryMultiCallable[_stations_pb2.GetStationSecurityRequest, _stations_pb2.StationSecurity]
+    """What a connection of this station must present, asked at every WebSocket handshake: the
+    required security profile (a password implies at least 1). Unknown stations are `known =
+    false` and the gateway's own setting decides.
+    """
     CreateSite: _grpc.UnaryUnaryMultiCallable[_stations_pb2.CreateSiteRequest, _stations_pb2.Site]
     """--- sites ------------------------------------------------------------------------------"""
     UpdateSite: _grpc.UnaryUnaryMultiCallable[_stations_pb2.UpdateSiteRequest, _stations_pb2.Site]
@@ -58,6 +63,17 @@ class StationsStub:
     ApproveStation: _grpc.UnaryUnaryMultiCallable[_stations_pb2.ApproveStationRequest, _stations_pb2.Station]
     """A pending (or rejected) station becomes Accepted; it is told so at its next boot, or at
     once through TriggerMessage(BootNotification) when it is connected.
+    """
+    SetRegistrationStatus: _grpc.UnaryUnaryMultiCallable[_stations_pb2.SetRegistrationStatusRequest, _stations_pb2.Station]
+    """Sets the registration status an operator wants (Pending, Accepted, Rejected): the
+    station's next BootNotification is answered with it; a connected station is asked to
+    boot again (TriggerMessage BootNotification, best effort: a 2.0.1 station that was
+    Accepted may refuse, and then learns it at its next boot).
+    """
+    RaiseSecurityProfile: _grpc.UnaryUnaryMultiCallable[_stations_pb2.RaiseSecurityProfileRequest, _stations_pb2.Station]
+    """Raises the security profile a station must connect with (1-3). Never lowers it
+    (FAILED_PRECONDITION): the OCPP 2.0.1 security profile upgrade flow drives this call once
+    the station runs the new profile.
     """
     SetStationPassword: _grpc.UnaryUnaryMultiCallable[_stations_pb2.SetStationPasswordRequest, _stations_pb2.SetStationPasswordReply]
     """Stores a new Basic password (PBKDF2) and, when `push` is set and the station is online,
@@ -100,6 +116,11 @@ class StationsAsyncStub(StationsStub):
     """Security profiles 1-2: the station's Basic password, compared in constant time with the
     stored PBKDF2 digest. Profile 3: the client certificate's SHA-256 fingerprint.
     """
+    GetStationSecurity: _aio.UnaryUnaryMultiCallable[_stations_pb2.GetStationSecurityRequest, _stations_pb2.StationSecurity]  # type: ignore[assignment]
+    """What a connection of this station must present, asked at every WebSocket handshake: the
+    required security profile (a password implies at least 1). Unknown stations are `known =
+    false` and the gateway's own setting decides.
+    """
     CreateSite: _aio.UnaryUnaryMultiCallable[_stations_pb2.CreateSiteRequest, _stations_pb2.Site]  # type: ignore[assignment]
     """--- sites ------------------------------------------------------------------------------"""
     UpdateSite: _aio.UnaryUnaryMultiCallable[_stations_pb2.UpdateSiteRequest, _stations_pb2.Site]  # type: ignore[assignment]
@@ -116,6 +137,17 @@ class StationsAsyncStub(StationsStub):
     ApproveStation: _aio.UnaryUnaryMultiCallable[_stations_pb2.ApproveStationRequest, _stations_pb2.Station]  # type: ignore[assignment]
     """A pending (or rejected) station becomes Accepted; it is told so at its next boot, or at
     once through TriggerMessage(BootNotification) when it is connected.
+    """
+    SetRegistrationStatus: _aio.UnaryUnaryMultiCallable[_stations_pb2.SetRegistrationStatusRequest, _stations_pb2.Station]  # type: ignore[assignment]
+    """Sets the registration status an operator wants (Pending, Accepted, Rejected): the
+    station's next BootNotification is answered with it; a connected station is asked to
+    boot again (TriggerMessage BootNotification, best effort: a 2.0.1 station that was
+    Accepted may refuse, and then learns it at its next boot).
+    """
+    RaiseSecurityProfile: _aio.UnaryUnaryMultiCallable[_stations_pb2.RaiseSecurityProfileRequest, _stations_pb2.Station]  # type: ignore[assignment]
+    """Raises the security profile a station must connect with (1-3). Never lowers it
+    (FAILED_PRECONDITION): the OCPP 2.0.1 security profile upgrade flow drives this call once
+    the station runs the new profile.
     """
     SetStationPassword: _aio.UnaryUnaryMultiCallable[_stations_pb2.SetStationPasswordRequest, _stations_pb2.SetStationPasswordReply]  # type: ignore[assignment]
     """Stores a new Basic password (PBKDF2) and, when `push` is set and the station is online,
@@ -166,6 +198,17 @@ class StationsServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_stations_pb2.VerifyCredentialsReply, _abc.Awaitable[_stations_pb2.VerifyCredentialsReply]]:
         """Security profiles 1-2: the station's Basic password, compared in constant time with the
         stored PBKDF2 digest. Profile 3: the client certificate's SHA-256 fingerprint.
+        """
+
+    @_abc_1.abstractmethod
+    def GetStationSecurity(
+        self,
+        request: _stations_pb2.GetStationSecurityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.StationSecurity, _abc.Awaitable[_stations_pb2.StationSecurity]]:
+        """What a connection of this station must present, asked at every WebSocket handshake: the
+        required security profile (a password implies at least 1). Unknown stations are `known =
+        false` and the gateway's own setting decides.
         """
 
     @_abc_1.abstractmethod
@@ -249,6 +292,29 @@ class StationsServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_stations_pb2.Station, _abc.Awaitable[_stations_pb2.Station]]:
         """A pending (or rejected) station becomes Accepted; it is told so at its next boot, or at
         once through TriggerMessage(BootNotification) when it is connected.
+        """
+
+    @_abc_1.abstractmethod
+    def SetRegistrationStatus(
+        self,
+        request: _stations_pb2.SetRegistrationStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.Station, _abc.Awaitable[_stations_pb2.Station]]:
+        """Sets the registration status an operator wants (Pending, Accepted, Rejected): the
+        station's next BootNotification is answered with it; a connected station is asked to
+        boot again (TriggerMessage BootNotification, best effort: a 2.0.1 station that was
+        Accepted may refuse, and then learns it at its next boot).
+        """
+
+    @_abc_1.abstractmethod
+    def RaiseSecurityProfile(
+        self,
+        request: _stations_pb2.RaiseSecurityProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.Station, _abc.Awaitable[_stations_pb2.Station]]:
+        """Raises the security profile a station must connect with (1-3). Never lowers it
+        (FAILED_PRECONDITION): the OCPP 2.0.1 security profile upgrade flow drives this call once
+        the station runs the new profile.
         """
 
     @_abc_1.abstractmethod

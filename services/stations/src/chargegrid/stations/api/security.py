@@ -1,0 +1,43 @@
+"""Per-station security: what the gateway must require at the handshake, and raising it."""
+
+from __future__ import annotations
+
+from chargegrid.api.stations.v1 import stations_pb2 as pb
+from chargegrid.platform.logging import get_logger
+from chargegrid.stations.api import validation as check
+from chargegrid.stations.api.base import ApiBase, Context
+from chargegrid.stations.api.convert import REGISTRATION
+from chargegrid.stations.security import raise_profile, required_profile
+from chargegrid.stations.store.stations import find_station, get_station
+
+log = get_logger(__name__)
+
+
+class SecurityApi(ApiBase):
+    async def GetStationSecurity(
+        self, request: pb.GetStationSecurityRequest, context: Context
+    ) -> pb.StationSecurity:
+        station_id = check.identifier(request.station_id, "station_id")
+        async with self.deps.sessions() as session:
+            station = await find_station(session, station_id)
+        if station is None:
+            return pb.StationSecurity(known=False)
+        return pb.StationSecurity(
+            known=True,
+            required_security_profile=required_profile(station),
+            has_password=bool(station.password_hash),
+            registration_status=REGISTRATION[station.registration_status],  # type: ignore[arg-type]
+        )
+
+    async def RaiseSecurityProfile(
+        self, request: pb.RaiseSecurityProfileRequest, context: Context
+    ) -> pb.Station:
+        station_id = check.identifier(request.station_id, "station_id")
+        profile = check.security_profile(request.security_profile)
+        async with self.deps.sessions() as session, session.begin():
+            station = await get_station(session, station_id)
+            was = station.required_security_profile
+            raise_profile(station, profile)
+            reply = await self.station_message(session, station)
+        log.info("security profile raised", station_id=station_id, was=was, now=profile)
+        return reply

@@ -1,0 +1,27 @@
+"""What a station's connections must present: the security profile rule of the registry.
+
+A station needs at least the profile the operator set (`required_security_profile`), and at
+least profile 1 (HTTP Basic) as soon as it has a password: a station with a password never
+connects without it. Profiles only go up outside the 2.0.1 upgrade flow's control, so a
+stolen operator token cannot quietly weaken a station.
+"""
+
+from __future__ import annotations
+
+from chargegrid.platform.grpc.errors import FailedPrecondition
+from chargegrid.stations.models import StationRow
+
+
+def required_profile(station: StationRow) -> int:
+    """The lowest security profile a connection of this station may use."""
+    return max(station.required_security_profile, 1 if station.password_hash else 0)
+
+
+def raise_profile(station: StationRow, profile: int) -> None:
+    """Raise the required profile; lowering it is refused (FAILED_PRECONDITION)."""
+    if profile < station.required_security_profile:
+        raise FailedPrecondition(
+            f"station {station.id!r} requires security profile "
+            f"{station.required_security_profile}: a profile is never lowered"
+        )
+    station.required_security_profile = profile
