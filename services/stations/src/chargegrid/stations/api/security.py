@@ -17,7 +17,7 @@ class SecurityApi(ApiBase):
     async def GetStationSecurity(
         self, request: pb.GetStationSecurityRequest, context: Context
     ) -> pb.StationSecurity:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         async with self.deps.sessions() as session:
             station = await find_station(session, station_id)
         if station is None:
@@ -32,7 +32,7 @@ class SecurityApi(ApiBase):
     async def RaiseSecurityProfile(
         self, request: pb.RaiseSecurityProfileRequest, context: Context
     ) -> pb.Station:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         profile = check.security_profile(request.security_profile)
         async with self.deps.sessions() as session, session.begin():
             station = await get_station(session, station_id)

@@ -163,7 +163,7 @@ class StationsApi(ApiBase):
     async def SetRegistrationStatus(
         self, request: pb.SetRegistrationStatusRequest, context: Context
     ) -> pb.Station:
-        station_id = check.identifier(request.station_id, "station_id")
+        station_id = check.station_id(request.station_id, "station_id")
         status = check.registration_status(request.registration_status)
         async with self.deps.sessions() as session, session.begin():
             station = await store.get_station(session, station_id)
