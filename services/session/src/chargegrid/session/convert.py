@@ -38,9 +38,19 @@ def time_of(stamp: Timestamp, default: datetime) -> datetime:
 
 
 def samples_of(samples: list[tx.MeterSample], default: datetime) -> tuple[Sample, ...]:
+    """Domain samples; the samples of one meter value share a time, converted once."""
+    times: dict[tuple[int, int], datetime] = {}
+
+    def at(stamp: Timestamp) -> datetime:
+        key = (stamp.seconds, stamp.nanos)
+        found = times.get(key)
+        if found is None:
+            found = times[key] = time_of(stamp, default)
+        return found
+
     return tuple(
         Sample(
-            at=time_of(s.timestamp, default),
+            at=at(s.timestamp),
             measurand=s.measurand,
             value=s.value,
             phase=s.phase,

@@ -118,7 +118,9 @@ class SessionStore:
         values, self._samples = list(self._samples.values()), {}
         if values:
             insert = pg_insert if self._postgres else sqlite_insert
-            await self.db.execute(insert(SampleRow).on_conflict_do_nothing(), values)
+            # The Core table, not the mapped class: the ORM's bulk path costs more than the insert.
+            table = SampleRow.__table__
+            await self.db.execute(insert(table).on_conflict_do_nothing(), values)
 
     async def active_of_station(self, station_id: str) -> list[SessionState]:
         """The station's active sessions, as this batch has left them so far."""
