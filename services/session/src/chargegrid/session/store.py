@@ -17,13 +17,12 @@ from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.session.domain.meter import METER_LOCATIONS, REGISTER, TOTAL_PHASES, Reading
 from chargegrid.session.domain.model import ACTIVE, Sample, SessionState
 from chargegrid.session.models import SampleRow, SessionRow
+from chargegrid.session.sample_insert import SampleValues, sample_insert
 
 STATE_FIELDS = tuple(f.name for f in fields(SessionState) if f.name != "needs_energy_recount")
 #: Ids per IN (...) query: keeps SQLite under its bound-parameter limit.
@@ -53,8 +52,8 @@ class SessionStore:
         self._states: dict[str, SessionState] = {}
         self._absent: set[str] = set()
         self._dirty: dict[str, None] = {}
-        self._samples: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._postgres = db.get_bind().dialect.name == "postgresql"
+        self._samples: dict[tuple[Any, ...], SampleValues] = {}
+        self._insert = sample_insert(db.get_bind().dialect)
 
     async def load(self, session_ids: Iterable[str]) -> None:
         """Read (and lock) the sessions a batch needs, in as few queries as possible."""
@@ -88,20 +87,13 @@ class SessionStore:
     def add_samples(self, session_id: str, samples: Iterable[Sample]) -> None:
         """Queue samples; a reading already stored or queued (same instant, measurand,
         phase, location) is kept as first received."""
+        queued = self._samples
         for s in samples:
-            self._samples.setdefault(
-                (session_id, s.at, s.measurand, s.phase, s.location),
-                {
-                    "session_id": session_id,
-                    "timestamp": s.at,
-                    "measurand": s.measurand,
-                    "phase": s.phase,
-                    "unit": s.unit,
-                    "value": s.value,
-                    "context": s.context,
-                    "location": s.location,
-                },
-            )
+            key = (session_id, s.at, s.measurand, s.phase, s.location)
+            if key not in queued:
+                queued[key] = (
+                    session_id, s.at, s.measurand, s.phase, s.unit, s.value, s.context, s.location
+                )
 
     async def flush(self) -> None:
         """Write changed sessions, then insert queued samples (they reference the rows)."""
@@ -116,11 +108,7 @@ class SessionStore:
         self._dirty.clear()
         await self.db.flush()
         values, self._samples = list(self._samples.values()), {}
-        if values:
-            insert = pg_insert if self._postgres else sqlite_insert
-            # The Core table, not the mapped class: the ORM's bulk path costs more than the insert.
-            table = SampleRow.__table__
-            await self.db.execute(insert(table).on_conflict_do_nothing(), values)
+        await self._insert.run(self.db, values)
 
     async def active_of_station(self, station_id: str) -> list[SessionState]:
         """The station's active sessions, as this batch has left them so far."""
