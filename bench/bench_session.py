@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bench.session_consumer import measure
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.transaction.v1 import events_pb2 as tx
 from chargegrid.platform.bus import EnvelopeFactory
@@ -35,8 +36,6 @@ from chargegrid.session.app import MIGRATIONS
 from chargegrid.session.handlers import SessionEvents
 from chargegrid.session.models import SampleRow
 from chargegrid.session.outbox import Outbox
-
-from bench.session_consumer import measure
 
 STATIONS = 20
 EVENTS_PER_STATION = 60

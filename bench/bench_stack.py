@@ -34,6 +34,7 @@ from chargegrid.cli.stack import BROKER_PORT, OCPP_PORT
 from chargegrid.platform.bus.topics import TRANSACTION_EVENTS
 from chargegrid.platform.embedded_broker import free_port
 
+REPO = Path(__file__).resolve().parents[1]
 STACK_CORE, GENERATOR_CORE = "0", "1"
 CATCH_UP_TIMEOUT_S = 300.0
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -62,6 +63,15 @@ def _processes(parent: int) -> dict[str, int]:
     return found
 
 
+def _pin_stack(dev_pid: int) -> dict[str, int]:
+    """Pin `chargegrid dev` and every process it started (all threads) to the stack's core."""
+    pids = _processes(dev_pid)
+    for pid in [dev_pid, *pids.values()]:
+        command = ["taskset", "-a", "-p", "-c", STACK_CORE, str(pid)]
+        subprocess.run(command, check=True, capture_output=True)
+    return pids
+
+
 def _cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far (0 if it is gone)."""
     try:
@@ -87,7 +97,7 @@ async def _generate(url: str, stations: int, seconds: float) -> tuple[dict[str, 
         "taskset", "-c", GENERATOR_CORE, sys.executable, "-m", "bench.ocpp_load",
         "closed", url, str(stations), str(seconds),
         stdout=asyncio.subprocess.PIPE,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPO,
         limit=1 << 26,  # the result line carries every latency
     )  # fmt: skip
     assert process.stdout is not None
@@ -118,7 +128,7 @@ async def _committed(bootstrap: str, topic: str) -> dict[str, int]:
         probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
         await probe.start()
         try:
-            partitions = await probe._client.fetch_all_metadata()  # noqa: SLF001
+            partitions = await probe._client.fetch_all_metadata()
             found = partitions.partitions_for_topic(topic) or set()
             offsets = [await probe.committed(TopicPartition(topic, p)) for p in sorted(found)]
             totals[group] = sum(o for o in offsets if o is not None and o >= 0)
@@ -152,12 +162,7 @@ async def _stack(stations: int, seconds: float) -> dict[str, Any]:
         process = await asyncio.to_thread(_start_stack, var_dir, log, offset)
         try:
             await _wait_for(log, "admin API token", process)
-            subprocess.run(["taskset", "-a", "-p", "-c", STACK_CORE, str(process.pid)],
-                           check=True, capture_output=True)  # fmt: skip
-            pids = _processes(process.pid)
-            for pid in pids.values():
-                subprocess.run(["taskset", "-a", "-p", "-c", STACK_CORE, str(pid)],
-                               check=True, capture_output=True)  # fmt: skip
+            pids = await asyncio.to_thread(_pin_stack, process.pid)
             before = {name: _cpu_s(pid) for name, pid in pids.items()}
             url = f"ws://127.0.0.1:{OCPP_PORT + offset}/ocpp"
             load, ended = await _generate(url, stations, seconds)
@@ -186,7 +191,8 @@ async def _plain_ocpp(stations: int, seconds: float) -> dict[str, Any]:
     port = free_port()
     server = await asyncio.create_subprocess_exec(
         "taskset", "-c", STACK_CORE, sys.executable, "-m", "bench.gateway_targets",
-        "ocpp", str(port), cwd=Path(__file__).resolve().parents[1],
+        "ocpp", str(port), cwd=REPO,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:
         await asyncio.sleep(2.0)  # imports, then listening

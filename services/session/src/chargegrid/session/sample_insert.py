@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Dialect, bindparam
+from sqlalchemy import Dialect, Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +29,7 @@ class SampleInsert:
     """The compiled INSERT of one dialect and the processor of its time column."""
 
     def __init__(self, dialect: Dialect) -> None:
-        table = SampleRow.__table__
+        table = cast(Table, SampleRow.__table__)
         insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
         # inline(): no RETURNING of the new ids, which nobody reads.
         statement = insert(table).inline().values({name: bindparam(name) for name in COLUMNS})

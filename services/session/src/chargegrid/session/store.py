@@ -92,7 +92,14 @@ class SessionStore:
             key = (session_id, s.at, s.measurand, s.phase, s.location)
             if key not in queued:
                 queued[key] = (
-                    session_id, s.at, s.measurand, s.phase, s.unit, s.value, s.context, s.location
+                    session_id,
+                    s.at,
+                    s.measurand,
+                    s.phase,
+                    s.unit,
+                    s.value,
+                    s.context,
+                    s.location,
                 )
 
     async def flush(self) -> None:

@@ -10,9 +10,8 @@ station.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker

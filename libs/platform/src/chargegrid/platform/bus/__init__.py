@@ -31,9 +31,9 @@ from chargegrid.platform.bus.topics import TopicSpec, default_topic_specs, dlq_t
 __all__ = [
     "BatchConsumer",
     "BatchHandler",
-    "Delivered",
     "BusUnavailable",
     "ConsumerConfig",
+    "Delivered",
     "Delivery",
     "EnvelopeFactory",
     "EventConsumer",

@@ -3,8 +3,9 @@
 Delivery is at least once, so every consumer must tolerate duplicates. For handlers that
 write to the service's database, `claim_event` inserts the event id in the same transaction
 as the handler's own writes: either both commit or neither does, and a second delivery finds
-the id and skips. `claim_events` does the same for a whole batch in one statement. `ProcessedEvents` stores (in memory or SQL) serve handlers without a
-transaction of their own, through `deduplicated`.
+the id and skips; `claim_events` does the same for a whole batch in one statement.
+`ProcessedEvents` stores (in memory or SQL) serve handlers without a transaction of their
+own, through `deduplicated`.
 """
 
 from __future__ import annotations
@@ -86,8 +87,8 @@ async def claim_events(
         return set()
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(processed_events).on_conflict_do_nothing().returning(
-        processed_events.c.event_id
+    statement = (
+        insert(processed_events).on_conflict_do_nothing().returning(processed_events.c.event_id)
     )
     rows = [{"consumer": consumer, "event_id": event_id, "processed_at": at} for event_id in unique]
     result = await session.execute(statement, rows)
