@@ -8,7 +8,9 @@ per second and reply p50/p99 of both; for every consumer group of `transaction.e
 how far its committed offsets were behind the records produced when the load ended and how
 long it took to catch up (counts produced come from the generator's answered calls, never
 from the broker's end offsets, which the embedded broker gets wrong); CPU seconds per 1,000
-MeterValues of every process of the stack, from /proc, over the load and the catch-up.
+MeterValues of every process of the stack, from /proc, from when every station is booted
+through the load and the catch-up, and
+each process's CPU while the booted stack sat idle for 5 s before the load.
 Sizes: BENCH_STACK_STATIONS (default 50), BENCH_STACK_SECONDS (default 10).
 Not yet measured here: fixed-rate runs, Heartbeat/StatusNotification/full-session mixes,
 event -> state visible through gRPC, the boot storm.
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,7 @@ from chargegrid.platform.embedded_broker import free_port
 REPO = Path(__file__).resolve().parents[1]
 STACK_CORE, GENERATOR_CORE = "0", "1"
 CATCH_UP_TIMEOUT_S = 300.0
+IDLE_S = 5.0
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -91,7 +95,9 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def _generate(url: str, stations: int, seconds: float) -> tuple[dict[str, Any], float]:
+async def _generate(
+    url: str, stations: int, seconds: float, on_connected: Callable[[], None] | None = None
+) -> tuple[dict[str, Any], float]:
     """Run the generator on its own core; (its result, monotonic time the load ended)."""
     process = await asyncio.create_subprocess_exec(
         "taskset", "-c", GENERATOR_CORE, sys.executable, "-m", "bench.ocpp_load",
@@ -101,7 +107,12 @@ async def _generate(url: str, stations: int, seconds: float) -> tuple[dict[str, 
         limit=1 << 26,  # the result line carries every latency
     )  # fmt: skip
     assert process.stdout is not None
-    lines = [orjson.loads(line) async for line in process.stdout if line.strip()]
+    lines = []
+    async for line in process.stdout:
+        if line.strip():
+            lines.append(orjson.loads(line))
+            if len(lines) == 1 and on_connected is not None:
+                on_connected()  # stations booted, load starting: measure from here
     ended = time.monotonic()
     await process.wait()
     if process.returncode != 0 or not lines:
@@ -163,9 +174,18 @@ async def _stack(stations: int, seconds: float) -> dict[str, Any]:
         try:
             await _wait_for(log, "admin API token", process)
             pids = await asyncio.to_thread(_pin_stack, process.pid)
-            before = {name: _cpu_s(pid) for name, pid in pids.items()}
+            await asyncio.sleep(3.0)  # settle after start-up
+            idle_from = {name: _cpu_s(pid) for name, pid in pids.items()}
+            await asyncio.sleep(IDLE_S)
+            idle_to = {name: _cpu_s(pid) for name, pid in pids.items()}
+            idle = {n: round((idle_to[n] - idle_from[n]) / IDLE_S * 100, 1) for n in sorted(pids)}
+            before: dict[str, float] = {}
+
+            def mark() -> None:
+                before.update({name: _cpu_s(pid) for name, pid in pids.items()})
+
             url = f"ws://127.0.0.1:{OCPP_PORT + offset}/ocpp"
-            load, ended = await _generate(url, stations, seconds)
+            load, ended = await _generate(url, stations, seconds, mark)
             produced = int(load.get("calls", 0))
             lag = await _catch_up(f"127.0.0.1:{BROKER_PORT + offset}", produced, ended)
             used = {name: _cpu_s(pid) - before[name] for name, pid in pids.items()}
@@ -183,6 +203,7 @@ async def _stack(stations: int, seconds: float) -> dict[str, Any]:
         "consumer_groups": lag,
         "cpu_s_per_1000_meter_values": per_1000,
         "consumers_cpu_vs_gateway": round(consumers / max(per_1000.get("gateway", 0), 1e-9), 2),
+        "idle_cpu_percent_before_load": idle,
         "peak_rss_mb": peak,
     }
 
