@@ -44,6 +44,9 @@ FIRST_ERROR: list[Any] = []
 async def _call(ws: ClientConnection, uid: str, action: str, payload: dict[str, Any]) -> bool:
     await ws.send(orjson.dumps([2, uid, action, payload]).decode())
     reply = orjson.loads(await ws.recv())
+    while reply[0] == 2:  # the CSMS calls the station (after a boot): refuse, keep waiting
+        await ws.send(orjson.dumps([4, reply[1], "NotSupported", "load generator", {}]).decode())
+        reply = orjson.loads(await ws.recv())
     if reply[0] != 3 and not FIRST_ERROR:
         FIRST_ERROR.append(reply)
     return bool(reply[0] == 3)
