@@ -1,17 +1,28 @@
 """Batches through the real embedded broker: one call per partition batch, in offset order,
-a poison event dead-lettered alone, unwanted types skipped before decoding."""
+a poison event dead-lettered alone (or holding its partition while the DLQ is down),
+undecodable records dead-lettered in place, unwanted types skipped before decoding."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.station.v1.events_pb2 import StatusChanged
-from chargegrid.platform.bus import Delivered, dlq_topic, unpack
+from chargegrid.platform.bus import (
+    BatchConsumer,
+    BusUnavailable,
+    Delivered,
+    Delivery,
+    EventProducer,
+    ProducerConfig,
+    dlq_topic,
+    unpack,
+)
 from chargegrid.platform.bus.headers import EVENT_TYPE_HEADER, header_event_type
 from tests.integration.bus.conftest import BusKit, run_in_background, wait_until
 
@@ -159,3 +170,76 @@ async def test_every_published_event_names_its_type_in_a_header(bus: BusKit) -> 
     finally:
         await reader.stop()
     assert [header_event_type(r.headers) for r in records] == ["station.status_changed"] * 2
+
+
+class DlqDown(EventProducer):
+    """The real producer, but the dead-letter topic refuses records while `down` is set."""
+
+    down = True
+
+    async def publish_raw(self, topic: str, *args: Any, **kwargs: Any) -> Delivery:
+        if self.down and topic.endswith(".dlq"):
+            raise BusUnavailable("dead-letter topic unavailable")
+        return await super().publish_raw(topic, *args, **kwargs)
+
+
+async def test_a_poison_event_that_cannot_be_dead_lettered_holds_its_partition_until_it_can(
+    bus: BusKit,
+) -> None:
+    await _publish_numbered(bus, 6)
+    applied: list[int] = []
+
+    async def all_or_nothing(items: Sequence[Delivered]) -> None:
+        numbers = _numbers(items)
+        if 3 in numbers:
+            raise ValueError("event 3 breaks a rule")
+        applied.extend(numbers)
+
+    producer = DlqDown(ProducerConfig(bus.bootstrap, publish_timeout_s=5))
+    await producer.start()
+    group = _group()
+    consumer = BatchConsumer(bus.config(group, max_attempts=1), all_or_nothing, producer)
+    task = await run_in_background(consumer)
+    try:
+        await wait_until(lambda: applied == [1, 2])
+        await asyncio.sleep(1.0)
+        assert applied == [1, 2], "nothing after the stuck event may be applied"
+        producer.down = False
+        await wait_until(lambda: applied == [1, 2, 4, 5, 6])
+    finally:
+        await consumer.stop()
+        await task
+        await producer.stop()
+
+
+async def test_an_undecodable_record_inside_a_batch_is_dead_lettered_between_its_neighbours(
+    bus: BusKit,
+) -> None:
+    before, after = bus.an_event("CP-mixed", 1), bus.an_event("CP-mixed", 2)
+    await bus.producer.publish(bus.topic, before)
+    await bus.producer.publish_raw(bus.topic, b"CP-mixed", b"\xff not protobuf")
+    await bus.producer.publish(bus.topic, after)
+    seen: list[int] = []
+
+    async def handler(items: Sequence[Delivered]) -> None:
+        seen.extend(_numbers(items))
+
+    consumer = bus.batch_consumer(handler, _group())
+    task = await run_in_background(consumer)
+    dlq = AIOKafkaConsumer(
+        dlq_topic(bus.topic),
+        bootstrap_servers=bus.bootstrap,
+        auto_offset_reset="earliest",
+        group_id=_group(),
+    )
+    await dlq.start()
+    try:
+        dead = await asyncio.wait_for(dlq.getone(), 20)
+        await wait_until(lambda: len(seen) == 2)
+    finally:
+        await dlq.stop()
+        await consumer.stop()
+        await task
+    assert seen == [1, 2]
+    assert dead.value == b"\xff not protobuf"
+    assert dict(dead.headers)["dlq-error-type"] == b"UndecodableEvent"
