@@ -5,15 +5,16 @@ core 0 with the per-station rate limit lifted; the OCPP 1.6 load generator (benc
 in its own process on core 1 drives stations in a closed loop of MeterValues. Then the
 plain-`ocpp` server (bench.gateway_targets) on core 0 takes the same load. Reported: answers
 per second and reply p50/p99 of both; for every consumer group of `transaction.events.v1`
-how far its committed offsets were behind the records produced when the load ended and how
-long it took to catch up (counts produced come from the generator's answered calls, never
-from the broker's end offsets, which the embedded broker gets wrong); CPU seconds per 1,000
+how far its committed offsets were behind the records produced, every second of the load
+(produced = the gateway's own count of acknowledged records) and when it ended (produced =
+the generator's answered calls), and how long it took to catch up (never from the broker's
+end offsets, which the embedded broker gets wrong); CPU seconds per 1,000
 MeterValues of every process of the stack, from /proc, from when every station is booted
 through the load and the catch-up, and
 each process's CPU while the booted stack sat idle for 5 s before the load.
 Sizes: BENCH_STACK_STATIONS (default 50), BENCH_STACK_SECONDS (default 10).
 Not yet measured here: fixed-rate runs, Heartbeat/StatusNotification/full-session mixes,
-event -> state visible through gRPC, the boot storm.
+event -> state visible through gRPC, the boot storm, PostgreSQL.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.bench_stop_to_cdr import _free_offset, _start_stack, _wait_for
-from chargegrid.cli.stack import BROKER_PORT, OCPP_PORT
+from chargegrid.cli.stack import BROKER_PORT, OCPP_PORT, installed_services
 from chargegrid.platform.bus.topics import TRANSACTION_EVENTS
 from chargegrid.platform.embedded_broker import free_port
 
@@ -165,6 +167,26 @@ async def _catch_up(bootstrap: str, produced: int, ended: float) -> dict[str, An
     }
 
 
+def _published(metrics_url: str, topic: str) -> int:
+    """Records the gateway has had acknowledged on `topic` (its own Prometheus counter)."""
+    with urllib.request.urlopen(metrics_url, timeout=5) as reply:
+        text = reply.read().decode()
+    wanted = f'chargegrid_bus_published_total{{topic="{topic}"}}'
+    for line in text.splitlines():
+        if line.startswith(wanted):
+            return int(float(line.split()[-1]))
+    return 0
+
+
+async def _sample_lag(metrics_url: str, bootstrap: str, into: dict[str, list[int]]) -> None:
+    """Every second: per group, records produced (the gateway's count) minus committed."""
+    while True:
+        produced = await asyncio.to_thread(_published, metrics_url, TRANSACTION_EVENTS)
+        for group, committed in (await _committed(bootstrap, TRANSACTION_EVENTS)).items():
+            into.setdefault(group, []).append(max(0, produced - committed))
+        await asyncio.sleep(1.0)
+
+
 async def _stack(stations: int, seconds: float) -> dict[str, Any]:
     offset = _free_offset()
     os.environ["CHARGEGRID_GATEWAY_MAX_MESSAGES_PER_S"] = "100000"
@@ -185,9 +207,21 @@ async def _stack(stations: int, seconds: float) -> dict[str, Any]:
                 before.update({name: _cpu_s(pid) for name, pid in pids.items()})
 
             url = f"ws://127.0.0.1:{OCPP_PORT + offset}/ocpp"
-            load, ended = await _generate(url, stations, seconds, mark)
+            gateway = next(s for s in installed_services(port_offset=offset) if s.name == "gateway")
+            bootstrap = f"127.0.0.1:{BROKER_PORT + offset}"
+            during: dict[str, list[int]] = {}
+            sampler = asyncio.create_task(
+                _sample_lag(f"http://127.0.0.1:{gateway.metrics_port}/metrics", bootstrap, during)
+            )
+            try:
+                load, ended = await _generate(url, stations, seconds, mark)
+            finally:
+                sampler.cancel()
+                await asyncio.gather(sampler, return_exceptions=True)
             produced = int(load.get("calls", 0))
-            lag = await _catch_up(f"127.0.0.1:{BROKER_PORT + offset}", produced, ended)
+            lag = await _catch_up(bootstrap, produced, ended)
+            for group, series in during.items():
+                lag.setdefault(group, {})["lag_each_second_during_load"] = series
             used = {name: _cpu_s(pid) - before[name] for name, pid in pids.items()}
             peak = {name: _peak_rss_mb(pid) for name, pid in pids.items()}
         finally:
