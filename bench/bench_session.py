@@ -1,4 +1,8 @@
-"""Meter-sample ingest rate of the session service, with a raw-insert baseline.
+"""Meter-sample ingest rate and CPU per event of the session service, with baselines.
+
+`through_consumer` is the figure that matters: CPU per MeterValues event through the real
+consumer on the embedded broker (see `session_consumer`), batched against one transaction
+per event, on SQLite and on PostgreSQL, in two rounds on the same tables. The rest:
 
 Drives `SessionEvents` (the consumer's handler: idempotency claim, session row locked and
 updated, samples stored, energy tracked, outbox decided, one transaction per event) with
@@ -21,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bench.session_consumer import measure
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.transaction.v1 import events_pb2 as tx
 from chargegrid.platform.bus import EnvelopeFactory
@@ -34,6 +39,8 @@ from chargegrid.session.outbox import Outbox
 
 STATIONS = 20
 EVENTS_PER_STATION = 60
+CONSUMER_STATIONS = 50
+CONSUMER_EVENTS_PER_STATION = 60
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -53,17 +60,19 @@ def _samples(minute: int) -> list[tx.MeterSample]:
     return samples
 
 
-def _streams() -> list[list[Envelope]]:
+def _streams(
+    tx_id: str = "1", stations: int | None = None, per_station: int | None = None
+) -> list[list[Envelope]]:
     factory = EnvelopeFactory("bench")
     streams = []
-    for n in range(STATIONS):
+    for n in range(stations or STATIONS):
         station = f"CP-{n}"
-        begin = tx.TransactionStarted(transaction_id="1", evse_id=1, connector_id=1)
+        begin = tx.TransactionStarted(transaction_id=tx_id, evse_id=1, connector_id=1)
         begin.meter_start_wh = 1000.0
         set_timestamp(begin.started_at, T0)
         stream = [factory.wrap("transaction.started", station, begin)]
-        for minute in range(1, EVENTS_PER_STATION + 1):
-            update = tx.TransactionUpdated(transaction_id="1", samples=_samples(minute))
+        for minute in range(1, (per_station or EVENTS_PER_STATION) + 1):
+            update = tx.TransactionUpdated(transaction_id=tx_id, samples=_samples(minute))
             set_timestamp(update.timestamp, T0 + timedelta(minutes=minute))
             stream.append(factory.wrap("transaction.updated", station, update))
         streams.append(stream)
@@ -156,7 +165,45 @@ async def _baseline_rate(url: str, streams: list[list[Envelope]], parallel: bool
     return elapsed
 
 
+def _interleaved(streams: list[list[Envelope]]) -> list[Envelope]:
+    """Stations sending at once: one event of each in turn, as a gateway would publish."""
+    return [stream[i] for i in range(len(streams[0])) for stream in streams]
+
+
+async def _through_consumer(tmp: str) -> dict[str, Any]:
+    created: list[tuple[str, str]] = []
+
+    async def sqlite(variant: str) -> str:
+        return f"sqlite:///{Path(tmp) / f'consumer-{variant}.db'}"
+
+    async def postgresql(_variant: str) -> str:
+        made = await _postgres_database()
+        assert made is not None
+        created.append(made)
+        return made[0]
+
+    databases: dict[str, Any] = {"sqlite": sqlite}
+    probe = await _postgres_database()
+    if probe is not None:
+        await _drop(probe[1], probe[0])
+        databases["postgresql"] = postgresql
+    rounds = [
+        _interleaved(_streams(str(n), CONSUMER_STATIONS, CONSUMER_EVENTS_PER_STATION))
+        for n in (1, 2)
+    ]
+    try:
+        results = await measure(databases, rounds)
+    finally:
+        for url, admin in created:
+            await _drop(admin, url)
+    results["events_per_round"] = len(rounds[0])
+    results["samples_per_event"] = len(_samples(0))
+    return results
+
+
 async def run() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        through_consumer = await _through_consumer(tmp)
     streams = _streams()
     samples = sum(len(stream) - 1 for stream in streams) * len(_samples(0))
     postgres = await _postgres_database()
@@ -172,6 +219,7 @@ async def run() -> dict[str, Any]:
             if postgres is not None:
                 await _drop(postgres[1], postgres[0])
     return {
+        "through_consumer": through_consumer,
         "database": database,
         "stations_in_parallel": STATIONS if parallel else 1,
         "events": samples // len(_samples(0)),

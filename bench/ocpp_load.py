@@ -37,9 +37,18 @@ METER_VALUES = {
 BOOT = {"chargePointVendor": "Bench", "chargePointModel": "Load"}
 
 
+#: The first answer that was not a CALLRESULT, for the result line (what went wrong).
+FIRST_ERROR: list[Any] = []
+
+
 async def _call(ws: ClientConnection, uid: str, action: str, payload: dict[str, Any]) -> bool:
     await ws.send(orjson.dumps([2, uid, action, payload]).decode())
     reply = orjson.loads(await ws.recv())
+    while reply[0] == 2:  # the CSMS calls the station (after a boot): refuse, keep waiting
+        await ws.send(orjson.dumps([4, reply[1], "NotSupported", "load generator", {}]).decode())
+        reply = orjson.loads(await ws.recv())
+    if reply[0] != 3 and not FIRST_ERROR:
+        FIRST_ERROR.append(reply)
     return bool(reply[0] == 3)
 
 
@@ -138,6 +147,8 @@ async def main(argv: list[str]) -> dict[str, Any]:
     wall = time.perf_counter() - wall_before
     used = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     result["generator_cpu_percent"] = round(100 * used / wall, 1)
+    if FIRST_ERROR:
+        result["first_error"] = FIRST_ERROR[0]
     await asyncio.gather(*(ws.close() for ws in conns))
     return result
 

@@ -12,6 +12,8 @@ import pytest
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.station.v1.events_pb2 import StatusChanged
 from chargegrid.platform.bus import (
+    BatchConsumer,
+    BatchHandler,
     ConsumerConfig,
     EnvelopeFactory,
     EventConsumer,
@@ -37,6 +39,14 @@ class BusKit:
         )
 
     def consumer(self, handler: Handler, group: str, **overrides: object) -> EventConsumer:
+        return EventConsumer(self.config(group, **overrides), handler, self.producer)
+
+    def batch_consumer(
+        self, handler: BatchHandler, group: str, **overrides: object
+    ) -> BatchConsumer:
+        return BatchConsumer(self.config(group, **overrides), handler, self.producer)
+
+    def config(self, group: str, **overrides: object) -> ConsumerConfig:
         config = ConsumerConfig(
             bootstrap_servers=self.bootstrap,
             group_id=group,
@@ -49,7 +59,7 @@ class BusKit:
         )
         for key, value in overrides.items():
             setattr(config, key, value)
-        return EventConsumer(config, handler, self.producer)
+        return config
 
 
 @pytest.fixture

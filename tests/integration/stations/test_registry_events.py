@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 from google.protobuf.message import Message
+from sqlalchemy import event
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.station.v1 import events_pb2 as ev
@@ -209,3 +210,27 @@ async def test_a_disconnect_of_an_unknown_station_registers_nothing(
     await events.send("disconnected", ev.StationDisconnected(gateway_pod="gw-a"), station="X")
     async with db.sessions() as session:
         assert await find_station(session, "X") is None
+
+
+async def test_a_batch_of_heartbeats_writes_the_station_row_once_with_the_latest_time(
+    db: Database, clock: FakeClock
+) -> None:
+    events = Events(db, clock)
+    await events.send("connected", connected("gw-a"))
+    beats = []
+    for _ in range(20):
+        clock.advance(10)
+        beats.append(events.envelope("heartbeat", ev.HeartbeatReceived()))
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(sql)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await events.handle.apply([*beats, beats[3]])  # one re-delivered within the batch
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+
+    assert len([s for s in statements if s.startswith("UPDATE stations")]) == 1
+    assert (await events.station()).last_seen == T0 + timedelta(seconds=200)

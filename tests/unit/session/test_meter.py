@@ -55,7 +55,15 @@ def test_in_order_readings_extend_the_running_total_like_a_recount() -> None:
 def test_a_reading_older_than_the_newest_asks_for_a_recount() -> None:
     track = recount(readings((0, 1000), (5, 2000)))
     assert advance(track, readings((3, 1500))) is None
-    assert advance(track, readings((5, 2000))) is None  # same instant: not newer either
+    assert advance(track, readings((5, 2100))) is None  # same instant: not newer either
+
+
+def test_the_newest_reading_sent_again_changes_nothing_without_a_recount() -> None:
+    track = recount(readings((0, 1000), (5, 2000)))
+    assert advance(track, readings((5, 2000))) == track
+    assert advance(track, readings((5, 2000), (6, 2300))) == recount(
+        readings((0, 1000), (5, 2000), (6, 2300))
+    )
 
 
 def test_an_empty_track_takes_its_first_reading_as_the_baseline() -> None:

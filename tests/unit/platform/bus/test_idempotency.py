@@ -2,7 +2,12 @@
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from chargegrid.platform.bus import InMemoryProcessedEvents, SqlProcessedEvents, claim_event
+from chargegrid.platform.bus import (
+    InMemoryProcessedEvents,
+    SqlProcessedEvents,
+    claim_event,
+    claim_events,
+)
 from chargegrid.platform.bus.idempotency import idempotency_metadata
 from chargegrid.platform.db import create_engine, session_factory
 
@@ -48,5 +53,21 @@ async def test_a_rolled_back_claim_leaves_the_event_unprocessed(database_url: st
         await store.mark("evt-2")
         await store.mark("evt-2")
         assert await store.seen("evt-2")
+    finally:
+        await engine.dispose()
+
+
+async def test_a_batch_claims_in_one_go_only_the_ids_not_claimed_before(database_url: str) -> None:
+    engine = await _engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session, session.begin():
+            assert await claim_event(session, "session", "evt-old") is True
+        async with sessions() as session, session.begin():
+            fresh = await claim_events(session, "session", ["evt-a", "evt-old", "evt-a", "evt-b"])
+        assert fresh == {"evt-a", "evt-b"}
+        async with sessions() as session, session.begin():
+            assert await claim_events(session, "session", ["evt-b", "evt-c"]) == {"evt-c"}
+            assert await claim_events(session, "session", []) == set()
     finally:
         await engine.dispose()

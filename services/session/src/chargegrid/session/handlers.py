@@ -1,18 +1,20 @@
-"""Event handlers: one transaction per event, deciding state and outgoing events together.
+"""Event handlers: one transaction per batch of events, deciding state and outgoing events.
 
-Each handler claims the event id, loads the session (locked), applies the domain rules,
-stores the samples, recounts energy when a reading came out of order, closes the sessions
-the fact shows lost (domain/closing.py: a 1.6 boot, a new transaction on the outlet),
-and writes the session events it decided into the outbox, all in one database transaction.
-A re-delivered event finds its id claimed and changes nothing; a crash before commit leaves
-nothing behind, so the redelivery does the whole thing once. `after_commit` wakes the publisher.
-An Available / Faulted status is only marked (marks.py); `sweep`, run on a timer, closes
-what the outlet still holds once the grace for a normal Ended is over.
+A batch (a partition's poll, or one event) claims its event ids in one statement, loads
+the sessions it touches in one query, then applies the domain rules event by event in
+order, exactly as one event at a time would: the session changes, samples, energy
+recounts when a reading came out of order, the sessions a fact shows lost (domain/closing.py:
+a 1.6 boot, a new transaction on the outlet), and the session events decided into the
+outbox. All of it commits together. A re-delivered event finds its id claimed and changes
+nothing; a crash before commit leaves nothing behind, so the redelivery does the whole thing
+once. `after_commit` wakes the publisher. An Available / Faulted status is only marked
+(marks.py); `sweep`, run on a timer, closes what the outlet still holds once the grace for a
+normal Ended is over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from chargegrid.api.common.v1.common_pb2 import OCPP_VERSION_21, OCPP_VERSION_201
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.station.v1.events_pb2 import StationBooted
-from chargegrid.platform.bus import claim_event, occurred_at, unpack
+from chargegrid.platform.bus import Delivered, claim_events, occurred_at, unpack
 from chargegrid.session.clock import Clock
 from chargegrid.session.convert import fact_of, outlet_freed_of
 from chargegrid.session.domain.closing import (
@@ -54,14 +56,40 @@ from chargegrid.session.sites import SiteLookup, no_sites
 from chargegrid.session.store import SessionStore
 
 CONSUMER = "session"
+BOOTED = "station.booted"
+STATUS_CHANGED = "station.status_changed"
+TRANSACTION_TYPES = frozenset({"transaction.started", "transaction.updated", "transaction.ended"})
+#: What the consumer decodes; every other event of its topics is skipped by header.
+EVENT_TYPES = TRANSACTION_TYPES | {BOOTED, STATUS_CHANGED}
 #: Outlet marks put in force per sweep transaction.
 SWEEP_BATCH = 200
 #: 2.x stations resume their transactions after a boot (and report them), 1.6 ones do not.
 RESUMING_VERSIONS = frozenset({OCPP_VERSION_201, OCPP_VERSION_21})
 
+#: An event this service acts on with what it says: a transaction fact, a freed outlet,
+#: or None for a boot.
+Work = tuple[Envelope, TransactionFact | OutletFreed | None]
+
 
 def _nothing() -> None:
     return None
+
+
+def _work_of(envelopes: Sequence[Envelope]) -> list[Work]:
+    """The events this service acts on, each with what it says."""
+    work: list[Work] = []
+    for envelope in envelopes:
+        if envelope.type == BOOTED:
+            work.append((envelope, None))
+        elif envelope.type == STATUS_CHANGED:
+            freed = outlet_freed_of(envelope)
+            if freed is not None:
+                work.append((envelope, freed))
+        elif envelope.type in TRANSACTION_TYPES and envelope.station_id:
+            fact = fact_of(envelope)
+            if fact is not None and fact.transaction_id:
+                work.append((envelope, fact))
+    return work
 
 
 @dataclass
@@ -74,44 +102,68 @@ class SessionEvents:
     after_commit: Callable[[], None] = _nothing
 
     async def __call__(self, envelope: Envelope, record: ConsumerRecord | None = None) -> None:
-        """Entry point for the consumer of transaction.events.v1 and station.events.v1."""
-        if envelope.type.startswith("transaction."):
-            await self.on_transaction(envelope)
-        elif envelope.type == "station.booted":
-            await self.on_booted(envelope)
-        elif envelope.type == "station.status_changed":
-            await self.on_status(envelope)
+        """One event (the per-record consumer, tests)."""
+        await self.apply([envelope])
 
-    async def on_transaction(self, envelope: Envelope) -> None:
-        fact = fact_of(envelope)
-        station_id = envelope.station_id
-        if fact is None or not fact.transaction_id or not station_id:
+    async def batch(self, items: Sequence[Delivered]) -> None:
+        """A partition batch from the batch consumer, in offset order."""
+        await self.apply([envelope for envelope, _ in items])
+
+    async def apply(self, envelopes: Sequence[Envelope]) -> None:
+        work = _work_of(envelopes)
+        if not work:
             return
-        site_id = await self.sites(station_id)
+        stations = {e.station_id for e, fact in work if isinstance(fact, TransactionFact)}
+        sites = {station: await self.sites(station) for station in stations}
         now = self.clock()
         async with self.sessions() as db, db.begin():
-            if not await claim_event(db, CONSUMER, envelope.event_id, now):
-                return
+            fresh = await claim_events(db, CONSUMER, [e.event_id for e, _ in work], now)
             store = SessionStore(db)
-            state = await store.get(session_id_of(station_id, fact.transaction_id))
-            opens = state is None or isinstance(fact, Started)
-            if state is None:
-                state = new_session(station_id, fact, site_id)
-            token_before = state.id_token
-            state.site_id = state.site_id or site_id
-            apply(state, fact)
-            await store.save(state)
-            await store.add_samples(state.id, fact.samples)
-            if state.needs_energy_recount:
-                stored = await store.register_readings(state.id)
-                settle_energy(state, series_readings(state, stored))
-            if opens:
-                close_for_marks(state, await OutletMarks(db).in_force(station_id))
-            self._emit(db, state, urgent=state.id_token != token_before)
-            await store.save(state)
-            if opens:
-                await self._close_displaced(db, store, station_id, fact)
+            await store.load(
+                session_id_of(e.station_id, f.transaction_id)
+                for e, f in work
+                if isinstance(f, TransactionFact)
+            )
+            for envelope, fact in work:
+                if envelope.event_id not in fresh:
+                    continue
+                fresh.discard(envelope.event_id)  # twice in one batch: applied once
+                if fact is None:
+                    await self._on_booted(db, store, envelope)
+                elif isinstance(fact, OutletFreed):
+                    await OutletMarks(db).note(fact, now)
+                else:
+                    site_id = sites[envelope.station_id]
+                    await self._on_transaction(db, store, envelope.station_id, fact, site_id)
+            await store.flush()
         self.after_commit()
+
+    async def _on_transaction(
+        self,
+        db: AsyncSession,
+        store: SessionStore,
+        station_id: str,
+        fact: TransactionFact,
+        site_id: str,
+    ) -> None:
+        state = await store.get(session_id_of(station_id, fact.transaction_id))
+        opens = state is None or isinstance(fact, Started)
+        if state is None:
+            state = new_session(station_id, fact, site_id)
+        token_before = state.id_token
+        state.site_id = state.site_id or site_id
+        apply(state, fact)
+        store.save(state)
+        store.add_samples(state.id, fact.samples)
+        if state.needs_energy_recount:
+            stored = await store.register_readings(state.id)
+            settle_energy(state, series_readings(state, stored))
+        if opens:
+            close_for_marks(state, await OutletMarks(db).in_force(station_id))
+        self._emit(db, state, urgent=state.id_token != token_before)
+        store.save(state)
+        if opens:
+            await self._close_displaced(db, store, station_id, fact)
 
     async def _close_displaced(
         self, db: AsyncSession, store: SessionStore, station_id: str, fact: TransactionFact
@@ -120,37 +172,21 @@ class SessionEvents:
         for other in await store.active_of_station(station_id):
             if close_for_new_transaction(other, fact):
                 self._emit(db, other)
-                await store.save(other)
+                store.save(other)
 
-    async def on_booted(self, envelope: Envelope) -> None:
+    async def _on_booted(self, db: AsyncSession, store: SessionStore, envelope: Envelope) -> None:
         booted = unpack(envelope, StationBooted)
         reboot = Rebooted(
             envelope.station_id,
             occurred_at(envelope),
             resumes_transactions=booted.ocpp_version in RESUMING_VERSIONS,
         )
-        now = self.clock()
-        async with self.sessions() as db, db.begin():
-            if not await claim_event(db, CONSUMER, envelope.event_id, now):
-                return
-            store = SessionStore(db)
-            if not reboot.resumes_transactions:
-                await OutletMarks(db).note(reboot, now)
-            for state in await store.active_of_station(reboot.station_id):
-                if interrupt(state, reboot):
-                    self._emit(db, state)
-                    await store.save(state)
-        self.after_commit()
-
-    async def on_status(self, envelope: Envelope) -> None:
-        freed = outlet_freed_of(envelope)
-        if freed is None:
-            return
-        now = self.clock()
-        async with self.sessions() as db, db.begin():
-            if not await claim_event(db, CONSUMER, envelope.event_id, now):
-                return
-            await OutletMarks(db).note(freed, now)
+        if not reboot.resumes_transactions:
+            await OutletMarks(db).note(reboot, self.clock())
+        for state in await store.active_of_station(reboot.station_id):
+            if interrupt(state, reboot):
+                self._emit(db, state)
+                store.save(state)
 
     async def sweep(self, grace_s: float, limit: int = SWEEP_BATCH) -> int:
         """Close what outlets reported free `grace_s` ago still hold (the Ended of a normal
@@ -164,10 +200,11 @@ class SessionEvents:
                 for state in await store.active_of_station(mark.station_id):
                     if isinstance(mark, OutletFreed) and close_for_freed_outlet(state, mark):
                         self._emit(db, state)
-                        await store.save(state)
+                        store.save(state)
                         closed = True
                 if isinstance(mark, OutletFreed):
                     await marks.swept(mark)
+            await store.flush()
         if closed:
             self.after_commit()
         return len(due)
@@ -181,7 +218,8 @@ class SessionEvents:
             if state is None or not close_by_operator(state, command):
                 return state, False
             self._emit(db, state)
-            await store.save(state)
+            store.save(state)
+            await store.flush()
         self.after_commit()
         return state, True
 

@@ -1,9 +1,13 @@
-"""The write side: sessions and their samples inside the caller's transaction.
+"""The write side: a unit of work over the sessions and samples of one batch of events.
 
-`SessionStore` works on an open `AsyncSession` so a handler's claim of the event id, the
-session change, its samples and its outbox rows commit together or not at all. Rows are
-locked for update on PostgreSQL, so the transaction and station consumers (or two replicas
-during a rebalance) never interleave on one session; SQLite serialises writers itself.
+`SessionStore` works on an open `AsyncSession` so a batch's claim of its event ids, the
+session changes, their samples and the outbox rows commit together or not at all. The
+sessions a batch touches are read in one query and kept here while the batch's events are
+applied to them in memory; `flush` writes the changed rows and inserts every sample of the
+batch in one executemany. Rows are locked for update on PostgreSQL, so two replicas during
+a rebalance never interleave on one session; SQLite serialises writers itself. Nothing is
+kept between batches: the database stays the only state a restarted or rebalanced
+consumer needs.
 """
 
 from __future__ import annotations
@@ -13,16 +17,15 @@ from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.session.domain.meter import METER_LOCATIONS, REGISTER, TOTAL_PHASES, Reading
 from chargegrid.session.domain.model import ACTIVE, Sample, SessionState
 from chargegrid.session.models import SampleRow, SessionRow
+from chargegrid.session.sample_insert import SampleValues, sample_insert
 
 STATE_FIELDS = tuple(f.name for f in fields(SessionState) if f.name != "needs_energy_recount")
-#: Rows per INSERT: keeps SQLite under its bound-parameter limit.
+#: Ids per IN (...) query: keeps SQLite under its bound-parameter limit.
 SAMPLE_CHUNK = 500
 
 
@@ -42,73 +45,93 @@ def sample_of(row: SampleRow) -> Sample:
     )
 
 
-def _sample_values(session_id: str, samples: Iterable[Sample]) -> list[dict[str, Any]]:
-    unique: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for s in samples:
-        key = (s.at, s.measurand, s.phase, s.location)
-        unique.setdefault(
-            key,
-            {
-                "session_id": session_id,
-                "timestamp": s.at,
-                "measurand": s.measurand,
-                "phase": s.phase,
-                "unit": s.unit,
-                "value": s.value,
-                "context": s.context,
-                "location": s.location,
-            },
-        )
-    return list(unique.values())
-
-
 class SessionStore:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
         self._rows: dict[str, SessionRow] = {}
-        self._postgres = db.get_bind().dialect.name == "postgresql"
+        self._states: dict[str, SessionState] = {}
+        self._absent: set[str] = set()
+        self._dirty: dict[str, None] = {}
+        self._samples: dict[tuple[Any, ...], SampleValues] = {}
+        self._insert = sample_insert(db.get_bind().dialect)
+
+    async def load(self, session_ids: Iterable[str]) -> None:
+        """Read (and lock) the sessions a batch needs, in as few queries as possible."""
+        wanted = [i for i in dict.fromkeys(session_ids) if i not in self._states]
+        wanted = [i for i in wanted if i not in self._absent]
+        for start in range(0, len(wanted), SAMPLE_CHUNK):
+            chunk = wanted[start : start + SAMPLE_CHUNK]
+            query = select(SessionRow).where(SessionRow.id.in_(chunk)).with_for_update()
+            for row in (await self.db.execute(query)).scalars():
+                self._remember(row)
+            self._absent.update(i for i in chunk if i not in self._states)
+
+    def _remember(self, row: SessionRow) -> SessionState:
+        state = self._states.get(row.id)
+        if state is None:
+            self._rows[row.id] = row
+            state = self._states[row.id] = state_of(row)
+        return state
 
     async def get(self, session_id: str) -> SessionState | None:
-        query = select(SessionRow).where(SessionRow.id == session_id).with_for_update()
-        row = (await self.db.execute(query)).scalar_one_or_none()
-        if row is None:
-            return None
-        self._rows[row.id] = row
-        return state_of(row)
+        if session_id not in self._states and session_id not in self._absent:
+            await self.load([session_id])
+        return self._states.get(session_id)
+
+    def save(self, state: SessionState) -> None:
+        """Keep `state` to be written at the next flush."""
+        self._states[state.id] = state
+        self._absent.discard(state.id)
+        self._dirty[state.id] = None
+
+    def add_samples(self, session_id: str, samples: Iterable[Sample]) -> None:
+        """Queue samples; a reading already stored or queued (same instant, measurand,
+        phase, location) is kept as first received."""
+        queued = self._samples
+        for s in samples:
+            key = (session_id, s.at, s.measurand, s.phase, s.location)
+            if key not in queued:
+                queued[key] = (
+                    session_id,
+                    s.at,
+                    s.measurand,
+                    s.phase,
+                    s.unit,
+                    s.value,
+                    s.context,
+                    s.location,
+                )
+
+    async def flush(self) -> None:
+        """Write changed sessions, then insert queued samples (they reference the rows)."""
+        for session_id in self._dirty:
+            row = self._rows.get(session_id)
+            if row is None:
+                row = self._rows[session_id] = SessionRow()
+                self.db.add(row)
+            state = self._states[session_id]
+            for name in STATE_FIELDS:
+                setattr(row, name, getattr(state, name))
+        self._dirty.clear()
+        await self.db.flush()
+        values, self._samples = list(self._samples.values()), {}
+        await self._insert.run(self.db, values)
 
     async def active_of_station(self, station_id: str) -> list[SessionState]:
+        """The station's active sessions, as this batch has left them so far."""
+        await self.flush()
         query = (
             select(SessionRow)
             .where(SessionRow.station_id == station_id, SessionRow.status == ACTIVE)
             .order_by(SessionRow.id)
             .with_for_update()
         )
-        rows = list((await self.db.execute(query)).scalars())
-        self._rows.update((row.id, row) for row in rows)
-        return [state_of(row) for row in rows]
-
-    async def save(self, state: SessionState) -> None:
-        """Insert or update the row (flushed, so its samples may reference it)."""
-        row = self._rows.get(state.id)
-        if row is None:
-            row = SessionRow()
-            self._rows[state.id] = row
-            self.db.add(row)
-        for name in STATE_FIELDS:
-            setattr(row, name, getattr(state, name))
-        await self.db.flush()
-
-    async def add_samples(self, session_id: str, samples: Iterable[Sample]) -> None:
-        """Store samples; a reading already stored (same instant, measurand, phase,
-        location) is kept as first received."""
-        values = _sample_values(session_id, samples)
-        insert = pg_insert if self._postgres else sqlite_insert
-        for start in range(0, len(values), SAMPLE_CHUNK):
-            chunk = values[start : start + SAMPLE_CHUNK]
-            await self.db.execute(insert(SampleRow).values(chunk).on_conflict_do_nothing())
+        return [self._remember(row) for row in (await self.db.execute(query)).scalars()]
 
     async def register_readings(self, session_id: str) -> list[Reading]:
-        """Every stored total register reading of the session, in time order."""
+        """Every stored total register reading of the session (queued ones too), in time
+        order."""
+        await self.flush()
         query = (
             select(SampleRow.timestamp, SampleRow.value)
             .where(

@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus import metrics
 from chargegrid.platform.bus.envelope import UndecodableEvent, decode
+from chargegrid.platform.bus.headers import header_event_type
 from chargegrid.platform.bus.producer import EventProducer
 from chargegrid.platform.bus.topics import dlq_topic
 from chargegrid.platform.logging import get_logger
@@ -50,6 +51,8 @@ class ConsumerConfig:
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     auto_offset_reset: str = "earliest"
+    #: Event types the handler wants (None: all). Others are skipped, by header if present.
+    event_types: frozenset[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -178,12 +181,28 @@ class EventConsumer:
                 raise PartitionStalled(record.offset) from exc
         return int(records[-1].offset) + 1
 
+    def wanted_by_header(self, record: ConsumerRecord) -> bool:
+        """False when the record's type header names a type the handler does not want."""
+        wanted = self.config.event_types
+        if wanted is None:
+            return True
+        named = header_event_type(record.headers)
+        return named is None or named in wanted
+
+    def wanted(self, envelope: Envelope) -> bool:
+        wanted = self.config.event_types
+        return wanted is None or envelope.type in wanted
+
     async def _process_record(self, record: ConsumerRecord) -> None:
         labels = (record.topic, self.config.group_id)
+        if not self.wanted_by_header(record):
+            return
         try:
             envelope = decode(record.value)
         except UndecodableEvent as exc:
             await self._dead_letter(record, exc, attempts=0)
+            return
+        if not self.wanted(envelope):
             return
         token = otel_context.attach(context_from_kafka_headers(record.headers))
         try:

@@ -3,14 +3,15 @@
 Delivery is at least once, so every consumer must tolerate duplicates. For handlers that
 write to the service's database, `claim_event` inserts the event id in the same transaction
 as the handler's own writes: either both commit or neither does, and a second delivery finds
-the id and skips. `ProcessedEvents` stores (in memory or SQL) serve handlers without a
-transaction of their own, through `deduplicated`.
+the id and skips; `claim_events` does the same for a whole batch in one statement.
+`ProcessedEvents` stores (in memory or SQL) serve handlers without a transaction of their
+own, through `deduplicated`.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -70,6 +71,28 @@ async def claim_event(
     statement = insert(processed_events).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def claim_events(
+    session: AsyncSession, consumer: str, event_ids: Iterable[str], now: datetime | None = None
+) -> set[str]:
+    """Record every id inside the caller's transaction; return those not claimed before.
+
+    One INSERT ... ON CONFLICT DO NOTHING RETURNING: only the rows this statement inserted
+    come back, so an id a concurrent replica claimed first is not returned here.
+    """
+    at = now or datetime.now(UTC)
+    unique = dict.fromkeys(event_ids)
+    if not unique:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(processed_events).on_conflict_do_nothing().returning(processed_events.c.event_id)
+    )
+    rows = [{"consumer": consumer, "event_id": event_id, "processed_at": at} for event_id in unique]
+    result = await session.execute(statement, rows)
+    return set(result.scalars())
 
 
 class SqlProcessedEvents:

@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus import metrics
 from chargegrid.platform.bus.envelope import encode
+from chargegrid.platform.bus.headers import event_type_header
 from chargegrid.platform.bus.partitioner import CachedKeyPartitioner
 from chargegrid.platform.telemetry import kafka_headers_with_context
 
@@ -106,13 +107,18 @@ class EventProducer:
 
     async def publish(self, topic: str, envelope: Envelope) -> Delivery:
         """Store one event keyed by its station id; raise BusUnavailable if Kafka cannot."""
-        return await self.publish_raw(topic, envelope.station_id.encode(), encode(envelope))
+        return await self.publish_raw(
+            topic,
+            envelope.station_id.encode(),
+            encode(envelope),
+            [event_type_header(envelope.type)],
+        )
 
     async def publish_batch(self, items: list[tuple[str, Envelope]]) -> list[Delivery]:
         """Store several events at once: all are sent, then every acknowledgement awaited.
 
         Cheaper than gathering `publish` calls (no task per record); raises BusUnavailable
-        if any record was not acknowledged.
+        if any record was not acknowledged. Each record carries its event type in a header.
         """
         producer = self._producer
         if producer is None:
@@ -128,7 +134,7 @@ class EventProducer:
                         item_topic,
                         value=encode(envelope),
                         key=envelope.station_id.encode(),
-                        headers=headers,
+                        headers=[*headers, event_type_header(envelope.type)],
                     )
                     for item_topic, envelope in items
                 ]

@@ -69,9 +69,12 @@ class RegisterTrack:
 
 
 def advance(track: RegisterTrack, readings: Sequence[Reading]) -> RegisterTrack | None:
-    """Extend `track` with readings newer than its last one; None if any is not newer."""
+    """Extend `track` with readings newer than its last one; None if any is not newer
+    (the newest reading repeated is no news and changes nothing)."""
     energy, last_at, last_wh = track.energy_wh, track.last_at, track.last_wh
     for reading in _ordered(readings):
+        if reading.at == last_at and reading.wh == last_wh:
+            continue  # the newest reading again (a resent message): a recount would agree
         if last_at is not None and reading.at <= last_at:
             return None
         if last_wh is not None and reading.wh > last_wh:
