@@ -249,8 +249,10 @@ def change_availability(m: pb.ChangeAvailabilityRequest, _: _Env) -> Call:
 def get_configuration(m: pb.GetConfigurationRequest, _: _Env) -> Call:
     if not m.keys:
         raise InvalidCommand(
-            "OCPP 2.x needs explicit variables ('Component/Variable'); "
-            "use Call with GetBaseReport for everything"
+            "OCPP 2.x needs explicit variables ('Component/Variable', e.g. "
+            "'OCPPCommCtrlr/HeartbeatInterval'); `chargegrid ops get-config` without --key "
+            "reads the well-known ones, a full report is GetBaseReport through the "
+            "StationControl.Call RPC"
         )
     return "GetVariables", {"getVariableData": [_variable(key) for key in m.keys]}
 
