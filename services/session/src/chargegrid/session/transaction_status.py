@@ -90,7 +90,9 @@ class TransactionStatusChecks:
                 await self.check(station_id, booted_at)
             except Exception as exc:  # the database away: this boot is not asked about
                 _COUNT["failed"].inc()
-                log.warning("transaction status check failed", station_id=station_id, error=repr(exc))
+                log.warning(
+                    "transaction status check failed", station_id=station_id, error=repr(exc)
+                )
             finally:
                 self._queue.task_done()
 
@@ -122,7 +124,9 @@ class TransactionStatusChecks:
             return "queued"
         if status.ongoing:
             return "ongoing"
-        report = TransactionStatusReported(session_id, booted_at, ongoing=False, messages_in_queue=False)
+        report = TransactionStatusReported(
+            session_id, booted_at, ongoing=False, messages_in_queue=False
+        )
         return "closed" if await self.close(report) else "already_closed"
 
     async def _running_before(self, station_id: str, booted_at: datetime) -> list[tuple[str, str]]:
