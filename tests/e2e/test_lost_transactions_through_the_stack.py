@@ -3,7 +3,8 @@
 Raw OCPP 1.6 and 2.0.1 clients talk to the real gateway process, so every message (a
 reboot without a StopTransaction, a start on a connector that still "has" a transaction,
 a late stop, a 2.x station answering GetTransactionStatus after a reboot) is exactly what a
-certification lab sends. The session service closes what the station lost; authorization learns it from session.events.v1; billing bills it once.
+certification lab sends. The session service closes what the station lost; authorization
+learns it from session.events.v1; billing bills it once.
 """
 
 from __future__ import annotations

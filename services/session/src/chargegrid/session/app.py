@@ -2,9 +2,9 @@
 
 Start order: database (migrated), Kafka producer (outbox and dead letters), the outbox
 publisher, the transaction/station consumer, the outlet sweeper and the GetTransactionStatus
-checks after 2.x boots, this replica's watch feed, then the gRPC server, so the service reports SERVING only once it can do its work.
-`stop` reverses it: the consumer finishes its batch, the publisher drains what is left,
-calls in flight finish.
+checks after 2.x boots, this replica's watch feed, then the gRPC server, so the service
+reports SERVING only once it can do its work. `stop` reverses it: the consumer finishes its
+batch, the publisher drains what is left, calls in flight finish.
 """
 
 from __future__ import annotations
