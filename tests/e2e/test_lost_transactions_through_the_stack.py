@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import signal
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from chargegrid.api.billing.v1 import billing_pb2_grpc as billing_grpc
 from chargegrid.api.session.v1 import session_pb2 as session_pb
 from chargegrid.api.session.v1 import session_pb2_grpc as session_grpc
 from chargegrid.platform.grpc import create_channel
+from chargegrid.platform.ports import metrics_port_for
 from tests.e2e.conftest import Stack
 from tests.e2e.test_registry_and_authorization import (
     SUBPROTOCOL,
@@ -324,6 +326,16 @@ async def answer_transaction_status(
     await station.ws.send(json.dumps([3, call[1], answer]))
 
 
+def checks_counted(stack: Stack, result: str) -> float:
+    """The session service's count of GetTransactionStatus checks with `result`."""
+    url = f"http://127.0.0.1:{metrics_port_for('session') + stack.offset}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        text = reply.read().decode()
+    line = f'chargegrid_session_transaction_status_checks_total{{result="{result}"}} '
+    found = [row for row in text.splitlines() if row.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
 async def started_and_counted(
     stack: Stack, services: Services, station: RawStation, transaction_id: str, tag: str
 ) -> None:
@@ -360,9 +372,14 @@ async def test_a_2_0_1_station_saying_after_a_reboot_the_transaction_goes_on_kee
     stack.cli("tokens", "add", tag)
     async with raw_station(stack, "2.0.1", "GTSGOES") as station:
         await started_and_counted(stack, services, station, "T1", tag)
+        before = await asyncio.to_thread(checks_counted, stack, "ongoing")
         await station.reboot()
         await answer_transaction_status(station, "T1", ongoing=True)
-        await asyncio.sleep(2)  # time for the answer to be acted on, were it wrongly
+
+        async def heard() -> bool:
+            return await asyncio.to_thread(checks_counted, stack, "ongoing") > before
+
+        await eventually(heard)  # the session service got the answer and kept the session
         resumed = await services.session(station.id, "T1")
         assert resumed is not None
         assert resumed.status == session_pb.SESSION_STATUS_ACTIVE
