@@ -2,15 +2,18 @@
 
 Raw OCPP 1.6 and 2.0.1 clients talk to the real gateway process, so every message (a
 reboot without a StopTransaction, a start on a connector that still "has" a transaction,
-a late stop) is exactly what a certification lab sends. The session service closes what
-the station lost; authorization learns it from session.events.v1; billing bills it once.
+a late stop, a 2.x station answering GetTransactionStatus after a reboot) is exactly what a
+certification lab sends. The session service closes what the station lost; authorization
+learns it from session.events.v1; billing bills it once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,8 +29,14 @@ from chargegrid.api.billing.v1 import billing_pb2_grpc as billing_grpc
 from chargegrid.api.session.v1 import session_pb2 as session_pb
 from chargegrid.api.session.v1 import session_pb2_grpc as session_grpc
 from chargegrid.platform.grpc import create_channel
+from chargegrid.platform.ports import metrics_port_for
 from tests.e2e.conftest import Stack
-from tests.e2e.test_registry_and_authorization import SUBPROTOCOL, exchange, raw_authorize
+from tests.e2e.test_registry_and_authorization import (
+    SUBPROTOCOL,
+    exchange,
+    next_csms_call,
+    raw_authorize,
+)
 
 
 @pytest.fixture(scope="module")
@@ -305,6 +314,76 @@ async def test_a_2_0_1_station_rebooting_mid_transaction_twice_leaves_the_card_f
         again = stack.cli("sessions", "end", f"{station.id}:T3", check=False)
         assert again.returncode != 0
         assert "already interrupted" in again.stdout + again.stderr
+
+
+async def answer_transaction_status(
+    station: RawStation, transaction_id: str, ongoing: bool
+) -> None:
+    """Answer the GetTransactionStatus the CSMS sends about `transaction_id` after a boot."""
+    call = await next_csms_call(station.ws, "GetTransactionStatus")
+    assert call[3] == {"transactionId": transaction_id}
+    answer = {"ongoingIndicator": ongoing, "messagesInQueue": False}
+    await station.ws.send(json.dumps([3, call[1], answer]))
+
+
+def checks_counted(stack: Stack, result: str) -> float:
+    """The session service's count of GetTransactionStatus checks with `result`."""
+    url = f"http://127.0.0.1:{metrics_port_for('session') + stack.offset}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        text = reply.read().decode()
+    line = f'chargegrid_session_transaction_status_checks_total{{result="{result}"}} '
+    found = [row for row in text.splitlines() if row.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+async def started_and_counted(
+    stack: Stack, services: Services, station: RawStation, transaction_id: str, tag: str
+) -> None:
+    """A 2.0.1 transaction the session service has opened and authorization counts."""
+    assert await station.event201("Started", transaction_id, tag, 1000) == "Accepted"
+
+    async def opened() -> bool:
+        return await services.session(station.id, transaction_id) is not None
+
+    await eventually(opened)
+    await authorized_at_another_station(stack, "2.0.1", tag, "ConcurrentTx")
+
+
+async def test_a_2_0_1_station_saying_after_a_reboot_it_lost_the_transaction_frees_the_card(
+    stack: Stack, services: Services
+) -> None:
+    tag = unique("CARDGTS")
+    stack.cli("tokens", "add", tag)
+    async with raw_station(stack, "2.0.1", "GTSLOST") as station:
+        await started_and_counted(stack, services, station, "T1", tag)
+        await station.reboot()
+        await answer_transaction_status(station, "T1", ongoing=False)
+        lost = await services.wait_closed(station.id, "T1", "NotOngoing")
+        await _one_cdr(services, lost.id)
+        await authorized_at_another_station(stack, "2.0.1", tag, "Accepted")
+        await asyncio.sleep(2)  # time for a second CDR to appear, were one made
+        assert len(await services.cdrs_of(lost.id)) == 1
+
+
+async def test_a_2_0_1_station_saying_after_a_reboot_the_transaction_goes_on_keeps_it_open(
+    stack: Stack, services: Services
+) -> None:
+    tag = unique("CARDGTS")
+    stack.cli("tokens", "add", tag)
+    async with raw_station(stack, "2.0.1", "GTSGOES") as station:
+        await started_and_counted(stack, services, station, "T1", tag)
+        before = await asyncio.to_thread(checks_counted, stack, "ongoing")
+        await station.reboot()
+        await answer_transaction_status(station, "T1", ongoing=True)
+
+        async def heard() -> bool:
+            return await asyncio.to_thread(checks_counted, stack, "ongoing") > before
+
+        await eventually(heard)  # the session service got the answer and kept the session
+        resumed = await services.session(station.id, "T1")
+        assert resumed is not None
+        assert resumed.status == session_pb.SESSION_STATUS_ACTIVE
+        await authorized_at_another_station(stack, "2.0.1", tag, "ConcurrentTx")
 
 
 async def test_a_fleet_card_holds_three_transactions_and_is_concurrent_on_a_fourth(

@@ -240,6 +240,8 @@ def test_services_find_each_other_through_the_chart(render: Render) -> None:
     stations = find(manifests, "ConfigMap", f"{PREFIX}-stations")["data"]
     assert stations["CHARGEGRID_STATIONS_GATEWAY_ADDRESS"] == f"{PREFIX}-gateway:50051"
     assert stations["CHARGEGRID_STATIONS_UNKNOWN_STATION_POLICY"] == "pending"
+    session = find(manifests, "ConfigMap", f"{PREFIX}-session")["data"]
+    assert session["CHARGEGRID_SESSION_GATEWAY_ADDRESS"] == f"{PREFIX}-gateway:50051"
 
 
 @pytest.mark.parametrize("service", ["stations", "authorization", "session", "billing"])

@@ -7,6 +7,7 @@ from chargegrid.session.domain.closing import (
     close_for_freed_outlet,
     close_for_new_transaction,
     close_for_reboot,
+    close_for_transaction_status,
 )
 from chargegrid.session.domain.model import (
     ACTIVE,
@@ -14,6 +15,7 @@ from chargegrid.session.domain.model import (
     EndSession,
     OutletFreed,
     Rebooted,
+    TransactionStatusReported,
 )
 from tests.unit.session.builders import a_start, an_update, at, register
 from tests.unit.session.test_lifecycle import run
@@ -66,3 +68,30 @@ def test_the_operator_closes_an_active_session_and_nothing_closes_it_twice() -> 
     assert not close_by_operator(state, EndSession(state.id, at(31)))
     assert not close_for_reboot(state, Rebooted("CP-1", at(40)))
     assert state.ended_at == at(30)
+
+
+def reported(booted_minute: float, *, ongoing: bool, queued: bool) -> TransactionStatusReported:
+    return TransactionStatusReported("CP-1:42", at(booted_minute), ongoing, queued)
+
+
+def test_a_station_saying_after_its_boot_it_lost_the_transaction_closes_it_at_the_boot() -> None:
+    state = run(a_start(), an_update(5, register(5, 1800)))
+    assert close_for_transaction_status(state, reported(10, ongoing=False, queued=False))
+    assert (state.status, state.stop_reason, state.ended_at) == (INTERRUPTED, "NotOngoing", at(10))
+    assert state.energy_wh == 800
+    assert not close_for_transaction_status(state, reported(12, ongoing=False, queued=False))
+    assert state.ended_at == at(10)
+
+
+def test_an_ongoing_transaction_or_one_with_messages_queued_stays_open() -> None:
+    state = run(a_start())
+    assert not close_for_transaction_status(state, reported(10, ongoing=True, queued=False))
+    assert not close_for_transaction_status(state, reported(10, ongoing=False, queued=True))
+    assert not close_for_transaction_status(state, reported(10, ongoing=True, queued=True))
+    assert state.status == ACTIVE
+
+
+def test_a_not_ongoing_answer_about_a_boot_before_the_start_closes_nothing() -> None:
+    state = run(a_start(at=at(20)))
+    assert not close_for_transaction_status(state, reported(10, ongoing=False, queued=False))
+    assert state.status == ACTIVE

@@ -1,10 +1,10 @@
 """Composition root of the session service: everything is built inside `start`.
 
 Start order: database (migrated), Kafka producer (outbox and dead letters), the outbox
-publisher, the transaction/station consumer and the outlet sweeper, this replica's watch
-feed, then the gRPC server, so the service reports SERVING only once it can do its work.
-`stop` reverses it: the consumer finishes its batch, the publisher drains what is left,
-calls in flight finish.
+publisher, the transaction/station consumer, the outlet sweeper and the GetTransactionStatus
+checks after 2.x boots, this replica's watch feed, then the gRPC server, so the service
+reports SERVING only once it can do its work. `stop` reverses it: the consumer finishes its
+batch, the publisher drains what is left, calls in flight finish.
 """
 
 from __future__ import annotations
@@ -39,23 +39,23 @@ from chargegrid.session.ids import TransactionIds
 from chargegrid.session.outbox import Outbox, OutboxPublisher
 from chargegrid.session.settings import SessionSettings
 from chargegrid.session.sites import SiteLookup, StationSites, no_sites
+from chargegrid.session.station_query import GatewayStationQuery, StationQuery
 from chargegrid.session.sweeper import run_sweeper
+from chargegrid.session.transaction_status import TransactionStatusChecks
 from chargegrid.session.watch import SessionHub, WatchFeed
 
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
-def stations_channel(settings: SessionSettings) -> grpc.aio.Channel | None:
-    if not settings.stations_address:
+def service_channel(
+    settings: SessionSettings, address: str | None, timeout_s: float
+) -> grpc.aio.Channel | None:
+    """A channel to another service with the service token; None when it has no address."""
+    if not address:
         return None
     token = settings.service_token.get_secret_value() if settings.service_token else None
-    return create_channel(
-        settings.stations_address,
-        token=token,
-        default_timeout_s=settings.site_lookup_timeout_s,
-        max_attempts=1,
-    )
+    return create_channel(address, token=token, default_timeout_s=timeout_s, max_attempts=1)
 
 
 class SessionApp:
@@ -65,15 +65,18 @@ class SessionApp:
         *,
         clock: Clock = utc_now,
         sites: SiteLookup | None = None,
+        station_query: StationQuery | None = None,
         consumer_tuning: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self._sites = sites
+        self._station_query = station_query
         self._tuning = consumer_tuning or {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.hub = SessionHub()
-        self.channel: grpc.aio.Channel | None = None
+        self.channels: list[grpc.aio.Channel] = []
+        self.status_checks: TransactionStatusChecks | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -96,6 +99,10 @@ class SessionApp:
             update_interval_s=settings.update_interval_s,
             after_commit=self.publisher.wake,
         )
+        self.status_checks = self._build_status_checks()
+        if self.status_checks is not None:
+            self.events.after_resumed_boot = self.status_checks.booted
+            self._spawn(self.status_checks.run())
         kafka = client_kwargs(settings)
         bootstrap = kafka.pop("bootstrap_servers")
         self.consumer: EventConsumer = session_consumer(
@@ -127,13 +134,36 @@ class SessionApp:
         log.info("session ready", grpc_port=self.grpc_port)
 
     def _site_lookup(self) -> SiteLookup:
-        self.channel = stations_channel(self.settings)
-        if self.channel is None:
+        settings = self.settings
+        channel = service_channel(
+            settings, settings.stations_address, settings.site_lookup_timeout_s
+        )
+        if channel is None:
             return no_sites
+        self.channels.append(channel)
         return StationSites(
-            self.channel,
+            channel,
             timeout_s=self.settings.site_lookup_timeout_s,
             ttl_s=self.settings.site_cache_ttl_s,
+        )
+
+    def _build_status_checks(self) -> TransactionStatusChecks | None:
+        settings = self.settings
+        if not settings.transaction_status_checks:
+            return None
+        query = self._station_query
+        timeout_s = settings.transaction_status_timeout_s
+        if query is None:
+            channel = service_channel(settings, settings.gateway_address, timeout_s)
+            if channel is None:
+                return None
+            self.channels.append(channel)
+            query = GatewayStationQuery(channel, timeout_s)
+        return TransactionStatusChecks(
+            self.sessions,
+            query,
+            self.events.close_not_ongoing,
+            max_pending=settings.transaction_status_max_pending,
         )
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
@@ -151,8 +181,8 @@ class SessionApp:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.feed.stop()
         await self.producer.stop()
-        if self.channel is not None:
-            await self.channel.close()
+        for channel in self.channels:
+            await channel.close()
         await self.engine.dispose()
 
 

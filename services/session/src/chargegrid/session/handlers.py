@@ -9,14 +9,16 @@ outbox. All of it commits together. A re-delivered event finds its id claimed an
 nothing; a crash before commit leaves nothing behind, so the redelivery does the whole thing
 once. `after_commit` wakes the publisher. An Available / Faulted status is only marked
 (marks.py); `sweep`, run on a timer, closes what the outlet still holds once the grace for a
-normal Ended is over.
+normal Ended is over. A 2.x boot is handed to `after_resumed_boot` once committed (the
+station is asked about its transactions in the background, transaction_status.py) and
+`close_not_ongoing` closes what it says it lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +34,7 @@ from chargegrid.session.domain.closing import (
     close_for_freed_outlet,
     close_for_marks,
     close_for_new_transaction,
+    close_for_transaction_status,
 )
 from chargegrid.session.domain.emission import emissions, mark_emitted
 from chargegrid.session.domain.lifecycle import (
@@ -48,6 +51,7 @@ from chargegrid.session.domain.model import (
     SessionState,
     Started,
     TransactionFact,
+    TransactionStatusReported,
     session_id_of,
 )
 from chargegrid.session.marks import OutletMarks
@@ -72,6 +76,10 @@ Work = tuple[Envelope, TransactionFact | OutletFreed | None]
 
 
 def _nothing() -> None:
+    return None
+
+
+def _no_checks(station_id: str, booted_at: datetime) -> None:
     return None
 
 
@@ -100,6 +108,8 @@ class SessionEvents:
     sites: SiteLookup = no_sites
     update_interval_s: float = 30.0
     after_commit: Callable[[], None] = _nothing
+    #: Called after commit with each 2.x boot (station id, boot time) the batch handled.
+    after_resumed_boot: Callable[[str, datetime], None] = _no_checks
 
     async def __call__(self, envelope: Envelope, record: ConsumerRecord | None = None) -> None:
         """One event (the per-record consumer, tests)."""
@@ -116,6 +126,7 @@ class SessionEvents:
         stations = {e.station_id for e, fact in work if isinstance(fact, TransactionFact)}
         sites = {station: await self.sites(station) for station in stations}
         now = self.clock()
+        resumed: list[Rebooted] = []
         async with self.sessions() as db, db.begin():
             fresh = await claim_events(db, CONSUMER, [e.event_id for e, _ in work], now)
             store = SessionStore(db)
@@ -129,7 +140,9 @@ class SessionEvents:
                     continue
                 fresh.discard(envelope.event_id)  # twice in one batch: applied once
                 if fact is None:
-                    await self._on_booted(db, store, envelope)
+                    reboot = await self._on_booted(db, store, envelope)
+                    if reboot.resumes_transactions:
+                        resumed.append(reboot)
                 elif isinstance(fact, OutletFreed):
                     await OutletMarks(db).note(fact, now)
                 else:
@@ -137,6 +150,8 @@ class SessionEvents:
                     await self._on_transaction(db, store, envelope.station_id, fact, site_id)
             await store.flush()
         self.after_commit()
+        for reboot in resumed:
+            self.after_resumed_boot(reboot.station_id, reboot.at)
 
     async def _on_transaction(
         self,
@@ -174,7 +189,9 @@ class SessionEvents:
                 self._emit(db, other)
                 store.save(other)
 
-    async def _on_booted(self, db: AsyncSession, store: SessionStore, envelope: Envelope) -> None:
+    async def _on_booted(
+        self, db: AsyncSession, store: SessionStore, envelope: Envelope
+    ) -> Rebooted:
         booted = unpack(envelope, StationBooted)
         reboot = Rebooted(
             envelope.station_id,
@@ -187,6 +204,7 @@ class SessionEvents:
             if interrupt(state, reboot):
                 self._emit(db, state)
                 store.save(state)
+        return reboot
 
     async def sweep(self, grace_s: float, limit: int = SWEEP_BATCH) -> int:
         """Close what outlets reported free `grace_s` ago still hold (the Ended of a normal
@@ -222,6 +240,19 @@ class SessionEvents:
             await store.flush()
         self.after_commit()
         return state, True
+
+    async def close_not_ongoing(self, report: TransactionStatusReported) -> bool:
+        """Close a session its station, asked after a boot, says it lost; whether it did."""
+        async with self.sessions() as db, db.begin():
+            store = SessionStore(db)
+            state = await store.get(report.session_id)
+            if state is None or not close_for_transaction_status(state, report):
+                return False
+            self._emit(db, state)
+            store.save(state)
+            await store.flush()
+        self.after_commit()
+        return True
 
     def _emit(self, db: AsyncSession, state: SessionState, *, urgent: bool = False) -> None:
         now = self.clock()

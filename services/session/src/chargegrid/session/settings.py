@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
+
 from chargegrid.platform.db import async_url
 from chargegrid.platform.settings import ServiceSettings
 
@@ -28,6 +30,16 @@ class SessionSettings(ServiceSettings):
     #: An outlet reported Available/Faulted closes its session this long after the status
     #: was handled: the Ended of a normal stop (another topic) may still be on its way.
     outlet_free_grace_s: float = 15.0
+    #: The gateway's StationControl (CHARGEGRID_GATEWAY_ADDRESS), to ask 2.x stations about
+    #: their transactions after a boot; unset = not asked.
+    gateway_address: str | None = None
+    #: Ask a 2.x station that booted about each of its active sessions (GetTransactionStatus)
+    #: and close those it says are not ongoing with nothing queued.
+    transaction_status_checks: bool = True
+    #: Deadline of one GetTransactionStatus through the gateway.
+    transaction_status_timeout_s: float = Field(10.0, gt=0)
+    #: Boots waiting to be asked about; more are dropped (and counted) while it is full.
+    transaction_status_max_pending: int = Field(1000, ge=1)
 
     @property
     def database(self) -> str:

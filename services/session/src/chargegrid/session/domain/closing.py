@@ -9,7 +9,9 @@ then (the meter stop is the last reading). A late Ended still completes the figu
 before them: the topics are not ordered with one another, so a status sent before a start
 may be handled after it, and a start handled after such a fact is closed by it
 (`close_for_marks`). A 2.x station resumes its transactions after a boot and reports
-them, so its boot alone closes nothing; its EVSE reported Available does.
+them, so its boot alone closes nothing; its EVSE reported Available does, and so does its
+answer to GetTransactionStatus after the boot that the transaction is not ongoing and no
+message about it is queued (`close_for_transaction_status`).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from chargegrid.session.domain.model import (
     Rebooted,
     SessionState,
     TransactionFact,
+    TransactionStatusReported,
 )
 
 REBOOT_REASON = "Reboot"
 NEW_TRANSACTION_REASON = "NewTransaction"
 OPERATOR_REASON = "EndedByOperator"
+NOT_ONGOING_REASON = "NotOngoing"
 #: Connector statuses that mean nothing charges there.
 FREEING_STATUSES = frozenset({"Available", "Faulted"})
 
@@ -88,6 +92,14 @@ def close_by_operator(state: SessionState, command: EndSession) -> bool:
         return False
     _close(state, max(command.at, state.started_at), OPERATOR_REASON)
     return True
+
+
+def close_for_transaction_status(state: SessionState, report: TransactionStatusReported) -> bool:
+    """The station says, after its boot, it no longer runs the transaction and holds nothing
+    about it to send: it was lost at the boot. Queued messages will still tell the story."""
+    if report.ongoing or report.messages_in_queue:
+        return False
+    return _close_if_older(state, report.booted_at, NOT_ONGOING_REASON)
 
 
 def close_for_marks(state: SessionState, marks: Iterable[Rebooted | OutletFreed]) -> bool:

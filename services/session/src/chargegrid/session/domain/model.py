@@ -94,6 +94,17 @@ class EndSession:
     at: datetime
 
 
+@dataclass(frozen=True)
+class TransactionStatusReported:
+    """What a 2.x station answered GetTransactionStatus about one transaction, asked after
+    its boot at `booted_at`: still running there, and whether messages about it are queued."""
+
+    session_id: str
+    booted_at: datetime
+    ongoing: bool
+    messages_in_queue: bool
+
+
 def session_id_of(station_id: str, transaction_id: str) -> str:
     return f"{station_id}:{transaction_id}"
 
