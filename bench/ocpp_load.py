@@ -18,31 +18,36 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
-METER_VALUES = {
-    "connectorId": 1,
-    "transactionId": 42,
-    "meterValue": [
-        {
-            "timestamp": "2026-11-25T10:00:00Z",
-            "sampledValue": [
-                {"value": "12345.6", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
-                {"value": "55", "measurand": "SoC", "unit": "Percent"},
-            ],
-        }
+SAMPLE: dict[str, Any] = {
+    "timestamp": "2026-11-25T10:00:00Z",
+    "sampledValue": [
+        {"value": "12345.6", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+        {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
+        {"value": "55", "measurand": "SoC", "unit": "Percent"},
     ],
 }
+METER_VALUES: dict[str, Any] = {"connectorId": 1, "transactionId": 42, "meterValue": [SAMPLE]}
 BOOT = {"chargePointVendor": "Bench", "chargePointModel": "Load"}
 STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}
-PAYLOADS: dict[str, dict[str, Any]] = {
-    "MeterValues": METER_VALUES,
-    "Heartbeat": {},
-    "StatusNotification": STATUS,
+
+
+def meter_values_now() -> dict[str, Any]:
+    """METER_VALUES stamped with the current second: a reading older than the station's
+    boot would belong to a transaction the reboot ended, which the CSMS closes as lost."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {**METER_VALUES, "meterValue": [{**SAMPLE, "timestamp": stamp}]}
+
+
+PAYLOADS: dict[str, Callable[[], dict[str, Any]]] = {
+    "MeterValues": meter_values_now,
+    "Heartbeat": dict,
+    "StatusNotification": lambda: STATUS,
 }
 ACTION = os.environ.get("BENCH_LOAD_ACTION", "MeterValues")
 WAVE = int(os.environ.get("BENCH_LOAD_WAVE", "200"))
@@ -101,7 +106,7 @@ async def closed_loop(conns: list[ClientConnection], seconds: float) -> dict[str
         while time.perf_counter() < deadline:
             seq += 1
             started = time.perf_counter()
-            ok = await _call(ws, f"{n}-{seq}", ACTION, PAYLOADS[ACTION])
+            ok = await _call(ws, f"{n}-{seq}", ACTION, PAYLOADS[ACTION]())
             latencies.append(time.perf_counter() - started)
             errors += not ok
 
@@ -133,7 +138,7 @@ async def open_loop(conns: list[ClientConnection], seconds: float, rate: float) 
                 await asyncio.sleep(delay)
             else:
                 late += 1
-            ok = await _call(ws, f"{n}-{seq}", ACTION, PAYLOADS[ACTION])
+            ok = await _call(ws, f"{n}-{seq}", ACTION, PAYLOADS[ACTION]())
             latencies.append(time.perf_counter() - scheduled)  # from the intended send time
             errors += not ok
 
