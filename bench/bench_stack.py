@@ -20,8 +20,8 @@ from when the stations are booted through the catch-up. `targets` puts issue 14'
 beside the figures with met true/false (bench.stack_targets).
 Sizes: BENCH_STACK_STATIONS (50), BENCH_STACK_SECONDS (10 per section),
 BENCH_STACK_BOOT_STORM (default 0: off, so `make bench` stays within a few minutes; the
-issue's storm is 19900, which took more than 100 s here before it was stopped). Not measured here:
-full-session mixes, PostgreSQL.
+issue's storm is 19900, which took more than 100 s here before it was stopped). Not
+measured here: full-session mixes, PostgreSQL.
 """
 
 from __future__ import annotations
