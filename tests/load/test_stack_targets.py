@@ -51,7 +51,7 @@ def test_a_boot_storm_not_run_leaves_its_targets_unmeasured() -> None:
 
 
 def test_a_boot_storm_with_a_refused_boot_misses_its_targets() -> None:
-    storm = {"all_accepted_s": None, "errors": 1, "services_restarted": []}
+    storm: dict[str, Any] = {"all_accepted_s": None, "errors": 1, "services_restarted": []}
     found = targets(a_closed_loop(), plain_rate=1000, storm=storm)
     assert found["boot_storm_errors"]["met"] is False
     assert found["boot_storm_all_accepted_s"] == {
