@@ -1,20 +1,27 @@
-"""Whole-stack MeterValues throughput: the `make run` stack against a plain `ocpp` server.
+"""Whole-stack throughput: the `make run` stack against a plain `ocpp` server, with targets.
 
 A `chargegrid dev` stack (embedded broker, every service, SQLite) on free ports, pinned to
 core 0 with the per-station rate limit lifted; the OCPP 1.6 load generator (bench.ocpp_load)
-in its own process on core 1 drives stations in a closed loop of MeterValues. Then the
-plain-`ocpp` server (bench.gateway_targets) on core 0 takes the same load. Reported: answers
-per second and reply p50/p99 of both; for every consumer group of `transaction.events.v1`
-how far its committed offsets were behind the records produced, every second of the load
-(produced = the gateway's own count of acknowledged records) and when it ended (produced =
-the generator's answered calls), and how long it took to catch up (never from the broker's
-end offsets, which the embedded broker gets wrong); CPU seconds per 1,000
-MeterValues of every process of the stack, from /proc, from when every station is booted
-through the load and the catch-up, and
-each process's CPU while the booted stack sat idle for 5 s before the load.
-Sizes: BENCH_STACK_STATIONS (default 50), BENCH_STACK_SECONDS (default 10).
-Not yet measured here: fixed-rate runs, Heartbeat/StatusNotification/full-session mixes,
-event -> state visible through gRPC, the boot storm, PostgreSQL.
+in its own process on core 1 (the benchmark's own probes run there too). Sections, each on
+new station ids so none inherits another's sessions:
+- MeterValues in a closed loop; meanwhile a probe station measures the time from a
+  MeterValues answered to the session's new energy readable over the session gRPC API
+  (bench.stack_visibility);
+- MeterValues at a fixed rate of half what the closed loop reached (reply times from the
+  intended send time, so queueing is not hidden);
+- Heartbeat and StatusNotification in closed loops;
+- the plain-`ocpp` server (bench.gateway_targets) alone on core 0 under the closed loop;
+- a boot storm of BENCH_STACK_BOOT_STORM stations (bench.stack_boot_storm; 0 skips it).
+Each section reports answers/s and reply p50/p99, the lag of every consumer group on every
+topic every second of the load and how long each took to catch up after it
+(bench.stack_lag: committed offsets against the producers' own counts, never the broker's
+end offsets), and CPU seconds per 1,000 calls of every process of the stack, from /proc,
+from when the stations are booted through the catch-up. `targets` puts issue 14's targets
+beside the figures with met true/false (bench.stack_targets).
+Sizes: BENCH_STACK_STATIONS (50), BENCH_STACK_SECONDS (10 per section),
+BENCH_STACK_BOOT_STORM (default 0: off, so `make bench` stays within a few minutes; the
+issue's storm is 19900, which took more than 100 s here before it was stopped). Not
+measured here: full-session mixes, PostgreSQL.
 """
 
 from __future__ import annotations
@@ -26,24 +33,29 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from bench.bench_stop_to_cdr import _free_offset, _start_stack, _wait_for
+from bench.stack_boot_storm import boot_storm
+from bench.stack_lag import LagProbe
+from bench.stack_targets import targets
+from bench.stack_visibility import probe
 from chargegrid.cli.stack import BROKER_PORT, OCPP_PORT, installed_services
-from chargegrid.platform.bus.topics import TRANSACTION_EVENTS
 from chargegrid.platform.embedded_broker import free_port
+from chargegrid.platform.settings import GRPC_PORTS
 
 REPO = Path(__file__).resolve().parents[1]
 STACK_CORE, GENERATOR_CORE = "0", "1"
-CATCH_UP_TIMEOUT_S = 300.0
+CATCH_UP_TIMEOUT_S = 120.0
 IDLE_S = 5.0
 TICKS = os.sysconf("SC_CLK_TCK")
+#: A visibility sample every this many seconds of the closed MeterValues loop.
+PROBE_EVERY_S = 0.2
 
 
 def _processes(parent: int) -> dict[str, int]:
@@ -98,14 +110,23 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 async def _generate(
-    url: str, stations: int, seconds: float, on_connected: Callable[[], None] | None = None
+    url: str,
+    stations: int,
+    seconds: float,
+    *,
+    mode: str = "closed",
+    action: str = "MeterValues",
+    rate: float = 0.0,
+    first: int = 0,
+    on_connected: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[dict[str, Any], float]:
     """Run the generator on its own core; (its result, monotonic time the load ended)."""
     process = await asyncio.create_subprocess_exec(
         "taskset", "-c", GENERATOR_CORE, sys.executable, "-m", "bench.ocpp_load",
-        "closed", url, str(stations), str(seconds),
+        mode, url, str(stations), str(seconds), str(rate), str(first),
         stdout=asyncio.subprocess.PIPE,
         cwd=REPO,
+        env={**os.environ, "BENCH_LOAD_ACTION": action},
         limit=1 << 26,  # the result line carries every latency
     )  # fmt: skip
     assert process.stdout is not None
@@ -114,7 +135,7 @@ async def _generate(
         if line.strip():
             lines.append(orjson.loads(line))
             if len(lines) == 1 and on_connected is not None:
-                on_connected()  # stations booted, load starting: measure from here
+                on_connected(lines[0])  # stations booted, load starting: measure from here
     ended = time.monotonic()
     await process.wait()
     if process.returncode != 0 or not lines:
@@ -129,65 +150,78 @@ async def _generate(
     return result, ended
 
 
-#: The consumer groups of transaction.events.v1 in the stack (the embedded broker cannot
-#: list groups to aiokafka's admin client).
-GROUPS = ("session", "authorization")
+@dataclass
+class Stack:
+    dev_pid: int
+    pids: dict[str, int]
+    url: str
+    lag: LagProbe
+    session_address: str
+    token: str
+
+    def cpu(self) -> dict[str, float]:
+        return {name: _cpu_s(pid) for name, pid in self.pids.items()}
 
 
-async def _committed(bootstrap: str, topic: str) -> dict[str, int]:
-    """Consumer group -> sum of its committed offsets on `topic`."""
-    totals: dict[str, int] = {}
-    for group in GROUPS:
-        probe = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
-        await probe.start()
-        try:
-            partitions = await probe._client.fetch_all_metadata()
-            found = partitions.partitions_for_topic(topic) or set()
-            offsets = [await probe.committed(TopicPartition(topic, p)) for p in sorted(found)]
-            totals[group] = sum(o for o in offsets if o is not None and o >= 0)
-        finally:
-            await probe.stop()
-    return totals
+async def _section(
+    stack: Stack,
+    action: str,
+    stations: int,
+    seconds: float,
+    first: int,
+    *,
+    mode: str = "closed",
+    rate: float = 0.0,
+    visibility: bool = False,
+) -> dict[str, Any]:
+    """One load on the stack: answers, lag of every group, CPU per 1,000 calls."""
+    before: dict[str, float] = {}
+    during: dict[str, list[int]] = {}
+    sampler: list[asyncio.Task[None]] = []
+    visible: list[asyncio.Task[dict[str, Any]]] = []
 
+    def started(_booted: dict[str, Any]) -> None:
+        before.update(stack.cpu())
+        sampler.append(asyncio.create_task(stack.lag.sample(during)))
+        if visibility:
+            station = f"PROBE-{first:06d}"
+            seen = probe(
+                stack.url, stack.session_address, stack.token, station, seconds, PROBE_EVERY_S
+            )
+            visible.append(asyncio.create_task(seen))
 
-async def _catch_up(bootstrap: str, produced: int, ended: float) -> dict[str, Any]:
-    at_end = await _committed(bootstrap, TRANSACTION_EVENTS)
-    caught: dict[str, float] = {}
-    while time.monotonic() - ended < CATCH_UP_TIMEOUT_S and len(caught) < len(GROUPS):
-        for group, total in (await _committed(bootstrap, TRANSACTION_EVENTS)).items():
-            if total >= produced and group not in caught:
-                caught[group] = round(time.monotonic() - ended, 2)
-        await asyncio.sleep(0.25)
-    return {
-        group: {
-            "lag_at_load_end": max(0, produced - at_end.get(group, 0)),
-            "caught_up_after_s": caught.get(group),
-        }
-        for group in GROUPS
+    try:
+        load, ended = await _generate(
+            stack.url, stations, seconds, mode=mode, action=action, rate=rate, first=first,
+            on_connected=started,
+        )  # fmt: skip
+    finally:
+        for task in sampler:
+            task.cancel()
+        await asyncio.gather(*sampler, return_exceptions=True)
+    seen = await visible[0] if visible else None
+    groups = await stack.lag.catch_up(ended, CATCH_UP_TIMEOUT_S)
+    for key, series in during.items():
+        groups.setdefault(key, {})["lag_each_second_during_load"] = series
+    used = {name: s - before[name] for name, s in stack.cpu().items()}
+    calls = max(int(load.get("calls", 0)), 1)
+    per_1000 = {n: round(s / calls * 1000, 3) for n, s in sorted(used.items())}
+    consumers = sum(v for n, v in per_1000.items() if n not in ("gateway", "broker"))
+    section: dict[str, Any] = {
+        "action": action,
+        "mode": mode,
+        "load": load,
+        "consumer_groups": groups,
+        "cpu_s_per_1000_calls": per_1000,
+        "consumers_cpu_vs_gateway": round(consumers / max(per_1000.get("gateway", 0), 1e-9), 2),
     }
+    if seen is not None:
+        section["meter_values_answered_to_energy_visible_over_grpc"] = seen
+    return section
 
 
-def _published(metrics_url: str, topic: str) -> int:
-    """Records the gateway has had acknowledged on `topic` (its own Prometheus counter)."""
-    with urllib.request.urlopen(metrics_url, timeout=5) as reply:
-        text = reply.read().decode()
-    wanted = f'chargegrid_bus_published_total{{topic="{topic}"}}'
-    for line in text.splitlines():
-        if line.startswith(wanted):
-            return int(float(line.split()[-1]))
-    return 0
-
-
-async def _sample_lag(metrics_url: str, bootstrap: str, into: dict[str, list[int]]) -> None:
-    """Every second: per group, records produced (the gateway's count) minus committed."""
-    while True:
-        produced = await asyncio.to_thread(_published, metrics_url, TRANSACTION_EVENTS)
-        for group, committed in (await _committed(bootstrap, TRANSACTION_EVENTS)).items():
-            into.setdefault(group, []).append(max(0, produced - committed))
-        await asyncio.sleep(1.0)
-
-
-async def _stack(stations: int, seconds: float) -> dict[str, Any]:
+async def _with_stack(sections: Callable[[Stack], Any]) -> dict[str, Any]:
+    """Start the dev stack, pin it, measure idle CPU, run `sections(stack)`, stop it."""
     offset = _free_offset()
     os.environ["CHARGEGRID_GATEWAY_MAX_MESSAGES_PER_S"] = "100000"
     with tempfile.TemporaryDirectory() as tmp:
@@ -201,45 +235,30 @@ async def _stack(stations: int, seconds: float) -> dict[str, Any]:
             await asyncio.sleep(IDLE_S)
             idle_to = {name: _cpu_s(pid) for name, pid in pids.items()}
             idle = {n: round((idle_to[n] - idle_from[n]) / IDLE_S * 100, 1) for n in sorted(pids)}
-            before: dict[str, float] = {}
-
-            def mark() -> None:
-                before.update({name: _cpu_s(pid) for name, pid in pids.items()})
-
-            url = f"ws://127.0.0.1:{OCPP_PORT + offset}/ocpp"
-            gateway = next(s for s in installed_services(port_offset=offset) if s.name == "gateway")
-            bootstrap = f"127.0.0.1:{BROKER_PORT + offset}"
-            during: dict[str, list[int]] = {}
-            sampler = asyncio.create_task(
-                _sample_lag(f"http://127.0.0.1:{gateway.metrics_port}/metrics", bootstrap, during)
-            )
-            try:
-                load, ended = await _generate(url, stations, seconds, mark)
-            finally:
-                sampler.cancel()
-                await asyncio.gather(sampler, return_exceptions=True)
-            produced = int(load.get("calls", 0))
-            lag = await _catch_up(bootstrap, produced, ended)
-            for group, series in during.items():
-                lag.setdefault(group, {})["lag_each_second_during_load"] = series
-            used = {name: _cpu_s(pid) - before[name] for name, pid in pids.items()}
-            peak = {name: _peak_rss_mb(pid) for name, pid in pids.items()}
+            metrics = {
+                s.name: f"http://127.0.0.1:{s.metrics_port}/metrics"
+                for s in installed_services(port_offset=offset)
+            }
+            token = (var_dir / "admin.token").read_text().strip()
+            async with LagProbe(f"127.0.0.1:{BROKER_PORT + offset}", metrics) as lag:
+                stack = Stack(
+                    process.pid,
+                    pids,
+                    f"ws://127.0.0.1:{OCPP_PORT + offset}/ocpp",
+                    lag,
+                    f"127.0.0.1:{GRPC_PORTS['session'] + offset}",
+                    token,
+                )
+                result: dict[str, Any] = await sections(stack)
+            result["idle_cpu_percent_before_load"] = idle
+            result["peak_rss_mb"] = {name: _peak_rss_mb(pid) for name, pid in sorted(pids.items())}
+            return result
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-    per_1000 = {n: round(s / max(produced, 1) * 1000, 3) for n, s in sorted(used.items())}
-    consumers = sum(v for n, v in per_1000.items() if n not in ("gateway", "broker"))
-    return {
-        "load": load,
-        "consumer_groups": lag,
-        "cpu_s_per_1000_meter_values": per_1000,
-        "consumers_cpu_vs_gateway": round(consumers / max(per_1000.get("gateway", 0), 1e-9), 2),
-        "idle_cpu_percent_before_load": idle,
-        "peak_rss_mb": peak,
-    }
 
 
 async def _plain_ocpp(stations: int, seconds: float) -> dict[str, Any]:
@@ -261,15 +280,46 @@ async def _plain_ocpp(stations: int, seconds: float) -> dict[str, Any]:
 async def run() -> dict[str, Any]:
     stations = int(os.environ.get("BENCH_STACK_STATIONS", "50"))
     seconds = float(os.environ.get("BENCH_STACK_SECONDS", "10"))
-    stack = await _stack(stations, seconds)
+    storm_size = int(os.environ.get("BENCH_STACK_BOOT_STORM", "0"))
+    os.sched_setaffinity(0, {int(GENERATOR_CORE)})  # our probes stay off the stack's core
+
+    async def sections(stack: Stack) -> dict[str, Any]:
+        closed = await _section(stack, "MeterValues", stations, seconds, 0, visibility=True)
+        half = max(closed["load"].get("calls_per_s", 0) / 2, 1.0)
+        fixed = await _section(
+            stack, "MeterValues", stations, seconds, 10_000, mode="open", rate=half
+        )
+        heartbeat = await _section(stack, "Heartbeat", stations, seconds, 20_000)
+        status = await _section(stack, "StatusNotification", stations, seconds, 30_000)
+        storm = None
+        if storm_size > 0:
+            storm = await boot_storm(
+                stack.url,
+                storm_size,
+                GENERATOR_CORE,
+                REPO,
+                lambda: _processes(stack.dev_pid),
+                _peak_rss_mb,
+            )
+        return {
+            "meter_values_closed_loop": closed,
+            "meter_values_fixed_rate_half": fixed,
+            "heartbeat_closed_loop": heartbeat,
+            "status_notification_closed_loop": status,
+            "boot_storm": storm,
+        }
+
+    stack = await _with_stack(sections)
     plain = await _plain_ocpp(stations, seconds)
-    stack_rate, plain_rate = stack["load"].get("calls_per_s", 0), plain.get("calls_per_s", 0)
+    closed = stack["meter_values_closed_loop"]
+    stack_rate, plain_rate = closed["load"].get("calls_per_s", 0), plain.get("calls_per_s", 0)
     return {
         "stations": stations,
         "seconds": seconds,
+        "targets": targets(closed, plain_rate, stack["boot_storm"]),
         "stack": stack,
         "plain_ocpp": plain,
         "stack_vs_plain_ocpp": round(stack_rate / plain_rate, 2) if plain_rate else None,
-        "note": "2 cores: the stack on core 0, the generator on core 1; SQLite; other work "
-        "on the machine makes these figures noisy",
+        "note": "2 cores: the stack on core 0, the generator and probes on core 1; SQLite; "
+        "other work on the machine makes these figures noisy",
     }

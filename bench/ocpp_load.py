@@ -1,10 +1,12 @@
 """OCPP 1.6 load generator, run as its own process so its CPU is not the server's.
 
-Each connection boots once, then sends MeterValues CALLs. `closed` mode sends the next CALL
-as soon as the answer arrives (maximum throughput); `open` mode sends at a fixed total rate
+Each connection boots once, then sends MeterValues CALLs (or the action BENCH_LOAD_ACTION
+names: MeterValues, Heartbeat, StatusNotification). `closed` mode sends the next CALL as
+soon as the answer arrives (maximum throughput); `open` mode sends at a fixed total rate
 whatever the answers do (latency at a given load, without coordinated omission hiding
-queueing). `idle` mode boots the stations and holds them open. Prints a JSON line once
-every station is connected and booted, and one with the result.
+queueing). `idle` mode boots the stations and holds them open. Stations connect in waves of
+BENCH_LOAD_WAVE (200). Prints a JSON line once every station is connected and booted (with
+how long that took, failed connections and boots not Accepted), and one with the result.
 
 Usage: python -m bench.ocpp_load MODE URL CONNECTIONS SECONDS [RATE] [FIRST_INDEX] [SOURCE_IP]
 """
@@ -12,36 +14,53 @@ Usage: python -m bench.ocpp_load MODE URL CONNECTIONS SECONDS [RATE] [FIRST_INDE
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
 
-METER_VALUES = {
-    "connectorId": 1,
-    "transactionId": 42,
-    "meterValue": [
-        {
-            "timestamp": "2026-11-25T10:00:00Z",
-            "sampledValue": [
-                {"value": "12345.6", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
-                {"value": "55", "measurand": "SoC", "unit": "Percent"},
-            ],
-        }
+SAMPLE: dict[str, Any] = {
+    "timestamp": "2026-11-25T10:00:00Z",
+    "sampledValue": [
+        {"value": "12345.6", "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+        {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"},
+        {"value": "55", "measurand": "SoC", "unit": "Percent"},
     ],
 }
+METER_VALUES: dict[str, Any] = {"connectorId": 1, "transactionId": 42, "meterValue": [SAMPLE]}
 BOOT = {"chargePointVendor": "Bench", "chargePointModel": "Load"}
+STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}
+
+
+def meter_values_now() -> dict[str, Any]:
+    """METER_VALUES stamped with the current second: a reading older than the station's
+    boot would belong to a transaction the reboot ended, which the CSMS closes as lost."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {**METER_VALUES, "meterValue": [{**SAMPLE, "timestamp": stamp}]}
+
+
+PAYLOADS: dict[str, Callable[[], dict[str, Any]]] = {
+    "MeterValues": meter_values_now,
+    "Heartbeat": dict,
+    "StatusNotification": lambda: STATUS,
+}
+ACTION = os.environ.get("BENCH_LOAD_ACTION", "MeterValues")
+WAVE = int(os.environ.get("BENCH_LOAD_WAVE", "200"))
 
 
 #: The first answer that was not a CALLRESULT, for the result line (what went wrong).
 FIRST_ERROR: list[Any] = []
 
 
-async def _call(ws: ClientConnection, uid: str, action: str, payload: dict[str, Any]) -> bool:
+async def _answer(
+    ws: ClientConnection, uid: str, action: str, payload: dict[str, Any]
+) -> list[Any]:
+    """The station's CALL and the CSMS's answer to it."""
     await ws.send(orjson.dumps([2, uid, action, payload]).decode())
     reply = orjson.loads(await ws.recv())
     while reply[0] == 2:  # the CSMS calls the station (after a boot): refuse, keep waiting
@@ -49,7 +68,15 @@ async def _call(ws: ClientConnection, uid: str, action: str, payload: dict[str, 
         reply = orjson.loads(await ws.recv())
     if reply[0] != 3 and not FIRST_ERROR:
         FIRST_ERROR.append(reply)
-    return bool(reply[0] == 3)
+    return list(reply)
+
+
+async def _call(ws: ClientConnection, uid: str, action: str, payload: dict[str, Any]) -> bool:
+    return bool((await _answer(ws, uid, action, payload))[0] == 3)
+
+
+#: Boot answers other than Accepted, by status ("CALLERROR" for an error answer).
+NOT_ACCEPTED: dict[str, int] = {}
 
 
 async def _open(url: str, index: int, source: str | None) -> ClientConnection:
@@ -61,7 +88,10 @@ async def _open(url: str, index: int, source: str | None) -> ClientConnection:
         open_timeout=60,
         **({"local_addr": (source, 0)} if source else {}),
     )
-    await _call(ws, "boot", "BootNotification", BOOT)
+    reply = await _answer(ws, "boot", "BootNotification", BOOT)
+    status = reply[2].get("status") if reply[0] == 3 else "CALLERROR"
+    if status != "Accepted":
+        NOT_ACCEPTED[str(status)] = NOT_ACCEPTED.get(str(status), 0) + 1
     return ws
 
 
@@ -76,7 +106,7 @@ async def closed_loop(conns: list[ClientConnection], seconds: float) -> dict[str
         while time.perf_counter() < deadline:
             seq += 1
             started = time.perf_counter()
-            ok = await _call(ws, f"{n}-{seq}", "MeterValues", METER_VALUES)
+            ok = await _call(ws, f"{n}-{seq}", ACTION, PAYLOADS[ACTION]())
             latencies.append(time.perf_counter() - started)
             errors += not ok
 
@@ -108,7 +138,7 @@ async def open_loop(conns: list[ClientConnection], seconds: float, rate: float) 
                 await asyncio.sleep(delay)
             else:
                 late += 1
-            ok = await _call(ws, f"{n}-{seq}", "MeterValues", METER_VALUES)
+            ok = await _call(ws, f"{n}-{seq}", ACTION, PAYLOADS[ACTION]())
             latencies.append(time.perf_counter() - scheduled)  # from the intended send time
             errors += not ok
 
@@ -129,11 +159,26 @@ async def main(argv: list[str]) -> dict[str, Any]:
     first = int(argv[5]) if len(argv) > 5 else 0
     source = argv[6] if len(argv) > 6 else None
     conns: list[ClientConnection] = []
-    for start in range(0, count, 200):  # connect in waves: a storm of handshakes is its own test
-        batch = range(first + start, first + min(count, start + 200))
-        conns += await asyncio.gather(*(_open(url, i, source) for i in batch))
+    failed: dict[str, int] = {}
+    connecting = time.perf_counter()
+    for start in range(0, count, WAVE):  # connect in waves: a storm of handshakes is its own test
+        batch = range(first + start, first + min(count, start + WAVE))
+        opened = await asyncio.gather(
+            *(_open(url, i, source) for i in batch), return_exceptions=True
+        )
+        for outcome in opened:
+            if isinstance(outcome, BaseException):
+                failed[type(outcome).__name__] = failed.get(type(outcome).__name__, 0) + 1
+            else:
+                conns.append(outcome)
     # Told before any load, so a caller can leave the handshakes out of what it measures.
-    print(orjson.dumps({"connected": len(conns)}).decode(), flush=True)
+    booted = {
+        "connected": len(conns),
+        "connect_s": round(time.perf_counter() - connecting, 2),
+        "failed_connections": failed,
+        "boots_not_accepted": NOT_ACCEPTED,
+    }
+    print(orjson.dumps(booted).decode(), flush=True)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     wall_before = time.perf_counter()
     if mode == "closed":

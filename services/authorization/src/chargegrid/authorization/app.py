@@ -24,7 +24,7 @@ from chargegrid.api.authorization.v1.authorization_pb2_grpc import (
 from chargegrid.authorization.api import SERVICE_NAME, AuthorizationApi
 from chargegrid.authorization.audit import DecisionAudit
 from chargegrid.authorization.authorizer import Authorizer, RemoteAuthorizer
-from chargegrid.authorization.consumers import EventHandlers
+from chargegrid.authorization.consumers import EVENT_TYPES, EventHandlers
 from chargegrid.authorization.domain import Clock, utc_now
 from chargegrid.authorization.engine import DecisionEngine
 from chargegrid.authorization.gateway import StationGateway
@@ -38,6 +38,7 @@ from chargegrid.authorization.store import TokenStore
 from chargegrid.authorization.tokens import TokenService
 from chargegrid.authorization.transactions import TransactionStore
 from chargegrid.platform.bus import (
+    BatchConsumer,
     BusUnavailable,
     ConsumerConfig,
     EventConsumer,
@@ -158,11 +159,12 @@ class AuthorizationApp:
             bootstrap_servers=bootstrap,
             group_id=settings.consumer_group,
             topics=[SESSION_EVENTS, STATION_EVENTS],
+            event_types=EVENT_TYPES,
             extra=kwargs,
         )
         for key, value in self.consumer_options.items():
             setattr(config, key, value)
-        consumer = EventConsumer(config, self.handlers.handle, producer)
+        consumer = BatchConsumer(config, self.handlers.batch, producer)
         await consumer.start()
         return consumer
 

@@ -3,6 +3,8 @@
 Boots and firmware statuses drive station updates, log statuses drive log files, and every
 security event is stored (critical ones logged at warning as alerts). Each event is claimed
 by id in the same transaction as its changes, so a re-delivered event changes nothing.
+Every other station event (heartbeats, statuses, connections) is skipped by its
+`event-type` header before it is decoded.
 """
 
 from __future__ import annotations
@@ -181,7 +183,10 @@ def firmware_consumer(
     **overrides: object,
 ) -> EventConsumer:
     config = ConsumerConfig(
-        bootstrap_servers=bootstrap_servers, group_id=group, topics=[STATION_EVENTS]
+        bootstrap_servers=bootstrap_servers,
+        group_id=group,
+        topics=[STATION_EVENTS],
+        event_types=HANDLED,
     )
     for key, value in overrides.items():
         setattr(config, key, value)
