@@ -1,0 +1,1 @@
+"""Energy service (chargegrid.energy)."""
