@@ -1,0 +1,1 @@
+"""Generated from protos/chargegrid/api/energy/v1 by `make proto`; do not edit."""
