@@ -1,0 +1,80 @@
+"""The I/O-free core of energy management: the circuit model, the allocator that shares a
+site's capacity between EVSEs under every node's limit, the worst-case accounting of what
+stations may draw, and the planner that moves between allocations without ever exceeding a
+limit. No clock, no database, no network: the service feeds it values and sends its steps."""
+
+from chargegrid.energy.allocation.allocator import allocate
+from chargegrid.energy.allocation.model import (
+    DEFAULT_MIN_CURRENT_A,
+    PHASES,
+    Allocation,
+    EnergyModelError,
+    Evse,
+    EvseAllocation,
+    EvseError,
+    EvseKey,
+    Node,
+    NodeLoad,
+    Phase,
+    PhaseCurrents,
+    PolicyName,
+    Reason,
+    SitePolicy,
+    StaleReason,
+    Topology,
+    TopologyError,
+)
+from chargegrid.energy.allocation.safety import (
+    Violation,
+    counted_draw_a,
+    exposure_a,
+    exposure_load,
+    mark_accepted,
+    mark_sent,
+    mark_stale,
+    safe_fallback_limits,
+    violations,
+    worst_case_load,
+)
+from chargegrid.energy.allocation.transitions import (
+    Direction,
+    LimitStep,
+    TransitionPlan,
+    plan_transition,
+)
+
+__all__ = [
+    "DEFAULT_MIN_CURRENT_A",
+    "PHASES",
+    "Allocation",
+    "Direction",
+    "EnergyModelError",
+    "Evse",
+    "EvseAllocation",
+    "EvseError",
+    "EvseKey",
+    "LimitStep",
+    "Node",
+    "NodeLoad",
+    "Phase",
+    "PhaseCurrents",
+    "PolicyName",
+    "Reason",
+    "SitePolicy",
+    "StaleReason",
+    "Topology",
+    "TopologyError",
+    "TransitionPlan",
+    "Violation",
+    "allocate",
+    "counted_draw_a",
+    "exposure_a",
+    "exposure_load",
+    "mark_accepted",
+    "mark_sent",
+    "mark_stale",
+    "plan_transition",
+    "safe_fallback_limits",
+    "violations",
+    "worst_case_load",
+]
