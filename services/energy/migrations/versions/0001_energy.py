@@ -79,6 +79,7 @@ def upgrade() -> None:
         "charging_evses",
         sa.Column("station_id", ID, primary_key=True),
         sa.Column("evse_id", sa.Integer, primary_key=True),
+        sa.Column("site_id", ID, nullable=False),
         sa.Column("transaction_id", ID, nullable=False),
         sa.Column("id_token", ID, nullable=False),
         sa.Column("group_id", ID, nullable=False),
@@ -92,6 +93,7 @@ def upgrade() -> None:
         sa.Column("ev_max_current_a", sa.Float, nullable=True),
         sa.Column("updated_at", TS, nullable=False),
     )
+    op.create_index("ix_charging_evses_site_id", "charging_evses", ["site_id"])
     op.create_index(
         "ix_charging_evses_transaction", "charging_evses", ["station_id", "transaction_id"]
     )

@@ -116,7 +116,7 @@ class GrpcDirectory:
     def _control(self) -> st_grpc.StationsAsyncStub:
         if self._stub is None:
             raise DirectoryUnavailable("no stations service is configured (stations_address)")
-        return self._stub  # type: ignore[return-value]
+        return self._stub
 
     async def site(self, site_id: str) -> SiteInfo | None:
         hit, cached = self._sites.get(site_id)

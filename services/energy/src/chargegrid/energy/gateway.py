@@ -44,8 +44,9 @@ class StationControl(Protocol):
         self, station_id: str, evse_id: int, profile: pb.ChargingProfile
     ) -> ProfileResult: ...
 
-    async def clear_profile(self, station_id: str, evse_id: int, profile_id: int) -> ProfileResult:
-        ...
+    async def clear_profile(
+        self, station_id: str, evse_id: int, profile_id: int
+    ) -> ProfileResult: ...
 
 
 def _failure(exc: grpc.aio.AioRpcError) -> ProfileResult:

@@ -135,6 +135,8 @@ class ChargingEvseRow(Base):
 
     station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: From the stations service when first seen; "" until it could be asked.
+    site_id: Mapped[str] = mapped_column(String(64), default="", index=True)
     transaction_id: Mapped[str] = mapped_column(String(64))
     id_token: Mapped[str] = mapped_column(String(64), default="")
     group_id: Mapped[str] = mapped_column(String(64), default="")

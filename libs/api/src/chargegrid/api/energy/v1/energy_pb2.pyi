@@ -42,6 +42,8 @@ class _AllocationReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Allo
     """It draws less than it was allowed; the rest went to others."""
     ALLOCATION_REASON_IDLE: _AllocationReason.ValueType  # 5
     """Not charging (no transaction)."""
+    ALLOCATION_REASON_STALE: _AllocationReason.ValueType  # 6
+    """Its station rejected, did not answer or is offline: held at what it may draw anyway."""
 
 class AllocationReason(_AllocationReason, metaclass=_AllocationReasonEnumTypeWrapper):
     """Why an EVSE got its limit."""
@@ -57,6 +59,8 @@ ALLOCATION_REASON_LIMITED_BY_DRAW: AllocationReason.ValueType  # 4
 """It draws less than it was allowed; the rest went to others."""
 ALLOCATION_REASON_IDLE: AllocationReason.ValueType  # 5
 """Not charging (no transaction)."""
+ALLOCATION_REASON_STALE: AllocationReason.ValueType  # 6
+"""Its station rejected, did not answer or is offline: held at what it may draw anyway."""
 Global___AllocationReason: _TypeAlias = AllocationReason  # noqa: Y015
 
 class _DemandResponseState:

@@ -1,0 +1,400 @@
+"""The per-site controller: at every change it allocates, plans a safe transition and
+sends the profiles, checking each answer.
+
+One rebalance at a time per site (a lock). A rebalance reads the site from the database
+(circuits, limits, charging EVSEs, DR events), asks the allocator for targets, and walks the
+transition plan: lowers first, all at once; raises only after the lowered stations have
+accepted, as the planner decides. A station that rejects, does not answer within
+`profile_timeout_s` or is offline becomes stale: the allocator counts it at what it may draw
+anyway (its max, or the default profile it confirmed), and the site is allocated again
+around it. Safety state (what each EVSE accepted / has pending) lives in memory; a new
+controller starts from nothing confirmed, which counts every EVSE at its maximum until its
+station confirms a profile: safe, only less generous for a moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chargegrid.api.gateway.v1 import station_control_pb2 as gw
+from chargegrid.energy import demand, metrics, profiles, site_model
+from chargegrid.energy.allocation import (
+    Allocation,
+    Evse,
+    EvseKey,
+    LimitStep,
+    PolicyName,
+    SitePolicy,
+    StaleReason,
+    Topology,
+    allocate,
+    counted_draw_a,
+    plan_transition,
+    worst_case_load,
+)
+from chargegrid.energy.directory import Directory, StationInfo
+from chargegrid.energy.events_out import allocation_changed, profile_applied, profile_rejected
+from chargegrid.energy.gateway import Outcome, ProfileResult, StationControl
+from chargegrid.energy.history import record
+from chargegrid.energy.publisher import Publisher
+from chargegrid.energy.settings import EnergySettings
+from chargegrid.energy.snapshot import Charging, SiteSnapshot, measured_load
+from chargegrid.energy.store import SiteRows, load_site
+from chargegrid.platform.logging import get_logger
+
+#: Allocate / send rounds per rebalance (a failure re-allocates around the stale station).
+MAX_ROUNDS = 4
+STALE_FOR = {
+    Outcome.REJECTED: StaleReason.REJECTED,
+    Outcome.TIMEOUT: StaleReason.NO_ANSWER,
+    Outcome.OFFLINE: StaleReason.OFFLINE,
+}
+
+log = get_logger(__name__)
+
+
+class SiteUnknown(Exception):
+    """The stations service has no such site."""
+
+
+@dataclass
+class ControllerDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    directory: Directory
+    control: StationControl
+    publisher: Publisher
+    clock: Callable[[], datetime]
+    settings: EnergySettings
+
+    @property
+    def defaults(self) -> site_model.StationDefaults:
+        s = self.settings
+        return site_model.StationDefaults(
+            s.default_max_current_a,
+            s.default_min_current_a,
+            s.default_phases,
+            s.default_offline_fallback_a,
+            s.nominal_voltage_v,
+        )
+
+
+class SiteController:
+    def __init__(self, site_id: str, deps: ControllerDeps) -> None:
+        self.site_id = site_id
+        self.deps = deps
+        self.safety: dict[EvseKey, site_model.Safety] = {}
+        #: Default-profile limit each station confirmed (what it keeps to offline).
+        self.fallbacks: dict[str, float] = {}
+        self.needs_defaults: set[str] = set()
+        self._defaults_tried: set[str] = set()
+        self.snapshot: SiteSnapshot | None = None
+        self._targets: dict[EvseKey, float] = {}
+        self._triggers: list[str] = []
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._changed = asyncio.Condition()
+        self._next_boundary: datetime | None = None
+
+    # Waking -------------------------------------------------------------------------------
+
+    def wake(self, trigger: str, station_id: str = "", *, boot: bool = False) -> None:
+        self._triggers.append(trigger)
+        if boot and station_id:
+            self.needs_defaults.add(station_id)
+        self._wake.set()
+
+    def _timeout(self) -> float:
+        timeout = self.deps.settings.rebalance_interval_s
+        if self._next_boundary is not None:
+            until = (self._next_boundary - self.deps.clock()).total_seconds()
+            timeout = min(timeout, max(until, 0.0))
+        return timeout
+
+    async def run(self) -> None:
+        """The site's control loop (run by its leader only)."""
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._timeout())
+                if self.deps.settings.debounce_s:
+                    await asyncio.sleep(self.deps.settings.debounce_s)
+            except TimeoutError:
+                self._triggers.append("periodic")
+            self._wake.clear()
+            triggers, self._triggers = self._triggers, []
+            trigger = ", ".join(dict.fromkeys(triggers)) or "periodic"
+            try:
+                await self.rebalance(trigger)
+            except Exception as exc:  # the loop must outlive any one failure
+                log.warning("rebalance failed", site_id=self.site_id, error=repr(exc))
+                await asyncio.sleep(1.0)
+
+    def _newer_than(self, seen: SiteSnapshot | None) -> bool:
+        return self.snapshot is not seen
+
+    async def changes(self) -> AsyncIterator[SiteSnapshot]:
+        """Every new snapshot (WatchSiteLoad)."""
+        last: SiteSnapshot | None = None
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(partial(self._newer_than, last))
+                last = self.snapshot
+            if last is not None:
+                yield last
+
+    # Rebalancing --------------------------------------------------------------------------
+
+    async def rebalance(self, trigger: str, *, apply: bool = True) -> SiteSnapshot:
+        async with self._lock:
+            snapshot = await self._rebalance(trigger, apply)
+        async with self._changed:
+            self.snapshot = snapshot
+            self._changed.notify_all()
+        return snapshot
+
+    async def _rebalance(self, trigger: str, apply: bool) -> SiteSnapshot:
+        started = asyncio.get_running_loop().time()
+        deps = self.deps
+        now = deps.clock()
+        site = await deps.directory.site(self.site_id)
+        if site is None:
+            raise SiteUnknown(f"site {self.site_id!r} is not known to the stations service")
+        async with deps.sessions() as session, session.begin():
+            rows = await load_site(session, self.site_id)
+            moved = demand.advance(rows.demand_responses, now) if apply else []
+        for kind, row in moved:
+            await deps.publisher.publish(kind, demand.changed_event(row))
+            trigger = f"{trigger}, {kind.replace('_', ' ')}"
+        self._next_boundary = site_model.next_boundary(rows.demand_responses, now)
+        active_dr = site_model.active_demand_response(rows.demand_responses, now)
+        operator_a = rows.settings.operator_limit_a if rows.settings else 0.0
+        limit = site_model.effective_limit(
+            site.grid_limit_a,
+            site.grid_phases,
+            operator_a,
+            active_dr,
+            deps.settings.nominal_voltage_v,
+        )
+        topology = site_model.topology(self.site_id, limit, rows.circuits)
+        if apply:
+            await self._send_defaults(rows)
+        evses = await self._evses(rows, topology)
+        policy = SitePolicy(
+            name=PolicyName(rows.settings.policy if rows.settings else PolicyName.FAIR),
+            voltage_v=deps.settings.nominal_voltage_v,
+        )
+        allocation = allocate(topology, evses, policy, now)
+        if apply:
+            evses, allocation = await self._apply(topology, evses, allocation, policy, rows)
+        snapshot = SiteSnapshot(
+            site_id=self.site_id,
+            policy=policy.name,
+            grid_limit_a=site.grid_limit_a,
+            operator_limit_a=operator_a,
+            effective_limit_a=limit,
+            demand_response_id=active_dr.id if active_dr else "",
+            topology=topology,
+            evses=tuple(evses),
+            allocation=allocation,
+            worst_case_a=worst_case_load(topology, evses),
+            measured_a=measured_load(topology, evses),
+            charging={
+                EvseKey(r.station_id, r.evse_id): Charging(r.transaction_id, r.group_id)
+                for r in rows.charging
+            },
+            computed_at=now,
+            applied=apply,
+        )
+        if apply:
+            await self._report(snapshot, trigger)
+        metrics.REBALANCE_SECONDS.observe(asyncio.get_running_loop().time() - started)
+        return snapshot
+
+    async def _evses(self, rows: SiteRows, topology: Topology) -> list[Evse]:
+        known_nodes = {node.id for node in topology.nodes}
+        charging_keys = {EvseKey(r.station_id, r.evse_id) for r in rows.charging}
+        for key in list(self.safety):
+            if key not in charging_keys:
+                del self.safety[key]
+        evses: list[Evse] = []
+        for row in rows.charging:
+            key = EvseKey(row.station_id, row.evse_id)
+            safety = self.safety.get(key)
+            fallback = self.fallbacks.get(row.station_id)
+            if safety is None or safety.transaction_id != row.transaction_id:
+                safety = site_model.Safety(row.transaction_id, accepted_a=fallback)
+                self.safety[key] = safety
+            info = await self._station_info(row.station_id)
+            rated = info.evse_max_current_a.get(row.evse_id, 0.0) if info else 0.0
+            evses.append(
+                site_model.evse(
+                    row,
+                    rows.stations.get(row.station_id),
+                    rows.states.get(row.station_id),
+                    rows.priorities.get(row.group_id) if row.group_id else None,
+                    safety,
+                    self.deps.defaults,
+                    rated,
+                    known_nodes,
+                    fallback,
+                )
+            )
+        return evses
+
+    async def _station_info(self, station_id: str) -> StationInfo | None:
+        try:
+            return await self.deps.directory.station(station_id)
+        except Exception:  # the registry is not needed to keep a site safe
+            return None
+
+    async def _apply(
+        self,
+        topology: Topology,
+        evses: list[Evse],
+        allocation: Allocation,
+        policy: SitePolicy,
+        rows: SiteRows,
+    ) -> tuple[list[Evse], Allocation]:
+        transactions = {EvseKey(r.station_id, r.evse_id): r.transaction_id for r in rows.charging}
+        for _ in range(MAX_ROUNDS):
+            plan = plan_transition(topology, evses, allocation)
+            batch = list(plan.lower or plan.raise_now)
+            batch += self._confirmations(evses, allocation, {s.key for s in batch})
+            if not batch:
+                break
+            by_key = {e.key: e for e in evses}
+            results = await asyncio.gather(
+                *(self._send(step, by_key[step.key], transactions[step.key]) for step in batch)
+            )
+            for evse in results:
+                by_key[evse.key] = evse
+            evses = [by_key[e.key] for e in evses]
+            if any(e.stale is not None for e in results):
+                allocation = allocate(topology, evses, policy, self.deps.clock())
+        return evses, allocation
+
+    @staticmethod
+    def _confirmations(
+        evses: list[Evse], allocation: Allocation, planned: set[EvseKey]
+    ) -> list[LimitStep]:
+        """Stale EVSEs of online stations are sent their target again when that cannot raise
+        the worst case: their confirmation is what makes them count normally again."""
+        from chargegrid.energy.allocation import Direction
+
+        steps: list[LimitStep] = []
+        for evse in evses:
+            if evse.key in planned or evse.stale not in (
+                StaleReason.REJECTED,
+                StaleReason.NO_ANSWER,
+            ):
+                continue
+            target = allocation.limit_for(evse.key)
+            if target <= counted_draw_a(evse):
+                steps.append(LimitStep(evse.key, target, Direction.LOWER, evse.accepted_a))
+        return steps
+
+    async def _send(self, step: LimitStep, evse: Evse, transaction_id: str) -> Evse:
+        safety = self.safety[evse.key]
+        if evse.stale is StaleReason.OFFLINE:
+            return evse
+        safety.pending_a = step.limit_a
+        profile = profiles.tx_profile(evse.key.evse_id, transaction_id, step.limit_a)
+        result = await self._call(evse.key.station_id, evse.key.evse_id, profile)
+        if result.accepted:
+            safety.accepted_a, safety.pending_a, safety.stale = step.limit_a, None, None
+            metrics.PROFILES.labels("accepted").inc()
+            await self.deps.publisher.publish(
+                "profile_applied",
+                profile_applied(self.site_id, evse.key.evse_id, step.limit_a, profile, "tx"),
+                evse.key.station_id,
+            )
+        else:
+            safety.stale = STALE_FOR[result.outcome]
+            metrics.PROFILES.labels(result.outcome.value).inc()
+            log.warning(
+                "profile not accepted",
+                station_id=evse.key.station_id,
+                evse_id=evse.key.evse_id,
+                limit_a=step.limit_a,
+                outcome=result.outcome.value,
+                status=result.status,
+            )
+            await self.deps.publisher.publish(
+                "profile_rejected",
+                profile_rejected(self.site_id, evse.key.evse_id, step.limit_a, result),
+                evse.key.station_id,
+            )
+        return dataclasses.replace(
+            evse, accepted_a=safety.accepted_a, pending_a=safety.pending_a, stale=safety.stale
+        )
+
+    async def _call(
+        self, station_id: str, evse_id: int, profile: gw.ChargingProfile
+    ) -> ProfileResult:
+        timeout = self.deps.settings.profile_timeout_s
+        try:
+            return await asyncio.wait_for(
+                self.deps.control.set_profile(station_id, evse_id, profile),
+                timeout,
+            )
+        except TimeoutError:
+            return ProfileResult(Outcome.TIMEOUT, "TIMEOUT", f"no answer within {timeout:g} s")
+
+    async def _send_defaults(self, rows: SiteRows) -> None:
+        """The default profile of each station that booted (or that this controller has not
+        seen confirm one): what it may draw before energy spoke and when offline."""
+        for row in rows.charging:
+            online = rows.states.get(row.station_id)
+            untried = row.station_id not in self.fallbacks.keys() | self._defaults_tried
+            if untried and (online is None or online.online):
+                self.needs_defaults.add(row.station_id)
+        stations, self.needs_defaults = self.needs_defaults, set()
+        for station_id in sorted(stations):
+            self._defaults_tried.add(station_id)
+            settings = rows.stations.get(station_id)
+            defaults = self.deps.defaults
+            fallback = (settings.offline_fallback_a if settings else 0.0) or (
+                defaults.offline_fallback_a
+            )
+            if not fallback:
+                fallback = settings.min_current_a if settings else defaults.min_current_a
+            info = await self._station_info(station_id)
+            evse_count = max(1, len(info.evse_max_current_a) if info else 1)
+            result = await self._call(station_id, 0, profiles.tx_default_profile(fallback))
+            if result.accepted:
+                self.fallbacks[station_id] = fallback
+                await self._call(station_id, 0, profiles.station_max_profile(fallback * evse_count))
+                await self.deps.publisher.publish(
+                    "profile_applied",
+                    profile_applied(
+                        self.site_id,
+                        0,
+                        fallback,
+                        profiles.tx_default_profile(fallback),
+                        "tx_default",
+                    ),
+                    station_id,
+                )
+            else:
+                await self.deps.publisher.publish(
+                    "profile_rejected",
+                    profile_rejected(self.site_id, 0, fallback, result),
+                    station_id,
+                )
+
+    async def _report(self, snapshot: SiteSnapshot, trigger: str) -> None:
+        targets = {key: a.limit_a for key, a in snapshot.allocation.evses.items()}
+        if targets == self._targets:
+            return
+        self._targets = targets
+        await self.deps.publisher.publish(
+            "allocation_changed", allocation_changed(snapshot, trigger)
+        )
+        async with self.deps.sessions() as session, session.begin():
+            await record(session, snapshot, trigger, self.deps.settings.history_per_site)
