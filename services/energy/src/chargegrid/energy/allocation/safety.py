@@ -118,8 +118,10 @@ def safe_fallback_limits(
 
 
 def mark_sent(evse: Evse, limit_a: float) -> Evse:
-    """The EVSE after a profile with `limit_a` was sent and not yet answered."""
-    return dataclasses.replace(evse, pending_a=limit_a)
+    """The EVSE after a profile with `limit_a` was sent and not yet answered. Sent while
+    another is still unanswered, the higher of the two stays pending: either may be in force."""
+    pending = limit_a if evse.pending_a is None else max(evse.pending_a, limit_a)
+    return dataclasses.replace(evse, pending_a=pending)
 
 
 def mark_accepted(evse: Evse, limit_a: float | None = None) -> Evse:
@@ -131,6 +133,8 @@ def mark_accepted(evse: Evse, limit_a: float | None = None) -> Evse:
 
 
 def mark_stale(evse: Evse, reason: StaleReason) -> Evse:
-    """The EVSE after a rejection, a timeout or a disconnect. The pending limit is kept: the
-    station may have applied it before it fell silent."""
-    return dataclasses.replace(evse, stale=reason)
+    """The EVSE after a rejection, a timeout or a disconnect. A rejected limit is dropped (the
+    station said it keeps its old one); after no answer or a disconnect the pending limit is
+    kept, since the station may have applied it before it fell silent."""
+    pending = None if reason is StaleReason.REJECTED else evse.pending_a
+    return dataclasses.replace(evse, stale=reason, pending_a=pending)
