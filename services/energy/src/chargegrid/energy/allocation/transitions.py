@@ -67,9 +67,10 @@ def plan_transition(
     again after every confirmation, rejection or timeout.
 
     An EVSE with a limit still unanswered gets no step (one outstanding limit per station);
-    one whose unanswered limit is a lowering holds back every raise. A stale EVSE that is reachable (rejected or silent, not offline) and has nothing pending
-    gets a lowering step to what it is counted at anyway, so a confirmation can make it
-    trusted again without raising anything."""
+    one whose unanswered limit is a lowering holds back every raise. A stale EVSE that is
+    reachable (rejected or silent, not offline) and has nothing pending gets a lowering step
+    to what it is counted at anyway, so a confirmation can make it trusted again without
+    raising anything."""
     lower: list[LimitStep] = []
     raises: list[tuple[Evse, LimitStep]] = []
     lowering_unconfirmed = False
