@@ -29,7 +29,12 @@ from chargegrid.energy.allocation.model import (
     Topology,
 )
 from chargegrid.energy.allocation.policies import rounds
-from chargegrid.energy.allocation.safety import counted_draw_a
+from chargegrid.energy.allocation.safety import (
+    charging_phases,
+    counted_draw_a,
+    fallback_a,
+    phase_loads,
+)
 
 _EPS = 1e-9
 
@@ -52,11 +57,11 @@ def allocate(
     for i, evse in enumerate(evses):
         if evse.stale is not None:
             held = counted_draw_a(evse)
-            _reserve(room, constraints[i], held)
+            _reserve_fixed(room, node_index, topology, evse, held)
             results[i] = (held, Reason.STALE, None)
             continue
         floor = _floor(evse)
-        _reserve(room, constraints[i], floor)
+        _reserve_fixed(room, node_index, topology, evse, floor)
         if not evse.active:
             idle = floor if floor >= evse.min_current_a else 0.0
             results[i] = (idle, Reason.IDLE, None)
@@ -118,12 +123,23 @@ def _check(topology: Topology, evses: Sequence[Evse]) -> None:
 
 
 def _constraints_of(topology: Topology, node_index: dict[str, int], evse: Evse) -> tuple[int, ...]:
-    phases = [PHASE_INDEX[p] for p in evse.grid_phases]
+    phases = [PHASE_INDEX[p] for p in charging_phases(evse)]
     return tuple(
         3 * node_index[node_id] + p
         for node_id in topology.path_to_root(evse.node_id)
         for p in phases
     )
+
+
+def _reserve_fixed(
+    room: list[float], node_index: dict[str, int], topology: Topology, evse: Evse, amps: float
+) -> None:
+    """Take `amps` on the EVSE's charging phases (and its fallback on the station's others)."""
+    loads = [(p, a) for p, a in phase_loads(evse, amps) if a]
+    for node_id in topology.path_to_root(evse.node_id):
+        base = 3 * node_index[node_id]
+        for p, a in loads:
+            room[base + p] -= a
 
 
 def _reserve(room: list[float], constraints: tuple[int, ...], amps: float) -> None:
@@ -134,9 +150,7 @@ def _reserve(room: list[float], constraints: tuple[int, ...], amps: float) -> No
 
 def _floor(evse: Evse) -> float:
     """What stays reserved for an EVSE whatever it is given: its confirmed fallback."""
-    if evse.offline_fallback_a is None:
-        return 0.0
-    return min(evse.offline_fallback_a, evse.max_current_a)
+    return fallback_a(evse) or 0.0
 
 
 def _admission_order(evse: Evse) -> tuple[int, datetime, str, int]:
@@ -167,12 +181,13 @@ def _result(
     per_evse: dict[EvseKey, EvseAllocation] = {}
     for i, evse in enumerate(evses):
         limit, reason, node_id = results[i]
-        per_evse[evse.key] = EvseAllocation(evse.key, limit, reason, evse.grid_phases, node_id)
+        per_evse[evse.key] = EvseAllocation(evse.key, limit, reason, charging_phases(evse), node_id)
         load = limit if evse.stale is not None else max(limit, _floor(evse))
-        if load:
-            for path_node in topology.path_to_root(evse.node_id):
-                for phase in evse.grid_phases:
-                    planned[path_node][PHASE_INDEX[phase]] += load
+        loads = phase_loads(evse, load)
+        for path_node in topology.path_to_root(evse.node_id):
+            row = planned[path_node]
+            for p, amps in loads:
+                row[p] += amps
     nodes: dict[str, NodeLoad] = {}
     for node in topology.nodes:
         limit_a = node.effective_limit_a()

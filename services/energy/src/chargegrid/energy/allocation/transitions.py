@@ -24,7 +24,13 @@ from chargegrid.energy.allocation.model import (
     StaleReason,
     Topology,
 )
-from chargegrid.energy.allocation.safety import TOLERANCE_A, counted_draw_a
+from chargegrid.energy.allocation.safety import (
+    TOLERANCE_A,
+    charging_phases,
+    counted_draw_a,
+    exposure_a,
+    exposure_load,
+)
 
 
 class Direction(StrEnum):
@@ -107,25 +113,21 @@ def _same(a: float, b: float) -> bool:
     return abs(a - b) <= TOLERANCE_A
 
 
-def _guard_a(evse: Evse) -> float:
-    """What an EVSE is held at for a raise decision: what it may draw, and at least its
-    fallback, which it falls back to if it goes stale."""
-    draw = counted_draw_a(evse)
-    if evse.stale is None and evse.offline_fallback_a is not None:
-        draw = max(draw, min(evse.offline_fallback_a, evse.max_current_a))
-    return draw
-
-
 def _fitting_raises(
     topology: Topology, current: Sequence[Evse], raises: list[tuple[Evse, LimitStep]]
 ) -> tuple[tuple[LimitStep, ...], tuple[LimitStep, ...]]:
-    room = {node.id: list(node.effective_limit_a()) for node in topology.nodes}
-    for evse in current:
-        _take(room, topology, evse, _guard_a(evse))
+    held = exposure_load(topology, current)
+    room = {
+        node.id: [
+            limit - load
+            for limit, load in zip(node.effective_limit_a(), held[node.id], strict=True)
+        ]
+        for node in topology.nodes
+    }
     now: list[LimitStep] = []
     later: list[LimitStep] = []
     for evse, step in raises:
-        extra = _guard_a(_with_pending(evse, step.limit_a)) - _guard_a(evse)
+        extra = exposure_a(dataclasses.replace(evse, pending_a=step.limit_a)) - exposure_a(evse)
         if extra <= 0 or _fits(room, topology, evse, extra):
             _take(room, topology, evse, extra)
             now.append(step)
@@ -134,14 +136,8 @@ def _fitting_raises(
     return tuple(now), tuple(later)
 
 
-def _with_pending(evse: Evse, limit: float) -> Evse:
-    return dataclasses.replace(evse, pending_a=limit)
-
-
 def _take(room: dict[str, list[float]], topology: Topology, evse: Evse, amps: float) -> None:
-    if not amps:
-        return
-    phases = [PHASE_INDEX[p] for p in evse.grid_phases]
+    phases = [PHASE_INDEX[p] for p in charging_phases(evse)]
     for node_id in topology.path_to_root(evse.node_id):
         row = room[node_id]
         for i in phases:
@@ -149,7 +145,7 @@ def _take(room: dict[str, list[float]], topology: Topology, evse: Evse, amps: fl
 
 
 def _fits(room: dict[str, list[float]], topology: Topology, evse: Evse, amps: float) -> bool:
-    phases = [PHASE_INDEX[p] for p in evse.grid_phases]
+    phases = [PHASE_INDEX[p] for p in charging_phases(evse)]
     return all(
         room[node_id][i] >= amps - TOLERANCE_A
         for node_id in topology.path_to_root(evse.node_id)
