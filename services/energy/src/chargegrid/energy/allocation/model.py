@@ -297,10 +297,11 @@ class SitePolicy:
     """The per-site allocator settings (documented in docs/energy-management.md)."""
 
     name: PolicyName = PolicyName.FAIR
-    # An EV drawing this much below its allowance on every phase is "not taking it".
-    unused_threshold_a: float = 2.0
-    # What such an EV keeps above its measured draw so it can ramp back up.
-    ramp_margin_a: float = 2.0
+    # An EV drawing more than this below its allowance on every phase is "not taking it".
+    unused_threshold_a: float = 1.5
+    # What such an EV keeps above its measured draw so it can ramp back up; larger than the
+    # threshold (plus one resolution step), so a capped EV that keeps its draw stays capped.
+    ramp_margin_a: float = 3.0
     # Limits are rounded down to this step (OCPP charging rates carry one decimal).
     resolution_a: float = 0.1
     # Voltage used to turn energy needs into currents for the deadline policy.
@@ -313,6 +314,11 @@ class SitePolicy:
             raise EnergyModelError(f"resolution {self.resolution_a!r} A must be 0.001..1 A")
         if not math.isfinite(self.voltage_v) or not 100.0 <= self.voltage_v <= 1000.0:
             raise EnergyModelError(f"voltage {self.voltage_v!r} V is not plausible")
+        if self.ramp_margin_a < self.unused_threshold_a + self.resolution_a:
+            raise EnergyModelError(
+                f"ramp margin {self.ramp_margin_a} A must exceed the unused threshold "
+                f"{self.unused_threshold_a} A by a resolution step, or capped EVs would flap"
+            )
 
 
 class Reason(StrEnum):

@@ -2,8 +2,10 @@
 
 The allocator never trusts a target it has merely sent: an EVSE counts at the highest limit
 it may be obeying (confirmed or pending), a stale one also at its fallback (or its maximum if
-no fallback is known), and one with nothing confirmed at its maximum. Summing those per node
-and phase gives the worst case the transition planner keeps under every limit.
+no fallback is known), and one with nothing confirmed at its maximum. A 1-phase EV on a
+3-phase station counts that on its own phase only, and the station's other phases at the
+fallback (a new EV plugged in starts under the default profile); without a known fallback
+the station counts on all its phases. Summing per node and phase gives the worst case.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from chargegrid.energy.allocation.model import (
     PHASE_INDEX,
@@ -27,23 +30,49 @@ from chargegrid.energy.allocation.model import (
 TOLERANCE_A = 1e-6
 
 
+def fallback_a(evse: Evse) -> float | None:
+    """The confirmed fallback limit, capped at the EVSE's max (None if unknown)."""
+    if evse.offline_fallback_a is None:
+        return None
+    return min(evse.offline_fallback_a, evse.max_current_a)
+
+
+def charging_phases(evse: Evse) -> tuple[Phase, ...]:
+    """The grid phases an EVSE's limit is counted on: its EV's, if a fallback covers the
+    station's other phases, else all the station's."""
+    return evse.grid_phases if evse.offline_fallback_a is not None else evse.rotation
+
+
 def counted_draw_a(evse: Evse) -> float:
-    """What this EVSE may draw on each grid phase it loads, given its safety state."""
+    """What this EVSE may draw on each of its charging phases, given its safety state."""
     cap = evse.max_current_a
     draw = cap if evse.accepted_a is None else min(evse.accepted_a, cap)
     if evse.pending_a is not None:
         draw = max(draw, min(evse.pending_a, cap))
     if evse.stale is not None:
-        fallback = cap if evse.offline_fallback_a is None else min(evse.offline_fallback_a, cap)
-        draw = max(draw, fallback)
+        fallback = fallback_a(evse)
+        draw = max(draw, cap if fallback is None else fallback)
     return draw
 
 
 def exposure_a(evse: Evse) -> float:
-    """What this EVSE would be counted at if it went stale right now (its exposure)."""
-    if evse.stale is not None:
-        return counted_draw_a(evse)
-    return counted_draw_a(dataclasses.replace(evse, stale=StaleReason.NO_ANSWER))
+    """What this EVSE may draw now or once it falls back to its fallback profile (going
+    stale): what the planner holds it at. Without a fallback, what it may draw now; if such
+    an EVSE goes stale it counts at its maximum, which no plan can cover in advance."""
+    fallback = fallback_a(evse)
+    draw = counted_draw_a(evse)
+    return draw if fallback is None else max(draw, fallback)
+
+
+def phase_loads(evse: Evse, amps: float) -> list[tuple[int, float]]:
+    """(phase index, amps) for an EVSE counted at `amps` on its charging phases and at its
+    fallback on the station's other phases."""
+    charging = charging_phases(evse)
+    loads = [(PHASE_INDEX[p], amps) for p in charging]
+    fallback = fallback_a(evse)
+    if fallback and len(charging) < len(evse.rotation):
+        loads += [(PHASE_INDEX[p], fallback) for p in evse.rotation if p not in charging]
+    return loads
 
 
 def worst_case_load(topology: Topology, evses: Iterable[Evse]) -> dict[str, PhaseCurrents]:
@@ -52,20 +81,20 @@ def worst_case_load(topology: Topology, evses: Iterable[Evse]) -> dict[str, Phas
 
 
 def exposure_load(topology: Topology, evses: Iterable[Evse]) -> dict[str, PhaseCurrents]:
-    """Per node and phase, the load if every EVSE went stale at once (with its fallback)."""
+    """Per node and phase, the load if any EVSEs went stale and fell back (see exposure_a)."""
     return _sum_load(topology, ((e, exposure_a(e)) for e in evses))
 
 
 def _sum_load(topology: Topology, draws: Iterable[tuple[Evse, float]]) -> dict[str, PhaseCurrents]:
     sums = {node.id: [0.0, 0.0, 0.0] for node in topology.nodes}
     for evse, amps in draws:
-        if amps <= 0:
+        loads = [(i, a) for i, a in phase_loads(evse, amps) if a > 0]
+        if not loads:
             continue
-        indexes = [PHASE_INDEX[p] for p in evse.grid_phases]
         for node_id in topology.path_to_root(evse.node_id):
             row = sums[node_id]
-            for i in indexes:
-                row[i] += amps
+            for i, a in loads:
+                row[i] += a
     return {node_id: PhaseCurrents.from_sequence(row) for node_id, row in sums.items()}
 
 
@@ -118,8 +147,10 @@ def safe_fallback_limits(
 
 
 def mark_sent(evse: Evse, limit_a: float) -> Evse:
-    """The EVSE after a profile with `limit_a` was sent and not yet answered."""
-    return dataclasses.replace(evse, pending_a=limit_a)
+    """The EVSE after a profile with `limit_a` was sent and not yet answered. Sent while
+    another is still unanswered, the higher of the two stays pending: either may be in force."""
+    pending = limit_a if evse.pending_a is None else max(evse.pending_a, limit_a)
+    return dataclasses.replace(evse, pending_a=pending)
 
 
 def mark_accepted(evse: Evse, limit_a: float | None = None) -> Evse:
@@ -131,6 +162,49 @@ def mark_accepted(evse: Evse, limit_a: float | None = None) -> Evse:
 
 
 def mark_stale(evse: Evse, reason: StaleReason) -> Evse:
-    """The EVSE after a rejection, a timeout or a disconnect. The pending limit is kept: the
-    station may have applied it before it fell silent."""
+    """The EVSE after a rejection, a timeout or a disconnect.
+
+    Rejected: the station keeps its old limit, the pending one is dropped. No answer: the call
+    is over but the station may have applied it, so the higher of the confirmed and the
+    unanswered limit becomes what it is held to (`accepted_a`; None stays None = its max).
+    Offline: the pending limit is kept until the station is back (see `mark_reconnected`)."""
+    if reason is StaleReason.REJECTED:
+        return dataclasses.replace(evse, stale=reason, pending_a=None)
+    if reason is StaleReason.NO_ANSWER:
+        held = evse.accepted_a
+        if held is not None and evse.pending_a is not None:
+            held = max(held, evse.pending_a)
+        return dataclasses.replace(evse, stale=reason, accepted_a=held, pending_a=None)
     return dataclasses.replace(evse, stale=reason)
+
+
+def mark_session_started(evse: Evse, at: datetime) -> Evse:
+    """The EVSE once an EV is plugged in and wants power (its phases not yet measured)."""
+    return dataclasses.replace(evse, active=True, arrived_at=at, ev_phases=None, measured_a=None)
+
+
+def mark_session_ended(evse: Evse) -> Evse:
+    """The EVSE once its EV has left. Its transaction profile ended with the transaction, so
+    with a confirmed fallback (default profile) that is what it obeys again; a limit still
+    unanswered belonged to that transaction and can no longer apply."""
+    ended = dataclasses.replace(
+        evse,
+        active=False,
+        ev_phases=None,
+        measured_a=None,
+        departure_at=None,
+        energy_needed_wh=None,
+    )
+    fallback = fallback_a(evse)
+    if evse.stale is not None:
+        # Unreachable: nothing is known for sure, so it keeps being counted as before.
+        return dataclasses.replace(ended, ev_phases=evse.ev_phases)
+    if fallback is None:
+        return ended
+    return dataclasses.replace(ended, accepted_a=fallback, pending_a=None)
+
+
+def mark_reconnected(evse: Evse) -> Evse:
+    """The EVSE of a station that is connected again: still untrusted until it confirms a
+    limit, but reachable, so the planner will offer it one."""
+    return mark_stale(evse, StaleReason.NO_ANSWER)
