@@ -15,7 +15,6 @@ station confirms a profile: safe, only less generous for a moment.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +34,10 @@ from chargegrid.energy.allocation import (
     StaleReason,
     Topology,
     allocate,
-    counted_draw_a,
+    mark_accepted,
+    mark_reconnected,
+    mark_sent,
+    mark_stale,
     plan_transition,
     worst_case_load,
 )
@@ -232,19 +234,22 @@ class SiteController:
                 self.safety[key] = safety
             info = await self._station_info(row.station_id)
             rated = info.evse_max_current_a.get(row.evse_id, 0.0) if info else 0.0
-            evses.append(
-                site_model.evse(
-                    row,
-                    rows.stations.get(row.station_id),
-                    rows.states.get(row.station_id),
-                    rows.priorities.get(row.group_id) if row.group_id else None,
-                    safety,
-                    self.deps.defaults,
-                    rated,
-                    known_nodes,
-                    fallback,
-                )
+            evse = site_model.evse(
+                row,
+                rows.stations.get(row.station_id),
+                rows.priorities.get(row.group_id) if row.group_id else None,
+                safety,
+                self.deps.defaults,
+                rated,
+                known_nodes,
+                fallback,
             )
+            state = rows.states.get(row.station_id)
+            if state is not None and not state.online and evse.stale is not StaleReason.OFFLINE:
+                evse = mark_stale(evse, StaleReason.OFFLINE)
+            elif (state is None or state.online) and evse.stale is StaleReason.OFFLINE:
+                evse = mark_reconnected(evse)
+            evses.append(self._remember(evse, row.transaction_id))
         return evses
 
     async def _station_info(self, station_id: str) -> StationInfo | None:
@@ -265,7 +270,6 @@ class SiteController:
         for _ in range(MAX_ROUNDS):
             plan = plan_transition(topology, evses, allocation)
             batch = list(plan.lower or plan.raise_now)
-            batch += self._confirmations(evses, allocation, {s.key for s in batch})
             if not batch:
                 break
             by_key = {e.key: e for e in evses}
@@ -279,35 +283,14 @@ class SiteController:
                 allocation = allocate(topology, evses, policy, self.deps.clock())
         return evses, allocation
 
-    @staticmethod
-    def _confirmations(
-        evses: list[Evse], allocation: Allocation, planned: set[EvseKey]
-    ) -> list[LimitStep]:
-        """Stale EVSEs of online stations are sent their target again when that cannot raise
-        the worst case: their confirmation is what makes them count normally again."""
-        from chargegrid.energy.allocation import Direction
-
-        steps: list[LimitStep] = []
-        for evse in evses:
-            if evse.key in planned or evse.stale not in (
-                StaleReason.REJECTED,
-                StaleReason.NO_ANSWER,
-            ):
-                continue
-            target = allocation.limit_for(evse.key)
-            if target <= counted_draw_a(evse):
-                steps.append(LimitStep(evse.key, target, Direction.LOWER, evse.accepted_a))
-        return steps
-
     async def _send(self, step: LimitStep, evse: Evse, transaction_id: str) -> Evse:
-        safety = self.safety[evse.key]
         if evse.stale is StaleReason.OFFLINE:
             return evse
-        safety.pending_a = step.limit_a
+        evse = self._remember(mark_sent(evse, step.limit_a), transaction_id)
         profile = profiles.tx_profile(evse.key.evse_id, transaction_id, step.limit_a)
         result = await self._call(evse.key.station_id, evse.key.evse_id, profile)
         if result.accepted:
-            safety.accepted_a, safety.pending_a, safety.stale = step.limit_a, None, None
+            evse = mark_accepted(evse, step.limit_a)
             metrics.PROFILES.labels("accepted").inc()
             await self.deps.publisher.publish(
                 "profile_applied",
@@ -315,7 +298,7 @@ class SiteController:
                 evse.key.station_id,
             )
         else:
-            safety.stale = STALE_FOR[result.outcome]
+            evse = mark_stale(evse, STALE_FOR[result.outcome])
             metrics.PROFILES.labels(result.outcome.value).inc()
             log.warning(
                 "profile not accepted",
@@ -330,9 +313,13 @@ class SiteController:
                 profile_rejected(self.site_id, evse.key.evse_id, step.limit_a, result),
                 evse.key.station_id,
             )
-        return dataclasses.replace(
-            evse, accepted_a=safety.accepted_a, pending_a=safety.pending_a, stale=safety.stale
+        return self._remember(evse, transaction_id)
+
+    def _remember(self, evse: Evse, transaction_id: str) -> Evse:
+        self.safety[evse.key] = site_model.Safety(
+            transaction_id, evse.accepted_a, evse.pending_a, evse.stale
         )
+        return evse
 
     async def _call(
         self, station_id: str, evse_id: int, profile: gw.ChargingProfile

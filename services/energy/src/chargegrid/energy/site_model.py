@@ -28,7 +28,6 @@ from chargegrid.energy.models import (
     DemandResponseRow,
     GroupPriorityRow,
     StationSettingsRow,
-    StationStateRow,
 )
 
 #: The node id of a site's grid connection (circuits hang below it with parent "").
@@ -106,7 +105,6 @@ def rotation_of(text: str, phases: int) -> tuple[Phase, ...]:
 def evse(
     row: ChargingEvseRow,
     settings: StationSettingsRow | None,
-    state: StationStateRow | None,
     priority: GroupPriorityRow | None,
     safety: Safety | None,
     defaults: StationDefaults,
@@ -128,8 +126,6 @@ def evse(
         else None
     )
     stale = safety.stale if safety else None
-    if state is not None and not state.online:
-        stale = StaleReason.OFFLINE
     # A transaction no profile of ours has reached yet obeys the station's default profile.
     accepted = safety.accepted_a if safety else fallback_confirmed_a
     return Evse(
