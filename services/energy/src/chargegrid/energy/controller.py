@@ -39,12 +39,14 @@ from chargegrid.energy.allocation import (
     mark_sent,
     mark_stale,
     plan_transition,
+    safe_fallback_limits,
     worst_case_load,
 )
 from chargegrid.energy.directory import Directory, StationInfo
 from chargegrid.energy.events_out import allocation_changed, profile_applied, profile_rejected
 from chargegrid.energy.gateway import Outcome, ProfileResult, StationControl
 from chargegrid.energy.history import record
+from chargegrid.energy.models import StationSettingsRow
 from chargegrid.energy.publisher import Publisher
 from chargegrid.energy.settings import EnergySettings
 from chargegrid.energy.snapshot import Charging, SiteSnapshot, measured_load
@@ -184,9 +186,9 @@ class SiteController:
             deps.settings.nominal_voltage_v,
         )
         topology = site_model.topology(self.site_id, limit, rows.circuits)
-        if apply:
-            await self._send_defaults(rows)
         evses = await self._evses(rows, topology)
+        if apply and await self._send_defaults(rows, topology, evses):
+            evses = await self._evses(rows, topology)
         policy = SitePolicy(
             name=PolicyName(rows.settings.policy if rows.settings else PolicyName.FAIR),
             voltage_v=deps.settings.nominal_voltage_v,
@@ -286,7 +288,7 @@ class SiteController:
     async def _send(self, step: LimitStep, evse: Evse, transaction_id: str) -> Evse:
         if evse.stale is StaleReason.OFFLINE:
             return evse
-        evse = self._remember(mark_sent(evse, step.limit_a), transaction_id)
+        evse = self._remember(mark_sent(evse, step.limit_a), transaction_id, profiled=True)
         profile = profiles.tx_profile(evse.key.evse_id, transaction_id, step.limit_a)
         result = await self._call(evse.key.station_id, evse.key.evse_id, profile)
         if result.accepted:
@@ -315,9 +317,13 @@ class SiteController:
             )
         return self._remember(evse, transaction_id)
 
-    def _remember(self, evse: Evse, transaction_id: str) -> Evse:
+    def _remember(self, evse: Evse, transaction_id: str, *, profiled: bool = False) -> Evse:
+        before = self.safety.get(evse.key)
+        profiled = profiled or bool(
+            before and before.transaction_id == transaction_id and before.profiled
+        )
         self.safety[evse.key] = site_model.Safety(
-            transaction_id, evse.accepted_a, evse.pending_a, evse.stale
+            transaction_id, evse.accepted_a, evse.pending_a, evse.stale, profiled
         )
         return evse
 
@@ -333,47 +339,60 @@ class SiteController:
         except TimeoutError:
             return ProfileResult(Outcome.TIMEOUT, "TIMEOUT", f"no answer within {timeout:g} s")
 
-    async def _send_defaults(self, rows: SiteRows) -> None:
-        """The default profile of each station that booted (or that this controller has not
-        seen confirm one): what it may draw before energy spoke and when offline."""
-        for row in rows.charging:
-            online = rows.states.get(row.station_id)
-            untried = row.station_id not in self.fallbacks.keys() | self._defaults_tried
-            if untried and (online is None or online.online):
-                self.needs_defaults.add(row.station_id)
+    async def _send_defaults(self, rows: SiteRows, topology: Topology, evses: list[Evse]) -> bool:
+        """Default profiles: to each station that booted or that this controller has not seen
+        confirm one, and again to each whose confirmed default no longer fits (more EVs, a
+        lower limit). A default is what a station may draw before energy spoke and when it
+        is offline, so all of them together must fit: each is capped by the allocator's
+        `safe_fallback_limits`. True when a confirmed default changed."""
+        shares: dict[str, float] = {}
+        for key, share in safe_fallback_limits(topology, evses).items():
+            shares[key.station_id] = min(shares.get(key.station_id, share), share)
         stations, self.needs_defaults = self.needs_defaults, set()
+        for station_id, share in shares.items():
+            state = rows.states.get(station_id)
+            online = state is None or state.online
+            untried = station_id not in self.fallbacks.keys() | self._defaults_tried
+            too_high = self.fallbacks.get(station_id, 0.0) > share + 1e-6
+            if online and (untried or too_high):
+                stations.add(station_id)
+        changed = False
         for station_id in sorted(stations):
             self._defaults_tried.add(station_id)
-            settings = rows.stations.get(station_id)
-            defaults = self.deps.defaults
-            fallback = (settings.offline_fallback_a if settings else 0.0) or (
-                defaults.offline_fallback_a
-            )
-            if not fallback:
-                fallback = settings.min_current_a if settings else defaults.min_current_a
+            wanted = self._configured_fallback(rows.stations.get(station_id))
+            fallback = min(wanted, shares.get(station_id, wanted))
             info = await self._station_info(station_id)
             evse_count = max(1, len(info.evse_max_current_a) if info else 1)
-            result = await self._call(station_id, 0, profiles.tx_default_profile(fallback))
-            if result.accepted:
-                self.fallbacks[station_id] = fallback
-                await self._call(station_id, 0, profiles.station_max_profile(fallback * evse_count))
-                await self.deps.publisher.publish(
-                    "profile_applied",
-                    profile_applied(
-                        self.site_id,
-                        0,
-                        fallback,
-                        profiles.tx_default_profile(fallback),
-                        "tx_default",
-                    ),
-                    station_id,
-                )
-            else:
+            profile = profiles.tx_default_profile(fallback)
+            result = await self._call(station_id, 0, profile)
+            if not result.accepted:
                 await self.deps.publisher.publish(
                     "profile_rejected",
                     profile_rejected(self.site_id, 0, fallback, result),
                     station_id,
                 )
+                continue
+            changed = changed or self.fallbacks.get(station_id) != fallback
+            self.fallbacks[station_id] = fallback
+            for key, safety in self.safety.items():
+                # Transactions no TxProfile has reached obey the default profile.
+                if key.station_id == station_id and not safety.profiled and not safety.stale:
+                    safety.accepted_a = fallback
+            await self._call(station_id, 0, profiles.station_max_profile(fallback * evse_count))
+            await self.deps.publisher.publish(
+                "profile_applied",
+                profile_applied(self.site_id, 0, fallback, profile, "tx_default"),
+                station_id,
+            )
+        return changed
+
+    def _configured_fallback(self, settings: StationSettingsRow | None) -> float:
+        """The station's own fallback, else the service default, else its minimum current."""
+        defaults = self.deps.defaults
+        own = settings.offline_fallback_a if settings else 0.0
+        if own or defaults.offline_fallback_a:
+            return own or defaults.offline_fallback_a
+        return settings.min_current_a if settings else defaults.min_current_a
 
     async def _report(self, snapshot: SiteSnapshot, trigger: str) -> None:
         targets = {key: a.limit_a for key, a in snapshot.allocation.evses.items()}

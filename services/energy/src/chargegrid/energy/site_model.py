@@ -53,6 +53,8 @@ class Safety:
     accepted_a: float | None = None
     pending_a: float | None = None
     stale: StaleReason | None = None
+    #: A TxProfile was sent for this transaction (then the default profile no longer rules).
+    profiled: bool = False
 
 
 def dr_limit_a(row: DemandResponseRow, base_a: float, phases: int, voltage_v: float) -> float:

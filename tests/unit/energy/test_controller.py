@@ -1,0 +1,199 @@
+"""The site controller against a fake StationControl: what it sends, in which order, and how
+it treats stations that reject, stay silent or are offline."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chargegrid.energy.allocation import violations, worst_case_load
+from chargegrid.energy.models import DemandResponseRow, SiteSettingsRow
+from chargegrid.energy.snapshot import SiteSnapshot
+from tests.unit.energy.conftest import Rig
+from tests.unit.energy.fakes import T0, a_charging_evse, a_station_state
+
+
+def _site(rig: Rig, limit_a: float, *stations: str) -> None:
+    rig.directory.add_site("S1", limit_a)
+    for station_id in stations:
+        rig.directory.add_station(station_id, "S1")
+
+
+def _safe(snapshot: SiteSnapshot) -> bool:
+    load = worst_case_load(snapshot.topology, snapshot.evses)
+    return not violations(snapshot.topology, load)
+
+
+def _limits(snapshot: SiteSnapshot) -> dict[str, float]:
+    return {k.station_id: a.limit_a for k, a in snapshot.allocation.evses.items()}
+
+
+async def test_two_evs_share_the_site_and_get_transaction_profiles(rig: Rig) -> None:
+    _site(rig, 32, "A", "B")
+    await rig.add(a_charging_evse("A"), a_charging_evse("B", started_at=T0 + timedelta(seconds=5)))
+
+    snapshot = await rig.controller().rebalance("test")
+
+    assert _limits(snapshot) == {"A": 16.0, "B": 16.0}
+    assert rig.control.tx_limits() == {"A": 16.0, "B": 16.0}
+    tx = [s for s in rig.control.sent if s.purpose == "tx"]
+    assert {s.transaction_id for s in tx} == {"tx-A", "tx-B"}
+    assert _safe(snapshot)
+    assert all(not e.stale and e.accepted_a == 16.0 for e in snapshot.evses)
+    assert "allocation_changed" in rig.publisher.kinds()
+
+
+async def test_every_station_first_gets_its_default_profile(rig: Rig) -> None:
+    _site(rig, 32, "A")
+    await rig.add(a_charging_evse("A"))
+
+    await rig.controller().rebalance("test")
+
+    purposes = [s.purpose for s in rig.control.sent if s.station_id == "A"]
+    assert purposes[:2] == ["tx_default", "station_max"]
+    default = next(s for s in rig.control.sent if s.purpose == "tx_default")
+    assert default.evse_id == 0 and default.limit_a == 6.0
+
+
+async def test_a_new_ev_is_raised_only_after_the_others_accepted_their_lower_limit(
+    rig: Rig,
+) -> None:
+    _site(rig, 32, "A", "B")
+    await rig.add(a_charging_evse("A"))
+    controller = rig.controller()
+    await controller.rebalance("first")
+    assert rig.control.tx_limits() == {"A": 32.0}
+    rig.control.log.clear()
+    rig.control.delay_s = 0.01
+    await rig.add(a_charging_evse("B", started_at=T0 + timedelta(minutes=1)))
+
+    snapshot = await controller.rebalance("second")
+
+    assert _limits(snapshot) == {"A": 16.0, "B": 16.0}
+    lowered = rig.control.log.index(("answered", "A", 16.0))
+    raised = rig.control.log.index(("sent", "B", 16.0))
+    assert lowered < raised
+    assert _safe(snapshot)
+
+
+async def test_a_rejecting_station_is_stale_and_counted_at_its_maximum(rig: Rig) -> None:
+    _site(rig, 40, "A", "B")
+    rig.control.behaviour["A"] = "reject"
+    await rig.add(a_charging_evse("A"), a_charging_evse("B", started_at=T0 + timedelta(seconds=1)))
+
+    snapshot = await rig.controller().rebalance("test")
+
+    a, b = sorted(snapshot.evses, key=lambda e: e.key.station_id)
+    assert a.stale is not None
+    # A rejected its default profile too, so nothing bounds it below its 32 A maximum.
+    assert snapshot.worst_case_a["grid"].l1 <= 40.0 + 1e-6
+    assert _limits(snapshot)["B"] <= 40.0 - 32.0
+    assert "profile_rejected" in rig.publisher.kinds()
+    assert _safe(snapshot)
+    assert b.stale is None
+
+
+async def test_a_silent_station_times_out_and_is_stale(rig: Rig) -> None:
+    _site(rig, 40, "A", "B")
+    rig.control.behaviour["A"] = "silent"
+    await rig.add(a_charging_evse("A"), a_charging_evse("B", started_at=T0 + timedelta(seconds=1)))
+
+    snapshot = await rig.controller().rebalance("test")
+
+    a = next(e for e in snapshot.evses if e.key.station_id == "A")
+    assert a.stale is not None and a.stale.value == "no_answer"
+    assert _safe(snapshot)
+
+
+async def test_an_offline_station_gets_no_profile_and_is_counted_anyway(rig: Rig) -> None:
+    _site(rig, 40, "A", "B")
+    await rig.add(
+        a_charging_evse("A"),
+        a_charging_evse("B", started_at=T0 + timedelta(seconds=1)),
+        a_station_state("A", online=False),
+    )
+
+    snapshot = await rig.controller().rebalance("test")
+
+    assert all(s.station_id != "A" for s in rig.control.sent)
+    a = next(e for e in snapshot.evses if e.key.station_id == "A")
+    assert a.stale is not None and a.stale.value == "offline"
+    assert _limits(snapshot)["B"] <= 8.0
+    assert _safe(snapshot)
+
+
+async def test_a_limit_below_the_sum_of_minimums_pauses_the_latest_arrival(rig: Rig) -> None:
+    _site(rig, 100, "A", "B", "C")
+    await rig.add(
+        a_charging_evse("A"),
+        a_charging_evse("B", started_at=T0 + timedelta(seconds=1)),
+        a_charging_evse("C", started_at=T0 + timedelta(seconds=2)),
+        SiteSettingsRow(site_id="S1", operator_limit_a=13, policy="fair", updated_at=T0),
+    )
+
+    snapshot = await rig.controller().rebalance("test")
+
+    limits = _limits(snapshot)
+    assert limits["C"] == 0.0
+    assert limits["A"] >= 6.0 and limits["B"] >= 6.0
+    assert snapshot.paused == 1
+    assert _safe(snapshot)
+
+
+async def test_a_demand_response_lowers_the_site_at_its_start_and_restores_it_at_its_end(
+    rig: Rig,
+) -> None:
+    _site(rig, 32, "A")
+    start, end = T0 + timedelta(minutes=10), T0 + timedelta(minutes=20)
+    await rig.add(
+        a_charging_evse("A"),
+        DemandResponseRow(
+            id="dr1",
+            site_id="S1",
+            starts_at=start,
+            ends_at=end,
+            kind="percent",
+            value=50,
+            state="scheduled",
+            source="operator",
+            created_at=T0,
+        ),
+    )
+    controller = rig.controller()
+    assert _limits(await controller.rebalance("before"))["A"] == 32.0
+
+    rig.clock.now = start
+    during = await controller.rebalance("start")
+    assert during.demand_response_id == "dr1"
+    assert during.effective_limit_a.l1 == 16.0
+    assert rig.control.tx_limits()["A"] == 16.0
+
+    rig.clock.now = end
+    after = await controller.rebalance("end")
+    assert after.demand_response_id == ""
+    assert rig.control.tx_limits()["A"] == 32.0
+    kinds = rig.publisher.kinds()
+    assert kinds.index("demand_response_started") < kinds.index("demand_response_ended")
+
+
+async def test_the_controller_wakes_itself_at_the_next_demand_response_boundary(
+    rig: Rig,
+) -> None:
+    _site(rig, 32, "A")
+    await rig.add(
+        a_charging_evse("A"),
+        DemandResponseRow(
+            id="dr1",
+            site_id="S1",
+            starts_at=T0 + timedelta(seconds=10),
+            ends_at=T0 + timedelta(minutes=5),
+            kind="limit_a",
+            value=10,
+            state="scheduled",
+            source="operator",
+            created_at=T0,
+        ),
+    )
+    controller = rig.controller()
+    await controller.rebalance("first")
+
+    assert controller._timeout() == 10.0
