@@ -63,6 +63,11 @@ class ChargegridGroup(LazyTyperGroup):
             "logs_app",
             "Diagnostics and security logs: request, list, download.",
         ),
+        "energy": LazyGroup(
+            "chargegrid.cli.energy_cmd",
+            "energy_app",
+            "Energy: site limits, circuits, demand response, priorities.",
+        ),
         "security-events": LazyGroup(
             "chargegrid.cli.logs_cmd",
             "security_events_app",
