@@ -114,4 +114,6 @@ def a_charging_evse(station_id: str, site_id: str = "S1", **overrides: Any) -> C
 
 
 def a_station_state(station_id: str, online: bool = True) -> StationStateRow:
-    return StationStateRow(station_id=station_id, online=online, ocpp_version="2.0.1", updated_at=T0)
+    return StationStateRow(
+        station_id=station_id, online=online, ocpp_version="2.0.1", updated_at=T0
+    )

@@ -378,7 +378,14 @@ class SiteController:
                 # Transactions no TxProfile has reached obey the default profile.
                 if key.station_id == station_id and not safety.profiled and not safety.stale:
                     safety.accepted_a = fallback
-            await self._call(station_id, 0, profiles.station_max_profile(fallback * evse_count))
+            # The station-wide cap is its rating: a backstop, not the offline limit (the
+            # default profile is that), or it would cap every transaction for good.
+            settings = rows.stations.get(station_id)
+            rated = max(info.evse_max_current_a.values(), default=0.0) if info else 0.0
+            evse_max = (
+                settings.max_current_a if settings else (rated or self.deps.defaults.max_current_a)
+            )
+            await self._call(station_id, 0, profiles.station_max_profile(evse_max * evse_count))
             await self.deps.publisher.publish(
                 "profile_applied",
                 profile_applied(self.site_id, 0, fallback, profile, "tx_default"),
@@ -399,6 +406,12 @@ class SiteController:
         if targets == self._targets:
             return
         self._targets = targets
+        log.info(
+            "allocation changed",
+            site_id=self.site_id,
+            trigger=trigger,
+            limits={f"{k.station_id}/{k.evse_id}": v for k, v in sorted(targets.items())},
+        )
         await self.deps.publisher.publish(
             "allocation_changed", allocation_changed(snapshot, trigger)
         )

@@ -193,7 +193,18 @@ class EnergyEvents:
     ) -> None:
         if not transaction_id:
             return
-        row = await session.get(ChargingEvseRow, (station_id, evse_id))
+        # 2.x updates may leave out the EVSE: the transaction id finds it.
+        row = (
+            await session.scalars(
+                select(ChargingEvseRow)
+                .where(ChargingEvseRow.station_id == station_id)
+                .where(ChargingEvseRow.transaction_id == transaction_id)
+            )
+        ).first()
+        if row is None and not evse_id:
+            return  # nothing says where it charges; its start or a later update will
+        if row is None:
+            row = await session.get(ChargingEvseRow, (station_id, evse_id))
         if row is not None and row.transaction_id != transaction_id:
             # A new transaction on the EVSE: the old one ended without our hearing of it.
             await session.delete(row)
