@@ -14,8 +14,8 @@ DEFAULT = CI_VALUES / "default-values.yaml"
 PRODUCTION = CI_VALUES / "production-values.yaml"
 EVERYTHING = CI_VALUES / "everything-values.yaml"
 PREFIX = "chargegrid"
-SERVICES = ("gateway", "stations", "authorization", "session", "billing", "firmware")
-NOT_WRITTEN_YET = ("energy", "analytics", "roaming", "console")
+SERVICES = ("gateway", "stations", "authorization", "session", "billing", "firmware", "energy")
+NOT_WRITTEN_YET = ("analytics", "roaming", "console")
 PER_SERVICE_KINDS = (
     "Deployment",
     "Service",
@@ -284,10 +284,10 @@ def test_components_not_written_yet_render_nothing(render: Render) -> None:
 
 
 def test_enabling_a_component_is_a_values_change(render: Render) -> None:
-    manifests = render(DEFAULT, sets=("components.energy.enabled=true",))
+    manifests = render(DEFAULT, sets=("components.analytics.enabled=true",))
     for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"):
-        find(manifests, kind, f"{PREFIX}-energy")
-    assert container(deployment(manifests, "energy"))["readinessProbe"]["grpc"]["port"] == 50057
+        find(manifests, kind, f"{PREFIX}-analytics")
+    assert container(deployment(manifests, "analytics"))["readinessProbe"]["grpc"]["port"] == 50058
 
 
 def test_only_pods_that_elect_a_leader_get_an_api_token_and_lease_rights(render: Render) -> None:
