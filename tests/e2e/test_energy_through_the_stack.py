@@ -15,8 +15,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 
+from chargegrid.api.energy.v1 import energy_pb2 as pb
+from chargegrid.api.energy.v1.energy_pb2_grpc import EnergyStub
+from chargegrid.platform.grpc import create_channel
 from chargegrid.simulator import EVSpec, Station, StationConfig, create_station
 from chargegrid.simulator.profiles import Purpose
 from tests.e2e.conftest import Stack
@@ -29,6 +34,12 @@ TOLERANCE_A = 0.5
 #: A station obeys a new profile within this (energy sends, gateway forwards, station applies).
 SETTLE_S = 3.0
 VERSIONS = ("1.6", "2.0.1", "1.6", "2.0.1")
+
+
+def _stamp(when: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(when)
+    return stamp
 
 
 def drawn_a(station: Station) -> float:
@@ -111,19 +122,27 @@ async def test_a_site_under_its_limit_with_mixed_stations_and_a_demand_response(
             s.config.station_id for s in stations[:3]
         }
 
-        # Absolute times: the CLI takes a moment to start on a loaded machine.
-        start_at = datetime.now(UTC) + timedelta(seconds=6)
+        # Through gRPC, not the CLI: a CLI process takes seconds to start on a loaded machine,
+        # and the event's window is seconds long.
+        start_at = datetime.now(UTC) + timedelta(seconds=4)
         end_at = start_at + timedelta(seconds=10)
         to_monotonic = time.monotonic() - datetime.now(UTC).timestamp()
         dr_start, dr_end = start_at.timestamp() + to_monotonic, end_at.timestamp() + to_monotonic
-        window = ("--start", start_at.isoformat(), "--end", end_at.isoformat())
-        added = await cli(stack, "energy", "dr", "add", SITE, *window, "--percent", "50", "--json")
-        dr = json.loads(added.stdout)
-        overlapping = await cli(
-            stack, "energy", "dr", "add", SITE, *window, "--limit-a", "10", check=False
-        )
-        assert overlapping.returncode == 1
-        assert "overlaps" in overlapping.stderr
+        channel = create_channel(stack.address("energy"), token=stack.admin_token)
+        try:
+            energy = EnergyStub(channel)
+            window = {"site_id": SITE, "start": _stamp(start_at), "end": _stamp(end_at)}
+            dr = await energy.CreateDemandResponse(
+                pb.CreateDemandResponseRequest(**window, percent=50)
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as overlapping:
+                await energy.CreateDemandResponse(
+                    pb.CreateDemandResponseRequest(**window, limit_a=10)
+                )
+        finally:
+            await channel.close()
+        assert overlapping.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "overlaps" in (overlapping.value.details() or "")
         await asyncio.sleep(max(0.0, dr_start - time.monotonic()))
         lowered_after = await wait_for(
             lambda: sum(map(drawn_a, stations)) <= LIMIT_A / 2 + TOLERANCE_A, 8, "DR lowering"
@@ -136,7 +155,7 @@ async def test_a_site_under_its_limit_with_mixed_stations_and_a_demand_response(
         listed = json.loads(
             (await cli(stack, "energy", "dr", "list", SITE, "--all", "--json")).stdout
         )
-        assert any(e["id"] == dr["id"] and e["state"].endswith("ENDED") for e in listed)
+        assert any(e["id"] == dr.id and e["state"].endswith("ENDED") for e in listed)
         finished = time.monotonic()
         print(
             f"new EV at its share after {share_after:.1f} s; DR lowered the site "

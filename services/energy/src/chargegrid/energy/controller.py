@@ -315,15 +315,26 @@ class SiteController:
                 profile_rejected(self.site_id, evse.key.evse_id, step.limit_a, result),
                 evse.key.station_id,
             )
-        return self._remember(evse, transaction_id)
+        accepted_at = self.deps.clock() if result.accepted else None
+        return self._remember(evse, transaction_id, accepted_at=accepted_at)
 
-    def _remember(self, evse: Evse, transaction_id: str, *, profiled: bool = False) -> Evse:
+    def _remember(
+        self,
+        evse: Evse,
+        transaction_id: str,
+        *,
+        profiled: bool = False,
+        accepted_at: datetime | None = None,
+    ) -> Evse:
         before = self.safety.get(evse.key)
-        profiled = profiled or bool(
-            before and before.transaction_id == transaction_id and before.profiled
-        )
+        same = before is not None and before.transaction_id == transaction_id
         self.safety[evse.key] = site_model.Safety(
-            transaction_id, evse.accepted_a, evse.pending_a, evse.stale, profiled
+            transaction_id,
+            evse.accepted_a,
+            evse.pending_a,
+            evse.stale,
+            profiled or bool(same and before and before.profiled),
+            accepted_at or (before.accepted_at if same and before else None),
         )
         return evse
 

@@ -8,7 +8,7 @@ Pure functions: the controller reads the rows, these turn them into values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chargegrid.energy import meter
 from chargegrid.energy.allocation import (
@@ -32,6 +32,8 @@ from chargegrid.energy.models import (
 
 #: The node id of a site's grid connection (circuits hang below it with parent "").
 ROOT = "grid"
+#: How long after accepting a new limit an EV's meter is taken to show how it follows it.
+MEASURE_SETTLE = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Safety:
     stale: StaleReason | None = None
     #: A TxProfile was sent for this transaction (then the default profile no longer rules).
     profiled: bool = False
+    #: When the station last accepted a limit: older meter samples say nothing about it.
+    accepted_at: datetime | None = None
 
 
 def dr_limit_a(row: DemandResponseRow, base_a: float, phases: int, voltage_v: float) -> float:
@@ -122,9 +126,15 @@ def evse(
     min_a = min(settings.min_current_a if settings else defaults.min_current_a, max_a)
     node_id = settings.node_id if settings and settings.node_id in known_nodes else ROOT
     measured = (row.measured_l1_a, row.measured_l2_a, row.measured_l3_a)[:phases]
+    # An EV drawing less than a limit it has not had time to follow is not "not taking it".
+    settled = (
+        safety is None
+        or safety.accepted_at is None
+        or (row.measured_at is not None and row.measured_at >= safety.accepted_at + MEASURE_SETTLE)
+    )
     measured_a = (
         tuple(value or 0.0 for value in measured)
-        if any(value is not None for value in measured)
+        if settled and any(value is not None for value in measured)
         else None
     )
     stale = safety.stale if safety else None
