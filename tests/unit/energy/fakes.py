@@ -43,6 +43,9 @@ class FakeDirectory:
     async def station(self, station_id: str) -> StationInfo | None:
         return self.stations.get(station_id)
 
+    async def stations_of(self, site_id: str) -> list[StationInfo]:
+        return [s for s in self.stations.values() if s.site_id == site_id]
+
 
 @dataclass
 class Sent:

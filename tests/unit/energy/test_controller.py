@@ -197,3 +197,19 @@ async def test_the_controller_wakes_itself_at_the_next_demand_response_boundary(
     await controller.rebalance("first")
 
     assert controller._timeout() == 10.0
+
+
+async def test_an_idle_station_keeps_room_for_what_its_default_profile_allows(rig: Rig) -> None:
+    _site(rig, 32, "A", "B")
+    await rig.add(a_charging_evse("A"), a_station_state("A"), a_station_state("B"))
+
+    snapshot = await rig.controller().rebalance("test")
+
+    assert _limits(snapshot) == {"A": 26.0, "B": 6.0}
+    idle = next(a for k, a in snapshot.allocation.evses.items() if k.station_id == "B")
+    assert idle.reason == "idle"
+    assert [s.purpose for s in rig.control.sent if s.station_id == "B"] == [
+        "tx_default",
+        "station_max",
+    ]
+    assert _safe(snapshot)

@@ -42,7 +42,7 @@ from chargegrid.energy.allocation import (
     safe_fallback_limits,
     worst_case_load,
 )
-from chargegrid.energy.directory import Directory, StationInfo
+from chargegrid.energy.directory import Directory, DirectoryUnavailable, StationInfo
 from chargegrid.energy.events_out import allocation_changed, profile_applied, profile_rejected
 from chargegrid.energy.gateway import Outcome, ProfileResult, StationControl
 from chargegrid.energy.history import record
@@ -169,8 +169,9 @@ class SiteController:
         site = await deps.directory.site(self.site_id)
         if site is None:
             raise SiteUnknown(f"site {self.site_id!r} is not known to the stations service")
+        registered = await self._registered()
         async with deps.sessions() as session, session.begin():
-            rows = await load_site(session, self.site_id)
+            rows = await load_site(session, self.site_id, set(registered))
             moved = demand.advance(rows.demand_responses, now) if apply else []
         for kind, row in moved:
             await deps.publisher.publish(kind, demand.changed_event(row))
@@ -186,9 +187,9 @@ class SiteController:
             deps.settings.nominal_voltage_v,
         )
         topology = site_model.topology(self.site_id, limit, rows.circuits)
-        evses = await self._evses(rows, topology)
+        evses = await self._evses(rows, topology, registered, now)
         if apply and await self._send_defaults(rows, topology, evses):
-            evses = await self._evses(rows, topology)
+            evses = await self._evses(rows, topology, registered, now)
         policy = SitePolicy(
             name=PolicyName(rows.settings.policy if rows.settings else PolicyName.FAIR),
             voltage_v=deps.settings.nominal_voltage_v,
@@ -220,7 +221,56 @@ class SiteController:
         metrics.REBALANCE_SECONDS.observe(asyncio.get_running_loop().time() - started)
         return snapshot
 
-    async def _evses(self, rows: SiteRows, topology: Topology) -> list[Evse]:
+    async def _registered(self) -> dict[str, StationInfo]:
+        """The site's stations in the registry ({} while it cannot be asked: then only the
+        charging EVSEs are counted)."""
+        try:
+            return {s.station_id: s for s in await self.deps.directory.stations_of(self.site_id)}
+        except DirectoryUnavailable:
+            return {}
+
+    def _idle(
+        self,
+        rows: SiteRows,
+        topology: Topology,
+        registered: dict[str, StationInfo],
+        charging: set[EvseKey],
+        now: datetime,
+    ) -> list[Evse]:
+        """EVSEs of the site's stations without a transaction, counted at their default
+        profile; a station never seen online and without one is not counted (nothing
+        could reach it)."""
+        known_nodes = {node.id for node in topology.nodes}
+        found: list[Evse] = []
+        for station_id, info in sorted(registered.items()):
+            state = rows.states.get(station_id)
+            fallback = self.fallbacks.get(station_id)
+            if fallback is None and (state is None or not state.online):
+                continue
+            for evse_id in sorted(info.evse_max_current_a) or [1]:
+                key = EvseKey(station_id, evse_id)
+                if key in charging:
+                    continue
+                found.append(
+                    site_model.idle_evse(
+                        key,
+                        rows.stations.get(station_id),
+                        self.deps.defaults,
+                        info.evse_max_current_a.get(evse_id, 0.0),
+                        known_nodes,
+                        fallback,
+                        now,
+                    )
+                )
+        return found
+
+    async def _evses(
+        self,
+        rows: SiteRows,
+        topology: Topology,
+        registered: dict[str, StationInfo],
+        now: datetime,
+    ) -> list[Evse]:
         known_nodes = {node.id for node in topology.nodes}
         charging_keys = {EvseKey(r.station_id, r.evse_id) for r in rows.charging}
         for key in list(self.safety):
@@ -252,7 +302,7 @@ class SiteController:
             elif (state is None or state.online) and evse.stale is StaleReason.OFFLINE:
                 evse = mark_reconnected(evse)
             evses.append(self._remember(evse, row.transaction_id))
-        return evses
+        return evses + self._idle(rows, topology, registered, charging_keys, now)
 
     async def _station_info(self, station_id: str) -> StationInfo | None:
         try:
@@ -271,7 +321,8 @@ class SiteController:
         transactions = {EvseKey(r.station_id, r.evse_id): r.transaction_id for r in rows.charging}
         for _ in range(MAX_ROUNDS):
             plan = plan_transition(topology, evses, allocation)
-            batch = list(plan.lower or plan.raise_now)
+            # Idle EVSEs have no transaction to profile: their default profile bounds them.
+            batch = [s for s in plan.lower or plan.raise_now if s.key in transactions]
             if not batch:
                 break
             by_key = {e.key: e for e in evses}

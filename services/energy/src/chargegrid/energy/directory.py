@@ -18,6 +18,7 @@ import grpc
 from chargegrid.api.authorization.v1 import authorization_pb2 as az
 from chargegrid.api.authorization.v1 import authorization_pb2_grpc as az_grpc
 from chargegrid.api.common.v1 import common_pb2 as common
+from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.api.stations.v1 import stations_pb2 as st
 from chargegrid.api.stations.v1 import stations_pb2_grpc as st_grpc
 
@@ -58,6 +59,10 @@ class Directory(Protocol):
         """None = no such station; raises DirectoryUnavailable."""
         ...
 
+    async def stations_of(self, site_id: str) -> list[StationInfo]:
+        """Every station registered on the site; raises DirectoryUnavailable."""
+        ...
+
 
 class TokenGroups(Protocol):
     async def group_of(self, id_token: str) -> str:
@@ -66,6 +71,7 @@ class TokenGroups(Protocol):
 
 
 V = TypeVar("V")
+PAGE_SIZE = 1000
 
 
 class _Cache(Generic[V]):
@@ -112,6 +118,7 @@ class GrpcDirectory:
         self.timeout_s = timeout_s
         self._sites: _Cache[SiteInfo | None] = _Cache(ttl_s, clock)
         self._stations: _Cache[StationInfo | None] = _Cache(ttl_s, clock)
+        self._sites_stations: _Cache[list[StationInfo]] = _Cache(ttl_s, clock)
 
     def _control(self) -> st_grpc.StationsAsyncStub:
         if self._stub is None:
@@ -146,6 +153,25 @@ class GrpcDirectory:
                 return self._stations.put(station_id, None)
             raise DirectoryUnavailable(f"stations service: {exc.code().name}") from exc
         return self._stations.put(station_id, _station_info(station))
+
+    async def stations_of(self, site_id: str) -> list[StationInfo]:
+        hit, cached = self._sites_stations.get(site_id)
+        if hit and cached is not None:
+            return cached
+        request = st.ListStationsRequest(site_id=site_id, page=PageRequest(page_size=PAGE_SIZE))
+        found: list[StationInfo] = []
+        try:
+            while True:
+                reply = await self._control().ListStations(request, timeout=self.timeout_s)
+                found += [_station_info(s) for s in reply.stations if s.site_id == site_id]
+                if not reply.next_page_token:
+                    break
+                request.page.page_token = reply.next_page_token
+        except grpc.aio.AioRpcError as exc:
+            raise DirectoryUnavailable(f"stations service: {exc.code().name}") from exc
+        for info in found:
+            self._stations.put(info.station_id, info)
+        return self._sites_stations.put(site_id, found)
 
     def forget_station(self, station_id: str) -> None:
         """A boot may have changed what the registry says (site, version)."""

@@ -174,3 +174,30 @@ def next_boundary(rows: list[DemandResponseRow], now: datetime) -> datetime | No
     """The next start or end of an open event, when the controller must act."""
     times = [t for row in rows for t in (row.starts_at, row.ends_at) if t > now]
     return min(times) if times else None
+
+
+def idle_evse(
+    key: EvseKey,
+    settings: StationSettingsRow | None,
+    defaults: StationDefaults,
+    rated_a: float,
+    known_nodes: set[str],
+    fallback_confirmed_a: float | None,
+    now: datetime,
+) -> Evse:
+    """An EVSE without a transaction: a new EV there draws what its default profile allows
+    (its maximum while none is confirmed), so the allocator keeps that much for it."""
+    phases = settings.phases if settings else defaults.phases
+    max_a = settings.max_current_a if settings else (rated_a or defaults.max_current_a)
+    return Evse(
+        key=key,
+        node_id=settings.node_id if settings and settings.node_id in known_nodes else ROOT,
+        max_current_a=max_a,
+        min_current_a=min(settings.min_current_a if settings else defaults.min_current_a, max_a),
+        arrived_at=now,
+        phases=phases,
+        rotation=rotation_of(settings.rotation if settings else "", phases),
+        active=False,
+        offline_fallback_a=fallback_confirmed_a,
+        accepted_a=fallback_confirmed_a,
+    )

@@ -39,7 +39,11 @@ class SiteRows:
     demand_responses: list[DemandResponseRow] = field(default_factory=list)
 
 
-async def load_site(session: AsyncSession, site_id: str) -> SiteRows:
+async def load_site(
+    session: AsyncSession, site_id: str, also_stations: set[str] | None = None
+) -> SiteRows:
+    """The site's rows; `also_stations` (the site's idle stations) get their settings and
+    connectivity read too."""
     circuits = list(await session.scalars(select(CircuitRow).where(CircuitRow.site_id == site_id)))
     charging = list(
         await session.scalars(
@@ -48,7 +52,7 @@ async def load_site(session: AsyncSession, site_id: str) -> SiteRows:
             .order_by(ChargingEvseRow.started_at, ChargingEvseRow.station_id)
         )
     )
-    station_ids = {row.station_id for row in charging}
+    station_ids = {row.station_id for row in charging} | (also_stations or set())
     settings_rows = await session.scalars(
         select(StationSettingsRow).where(StationSettingsRow.station_id.in_(station_ids))
     )
