@@ -183,3 +183,7 @@ async def test_a_site_under_its_limit_with_mixed_stations_and_a_demand_response(
     assert sampler.peak(0, dr_start + SETTLE_S) <= LIMIT_A + TOLERANCE_A
     assert sampler.peak(dr_start + SETTLE_S, dr_end) <= LIMIT_A / 2 + TOLERANCE_A
     assert sampler.peak(dr_end, finished) <= LIMIT_A + TOLERANCE_A
+    print(
+        f"peak draw {sampler.peak(0, finished):.1f} A (limit {LIMIT_A:g}); during the event "
+        f"{sampler.peak(dr_start + SETTLE_S, dr_end):.1f} A (limit {LIMIT_A / 2:g})"
+    )
