@@ -213,3 +213,25 @@ async def test_an_idle_station_keeps_room_for_what_its_default_profile_allows(ri
         "station_max",
     ]
     assert _safe(snapshot)
+
+
+async def test_a_station_back_online_is_trusted_again_once_it_accepts_a_profile(
+    rig: Rig,
+) -> None:
+    _site(rig, 40, "A", "B")
+    offline = a_station_state("A", online=False)
+    await rig.add(a_charging_evse("A"), a_charging_evse("B"), offline)
+    controller = rig.controller()
+    first = await controller.rebalance("offline")
+    assert next(e for e in first.evses if e.key.station_id == "A").stale == "offline"
+
+    async with rig.sessions() as session, session.begin():
+        state = await session.get(type(offline), "A")
+        assert state is not None
+        state.online = True
+    back = await controller.rebalance("online")
+
+    a = next(e for e in back.evses if e.key.station_id == "A")
+    assert a.stale is None
+    assert rig.control.tx_limits()["A"] == a.accepted_a
+    assert _safe(back)
