@@ -46,5 +46,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", help="bench module names (default: all)")
     args = parser.parse_args()
-    chosen = [n if n.startswith("bench_") else f"bench_{n}" for n in args.names] or discover()
+    names = [n.replace("-", "_") for n in args.names]
+    chosen = [n if n.startswith("bench_") else f"bench_{n}" for n in names] or discover()
     print(json.dumps(asyncio.run(main(chosen)), indent=2))

@@ -11,7 +11,6 @@ The planner is stateless: the service calls it again after every answer or timeo
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -127,7 +126,10 @@ def _fitting_raises(
     now: list[LimitStep] = []
     later: list[LimitStep] = []
     for evse, step in raises:
-        extra = exposure_a(dataclasses.replace(evse, pending_a=step.limit_a)) - exposure_a(evse)
+        # Raises are only planned for trusted EVSEs with nothing pending, so sending one
+        # makes its exposure the higher of the old exposure and the new limit.
+        before = exposure_a(evse)
+        extra = max(before, min(step.limit_a, evse.max_current_a)) - before
         if extra <= 0 or _fits(room, topology, evse, extra):
             _take(room, topology, evse, extra)
             now.append(step)
