@@ -1,0 +1,69 @@
+"""analytics: meter readings, energy windows, CDR revenue, processed events
+
+Revision ID: 0001
+Revises:
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "processed_events",
+        sa.Column("consumer", sa.String(128), primary_key=True),
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("processed_at", TS, nullable=False),
+    )
+    op.create_table(
+        "meter_readings",
+        sa.Column("station_id", sa.String(64), primary_key=True),
+        sa.Column("transaction_id", sa.String(64), primary_key=True),
+        sa.Column("at", TS, primary_key=True),
+        sa.Column("rank", sa.Integer, primary_key=True),
+        sa.Column("evse_id", sa.Integer, nullable=False),
+        sa.Column("wh", sa.Float, nullable=False),
+    )
+    op.create_table(
+        "energy_windows",
+        sa.Column("station_id", sa.String(64), primary_key=True),
+        sa.Column("evse_id", sa.Integer, primary_key=True),
+        sa.Column("window_start", sa.BigInteger, primary_key=True),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("label_quarter", sa.String(32), nullable=False),
+        sa.Column("label_hour", sa.String(32), nullable=False),
+        sa.Column("label_day", sa.String(10), nullable=False),
+        sa.Column("label_month", sa.String(7), nullable=False),
+        sa.Column("wh", sa.Float, nullable=False),
+    )
+    op.create_index("ix_energy_windows_site_window", "energy_windows", ["site_id", "window_start"])
+    op.create_index("ix_energy_windows_window", "energy_windows", ["window_start"])
+    op.create_table(
+        "revenue_cdrs",
+        sa.Column("cdr_id", sa.String(64), primary_key=True),
+        sa.Column("station_id", sa.String(64), nullable=False),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("started_at", sa.BigInteger, nullable=False),
+        sa.Column("label_day", sa.String(10), nullable=False),
+        sa.Column("label_month", sa.String(7), nullable=False),
+        sa.Column("tariff_id", sa.String(64), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("excl_vat_micros", sa.BigInteger, nullable=False),
+        sa.Column("incl_vat_micros", sa.BigInteger, nullable=False),
+        sa.Column("energy_wh", sa.Float, nullable=False),
+    )
+    op.create_index("ix_revenue_site_started", "revenue_cdrs", ["site_id", "started_at"])
+
+
+def downgrade() -> None:
+    op.drop_table("revenue_cdrs")
+    op.drop_table("energy_windows")
+    op.drop_table("meter_readings")
+    op.drop_table("processed_events")

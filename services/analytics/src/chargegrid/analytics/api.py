@@ -1,0 +1,111 @@
+"""gRPC `Analytics`: translates proto <-> figures; every refusal is a domain error.
+
+Queries read the service's database only. The RPCs whose figures this service does not
+compute yet answer UNIMPLEMENTED, saying so, rather than an empty answer that looks real.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chargegrid.analytics import figures
+from chargegrid.analytics.query import Query, next_token, query_of
+from chargegrid.api.analytics.v1 import analytics_pb2 as pb
+from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
+from chargegrid.platform.grpc.errors import Unimplemented
+
+SERVICE_NAME = "chargegrid.api.analytics.v1.Analytics"
+
+
+def _ts(value: Any) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+class AnalyticsService(pb_grpc.AnalyticsServicer):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_query_days: int) -> None:
+        self.sessions = sessions
+        self.max_query_days = max_query_days
+
+    def _query(self, request: pb.AnalyticsQuery) -> Query:
+        return query_of(request, self.max_query_days)
+
+    async def Energy(self, request: pb.AnalyticsQuery, context: Any) -> pb.EnergyReply:
+        query = self._query(request)
+        async with self.sessions() as session:
+            buckets, total = await figures.energy(session, query)
+        return pb.EnergyReply(
+            buckets=[
+                pb.EnergyBucket(
+                    label=b.label,
+                    start=_ts(b.start),
+                    energy_wh=b.energy_wh,
+                    average_power_w=b.average_power_w,
+                )
+                for b in buckets
+            ],
+            next_page_token=next_token(query, len(buckets)),
+            total_wh=total,
+        )
+
+    async def Peaks(self, request: pb.AnalyticsQuery, context: Any) -> pb.PeaksReply:
+        query = self._query(request)
+        async with self.sessions() as session:
+            found = await figures.peaks(session, query)
+        return pb.PeaksReply(
+            peaks=[
+                pb.Peak(
+                    site_id=p.site_id,
+                    label=p.label,
+                    window_start=_ts(p.window_start),
+                    peak_power_w=p.peak_power_w,
+                )
+                for p in found
+            ],
+            next_page_token=next_token(query, len(found)),
+        )
+
+    async def Revenue(self, request: pb.AnalyticsQuery, context: Any) -> pb.RevenueReply:
+        query = self._query(request)
+        async with self.sessions() as session:
+            found = await figures.revenue(session, query)
+        return pb.RevenueReply(
+            buckets=[
+                pb.RevenueBucket(
+                    site_id=b.site_id,
+                    label=b.label,
+                    tariff_id=b.tariff_id,
+                    currency=b.currency,
+                    total_excl_vat=str(b.total_excl_vat.normalize()),
+                    total_incl_vat=str(b.total_incl_vat.normalize()),
+                    sessions=b.sessions,
+                    energy_wh=b.energy_wh,
+                )
+                for b in found
+            ],
+            next_page_token=next_token(query, len(found)),
+        )
+
+    async def _not_yet(self, request: pb.AnalyticsQuery, figure: str) -> None:
+        self._query(request)  # bad input is still refused as such
+        raise Unimplemented(f"{figure} is not computed by this analytics version yet")
+
+    async def Utilization(self, request: pb.AnalyticsQuery, context: Any) -> pb.UtilizationReply:
+        await self._not_yet(request, "utilization")
+        return pb.UtilizationReply()
+
+    async def Uptime(self, request: pb.AnalyticsQuery, context: Any) -> pb.UptimeReply:
+        await self._not_yet(request, "uptime")
+        return pb.UptimeReply()
+
+    async def SessionStats(self, request: pb.AnalyticsQuery, context: Any) -> pb.SessionStatsReply:
+        await self._not_yet(request, "session statistics")
+        return pb.SessionStatsReply()
+
+    async def UserStats(self, request: pb.AnalyticsQuery, context: Any) -> pb.UserStatsReply:
+        await self._not_yet(request, "user statistics")
+        return pb.UserStatsReply()

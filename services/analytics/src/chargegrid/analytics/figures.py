@@ -1,0 +1,180 @@
+"""Read the figures out of SQL: energy buckets, daily/monthly peaks, revenue.
+
+Longer buckets are GROUP BYs of the 15-minute rows on the labels stored with them, so a
+year of one site is one indexed range scan on (site, window); nothing here reads a topic or
+an in-memory table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargegrid.analytics.models import EnergyWindowRow, RevenueRow
+from chargegrid.analytics.query import Grain, Kind, Query, Scope
+from chargegrid.platform.grpc.errors import InvalidArgument
+
+W = EnergyWindowRow
+R = RevenueRow
+HOURS = {Grain.QUARTER: 0.25, Grain.HOUR: 1.0}
+MICROS = Decimal(1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyBucket:
+    label: str
+    start: datetime
+    energy_wh: float
+    average_power_w: float
+
+
+@dataclass(frozen=True, slots=True)
+class Peak:
+    site_id: str
+    label: str
+    window_start: datetime
+    peak_power_w: float
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueBucket:
+    site_id: str
+    label: str
+    tariff_id: str
+    currency: str
+    total_excl_vat: Decimal
+    total_incl_vat: Decimal
+    sessions: int
+    energy_wh: float
+
+
+def _label(grain: Grain) -> Any:
+    return {
+        Grain.QUARTER: W.label_quarter,
+        Grain.HOUR: W.label_hour,
+        Grain.DAY: W.label_day,
+        Grain.MONTH: W.label_month,
+    }[grain]
+
+
+def _window_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    if scope.kind is Kind.SITE:
+        return [W.site_id == scope.site_id]
+    if scope.kind is Kind.STATION:
+        return [W.station_id == scope.station_id]
+    if scope.kind is Kind.EVSE:
+        return [W.station_id == scope.station_id, W.evse_id == scope.evse_id]
+    return []
+
+
+def _windows(query: Query) -> list[ColumnElement[bool]]:
+    return [
+        *_window_scope(query.scope),
+        W.window_start >= query.start_s,
+        W.window_start < query.end_s,
+    ]
+
+
+def _at(epoch_s: int) -> datetime:
+    return datetime.fromtimestamp(int(epoch_s), UTC)
+
+
+def _page(statement: Any, query: Query) -> Any:
+    return statement.offset(query.offset).limit(query.size)
+
+
+async def energy(session: AsyncSession, query: Query) -> tuple[list[EnergyBucket], float]:
+    """This page of buckets, and the energy of the whole range."""
+    label = _label(query.grain)
+    first = func.min(W.window_start)
+    statement = (
+        select(label, first, func.sum(W.wh))
+        .where(*_windows(query))
+        .group_by(label)
+        .order_by(first, label)
+    )
+    hours = HOURS.get(query.grain, 0.0)
+    buckets = [
+        EnergyBucket(name, _at(start), float(wh), float(wh) / hours if hours else 0.0)
+        for name, start, wh in (await session.execute(_page(statement, query))).all()
+    ]
+    total = await session.scalar(select(func.coalesce(func.sum(W.wh), 0.0)).where(*_windows(query)))
+    return buckets, float(total or 0.0)
+
+
+async def peaks(session: AsyncSession, query: Query) -> list[Peak]:
+    """Per site and local day or month, the 15-minute window of highest average power."""
+    if query.grain not in (Grain.DAY, Grain.MONTH):
+        raise InvalidArgument("peaks are per day or per month: use granularity day or month")
+    label = _label(query.grain).label("label")
+    per_window = (
+        select(W.site_id, label, W.window_start, func.sum(W.wh).label("wh"))
+        .where(*_windows(query))
+        .group_by(W.site_id, label, W.window_start)
+        .subquery()
+    )
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(per_window.c.site_id, per_window.c.label),
+            order_by=(per_window.c.wh.desc(), per_window.c.window_start),
+        )
+        .label("rank")
+    )
+    ranked = select(per_window, rank).subquery()
+    statement = (
+        select(ranked.c.site_id, ranked.c.label, ranked.c.window_start, ranked.c.wh)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.label, ranked.c.site_id)
+    )
+    rows = (await session.execute(_page(statement, query))).all()
+    return [Peak(site, name, _at(start), float(wh) * 4) for site, name, start, wh in rows]
+
+
+async def revenue(session: AsyncSession, query: Query) -> list[RevenueBucket]:
+    """CDR totals per site, local day or month of the session start, tariff and currency."""
+    if query.grain not in (Grain.DAY, Grain.MONTH):
+        raise InvalidArgument("revenue is per day or per month: use granularity day or month")
+    if query.scope.kind is Kind.EVSE:
+        raise InvalidArgument("revenue comes from CDRs, which are per station: no evse scope")
+    label = R.label_day if query.grain is Grain.DAY else R.label_month
+    where: list[ColumnElement[bool]] = [
+        R.started_at >= query.start_s,
+        R.started_at < query.end_s,
+    ]
+    if query.scope.kind is Kind.SITE:
+        where.append(R.site_id == query.scope.site_id)
+    elif query.scope.kind is Kind.STATION:
+        where.append(R.station_id == query.scope.station_id)
+    keys = (R.site_id, label, R.tariff_id, R.currency)
+    statement = (
+        select(
+            *keys,
+            func.sum(R.excl_vat_micros),
+            func.sum(R.incl_vat_micros),
+            func.count(),
+            func.sum(R.energy_wh),
+        )
+        .where(*where)
+        .group_by(*keys)
+        .order_by(label, R.site_id, R.tariff_id, R.currency)
+    )
+    rows = (await session.execute(_page(statement, query))).all()
+    return [
+        RevenueBucket(
+            site,
+            name,
+            tariff,
+            currency,
+            Decimal(int(excl)) / MICROS,
+            Decimal(int(incl)) / MICROS,
+            int(count),
+            float(wh or 0.0),
+        )
+        for site, name, tariff, currency, excl, incl, count, wh in rows
+    ]

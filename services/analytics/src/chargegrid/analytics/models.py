@@ -1,0 +1,109 @@
+"""The analytics tables: register readings, 15-minute energy windows, CDR revenue.
+
+`energy_windows` is the authoritative figure store: one row per EVSE and 15-minute UTC
+window (its start in epoch seconds), with the site and the site-local labels it was
+counted under, so hours, days and months are SQL GROUP BYs over an index on
+(site, window). `meter_readings` keeps every register reading, so an event that arrives
+late or out of order finds its neighbours and corrects exactly the windows it touches.
+`processed_events` (the idempotency ledger) shares the metadata so one migration history
+owns it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chargegrid.platform.bus.idempotency import processed_events
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+processed_events.to_metadata(Base.metadata)
+
+
+class MeterReadingRow(Base):
+    __tablename__ = "meter_readings"
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer)
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class EnergyWindowRow(Base):
+    __tablename__ = "energy_windows"
+    __table_args__ = (
+        Index("ix_energy_windows_site_window", "site_id", "window_start"),
+        Index("ix_energy_windows_window", "window_start"),
+    )
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Epoch seconds (UTC) of the window's start.
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    label_quarter: Mapped[str] = mapped_column(String(32))
+    label_hour: Mapped[str] = mapped_column(String(32))
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class RevenueRow(Base):
+    """One CDR's revenue; amounts in millionths of the currency unit (exact sums)."""
+
+    __tablename__ = "revenue_cdrs"
+    __table_args__ = (Index("ix_revenue_site_started", "site_id", "started_at"),)
+
+    cdr_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str] = mapped_column(String(64))
+    #: Epoch seconds of the session start.
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    tariff_id: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    excl_vat_micros: Mapped[int] = mapped_column(BigInteger)
+    incl_vat_micros: Mapped[int] = mapped_column(BigInteger)
+    energy_wh: Mapped[float] = mapped_column(Float)
