@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from chargegrid.api.billing.v1 import billing_pb2 as billing
@@ -69,7 +70,9 @@ def generate(seed: int = 16, days: int = 31, sessions_per_day: int = 2) -> Gener
                     days=day, hours=rng.randint(0, 21), minutes=rng.choice([0, 7, 15, 44])
                 )
                 transaction_id = f"{station}-{day}-{n}"
-                events, energy = _session(rng, factory, station, evse, transaction_id, start, register)
+                events, energy = _session(
+                    rng, factory, station, evse, transaction_id, start, register
+                )
                 register[station] += energy
                 if rng.random() < 0.1:  # a station that was offline reports hours later
                     late.extend(events[1:-1])
@@ -114,7 +117,10 @@ def _session(
             break
         wh += power_w * rng.uniform(0.3, 1.0) * 5 / 60
         updated = tx.TransactionUpdated(
-            transaction_id=transaction_id, evse_id=evse, connector_id=1, samples=[_sample(at, wh, unit)]
+            transaction_id=transaction_id,
+            evse_id=evse,
+            connector_id=1,
+            samples=[_sample(at, wh, unit)],
         )
         _stamp(updated.timestamp, at)
         events.append(factory.wrap("transaction.updated", station, updated, occurred_at=at))
@@ -175,7 +181,9 @@ def _with_duplicates(
 # ---- the plain computation -------------------------------------------------------------
 
 
-def _readings(events: list[Envelope]) -> dict[tuple[str, str], dict[tuple[datetime, int], tuple[int, float]]]:
+def _readings(
+    events: list[Envelope],
+) -> dict[tuple[str, str], dict[tuple[datetime, int], tuple[int, float]]]:
     seen_ids: set[str] = set()
     chains: dict[tuple[str, str], dict[tuple[datetime, int], tuple[int, float]]] = defaultdict(dict)
     for envelope in events:
@@ -186,7 +194,9 @@ def _readings(events: list[Envelope]) -> dict[tuple[str, str], dict[tuple[dateti
         if envelope.type == "transaction.started":
             m = tx.TransactionStarted()
             envelope.payload.Unpack(m)
-            found.append((m.transaction_id, m.evse_id, m.started_at.ToDatetime(UTC), 0, m.meter_start_wh))
+            found.append(
+                (m.transaction_id, m.evse_id, m.started_at.ToDatetime(UTC), 0, m.meter_start_wh)
+            )
             samples, tid, evse = m.samples, m.transaction_id, m.evse_id
         elif envelope.type == "transaction.updated":
             u = tx.TransactionUpdated()
@@ -195,7 +205,9 @@ def _readings(events: list[Envelope]) -> dict[tuple[str, str], dict[tuple[dateti
         else:
             e = tx.TransactionEnded()
             envelope.payload.Unpack(e)
-            found.append((e.transaction_id, e.evse_id, e.ended_at.ToDatetime(UTC), 2, e.meter_stop_wh))
+            found.append(
+                (e.transaction_id, e.evse_id, e.ended_at.ToDatetime(UTC), 2, e.meter_stop_wh)
+            )
             samples, tid, evse = e.samples, e.transaction_id, e.evse_id
         for s in samples:
             wh = s.value * (1000 if s.unit == "kWh" else 1)
@@ -210,7 +222,7 @@ def reference_windows(events: list[Envelope]) -> dict[tuple[str, int, datetime],
     out: dict[tuple[str, int, datetime], float] = defaultdict(float)
     for (station, _), chain in _readings(events).items():
         ordered = sorted(chain.items())
-        for ((t0, _r0), (_e0, wh0)), ((t1, _r1), (evse, wh1)) in zip(ordered, ordered[1:]):
+        for ((t0, _r0), (_e0, wh0)), ((t1, _r1), (evse, wh1)) in pairwise(ordered):
             if wh1 <= wh0:
                 continue
             span = (t1 - t0).total_seconds()
@@ -273,5 +285,7 @@ def reference_revenue(events: list[Envelope]) -> dict[tuple[str, str, str, str],
             continue
         seen.add(cdr.id)
         day = label(cdr.started_at.ToDatetime(UTC), cdr.site_id, "day")
-        out[(cdr.site_id, day, cdr.cost.tariff_id, cdr.cost.currency)] += Decimal(cdr.cost.total_incl_vat)
+        out[(cdr.site_id, day, cdr.cost.tariff_id, cdr.cost.currency)] += Decimal(
+            cdr.cost.total_incl_vat
+        )
     return dict(out)

@@ -5,6 +5,7 @@ and a restart halfway plus a full replay change nothing."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def month() -> Generated:
     return generate()
 
 
-async def energy_of(analytics: Analytics, site: str, grain: str) -> dict[str, float]:
+async def energy_of(analytics: Any, site: str, grain: str) -> dict[str, float]:
     reply = await analytics.api.Energy(
         a_query(site_id=site, start=START, end=END, grain=grain), None
     )
@@ -40,7 +41,7 @@ async def energy_of(analytics: Analytics, site: str, grain: str) -> dict[str, fl
     return {b.label: b.energy_wh for b in reply.buckets}
 
 
-async def assert_every_figure_matches(analytics: Analytics, month: Generated) -> None:
+async def assert_every_figure_matches(analytics: Any, month: Generated) -> None:
     windows = reference_windows(month.transaction_events)
     for site in SITES:
         for grain in ("15m", "hour", "day", "month"):
@@ -53,7 +54,9 @@ async def assert_every_figure_matches(analytics: Analytics, month: Generated) ->
         reply = await analytics.api.Peaks(
             a_query(pb.SCOPE_KIND_NETWORK, start=START, end=END, grain=grain), None
         )
-        got_peaks = {(p.site_id, p.label): p.peak_power_w for p in reply.peaks}
+        got_peaks = {
+            (p.site_id, p.label): p.peak_power_w for p in reply.peaks if p.site_id in SITES
+        }
         expected_peaks = reference_peaks(windows, grain)
         assert got_peaks == pytest.approx(expected_peaks, rel=1e-9, abs=1e-6)
     reply_revenue = await analytics.api.Revenue(
@@ -62,6 +65,7 @@ async def assert_every_figure_matches(analytics: Analytics, month: Generated) ->
     got_revenue = {
         (b.site_id, b.label, b.tariff_id, b.currency): Decimal(b.total_incl_vat)
         for b in reply_revenue.buckets
+        if b.site_id in SITES  # a shared broker also carries other tests' stations
     }
     assert got_revenue == reference_revenue(month.billing_events)
 

@@ -63,6 +63,11 @@ class ChargegridGroup(LazyTyperGroup):
             "logs_app",
             "Diagnostics and security logs: request, list, download.",
         ),
+        "analytics": LazyGroup(
+            "chargegrid.cli.analytics_cmd",
+            "analytics_app",
+            "Analytics: energy, peaks, revenue per EVSE, station, site, network.",
+        ),
         "security-events": LazyGroup(
             "chargegrid.cli.logs_cmd",
             "security_events_app",
