@@ -14,8 +14,8 @@ DEFAULT = CI_VALUES / "default-values.yaml"
 PRODUCTION = CI_VALUES / "production-values.yaml"
 EVERYTHING = CI_VALUES / "everything-values.yaml"
 PREFIX = "chargegrid"
-SERVICES = ("gateway", "stations", "authorization", "session", "billing", "firmware")
-NOT_WRITTEN_YET = ("energy", "analytics", "roaming", "console")
+SERVICES = ("gateway", "stations", "authorization", "session", "billing", "firmware", "analytics")
+NOT_WRITTEN_YET = ("energy", "roaming", "console")
 PER_SERVICE_KINDS = (
     "Deployment",
     "Service",
