@@ -1,4 +1,4 @@
-"""analytics: meter readings, energy windows, CDR revenue, processed events
+"""analytics: meter readings, energy windows, hours and days, CDR revenue, processed events
 
 Revision ID: 0001
 Revises:
@@ -43,8 +43,37 @@ def upgrade() -> None:
         sa.Column("label_month", sa.String(7), nullable=False),
         sa.Column("wh", sa.Float, nullable=False),
     )
-    op.create_index("ix_energy_windows_site_window", "energy_windows", ["site_id", "window_start"])
+    op.create_index(
+        "ix_energy_windows_site_window",
+        "energy_windows",
+        ["site_id", "window_start", "wh", "label_quarter"],
+    )
     op.create_index("ix_energy_windows_window", "energy_windows", ["window_start"])
+    op.create_table(
+        "energy_hours",
+        sa.Column("station_id", sa.String(64), primary_key=True),
+        sa.Column("evse_id", sa.Integer, primary_key=True),
+        sa.Column("hour_start", sa.BigInteger, primary_key=True),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("label_hour", sa.String(32), nullable=False),
+        sa.Column("wh", sa.Float, nullable=False),
+    )
+    op.create_index(
+        "ix_energy_hours_site_hour", "energy_hours", ["site_id", "hour_start", "wh", "label_hour"]
+    )
+    op.create_index("ix_energy_hours_hour", "energy_hours", ["hour_start"])
+    op.create_table(
+        "energy_days",
+        sa.Column("station_id", sa.String(64), primary_key=True),
+        sa.Column("evse_id", sa.Integer, primary_key=True),
+        sa.Column("day_start", sa.BigInteger, primary_key=True),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("label_day", sa.String(10), nullable=False),
+        sa.Column("label_month", sa.String(7), nullable=False),
+        sa.Column("wh", sa.Float, nullable=False),
+    )
+    op.create_index("ix_energy_days_site_day", "energy_days", ["site_id", "day_start"])
+    op.create_index("ix_energy_days_day", "energy_days", ["day_start"])
     op.create_table(
         "revenue_cdrs",
         sa.Column("cdr_id", sa.String(64), primary_key=True),
@@ -64,6 +93,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("revenue_cdrs")
+    op.drop_table("energy_days")
+    op.drop_table("energy_hours")
     op.drop_table("energy_windows")
     op.drop_table("meter_readings")
     op.drop_table("processed_events")

@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chargegrid.analytics.models import EnergyWindowRow, MeterReadingRow
+from chargegrid.analytics.models import (
+    EnergyDayRow,
+    EnergyHourRow,
+    EnergyWindowRow,
+    MeterReadingRow,
+)
 from chargegrid.analytics.readings import (
     Reading,
     WindowKey,
@@ -40,6 +47,8 @@ HANDLED = frozenset({STARTED, UPDATED, ENDED})
 
 READINGS = MeterReadingRow.__table__
 WINDOWS = EnergyWindowRow.__table__
+HOURS = EnergyHourRow.__table__
+DAYS = EnergyDayRow.__table__
 
 
 def readings_of(envelope: Envelope) -> list[Reading]:
@@ -101,26 +110,73 @@ async def add_readings(
     return energy_change(existing, merged)
 
 
-def window_rows(
-    station_id: str, site: SiteInfo, change: dict[WindowKey, float]
-) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for (evse_id, start), wh in sorted(change.items()):
-        labels = local_labels(start, site.timezone)
-        rows.append(
-            {
-                "station_id": station_id,
-                "evse_id": evse_id,
-                "window_start": int(start.timestamp()),
-                "site_id": site.site_id,
-                "label_quarter": labels.quarter,
-                "label_hour": labels.hour,
-                "label_day": labels.day,
-                "label_month": labels.month,
-                "wh": wh,
-            }
-        )
-    return rows
+@dataclass
+class Rows:
+    """What a batch adds, keyed by primary key: one row per key and statement."""
+
+    windows: dict[tuple[str, int, int], dict[str, Any]] = field(default_factory=dict)
+    hours: dict[tuple[str, int, int], dict[str, Any]] = field(default_factory=dict)
+    days: dict[tuple[str, int, int], dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, station_id: str, site: SiteInfo, change: dict[WindowKey, float]) -> None:
+        for (evse_id, start), wh in change.items():
+            labels = local_labels(start, site.timezone)
+            common = {"station_id": station_id, "evse_id": evse_id, "site_id": site.site_id}
+            window = int(start.timestamp())
+            hour = int(labels.hour_start.timestamp())
+            day = int(labels.day_start.timestamp())
+            _add(
+                self.windows,
+                (station_id, evse_id, window),
+                wh,
+                common,
+                window_start=window,
+                label_quarter=labels.quarter,
+                label_hour=labels.hour,
+                label_day=labels.day,
+                label_month=labels.month,
+            )
+            _add(
+                self.hours,
+                (station_id, evse_id, hour),
+                wh,
+                common,
+                hour_start=hour,
+                label_hour=labels.hour,
+            )
+            _add(
+                self.days,
+                (station_id, evse_id, day),
+                wh,
+                common,
+                day_start=day,
+                label_day=labels.day,
+                label_month=labels.month,
+            )
+
+    async def write(self, session: AsyncSession) -> None:
+        for table, rows, bucket in (
+            (WINDOWS, self.windows, "window_start"),
+            (HOURS, self.hours, "hour_start"),
+            (DAYS, self.days, "day_start"),
+        ):
+            await add_to(
+                session, table, list(rows.values()), ["station_id", "evse_id", bucket], ["wh"]
+            )
+
+
+def _add(
+    rows: dict[tuple[str, int, int], dict[str, Any]],
+    key: tuple[str, int, int],
+    wh: float,
+    common: dict[str, Any],
+    **columns: Any,
+) -> None:
+    found = rows.get(key)
+    if found is None:
+        rows[key] = {**common, **columns, "wh": wh}
+    else:
+        found["wh"] += wh
 
 
 class EnergyIngest:
@@ -150,13 +206,9 @@ class EnergyIngest:
                 fresh.discard(envelope.event_id)  # the same id twice in one batch counts once
                 for reading in readings:
                     grouped[(envelope.station_id, reading.transaction_id)].append(reading)
-            per_station: dict[str, dict[WindowKey, float]] = defaultdict(dict)
+            rows = Rows()
             for (station_id, _), readings in grouped.items():
-                change = await add_readings(session, station_id, readings)
-                total = per_station[station_id]
-                for key, wh in change.items():
-                    total[key] = total.get(key, 0.0) + wh  # one row per key and statement
-            rows: list[dict[str, object]] = []
-            for station_id, change in per_station.items():
-                rows += window_rows(station_id, sites[station_id], change)
-            await add_to(session, WINDOWS, rows, ["station_id", "evse_id", "window_start"], ["wh"])
+                rows.add(
+                    station_id, sites[station_id], await add_readings(session, station_id, readings)
+                )
+            await rows.write(session)

@@ -1,8 +1,9 @@
 """Read the figures out of SQL: energy buckets, daily/monthly peaks, revenue.
 
-Longer buckets are GROUP BYs of the 15-minute rows on the labels stored with them, so a
-year of one site is one indexed range scan on (site, window); nothing here reads a topic or
-an in-memory table.
+Energy reads the table of its granularity (15-minute windows, local hours, local days;
+months are GROUP BYs of days), each by an index on (site, bucket start), so a year of one
+site reads a few hundred day rows; peaks group the windows per site. Nothing here reads a
+topic or an in-memory table.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargegrid.analytics.models import EnergyWindowRow, RevenueRow
+from chargegrid.analytics.models import EnergyDayRow, EnergyHourRow, EnergyWindowRow, RevenueRow
 from chargegrid.analytics.query import Grain, Kind, Query, Scope
 from chargegrid.platform.grpc.errors import InvalidArgument
 
 W = EnergyWindowRow
+H = EnergyHourRow
+D = EnergyDayRow
 R = RevenueRow
 HOURS = {Grain.QUARTER: 0.25, Grain.HOUR: 1.0}
 MICROS = Decimal(1_000_000)
@@ -62,19 +65,19 @@ def _label(grain: Grain) -> Any:
     }[grain]
 
 
-def _window_scope(scope: Scope) -> list[ColumnElement[bool]]:
+def _scope(table: Any, scope: Scope) -> list[ColumnElement[bool]]:
     if scope.kind is Kind.SITE:
-        return [W.site_id == scope.site_id]
+        return [table.site_id == scope.site_id]
     if scope.kind is Kind.STATION:
-        return [W.station_id == scope.station_id]
+        return [table.station_id == scope.station_id]
     if scope.kind is Kind.EVSE:
-        return [W.station_id == scope.station_id, W.evse_id == scope.evse_id]
+        return [table.station_id == scope.station_id, table.evse_id == scope.evse_id]
     return []
 
 
 def _windows(query: Query) -> list[ColumnElement[bool]]:
     return [
-        *_window_scope(query.scope),
+        *_scope(W, query.scope),
         W.window_start >= query.start_s,
         W.window_start < query.end_s,
     ]
@@ -88,22 +91,48 @@ def _page(statement: Any, query: Query) -> Any:
     return statement.offset(query.offset).limit(query.size)
 
 
+def _source(grain: Grain) -> tuple[Any, Any, Any]:
+    """The table a granularity reads, its bucket start column and its label column."""
+    if grain is Grain.QUARTER:
+        return W, W.window_start, W.label_quarter
+    if grain is Grain.HOUR:
+        return H, H.hour_start, H.label_hour
+    if grain is Grain.DAY:
+        return D, D.day_start, D.label_day
+    return D, D.day_start, D.label_month
+
+
 async def energy(session: AsyncSession, query: Query) -> tuple[list[EnergyBucket], float]:
-    """This page of buckets, and the energy of the whole range."""
-    label = _label(query.grain)
-    first = func.min(W.window_start)
-    statement = (
-        select(label, first, func.sum(W.wh))
-        .where(*_windows(query))
-        .group_by(label)
-        .order_by(first, label)
+    """This page of buckets (those that begin in the range), and the energy of them all.
+
+    One site, station or EVSE has one clock, so its buckets group by their start (the
+    index order, no sort). The network groups its sites by local label ("2026-03-29" is
+    each site's own 29 March), except 15-minute windows, which are UTC instants."""
+    table, bucket, label = _source(query.grain)
+    where = [*_scope(table, query.scope), bucket >= query.start_s, bucket < query.end_s]
+    first = func.min(bucket)
+    by_start = query.grain is Grain.QUARTER or (
+        query.scope.kind is not Kind.NETWORK and query.grain is not Grain.MONTH
     )
+    key = bucket if by_start else label
+    statement = (
+        select(func.min(label), first, func.sum(table.wh))
+        .where(*where)
+        .group_by(key)
+        .order_by(first if not by_start else bucket)
+    )
+    utc_labels = query.grain is Grain.QUARTER and query.scope.kind is Kind.NETWORK
     hours = HOURS.get(query.grain, 0.0)
     buckets = [
-        EnergyBucket(name, _at(start), float(wh), float(wh) / hours if hours else 0.0)
+        EnergyBucket(
+            _at(start).strftime("%Y-%m-%dT%H:%M+00:00") if utc_labels else name,
+            _at(start),
+            float(wh),
+            float(wh) / hours if hours else 0.0,
+        )
         for name, start, wh in (await session.execute(_page(statement, query))).all()
     ]
-    total = await session.scalar(select(func.coalesce(func.sum(W.wh), 0.0)).where(*_windows(query)))
+    total = await session.scalar(select(func.coalesce(func.sum(table.wh), 0.0)).where(*where))
     return buckets, float(total or 0.0)
 
 

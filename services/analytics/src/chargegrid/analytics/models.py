@@ -2,11 +2,12 @@
 
 `energy_windows` is the authoritative figure store: one row per EVSE and 15-minute UTC
 window (its start in epoch seconds), with the site and the site-local labels it was
-counted under, so hours, days and months are SQL GROUP BYs over an index on
-(site, window). `meter_readings` keeps every register reading, so an event that arrives
-late or out of order finds its neighbours and corrects exactly the windows it touches.
-`processed_events` (the idempotency ledger) shares the metadata so one migration history
-owns it.
+counted under. `energy_hours` and `energy_days` hold the same energy summed per local hour
+and day, added to in the same statement batch as the windows, so a year of one site by day
+or month reads a few hundred rows instead of 35,040 per EVSE. `meter_readings` keeps every
+register reading, so an event that arrives late or out of order finds its neighbours and
+corrects exactly the windows it touches. `processed_events` (the idempotency ledger) shares
+the metadata so one migration history owns it.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class MeterReadingRow(Base):
 class EnergyWindowRow(Base):
     __tablename__ = "energy_windows"
     __table_args__ = (
-        Index("ix_energy_windows_site_window", "site_id", "window_start"),
+        # Covering: a site's year of windows is read from the index alone.
+        Index("ix_energy_windows_site_window", "site_id", "window_start", "wh", "label_quarter"),
         Index("ix_energy_windows_window", "window_start"),
     )
 
@@ -84,6 +86,41 @@ class EnergyWindowRow(Base):
     site_id: Mapped[str] = mapped_column(String(64))
     label_quarter: Mapped[str] = mapped_column(String(32))
     label_hour: Mapped[str] = mapped_column(String(32))
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class EnergyHourRow(Base):
+    """The windows of one local hour summed (kept with them, in the same transaction)."""
+
+    __tablename__ = "energy_hours"
+    __table_args__ = (
+        Index("ix_energy_hours_site_hour", "site_id", "hour_start", "wh", "label_hour"),
+        Index("ix_energy_hours_hour", "hour_start"),
+    )
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    label_hour: Mapped[str] = mapped_column(String(32))
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class EnergyDayRow(Base):
+    """The windows of one local day summed; months are GROUP BYs of these."""
+
+    __tablename__ = "energy_days"
+    __table_args__ = (
+        Index("ix_energy_days_site_day", "site_id", "day_start"),
+        Index("ix_energy_days_day", "day_start"),
+    )
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
     label_day: Mapped[str] = mapped_column(String(10))
     label_month: Mapped[str] = mapped_column(String(7))
     wh: Mapped[float] = mapped_column(Float)

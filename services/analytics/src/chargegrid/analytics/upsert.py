@@ -33,9 +33,7 @@ async def add_to(
     await session.execute(statement, list(rows))
 
 
-async def insert_new(
-    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]
-) -> None:
+async def insert_new(session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows`, skipping those whose primary key is already there."""
     if rows:
         await session.execute(_insert(session, table).on_conflict_do_nothing(), list(rows))

@@ -50,12 +50,17 @@ class LocalLabels:
     hour: str
     day: str
     month: str
+    #: UTC instants the local hour and the local day begin at.
+    hour_start: datetime
+    day_start: datetime
 
 
 def local_labels(start: datetime, timezone: str) -> LocalLabels:
     """The window's labels on its site's clock; 15M and HOUR keep the offset so the hour
     repeated when DST ends stays two buckets."""
-    local = start.astimezone(zone(timezone))
+    site_zone = zone(timezone)
+    local = start.astimezone(site_zone)
+    midnight = datetime(local.year, local.month, local.day, tzinfo=site_zone)
     offset = local.strftime("%z")
     offset = f"{offset[:3]}:{offset[3:]}"
     return LocalLabels(
@@ -63,4 +68,7 @@ def local_labels(start: datetime, timezone: str) -> LocalLabels:
         hour=local.strftime("%Y-%m-%dT%H:00") + offset,
         day=local.strftime("%Y-%m-%d"),
         month=local.strftime("%Y-%m"),
+        # Offsets are whole quarter hours, so the local hour began `minute` minutes ago.
+        hour_start=start.astimezone(UTC) - timedelta(minutes=local.minute),
+        day_start=midnight.astimezone(UTC),
     )
