@@ -1,6 +1,7 @@
 """The whole analytics service on the embedded broker: the generated month goes through
 Kafka, the worker is stopped halfway and started again, malformed events go to the DLQ, and
-every figure still equals the plain computation; the gRPC API refuses bad queries."""
+every figure still equals the plain computation, also after a rebuild from mid-month; the
+gRPC API refuses bad queries."""
 
 from __future__ import annotations
 
@@ -133,6 +134,12 @@ async def test_the_month_through_the_broker_with_a_restart_and_malformed_events(
     try:
         await figures_match(second, month)
         assert len(await dead_letters(kafka_bootstrap, bad_station)) == 2
+        # A rebuild from mid-month takes the second half back out and reads it all again.
+        removed, group = await second.rebuild(MONTH_START.replace(day=15))
+        assert removed.readings > 1000
+        assert removed.cdrs > 100
+        assert group == f"{settings.consumer_group}.rebuild-1"
+        await figures_match(second, month)
     finally:
         await second.stop()
 

@@ -19,6 +19,7 @@ TABLES = {
     "energy_days",
     "revenue_cdrs",
     "processed_events",
+    "service_state",
 }
 
 

@@ -89,9 +89,15 @@ def upgrade() -> None:
         sa.Column("energy_wh", sa.Float, nullable=False),
     )
     op.create_index("ix_revenue_site_started", "revenue_cdrs", ["site_id", "started_at"])
+    op.create_table(
+        "service_state",
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.String(200), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("service_state")
     op.drop_table("revenue_cdrs")
     op.drop_table("energy_days")
     op.drop_table("energy_hours")

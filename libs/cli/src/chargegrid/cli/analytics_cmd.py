@@ -247,3 +247,32 @@ def revenue(
         json_output=json_output,
         csv_output=csv_output,
     )
+
+
+@analytics_app.command("rebuild")
+def rebuild(
+    since: Annotated[
+        str, typer.Option("--from", help="Recompute from this time or date on (ISO 8601).")
+    ],
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Recompute every figure from --from on out of the topics (the live path's figures)."""
+    request = pb.RebuildRequest()
+    getattr(request, "from").CopyFrom(_time(since, datetime.now(UTC), "--from"))
+
+    async def run(channel: grpc.aio.Channel) -> pb.RebuildReply:
+        reply: pb.RebuildReply = await AnalyticsStub(channel).Rebuild(request)
+        return reply
+
+    reply = call("analytics", address, token, var_dir, run)
+    if json_output:
+        print_json(as_dict(reply))
+        return
+    table(
+        f"Rebuild from {since}",
+        ["readings taken back", "CDRs taken back", "now reading as group"],
+        [[reply.readings_removed, reply.cdrs_removed, reply.consumer_group]],
+    )

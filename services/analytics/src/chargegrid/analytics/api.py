@@ -6,16 +6,20 @@ compute yet answer UNIMPLEMENTED, saying so, rather than an empty answer that lo
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.analytics import figures
-from chargegrid.analytics.query import Query, next_token, query_of
+from chargegrid.analytics.query import EARLIEST, Query, next_token, query_of
+from chargegrid.analytics.rebuild import Removed
 from chargegrid.api.analytics.v1 import analytics_pb2 as pb
 from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
-from chargegrid.platform.grpc.errors import Unimplemented
+from chargegrid.platform.bus.envelope import utc_now
+from chargegrid.platform.grpc.errors import InvalidArgument, Unimplemented
 
 SERVICE_NAME = "chargegrid.api.analytics.v1.Analytics"
 
@@ -26,10 +30,36 @@ def _ts(value: Any) -> Timestamp:
     return stamp
 
 
+Rebuilder = Callable[[datetime], Awaitable[tuple[Removed, str]]]
+
+
 class AnalyticsService(pb_grpc.AnalyticsServicer):
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_query_days: int) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        max_query_days: int,
+        rebuilder: Rebuilder | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.sessions = sessions
         self.max_query_days = max_query_days
+        self.rebuilder = rebuilder
+        self.clock = clock
+
+    async def Rebuild(self, request: pb.RebuildRequest, context: Any) -> pb.RebuildReply:
+        if not request.HasField("from"):
+            raise InvalidArgument("from is required: the time to recompute from")
+        since = getattr(request, "from").ToDatetime(tzinfo=UTC)
+        if since > self.clock():
+            raise InvalidArgument(f"from ({since.isoformat()}) is in the future")
+        if since < EARLIEST:
+            raise InvalidArgument("from must lie after 2000")
+        if self.rebuilder is None:
+            raise Unimplemented("this analytics process does not consume topics")
+        removed, group = await self.rebuilder(since)
+        return pb.RebuildReply(
+            readings_removed=removed.readings, cdrs_removed=removed.cdrs, consumer_group=group
+        )
 
     def _query(self, request: pb.AnalyticsQuery) -> Query:
         return query_of(request, self.max_query_days)

@@ -16,6 +16,7 @@ from typing import Any
 
 import grpc
 
+from chargegrid.analytics import rebuild
 from chargegrid.analytics.api import SERVICE_NAME, AnalyticsService
 from chargegrid.analytics.consumers import TopicRouter, analytics_consumer
 from chargegrid.analytics.energy import EnergyIngest
@@ -23,7 +24,6 @@ from chargegrid.analytics.revenue import RevenueIngest
 from chargegrid.analytics.settings import AnalyticsSettings
 from chargegrid.analytics.sites import SiteLookup, StationSites, no_sites
 from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
-from chargegrid.platform.bus import BatchConsumer
 from chargegrid.platform.bus.envelope import utc_now
 from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.retention import run_pruner
@@ -54,6 +54,7 @@ class AnalyticsApp:
         self._tuning = consumer_tuning or {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.channel: grpc.aio.Channel | None = None
+        self._rebuilding = asyncio.Lock()
 
     def _site_lookup(self) -> SiteLookup:
         settings = self.settings
@@ -76,27 +77,45 @@ class AnalyticsApp:
         await upgrade(self.engine, MIGRATIONS)
         self.sessions = session_factory(self.engine)
         self.producer = await connect_producer(settings)
-        kafka = client_kwargs(settings)
-        bootstrap = kafka.pop("bootstrap_servers")
-        router = TopicRouter(
+        self.sites = self._site_lookup()
+        self.router = TopicRouter(
             {
-                TRANSACTION_EVENTS: EnergyIngest(self.sessions, self._site_lookup(), self.clock),
+                TRANSACTION_EVENTS: EnergyIngest(self.sessions, self.sites, self.clock),
                 BILLING_EVENTS: RevenueIngest(self.sessions, self.clock),
             }
         )
-        self.consumer: BatchConsumer = analytics_consumer(
-            bootstrap, router, self.producer, settings.consumer_group, extra=kafka, **self._tuning
-        )
-        await self.consumer.start()
-        self._spawn(self.consumer.run())
+        async with self.sessions() as session:
+            number = await rebuild.generation(session)
+        await self._start_consumer(rebuild.group_name(settings.consumer_group, number))
         self._spawn(run_pruner(self.sessions, settings.processed_events_retention))
         self.grpc = GrpcServer(
             settings.grpc_host, settings.grpc_port, TokenRegistry(settings.api_tokens_file)
         )
-        service = AnalyticsService(self.sessions, settings.max_query_days)
+        service = AnalyticsService(self.sessions, settings.max_query_days, self.rebuild)
         self.grpc.add(pb_grpc.add_AnalyticsServicer_to_server, service, SERVICE_NAME)
         self.grpc_port = await self.grpc.start()
         log.info("analytics ready", grpc_port=self.grpc_port)
+
+    async def _start_consumer(self, group: str) -> None:
+        kafka = client_kwargs(self.settings)
+        bootstrap = kafka.pop("bootstrap_servers")
+        self.consumer_group = group
+        self.consumer = analytics_consumer(
+            bootstrap, self.router, self.producer, group, extra=kafka, **self._tuning
+        )
+        await self.consumer.start()
+        self._spawn(self.consumer.run())
+
+    async def rebuild(self, since: datetime) -> tuple[rebuild.Removed, str]:
+        """Take back what was counted from `since` on; read every topic again (new group)."""
+        async with self._rebuilding:
+            await self.consumer.stop()
+            async with self.sessions() as session, session.begin():
+                removed = await rebuild.take_back(session, since, self.sites)
+                number = await rebuild.next_generation(session)
+            await self._start_consumer(rebuild.group_name(self.settings.consumer_group, number))
+            log.info("analytics rebuild", since=since.isoformat(), group=self.consumer_group)
+            return removed, self.consumer_group
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)

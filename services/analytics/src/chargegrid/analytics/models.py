@@ -144,3 +144,12 @@ class RevenueRow(Base):
     excl_vat_micros: Mapped[int] = mapped_column(BigInteger)
     incl_vat_micros: Mapped[int] = mapped_column(BigInteger)
     energy_wh: Mapped[float] = mapped_column(Float)
+
+
+class ServiceStateRow(Base):
+    """Small facts the service keeps about itself (the consumer group generation)."""
+
+    __tablename__ = "service_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

@@ -72,6 +72,49 @@ GRANULARITY_MONTH: Granularity.ValueType  # 4
 Global___Granularity: _TypeAlias = Granularity  # noqa: Y015
 
 @_typing.final
+class RebuildRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_FIELD_NUMBER: _builtins.int
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["from", b"from"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from", b"from"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RebuildRequest: _TypeAlias = RebuildRequest  # noqa: Y015
+
+@_typing.final
+class RebuildReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    READINGS_REMOVED_FIELD_NUMBER: _builtins.int
+    CDRS_REMOVED_FIELD_NUMBER: _builtins.int
+    CONSUMER_GROUP_FIELD_NUMBER: _builtins.int
+    readings_removed: _builtins.int
+    """Register readings taken back out (they come again from the topics)."""
+    cdrs_removed: _builtins.int
+    consumer_group: _builtins.str
+    """The consumer group the service now reads its topics with."""
+    def __init__(
+        self,
+        *,
+        readings_removed: _builtins.int = ...,
+        cdrs_removed: _builtins.int = ...,
+        consumer_group: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cdrs_removed", b"cdrs_removed", "consumer_group", b"consumer_group", "readings_removed", b"readings_removed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RebuildReply: _TypeAlias = RebuildReply  # noqa: Y015
+
+@_typing.final
 class Scope(_message.Message):
     """What the figures cover: the whole network, one site, one station or one EVSE."""
 
@@ -118,7 +161,7 @@ class AnalyticsQuery(_message.Message):
     def scope(self) -> Global___Scope: ...
     @_builtins.property
     def start(self) -> _timestamp_pb2.Timestamp:
-        """[start, end): 15-minute windows that begin inside it are counted."""
+        """[start, end): the buckets that begin inside it are counted."""
 
     @_builtins.property
     def end(self) -> _timestamp_pb2.Timestamp: ...
@@ -150,13 +193,16 @@ class EnergyBucket(_message.Message):
     ENERGY_WH_FIELD_NUMBER: _builtins.int
     AVERAGE_POWER_W_FIELD_NUMBER: _builtins.int
     label: _builtins.str
-    """The bucket in the site's local clock: "2026-10-25T02:15+01:00" (15M, with the offset, so
-    the repeated hour of a DST change stays distinct), "2026-03-29T03" (HOUR), "2026-03-29"
-    (DAY), "2026-03" (MONTH). Network scope groups sites by their local labels.
+    """The bucket in the site's local clock: "2026-10-25T02:15+01:00" (15M) and
+    "2026-10-25T02:00+01:00" (HOUR) with the offset, so the repeated hour of a DST change
+    stays two buckets; "2026-03-29" (DAY), "2026-03" (MONTH). The network groups its sites
+    by local label, except at 15M, where windows are UTC instants ("...+00:00").
     """
     energy_wh: _builtins.float
     average_power_w: _builtins.float
-    """energy_wh over the bucket's length (the average power; the load curve at 15M)."""
+    """energy_wh over the bucket's length (the average power; the load curve at 15M); set for
+    15M and HOUR, 0 for DAY and MONTH.
+    """
     @_builtins.property
     def start(self) -> _timestamp_pb2.Timestamp:
         """The first 15-minute window of the bucket that holds energy (UTC)."""

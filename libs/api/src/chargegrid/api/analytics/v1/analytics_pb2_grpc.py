@@ -69,6 +69,11 @@ class AnalyticsStub:
                 request_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AnalyticsQuery.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.UserStatsReply.FromString,
                 _registered_method=True)
+        self.Rebuild = channel.unary_unary(
+                '/chargegrid.api.analytics.v1.Analytics/Rebuild',
+                request_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RebuildRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RebuildReply.FromString,
+                _registered_method=True)
 
 
 class AnalyticsServicer:
@@ -120,6 +125,15 @@ class AnalyticsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Rebuild(self, request, context):
+        """Recompute every figure from `from` on out of the topics: what was counted from then is
+        taken back out, and the service reads its topics again from the start under a new
+        consumer group (what was counted before `from` is recognised and changes nothing).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnalyticsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -157,6 +171,11 @@ def add_AnalyticsServicer_to_server(servicer, server):
                     servicer.UserStats,
                     request_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AnalyticsQuery.FromString,
                     response_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.UserStatsReply.SerializeToString,
+            ),
+            'Rebuild': grpc.unary_unary_rpc_method_handler(
+                    servicer.Rebuild,
+                    request_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RebuildRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RebuildReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -348,6 +367,33 @@ class Analytics:
             '/chargegrid.api.analytics.v1.Analytics/UserStats',
             chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AnalyticsQuery.SerializeToString,
             chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.UserStatsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Rebuild(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.analytics.v1.Analytics/Rebuild',
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RebuildRequest.SerializeToString,
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RebuildReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,11 @@ class AnalyticsStub:
     Uptime: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UptimeReply]
     SessionStats: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.SessionStatsReply]
     UserStats: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UserStatsReply]
+    Rebuild: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.RebuildRequest, _analytics_pb2.RebuildReply]
+    """Recompute every figure from `from` on out of the topics: what was counted from then is
+    taken back out, and the service reads its topics again from the start under a new
+    consumer group (what was counted before `from` is recognised and changes nothing).
+    """
 
 @_typing.type_check_only
 class AnalyticsAsyncStub(AnalyticsStub):
@@ -63,6 +68,11 @@ class AnalyticsAsyncStub(AnalyticsStub):
     Uptime: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UptimeReply]  # type: ignore[assignment]
     SessionStats: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.SessionStatsReply]  # type: ignore[assignment]
     UserStats: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UserStatsReply]  # type: ignore[assignment]
+    Rebuild: _aio.UnaryUnaryMultiCallable[_analytics_pb2.RebuildRequest, _analytics_pb2.RebuildReply]  # type: ignore[assignment]
+    """Recompute every figure from `from` on out of the topics: what was counted from then is
+    taken back out, and the service reads its topics again from the start under a new
+    consumer group (what was counted before `from` is recognised and changes nothing).
+    """
 
 class AnalyticsServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -118,5 +128,16 @@ class AnalyticsServicer(metaclass=_abc_1.ABCMeta):
         request: _analytics_pb2.AnalyticsQuery,
         context: _ServicerContext,
     ) -> _typing.Union[_analytics_pb2.UserStatsReply, _abc.Awaitable[_analytics_pb2.UserStatsReply]]: ...
+
+    @_abc_1.abstractmethod
+    def Rebuild(
+        self,
+        request: _analytics_pb2.RebuildRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_analytics_pb2.RebuildReply, _abc.Awaitable[_analytics_pb2.RebuildReply]]:
+        """Recompute every figure from `from` on out of the topics: what was counted from then is
+        taken back out, and the service reads its topics again from the start under a new
+        consumer group (what was counted before `from` is recognised and changes nothing).
+        """
 
 def add_AnalyticsServicer_to_server(servicer: AnalyticsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
