@@ -168,9 +168,9 @@ async def bench_queries(url: str) -> dict[str, Any]:
     sessions = session_factory(engine)
     try:
         loaded = time.perf_counter()
-        for site in range(QUERY_SITES):
+        for number in range(QUERY_SITES):
             async with sessions() as db, db.begin():
-                for model, rows in _year_rows(site).items():
+                for model, rows in _year_rows(number).items():
                     for i in range(0, len(rows), 10_000):
                         await db.execute(insert(model), rows[i : i + 10_000])
         load_s = time.perf_counter() - loaded

@@ -24,7 +24,9 @@ from chargegrid.api.analytics.v1.analytics_pb2_grpc import AnalyticsStub
 from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call, paged
 from chargegrid.cli.output import as_dict, print_json, table
 
-analytics_app = typer.Typer(help="Energy, peaks, revenue and more, per EVSE, station, site.")
+analytics_app = typer.Typer(
+    help="Energy, peaks and revenue per EVSE, station, site or network; rebuild."
+)
 
 PAGE = 5000
 GRAINS = {

@@ -66,7 +66,7 @@ class ChargegridGroup(LazyTyperGroup):
         "analytics": LazyGroup(
             "chargegrid.cli.analytics_cmd",
             "analytics_app",
-            "Analytics: energy, peaks, revenue per EVSE, station, site, network.",
+            "Energy, peaks and revenue per EVSE, station, site or network; rebuild.",
         ),
         "security-events": LazyGroup(
             "chargegrid.cli.logs_cmd",
