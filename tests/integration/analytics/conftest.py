@@ -16,12 +16,13 @@ from chargegrid.analytics.app import MIGRATIONS
 from chargegrid.analytics.consumers import TopicRouter
 from chargegrid.analytics.energy import EnergyIngest
 from chargegrid.analytics.revenue import RevenueIngest
+from chargegrid.analytics.sessions import SessionIngest
 from chargegrid.analytics.sites import FixedSites, SiteInfo
 from chargegrid.api.analytics.v1 import analytics_pb2 as pb
 from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus import Delivered
-from chargegrid.platform.bus.topics import BILLING_EVENTS, TRANSACTION_EVENTS
+from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.migrations import upgrade
 from tests.integration.analytics.reference import SITES, STATIONS
@@ -60,9 +61,11 @@ def a_query(
     end: datetime,
     grain: str = "day",
     page_size: int = 5000,
+    breakdown: int = pb.BREAKDOWN_TIME,
     **scope: object,
 ) -> pb.AnalyticsQuery:
     return pb.AnalyticsQuery(
+        breakdown=breakdown,  # type: ignore[arg-type]
         scope=pb.Scope(kind=kind, site_id=site_id, **scope),  # type: ignore[arg-type]
         start=stamp(start),
         end=stamp(end),
@@ -91,6 +94,7 @@ async def open_analytics(database_url: str) -> Analytics:
         {
             TRANSACTION_EVENTS: EnergyIngest(sessions, reference_sites(), lambda: NOW),
             BILLING_EVENTS: RevenueIngest(sessions, lambda: NOW),
+            SESSION_EVENTS: SessionIngest(sessions, reference_sites(), lambda: NOW),
         }
     )
     return Analytics(engine, sessions, router, AnalyticsService(sessions, 370))

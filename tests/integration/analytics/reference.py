@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from chargegrid.api.billing.v1 import billing_pb2 as billing
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
+from chargegrid.api.session.v1 import session_pb2 as spb
 from chargegrid.api.transaction.v1 import events_pb2 as tx
 from chargegrid.platform.bus import EnvelopeFactory
 
@@ -42,6 +43,7 @@ class Generated:
 
     transaction_events: list[Envelope]
     billing_events: list[Envelope]
+    session_events: list[Envelope]
 
 
 def _stamp(message: object, at: datetime) -> None:
@@ -61,6 +63,7 @@ def generate(seed: int = 16, days: int = 31, sessions_per_day: int = 2) -> Gener
     in_order: list[Envelope] = []
     late: list[Envelope] = []
     cdrs: list[Envelope] = []
+    closed: list[Envelope] = []
     register = {station: 1_000_000.0 for station in STATIONS}
     for day in range(days):
         for station, site in STATIONS.items():
@@ -74,6 +77,7 @@ def generate(seed: int = 16, days: int = 31, sessions_per_day: int = 2) -> Gener
                     rng, factory, station, evse, transaction_id, start, register
                 )
                 register[station] += energy
+                closed.append(_closed(rng, factory, station, site, evse, events, energy))
                 if rng.random() < 0.1:  # a station that was offline reports hours later
                     late.extend(events[1:-1])
                     events = [events[0], events[-1]]
@@ -88,7 +92,62 @@ def generate(seed: int = 16, days: int = 31, sessions_per_day: int = 2) -> Gener
         register[station] += energy
         in_order.extend(events)
     duplicated = _with_duplicates(rng, factory, in_order + late)
-    return Generated(duplicated, _with_duplicates(rng, factory, cdrs))
+    return Generated(
+        duplicated,
+        _with_duplicates(rng, factory, cdrs),
+        _with_duplicates(rng, factory, closed + _failed_starts(rng, factory, days)),
+    )
+
+
+def _a_session(station: str, site: str, evse: int, transaction_id: str) -> spb.Session:
+    return spb.Session(
+        id=f"{station}:{transaction_id}",
+        station_id=station,
+        site_id=site,
+        evse_id=evse,
+        transaction_id=transaction_id,
+        status=spb.SESSION_STATUS_COMPLETED,
+    )
+
+
+def _closed(
+    rng: random.Random,
+    factory: EnvelopeFactory,
+    station: str,
+    site: str,
+    evse: int,
+    events: list[Envelope],
+    energy_wh: float,
+) -> Envelope:
+    started, ended = tx.TransactionStarted(), tx.TransactionEnded()
+    events[0].payload.Unpack(started)
+    events[-1].payload.Unpack(ended)
+    session = _a_session(station, site, evse, started.transaction_id)
+    session.id_token.CopyFrom(started.id_token)
+    session.started_at.CopyFrom(started.started_at)
+    session.ended_at.CopyFrom(ended.ended_at)
+    duration = ended.ended_at.seconds - started.started_at.seconds
+    session.energy_wh = energy_wh
+    session.charging_s = rng.randint(duration // 2, duration)
+    at = ended.ended_at.ToDatetime(UTC)
+    return factory.wrap(
+        "session.closed", station, spb.SessionClosed(session=session), occurred_at=at
+    )
+
+
+def _failed_starts(rng: random.Random, factory: EnvelopeFactory, days: int) -> list[Envelope]:
+    """Sessions that never delivered energy (no energy flow), one every other day."""
+    out = []
+    for day in range(0, days, 2):
+        station = rng.choice(list(STATIONS))
+        start = MONTH_START + timedelta(days=day, hours=rng.randint(0, 23))
+        session = _a_session(station, STATIONS[station], 1, f"{station}-failed-{day}")
+        session.id_token.id, session.id_token.type = f"TOKEN-{rng.randint(1, 30)}", "ISO14443"
+        _stamp(session.started_at, start)
+        _stamp(session.ended_at, start + timedelta(minutes=2))
+        closed = spb.SessionClosed(session=session)
+        out.append(factory.wrap("session.closed", station, closed, occurred_at=start))
+    return out
 
 
 def _session(
@@ -289,3 +348,54 @@ def reference_revenue(events: list[Envelope]) -> dict[tuple[str, str, str, str],
             cdr.cost.total_incl_vat
         )
     return dict(out)
+
+
+def _sessions(events: list[Envelope]) -> list[spb.Session]:
+    seen: dict[str, spb.Session] = {}
+    for envelope in events:
+        closed = spb.SessionClosed()
+        envelope.payload.Unpack(closed)
+        seen.setdefault(closed.session.id, closed.session)
+    return list(seen.values())
+
+
+def reference_session_stats(
+    events: list[Envelope], site: str, by: str
+) -> dict[str, tuple[int, int, float, float, float]]:
+    """(sessions, without energy, Wh, mean duration s, mean idle s) per local day, hour of
+    day or weekday."""
+    groups: dict[str, list[spb.Session]] = defaultdict(list)
+    for session in _sessions(events):
+        if session.site_id != site:
+            continue
+        local = session.started_at.ToDatetime(UTC).astimezone(ZoneInfo(SITES[site]))
+        key = {"day": local.date().isoformat(), "hour": f"{local.hour:02d}"}.get(
+            by, str(local.isoweekday())
+        )
+        groups[key].append(session)
+    out = {}
+    for key, found in groups.items():
+        durations = [s.ended_at.seconds - s.started_at.seconds for s in found]
+        idle = [d - s.charging_s for d, s in zip(durations, found, strict=True)]
+        out[key] = (
+            len(found),
+            sum(1 for s in found if s.energy_wh <= 0),
+            sum(s.energy_wh for s in found),
+            sum(durations) / len(found),
+            sum(idle) / len(found),
+        )
+    return out
+
+
+def reference_users(
+    events: list[Envelope], start: datetime, end: datetime
+) -> dict[str, tuple[int, float, bool]]:
+    """Per token: (sessions started in [start, end), their Wh, charged before start)."""
+    sessions = _sessions(events)
+    before = {s.id_token.id for s in sessions if s.started_at.ToDatetime(UTC) < start}
+    out: dict[str, tuple[int, float, bool]] = {}
+    for s in sessions:
+        if start <= s.started_at.ToDatetime(UTC) < end:
+            n, wh, _ = out.get(s.id_token.id, (0, 0.0, False))
+            out[s.id_token.id] = (n + 1, wh + s.energy_wh, s.id_token.id in before)
+    return out

@@ -25,6 +25,7 @@ from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus import EnvelopeFactory, EventProducer, ProducerConfig
 from chargegrid.platform.bus.topics import (
     BILLING_EVENTS,
+    SESSION_EVENTS,
     TRANSACTION_EVENTS,
     default_topic_specs,
     dlq_topic,
@@ -129,6 +130,7 @@ async def test_the_month_through_the_broker_with_a_restart_and_malformed_events(
 
     await publish_all(producer, TRANSACTION_EVENTS, month.transaction_events[half:])
     await publish_all(producer, BILLING_EVENTS, month.billing_events)
+    await publish_all(producer, SESSION_EVENTS, month.session_events)
     second = AnalyticsApp(settings, sites=reference_sites(), consumer_tuning=FAST_GROUP)
     await second.start()
     try:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chargegrid.api.analytics.v1 import analytics_pb2 as pb
-from chargegrid.platform.bus.topics import BILLING_EVENTS, TRANSACTION_EVENTS
+from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
 from tests.integration.analytics.conftest import Analytics, a_query, open_analytics
 from tests.integration.analytics.reference import (
     MONTH_END,
@@ -21,6 +21,8 @@ from tests.integration.analytics.reference import (
     reference_energy,
     reference_peaks,
     reference_revenue,
+    reference_session_stats,
+    reference_users,
     reference_windows,
 )
 
@@ -68,6 +70,44 @@ async def assert_every_figure_matches(analytics: Any, month: Generated) -> None:
         if b.site_id in SITES  # a shared broker also carries other tests' stations
     }
     assert got_revenue == reference_revenue(month.billing_events)
+    await assert_session_figures_match(analytics, month)
+
+
+async def assert_session_figures_match(analytics: Any, month: Generated) -> None:
+    breakdowns = {
+        "day": pb.BREAKDOWN_TIME,
+        "hour": pb.BREAKDOWN_HOUR_OF_DAY,
+        "weekday": pb.BREAKDOWN_DAY_OF_WEEK,
+    }
+    for site in SITES:
+        for by, breakdown in breakdowns.items():
+            reply = await analytics.api.SessionStats(
+                a_query(site_id=site, start=START, end=END, grain="day", breakdown=breakdown),
+                None,
+            )
+            got = {
+                b.label: (
+                    b.sessions,
+                    b.failed_starts,
+                    b.energy_wh,
+                    b.average_duration_s,
+                    b.average_idle_s,
+                )
+                for b in reply.buckets
+            }
+            expected = reference_session_stats(month.session_events, site, by)
+            assert got.keys() == expected.keys(), (site, by)
+            for key, figures in expected.items():
+                assert got[key] == pytest.approx(figures, rel=1e-9), (site, by, key)
+    middle = MONTH_START.replace(day=15)
+    reply_users = await analytics.api.UserStats(
+        a_query(pb.SCOPE_KIND_NETWORK, start=middle, end=END, grain="day"), None
+    )
+    got_users = {u.id_token: (u.sessions, u.energy_wh, u.returning) for u in reply_users.users}
+    expected_users = reference_users(month.session_events, middle, END)
+    assert got_users.keys() >= expected_users.keys()
+    for token, figures in expected_users.items():
+        assert got_users[token] == pytest.approx(figures, rel=1e-9), token
 
 
 async def test_every_figure_equals_the_plain_computation_over_the_raw_events(
@@ -75,6 +115,7 @@ async def test_every_figure_equals_the_plain_computation_over_the_raw_events(
 ) -> None:
     await analytics.feed(TRANSACTION_EVENTS, month.transaction_events)
     await analytics.feed(BILLING_EVENTS, month.billing_events)
+    await analytics.feed(SESSION_EVENTS, month.session_events)
     await assert_every_figure_matches(analytics, month)
 
 
@@ -89,8 +130,10 @@ async def test_a_restart_halfway_and_a_full_replay_give_the_same_figures(
     try:
         await second.feed(TRANSACTION_EVENTS, month.transaction_events[half:])
         await second.feed(BILLING_EVENTS, month.billing_events)
+        await second.feed(SESSION_EVENTS, month.session_events)
         await second.feed(TRANSACTION_EVENTS, month.transaction_events, batch=97)  # replay
         await second.feed(BILLING_EVENTS, month.billing_events)
+        await second.feed(SESSION_EVENTS, month.session_events)
         await assert_every_figure_matches(second, month)
     finally:
         await second.engine.dispose()

@@ -20,6 +20,7 @@ TABLES = {
     "revenue_cdrs",
     "processed_events",
     "service_state",
+    "closed_sessions",
 }
 
 

@@ -90,6 +90,27 @@ def upgrade() -> None:
     )
     op.create_index("ix_revenue_site_started", "revenue_cdrs", ["site_id", "started_at"])
     op.create_table(
+        "closed_sessions",
+        sa.Column("session_id", sa.String(200), primary_key=True),
+        sa.Column("station_id", sa.String(64), nullable=False),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("evse_id", sa.Integer, nullable=False),
+        sa.Column("id_token", sa.String(255), nullable=False),
+        sa.Column("token_type", sa.String(32), nullable=False),
+        sa.Column("started_at", sa.BigInteger, nullable=False),
+        sa.Column("duration_s", sa.BigInteger, nullable=False),
+        sa.Column("idle_s", sa.BigInteger, nullable=False),
+        sa.Column("energy_wh", sa.Float, nullable=False),
+        sa.Column("no_energy", sa.Integer, nullable=False),
+        sa.Column("label_day", sa.String(10), nullable=False),
+        sa.Column("label_month", sa.String(7), nullable=False),
+        sa.Column("hour_of_day", sa.String(2), nullable=False),
+        sa.Column("day_of_week", sa.String(1), nullable=False),
+    )
+    op.create_index("ix_closed_sessions_site_started", "closed_sessions", ["site_id", "started_at"])
+    op.create_index("ix_closed_sessions_started", "closed_sessions", ["started_at"])
+    op.create_index("ix_closed_sessions_token", "closed_sessions", ["id_token", "started_at"])
+    op.create_table(
         "service_state",
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("value", sa.String(200), nullable=False),
@@ -98,6 +119,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("service_state")
+    op.drop_table("closed_sessions")
     op.drop_table("revenue_cdrs")
     op.drop_table("energy_days")
     op.drop_table("energy_hours")

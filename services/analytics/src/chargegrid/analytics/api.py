@@ -14,7 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.analytics import figures
-from chargegrid.analytics.query import EARLIEST, Query, next_token, query_of
+from chargegrid.analytics.query import EARLIEST, Query, breakdown_of, next_token, query_of
 from chargegrid.analytics.rebuild import Removed
 from chargegrid.api.analytics.v1 import analytics_pb2 as pb
 from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
@@ -133,9 +133,40 @@ class AnalyticsService(pb_grpc.AnalyticsServicer):
         return pb.UptimeReply()
 
     async def SessionStats(self, request: pb.AnalyticsQuery, context: Any) -> pb.SessionStatsReply:
-        await self._not_yet(request, "session statistics")
-        return pb.SessionStatsReply()
+        query = self._query(request)
+        breakdown = breakdown_of(request)
+        async with self.sessions() as session:
+            found = await figures.session_stats(session, query, breakdown)
+        return pb.SessionStatsReply(
+            buckets=[
+                pb.SessionStatsBucket(
+                    label=b.label,
+                    sessions=b.sessions,
+                    failed_starts=b.no_energy,
+                    energy_wh=b.energy_wh,
+                    average_duration_s=b.average_duration_s,
+                    average_idle_s=b.average_idle_s,
+                    average_energy_wh=b.energy_wh / b.sessions if b.sessions else 0.0,
+                )
+                for b in found
+            ],
+            next_page_token=next_token(query, len(found)),
+        )
 
     async def UserStats(self, request: pb.AnalyticsQuery, context: Any) -> pb.UserStatsReply:
-        await self._not_yet(request, "user statistics")
-        return pb.UserStatsReply()
+        query = self._query(request)
+        async with self.sessions() as session:
+            found = await figures.user_stats(session, query)
+        return pb.UserStatsReply(
+            users=[
+                pb.UserStatsRow(
+                    id_token=u.id_token,
+                    sessions=u.sessions,
+                    energy_wh=u.energy_wh,
+                    returning=u.returning,
+                    token_type=u.token_type,
+                )
+                for u in found
+            ],
+            next_page_token=next_token(query, len(found)),
+        )

@@ -21,6 +21,7 @@ from chargegrid.analytics.api import SERVICE_NAME, AnalyticsService
 from chargegrid.analytics.consumers import TopicRouter, analytics_consumer
 from chargegrid.analytics.energy import EnergyIngest
 from chargegrid.analytics.revenue import RevenueIngest
+from chargegrid.analytics.sessions import SessionIngest
 from chargegrid.analytics.settings import AnalyticsSettings
 from chargegrid.analytics.sites import SiteLookup, StationSites, no_sites
 from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
@@ -28,7 +29,7 @@ from chargegrid.platform.bus.envelope import utc_now
 from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
-from chargegrid.platform.bus.topics import BILLING_EVENTS, TRANSACTION_EVENTS
+from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, TokenRegistry, create_channel
 from chargegrid.platform.logging import configure_logging, get_logger
@@ -81,6 +82,7 @@ class AnalyticsApp:
         self.router = TopicRouter(
             {
                 TRANSACTION_EVENTS: EnergyIngest(self.sessions, self.sites, self.clock),
+                SESSION_EVENTS: SessionIngest(self.sessions, self.sites, self.clock),
                 BILLING_EVENTS: RevenueIngest(self.sessions, self.clock),
             }
         )

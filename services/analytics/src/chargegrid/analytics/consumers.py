@@ -1,4 +1,5 @@
-"""The analytics service's Kafka entrypoint: transaction and billing events, group "analytics".
+"""The analytics service's Kafka entrypoint: transaction, session and billing events, group
+"analytics".
 
 One batch consumer over both topics; a batch is one partition's records, so one topic, and
 goes to that topic's ingest (each applies its batch in one database transaction). A
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chargegrid.analytics import energy, revenue
+from chargegrid.analytics import energy, revenue, sessions
 from chargegrid.platform.bus import BatchConsumer, ConsumerConfig, Delivered, EventProducer
 from chargegrid.platform.bus.batch import BatchHandler
-from chargegrid.platform.bus.topics import BILLING_EVENTS, TRANSACTION_EVENTS
+from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
 
-TOPICS = [TRANSACTION_EVENTS, BILLING_EVENTS]
-EVENT_TYPES = energy.HANDLED | revenue.HANDLED
+TOPICS = [TRANSACTION_EVENTS, SESSION_EVENTS, BILLING_EVENTS]
+EVENT_TYPES = energy.HANDLED | revenue.HANDLED | sessions.HANDLED
 
 
 class TopicRouter:

@@ -146,6 +146,34 @@ class RevenueRow(Base):
     energy_wh: Mapped[float] = mapped_column(Float)
 
 
+class ClosedSessionRow(Base):
+    """One closed session (session.closed), with its start on its site's local clock."""
+
+    __tablename__ = "closed_sessions"
+    __table_args__ = (
+        Index("ix_closed_sessions_site_started", "site_id", "started_at"),
+        Index("ix_closed_sessions_started", "started_at"),
+        Index("ix_closed_sessions_token", "id_token", "started_at"),
+    )
+
+    session_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str] = mapped_column(String(64))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    id_token: Mapped[str] = mapped_column(String(255))
+    token_type: Mapped[str] = mapped_column(String(32))
+    #: Epoch seconds.
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[int] = mapped_column(BigInteger)
+    idle_s: Mapped[int] = mapped_column(BigInteger)
+    energy_wh: Mapped[float] = mapped_column(Float)
+    no_energy: Mapped[int] = mapped_column(Integer)
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    hour_of_day: Mapped[str] = mapped_column(String(2))
+    day_of_week: Mapped[str] = mapped_column(String(1))
+
+
 class ServiceStateRow(Base):
     """Small facts the service keeps about itself (the consumer group generation)."""
 

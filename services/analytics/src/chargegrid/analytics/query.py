@@ -38,6 +38,21 @@ class Grain(Enum):
     MONTH = pb.GRANULARITY_MONTH
 
 
+class Breakdown(Enum):
+    TIME = pb.BREAKDOWN_TIME
+    HOUR_OF_DAY = pb.BREAKDOWN_HOUR_OF_DAY
+    DAY_OF_WEEK = pb.BREAKDOWN_DAY_OF_WEEK
+
+
+def breakdown_of(message: pb.AnalyticsQuery) -> Breakdown:
+    try:
+        return Breakdown(message.breakdown)
+    except ValueError:
+        raise InvalidArgument(
+            f"unknown breakdown {message.breakdown}: use time, hour of day or day of week"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     kind: Kind

@@ -1,13 +1,14 @@
 """Rebuild: take what was counted from a time on back out, and read the topics again.
 
-Energy is a function of the set of distinct register readings and revenue of the set of
-distinct CDRs, so reading a topic again can never double count: a reading or CDR already
-stored changes nothing. A rebuild from `since` therefore (1) removes every reading at or
-after `since`, subtracting what each contributed (the chain is cut just before `since`),
-and every CDR of a session started then; (2) forgets the event ids claimed since a day
-before `since` (clock skew between stations and ingest); (3) moves the service to a new
-consumer group, which reads every topic from its start. Events from before `since` find
-their readings stored; the rest count again, exactly as the live path counted them.
+Energy is a function of the set of distinct register readings, revenue of the set of
+distinct CDRs, session statistics of the set of distinct sessions, so reading a topic again
+can never double count: what is already stored changes nothing. A rebuild from `since`
+therefore (1) removes every reading at or after `since`, subtracting what each contributed
+(the chain is cut just before `since`), and every CDR and closed session started then;
+(2) forgets the event ids claimed since a day before `since` (clock skew between stations
+and ingest); (3) moves the service to a new consumer group, which reads every topic from its
+start. Events from before `since` find their facts stored; the rest count again, exactly as
+the live path counted them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargegrid.analytics import energy, revenue
+from chargegrid.analytics import energy, revenue, sessions
 from chargegrid.analytics.energy import Rows
-from chargegrid.analytics.models import MeterReadingRow, RevenueRow, ServiceStateRow
+from chargegrid.analytics.models import (
+    ClosedSessionRow,
+    MeterReadingRow,
+    RevenueRow,
+    ServiceStateRow,
+)
 from chargegrid.analytics.readings import Reading, energy_change
 from chargegrid.analytics.sites import SiteLookup
 from chargegrid.platform.bus.idempotency import processed_events
@@ -89,9 +95,14 @@ async def take_back(session: AsyncSession, since: datetime, sites: SiteLookup) -
         select(func.count()).select_from(RevenueRow).where(RevenueRow.started_at >= since_s)
     )
     await session.execute(delete(RevenueRow).where(RevenueRow.started_at >= since_s))
+    await session.execute(delete(ClosedSessionRow).where(ClosedSessionRow.started_at >= since_s))
     await session.execute(
         delete(processed_events)
-        .where(processed_events.c.consumer.in_([energy.CONSUMER_NAME, revenue.CONSUMER_NAME]))
+        .where(
+            processed_events.c.consumer.in_(
+                [energy.CONSUMER_NAME, revenue.CONSUMER_NAME, sessions.CONSUMER_NAME]
+            )
+        )
         .where(processed_events.c.processed_at >= since - CLOCK_SKEW)
     )
     return Removed(readings, int(cdrs or 0))

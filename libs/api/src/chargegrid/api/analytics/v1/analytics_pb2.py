@@ -27,7 +27,7 @@ from chargegrid.api.common.v1 import common_pb2 as chargegrid_dot_api_dot_common
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+chargegrid/api/analytics/v1/analytics.proto\x12\x1b\x63hargegrid.api.analytics.v1\x1a$chargegrid/api/auth/v1/options.proto\x1a%chargegrid/api/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\":\n\x0eRebuildRequest\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x0cRebuildReply\x12\x18\n\x10readings_removed\x18\x01 \x01(\x03\x12\x14\n\x0c\x63\x64rs_removed\x18\x02 \x01(\x03\x12\x16\n\x0e\x63onsumer_group\x18\x03 \x01(\t\"s\n\x05Scope\x12\x34\n\x04kind\x18\x01 \x01(\x0e\x32&.chargegrid.api.analytics.v1.ScopeKind\x12\x0f\n\x07site_id\x18\x02 \x01(\t\x12\x12\n\nstation_id\x18\x03 \x01(\t\x12\x0f\n\x07\x65vse_id\x18\x04 \x01(\x05\"\x8b\x02\n\x0e\x41nalyticsQuery\x12\x31\n\x05scope\x18\x01 \x01(\x0b\x32\".chargegrid.api.analytics.v1.Scope\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12=\n\x0bgranularity\x18\x04 \x01(\x0e\x32(.chargegrid.api.analytics.v1.Granularity\x12\x33\n\x04page\x18\x05 \x01(\x0b\x32%.chargegrid.api.common.v1.PageRequest\"t\n\x0c\x45nergyBucket\x12\r\n\x05label\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tenergy_wh\x18\x03 \x01(\x01\x12\x17\n\x0f\x61verage_power_w\x18\x04 \x01(\x01\"t\n\x0b\x45nergyReply\x12:\n\x07\x62uckets\x18\x01 \x03(\x0b\x32).chargegrid.api.analytics.v1.EnergyBucket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x10\n\x08total_wh\x18\x03 \x01(\x01\"n\n\x04Peak\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x30\n\x0cwindow_start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cpeak_power_w\x18\x04 \x01(\x01\"W\n\nPeaksReply\x12\x30\n\x05peaks\x18\x01 \x03(\x0b\x32!.chargegrid.api.analytics.v1.Peak\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa9\x01\n\rRevenueBucket\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x11\n\ttariff_id\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x16\n\x0etotal_excl_vat\x18\x05 \x01(\t\x12\x16\n\x0etotal_incl_vat\x18\x06 \x01(\t\x12\x10\n\x08sessions\x18\x07 \x01(\x05\x12\x11\n\tenergy_wh\x18\x08 \x01(\x01\"d\n\x0cRevenueReply\x12;\n\x07\x62uckets\x18\x01 \x03(\x0b\x32*.chargegrid.api.analytics.v1.RevenueBucket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x9d\x01\n\x11UtilizationBucket\x12\r\n\x05label\x18\x01 \x01(\t\x12\x16\n\x0e\x63harging_share\x18\x02 \x01(\x01\x12\x16\n\x0eoccupied_share\x18\x03 \x01(\x01\x12\x17\n\x0f\x61vailable_share\x18\x04 \x01(\x01\x12\x19\n\x11unavailable_share\x18\x05 \x01(\x01\x12\x15\n\roffline_share\x18\x06 \x01(\x01\"l\n\x10UtilizationReply\x12?\n\x07\x62uckets\x18\x01 \x03(\x0b\x32..chargegrid.api.analytics.v1.UtilizationBucket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa2\x01\n\x06Outage\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65vse_id\x18\x02 \x01(\x05\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63\x61use\x18\x05 \x01(\t\x12\x10\n\x08\x65xcluded\x18\x06 \x01(\x08\"t\n\x0bUptimeReply\x12\x16\n\x0euptime_percent\x18\x01 \x01(\x01\x12\x34\n\x07outages\x18\x02 \x03(\x0b\x32#.chargegrid.api.analytics.v1.Outage\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"\x93\x01\n\x12SessionStatsBucket\x12\r\n\x05label\x18\x01 \x01(\t\x12\x10\n\x08sessions\x18\x02 \x01(\x05\x12\x15\n\rfailed_starts\x18\x03 \x01(\x05\x12\x11\n\tenergy_wh\x18\x04 \x01(\x01\x12\x1a\n\x12\x61verage_duration_s\x18\x05 \x01(\x01\x12\x16\n\x0e\x61verage_idle_s\x18\x06 \x01(\x01\"n\n\x11SessionStatsReply\x12@\n\x07\x62uckets\x18\x01 \x03(\x0b\x32/.chargegrid.api.analytics.v1.SessionStatsBucket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"X\n\x0cUserStatsRow\x12\x10\n\x08id_token\x18\x01 \x01(\t\x12\x10\n\x08sessions\x18\x02 \x01(\x05\x12\x11\n\tenergy_wh\x18\x03 \x01(\x01\x12\x11\n\treturning\x18\x04 \x01(\x08\"c\n\x0eUserStatsReply\x12\x38\n\x05users\x18\x01 \x03(\x0b\x32).chargegrid.api.analytics.v1.UserStatsRow\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x81\x01\n\tScopeKind\x12\x1a\n\x16SCOPE_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12SCOPE_KIND_NETWORK\x10\x01\x12\x13\n\x0fSCOPE_KIND_SITE\x10\x02\x12\x16\n\x12SCOPE_KIND_STATION\x10\x03\x12\x13\n\x0fSCOPE_KIND_EVSE\x10\x04*\x81\x01\n\x0bGranularity\x12\x1b\n\x17GRANULARITY_UNSPECIFIED\x10\x00\x12\x13\n\x0fGRANULARITY_15M\x10\x01\x12\x14\n\x10GRANULARITY_HOUR\x10\x02\x12\x13\n\x0fGRANULARITY_DAY\x10\x03\x12\x15\n\x11GRANULARITY_MONTH\x10\x04\x32\xf0\x06\n\tAnalytics\x12g\n\x06\x45nergy\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a(.chargegrid.api.analytics.v1.EnergyReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12\x65\n\x05Peaks\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a\'.chargegrid.api.analytics.v1.PeaksReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12i\n\x07Revenue\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a).chargegrid.api.analytics.v1.RevenueReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12q\n\x0bUtilization\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a-.chargegrid.api.analytics.v1.UtilizationReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12g\n\x06Uptime\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a(.chargegrid.api.analytics.v1.UptimeReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12s\n\x0cSessionStats\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a..chargegrid.api.analytics.v1.SessionStatsReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12m\n\tUserStats\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a+.chargegrid.api.analytics.v1.UserStatsReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12h\n\x07Rebuild\x12+.chargegrid.api.analytics.v1.RebuildRequest\x1a).chargegrid.api.analytics.v1.RebuildReply\"\x05\x8a\xb5\x18\x01\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+chargegrid/api/analytics/v1/analytics.proto\x12\x1b\x63hargegrid.api.analytics.v1\x1a$chargegrid/api/auth/v1/options.proto\x1a%chargegrid/api/common/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\":\n\x0eRebuildRequest\x12(\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\x0cRebuildReply\x12\x18\n\x10readings_removed\x18\x01 \x01(\x03\x12\x14\n\x0c\x63\x64rs_removed\x18\x02 \x01(\x03\x12\x16\n\x0e\x63onsumer_group\x18\x03 \x01(\t\"s\n\x05Scope\x12\x34\n\x04kind\x18\x01 \x01(\x0e\x32&.chargegrid.api.analytics.v1.ScopeKind\x12\x0f\n\x07site_id\x18\x02 \x01(\t\x12\x12\n\nstation_id\x18\x03 \x01(\t\x12\x0f\n\x07\x65vse_id\x18\x04 \x01(\x05\"\xc6\x02\n\x0e\x41nalyticsQuery\x12\x31\n\x05scope\x18\x01 \x01(\x0b\x32\".chargegrid.api.analytics.v1.Scope\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12=\n\x0bgranularity\x18\x04 \x01(\x0e\x32(.chargegrid.api.analytics.v1.Granularity\x12\x33\n\x04page\x18\x05 \x01(\x0b\x32%.chargegrid.api.common.v1.PageRequest\x12\x39\n\tbreakdown\x18\x06 \x01(\x0e\x32&.chargegrid.api.analytics.v1.Breakdown\"t\n\x0c\x45nergyBucket\x12\r\n\x05label\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tenergy_wh\x18\x03 \x01(\x01\x12\x17\n\x0f\x61verage_power_w\x18\x04 \x01(\x01\"t\n\x0b\x45nergyReply\x12:\n\x07\x62uckets\x18\x01 \x03(\x0b\x32).chargegrid.api.analytics.v1.EnergyBucket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x10\n\x08total_wh\x18\x03 \x01(\x01\"n\n\x04Peak\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x30\n\x0cwindow_start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cpeak_power_w\x18\x04 \x01(\x01\"W\n\nPeaksReply\x12\x30\n\x05peaks\x18\x01 \x03(\x0b\x32!.chargegrid.api.analytics.v1.Peak\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa9\x01\n\rRevenueBucket\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x11\n\ttariff_id\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x16\n\x0etotal_excl_vat\x18\x05 \x01(\t\x12\x16\n\x0etotal_incl_vat\x18\x06 \x01(\t\x12\x10\n\x08sessions\x18\x07 \x01(\x05\x12\x11\n\tenergy_wh\x18\x08 \x01(\x01\"d\n\x0cRevenueReply\x12;\n\x07\x62uckets\x18\x01 \x03(\x0b\x32*.chargegrid.api.analytics.v1.RevenueBucket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x9d\x01\n\x11UtilizationBucket\x12\r\n\x05label\x18\x01 \x01(\t\x12\x16\n\x0e\x63harging_share\x18\x02 \x01(\x01\x12\x16\n\x0eoccupied_share\x18\x03 \x01(\x01\x12\x17\n\x0f\x61vailable_share\x18\x04 \x01(\x01\x12\x19\n\x11unavailable_share\x18\x05 \x01(\x01\x12\x15\n\roffline_share\x18\x06 \x01(\x01\"l\n\x10UtilizationReply\x12?\n\x07\x62uckets\x18\x01 \x03(\x0b\x32..chargegrid.api.analytics.v1.UtilizationBucket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa2\x01\n\x06Outage\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x65vse_id\x18\x02 \x01(\x05\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x63\x61use\x18\x05 \x01(\t\x12\x10\n\x08\x65xcluded\x18\x06 \x01(\x08\"t\n\x0bUptimeReply\x12\x16\n\x0euptime_percent\x18\x01 \x01(\x01\x12\x34\n\x07outages\x18\x02 \x03(\x0b\x32#.chargegrid.api.analytics.v1.Outage\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"\xae\x01\n\x12SessionStatsBucket\x12\r\n\x05label\x18\x01 \x01(\t\x12\x10\n\x08sessions\x18\x02 \x01(\x05\x12\x15\n\rfailed_starts\x18\x03 \x01(\x05\x12\x11\n\tenergy_wh\x18\x04 \x01(\x01\x12\x1a\n\x12\x61verage_duration_s\x18\x05 \x01(\x01\x12\x16\n\x0e\x61verage_idle_s\x18\x06 \x01(\x01\x12\x19\n\x11\x61verage_energy_wh\x18\x07 \x01(\x01\"n\n\x11SessionStatsReply\x12@\n\x07\x62uckets\x18\x01 \x03(\x0b\x32/.chargegrid.api.analytics.v1.SessionStatsBucket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"l\n\x0cUserStatsRow\x12\x10\n\x08id_token\x18\x01 \x01(\t\x12\x10\n\x08sessions\x18\x02 \x01(\x05\x12\x11\n\tenergy_wh\x18\x03 \x01(\x01\x12\x11\n\treturning\x18\x04 \x01(\x08\x12\x12\n\ntoken_type\x18\x05 \x01(\t\"c\n\x0eUserStatsReply\x12\x38\n\x05users\x18\x01 \x03(\x0b\x32).chargegrid.api.analytics.v1.UserStatsRow\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x81\x01\n\tScopeKind\x12\x1a\n\x16SCOPE_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12SCOPE_KIND_NETWORK\x10\x01\x12\x13\n\x0fSCOPE_KIND_SITE\x10\x02\x12\x16\n\x12SCOPE_KIND_STATION\x10\x03\x12\x13\n\x0fSCOPE_KIND_EVSE\x10\x04*\x81\x01\n\x0bGranularity\x12\x1b\n\x17GRANULARITY_UNSPECIFIED\x10\x00\x12\x13\n\x0fGRANULARITY_15M\x10\x01\x12\x14\n\x10GRANULARITY_HOUR\x10\x02\x12\x13\n\x0fGRANULARITY_DAY\x10\x03\x12\x15\n\x11GRANULARITY_MONTH\x10\x04*U\n\tBreakdown\x12\x12\n\x0e\x42REAKDOWN_TIME\x10\x00\x12\x19\n\x15\x42REAKDOWN_HOUR_OF_DAY\x10\x01\x12\x19\n\x15\x42REAKDOWN_DAY_OF_WEEK\x10\x02\x32\xf0\x06\n\tAnalytics\x12g\n\x06\x45nergy\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a(.chargegrid.api.analytics.v1.EnergyReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12\x65\n\x05Peaks\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a\'.chargegrid.api.analytics.v1.PeaksReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12i\n\x07Revenue\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a).chargegrid.api.analytics.v1.RevenueReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12q\n\x0bUtilization\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a-.chargegrid.api.analytics.v1.UtilizationReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12g\n\x06Uptime\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a(.chargegrid.api.analytics.v1.UptimeReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12s\n\x0cSessionStats\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a..chargegrid.api.analytics.v1.SessionStatsReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12m\n\tUserStats\x12+.chargegrid.api.analytics.v1.AnalyticsQuery\x1a+.chargegrid.api.analytics.v1.UserStatsReply\"\x06\x8a\xb5\x18\x02\x01\x02\x12h\n\x07Rebuild\x12+.chargegrid.api.analytics.v1.RebuildRequest\x1a).chargegrid.api.analytics.v1.RebuildReply\"\x05\x8a\xb5\x18\x01\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,10 +50,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ANALYTICS'].methods_by_name['UserStats']._serialized_options = b'\212\265\030\002\001\002'
   _globals['_ANALYTICS'].methods_by_name['Rebuild']._loaded_options = None
   _globals['_ANALYTICS'].methods_by_name['Rebuild']._serialized_options = b'\212\265\030\001\002'
-  _globals['_SCOPEKIND']._serialized_start=2439
-  _globals['_SCOPEKIND']._serialized_end=2568
-  _globals['_GRANULARITY']._serialized_start=2571
-  _globals['_GRANULARITY']._serialized_end=2700
+  _globals['_SCOPEKIND']._serialized_start=2545
+  _globals['_SCOPEKIND']._serialized_end=2674
+  _globals['_GRANULARITY']._serialized_start=2677
+  _globals['_GRANULARITY']._serialized_end=2806
+  _globals['_BREAKDOWN']._serialized_start=2808
+  _globals['_BREAKDOWN']._serialized_end=2893
   _globals['_REBUILDREQUEST']._serialized_start=186
   _globals['_REBUILDREQUEST']._serialized_end=244
   _globals['_REBUILDREPLY']._serialized_start=246
@@ -61,35 +63,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SCOPE']._serialized_start=334
   _globals['_SCOPE']._serialized_end=449
   _globals['_ANALYTICSQUERY']._serialized_start=452
-  _globals['_ANALYTICSQUERY']._serialized_end=719
-  _globals['_ENERGYBUCKET']._serialized_start=721
-  _globals['_ENERGYBUCKET']._serialized_end=837
-  _globals['_ENERGYREPLY']._serialized_start=839
-  _globals['_ENERGYREPLY']._serialized_end=955
-  _globals['_PEAK']._serialized_start=957
-  _globals['_PEAK']._serialized_end=1067
-  _globals['_PEAKSREPLY']._serialized_start=1069
-  _globals['_PEAKSREPLY']._serialized_end=1156
-  _globals['_REVENUEBUCKET']._serialized_start=1159
-  _globals['_REVENUEBUCKET']._serialized_end=1328
-  _globals['_REVENUEREPLY']._serialized_start=1330
-  _globals['_REVENUEREPLY']._serialized_end=1430
-  _globals['_UTILIZATIONBUCKET']._serialized_start=1433
-  _globals['_UTILIZATIONBUCKET']._serialized_end=1590
-  _globals['_UTILIZATIONREPLY']._serialized_start=1592
-  _globals['_UTILIZATIONREPLY']._serialized_end=1700
-  _globals['_OUTAGE']._serialized_start=1703
-  _globals['_OUTAGE']._serialized_end=1865
-  _globals['_UPTIMEREPLY']._serialized_start=1867
-  _globals['_UPTIMEREPLY']._serialized_end=1983
-  _globals['_SESSIONSTATSBUCKET']._serialized_start=1986
-  _globals['_SESSIONSTATSBUCKET']._serialized_end=2133
-  _globals['_SESSIONSTATSREPLY']._serialized_start=2135
-  _globals['_SESSIONSTATSREPLY']._serialized_end=2245
-  _globals['_USERSTATSROW']._serialized_start=2247
-  _globals['_USERSTATSROW']._serialized_end=2335
-  _globals['_USERSTATSREPLY']._serialized_start=2337
-  _globals['_USERSTATSREPLY']._serialized_end=2436
-  _globals['_ANALYTICS']._serialized_start=2703
-  _globals['_ANALYTICS']._serialized_end=3583
+  _globals['_ANALYTICSQUERY']._serialized_end=778
+  _globals['_ENERGYBUCKET']._serialized_start=780
+  _globals['_ENERGYBUCKET']._serialized_end=896
+  _globals['_ENERGYREPLY']._serialized_start=898
+  _globals['_ENERGYREPLY']._serialized_end=1014
+  _globals['_PEAK']._serialized_start=1016
+  _globals['_PEAK']._serialized_end=1126
+  _globals['_PEAKSREPLY']._serialized_start=1128
+  _globals['_PEAKSREPLY']._serialized_end=1215
+  _globals['_REVENUEBUCKET']._serialized_start=1218
+  _globals['_REVENUEBUCKET']._serialized_end=1387
+  _globals['_REVENUEREPLY']._serialized_start=1389
+  _globals['_REVENUEREPLY']._serialized_end=1489
+  _globals['_UTILIZATIONBUCKET']._serialized_start=1492
+  _globals['_UTILIZATIONBUCKET']._serialized_end=1649
+  _globals['_UTILIZATIONREPLY']._serialized_start=1651
+  _globals['_UTILIZATIONREPLY']._serialized_end=1759
+  _globals['_OUTAGE']._serialized_start=1762
+  _globals['_OUTAGE']._serialized_end=1924
+  _globals['_UPTIMEREPLY']._serialized_start=1926
+  _globals['_UPTIMEREPLY']._serialized_end=2042
+  _globals['_SESSIONSTATSBUCKET']._serialized_start=2045
+  _globals['_SESSIONSTATSBUCKET']._serialized_end=2219
+  _globals['_SESSIONSTATSREPLY']._serialized_start=2221
+  _globals['_SESSIONSTATSREPLY']._serialized_end=2331
+  _globals['_USERSTATSROW']._serialized_start=2333
+  _globals['_USERSTATSROW']._serialized_end=2441
+  _globals['_USERSTATSREPLY']._serialized_start=2443
+  _globals['_USERSTATSREPLY']._serialized_end=2542
+  _globals['_ANALYTICS']._serialized_start=2896
+  _globals['_ANALYTICS']._serialized_end=3776
 # @@protoc_insertion_point(module_scope)

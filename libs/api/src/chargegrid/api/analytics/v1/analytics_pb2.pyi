@@ -71,6 +71,23 @@ GRANULARITY_DAY: Granularity.ValueType  # 3
 GRANULARITY_MONTH: Granularity.ValueType  # 4
 Global___Granularity: _TypeAlias = Granularity  # noqa: Y015
 
+class _Breakdown:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BreakdownEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Breakdown.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BREAKDOWN_TIME: _Breakdown.ValueType  # 0
+    BREAKDOWN_HOUR_OF_DAY: _Breakdown.ValueType  # 1
+    BREAKDOWN_DAY_OF_WEEK: _Breakdown.ValueType  # 2
+
+class Breakdown(_Breakdown, metaclass=_BreakdownEnumTypeWrapper): ...
+
+BREAKDOWN_TIME: Breakdown.ValueType  # 0
+BREAKDOWN_HOUR_OF_DAY: Breakdown.ValueType  # 1
+BREAKDOWN_DAY_OF_WEEK: Breakdown.ValueType  # 2
+Global___Breakdown: _TypeAlias = Breakdown  # noqa: Y015
+
 @_typing.final
 class RebuildRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -156,7 +173,12 @@ class AnalyticsQuery(_message.Message):
     END_FIELD_NUMBER: _builtins.int
     GRANULARITY_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
+    BREAKDOWN_FIELD_NUMBER: _builtins.int
     granularity: Global___Granularity.ValueType
+    breakdown: Global___Breakdown.ValueType
+    """SessionStats only: buckets in time (granularity DAY or MONTH), or the range folded by
+    local hour of day ("00".."23") or ISO day of week ("1" Monday .. "7" Sunday).
+    """
     @_builtins.property
     def scope(self) -> Global___Scope: ...
     @_builtins.property
@@ -175,10 +197,11 @@ class AnalyticsQuery(_message.Message):
         end: _timestamp_pb2.Timestamp | None = ...,
         granularity: Global___Granularity.ValueType = ...,
         page: _common_pb2.PageRequest | None = ...,
+        breakdown: Global___Breakdown.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "page", b"page", "scope", b"scope", "start", b"start"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "granularity", b"granularity", "page", b"page", "scope", b"scope", "start", b"start"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breakdown", b"breakdown", "end", b"end", "granularity", b"granularity", "page", b"page", "scope", b"scope", "start", b"start"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -493,6 +516,8 @@ Global___UptimeReply: _TypeAlias = UptimeReply  # noqa: Y015
 
 @_typing.final
 class SessionStatsBucket(_message.Message):
+    """Closed sessions by the local time they started."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     LABEL_FIELD_NUMBER: _builtins.int
@@ -501,12 +526,16 @@ class SessionStatsBucket(_message.Message):
     ENERGY_WH_FIELD_NUMBER: _builtins.int
     AVERAGE_DURATION_S_FIELD_NUMBER: _builtins.int
     AVERAGE_IDLE_S_FIELD_NUMBER: _builtins.int
+    AVERAGE_ENERGY_WH_FIELD_NUMBER: _builtins.int
     label: _builtins.str
     sessions: _builtins.int
     failed_starts: _builtins.int
+    """Sessions that delivered no energy (no energy flow)."""
     energy_wh: _builtins.float
     average_duration_s: _builtins.float
     average_idle_s: _builtins.float
+    """Plugged in but not charging (duration - charging time): mostly idle after charging."""
+    average_energy_wh: _builtins.float
     def __init__(
         self,
         *,
@@ -516,10 +545,11 @@ class SessionStatsBucket(_message.Message):
         energy_wh: _builtins.float = ...,
         average_duration_s: _builtins.float = ...,
         average_idle_s: _builtins.float = ...,
+        average_energy_wh: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["average_duration_s", b"average_duration_s", "average_idle_s", b"average_idle_s", "energy_wh", b"energy_wh", "failed_starts", b"failed_starts", "label", b"label", "sessions", b"sessions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["average_duration_s", b"average_duration_s", "average_energy_wh", b"average_energy_wh", "average_idle_s", b"average_idle_s", "energy_wh", b"energy_wh", "failed_starts", b"failed_starts", "label", b"label", "sessions", b"sessions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -550,16 +580,21 @@ Global___SessionStatsReply: _TypeAlias = SessionStatsReply  # noqa: Y015
 
 @_typing.final
 class UserStatsRow(_message.Message):
+    """One id token's closed sessions started in the range."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_TOKEN_FIELD_NUMBER: _builtins.int
     SESSIONS_FIELD_NUMBER: _builtins.int
     ENERGY_WH_FIELD_NUMBER: _builtins.int
     RETURNING_FIELD_NUMBER: _builtins.int
+    TOKEN_TYPE_FIELD_NUMBER: _builtins.int
     id_token: _builtins.str
     sessions: _builtins.int
     energy_wh: _builtins.float
     returning: _builtins.bool
+    """The token charged here before the range began (else it is new in the range)."""
+    token_type: _builtins.str
     def __init__(
         self,
         *,
@@ -567,10 +602,11 @@ class UserStatsRow(_message.Message):
         sessions: _builtins.int = ...,
         energy_wh: _builtins.float = ...,
         returning: _builtins.bool = ...,
+        token_type: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["energy_wh", b"energy_wh", "id_token", b"id_token", "returning", b"returning", "sessions", b"sessions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["energy_wh", b"energy_wh", "id_token", b"id_token", "returning", b"returning", "sessions", b"sessions", "token_type", b"token_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

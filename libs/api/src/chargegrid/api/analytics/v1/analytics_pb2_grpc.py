@@ -114,13 +114,16 @@ class AnalyticsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SessionStats(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Closed sessions (session.events.v1): counts, durations, energy, idle time, sessions
+        without energy flow, by local day or month, hour of day or day of week.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UserStats(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Sessions and energy per id token, returning vs new (granularity is not used).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

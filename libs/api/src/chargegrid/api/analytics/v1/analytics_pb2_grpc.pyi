@@ -46,7 +46,11 @@ class AnalyticsStub:
     Utilization: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UtilizationReply]
     Uptime: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UptimeReply]
     SessionStats: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.SessionStatsReply]
+    """Closed sessions (session.events.v1): counts, durations, energy, idle time, sessions
+    without energy flow, by local day or month, hour of day or day of week.
+    """
     UserStats: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UserStatsReply]
+    """Sessions and energy per id token, returning vs new (granularity is not used)."""
     Rebuild: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.RebuildRequest, _analytics_pb2.RebuildReply]
     """Recompute every figure from `from` on out of the topics: what was counted from then is
     taken back out, and the service reads its topics again from the start under a new
@@ -67,7 +71,11 @@ class AnalyticsAsyncStub(AnalyticsStub):
     Utilization: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UtilizationReply]  # type: ignore[assignment]
     Uptime: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UptimeReply]  # type: ignore[assignment]
     SessionStats: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.SessionStatsReply]  # type: ignore[assignment]
+    """Closed sessions (session.events.v1): counts, durations, energy, idle time, sessions
+    without energy flow, by local day or month, hour of day or day of week.
+    """
     UserStats: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UserStatsReply]  # type: ignore[assignment]
+    """Sessions and energy per id token, returning vs new (granularity is not used)."""
     Rebuild: _aio.UnaryUnaryMultiCallable[_analytics_pb2.RebuildRequest, _analytics_pb2.RebuildReply]  # type: ignore[assignment]
     """Recompute every figure from `from` on out of the topics: what was counted from then is
     taken back out, and the service reads its topics again from the start under a new
@@ -120,14 +128,18 @@ class AnalyticsServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _analytics_pb2.AnalyticsQuery,
         context: _ServicerContext,
-    ) -> _typing.Union[_analytics_pb2.SessionStatsReply, _abc.Awaitable[_analytics_pb2.SessionStatsReply]]: ...
+    ) -> _typing.Union[_analytics_pb2.SessionStatsReply, _abc.Awaitable[_analytics_pb2.SessionStatsReply]]:
+        """Closed sessions (session.events.v1): counts, durations, energy, idle time, sessions
+        without energy flow, by local day or month, hour of day or day of week.
+        """
 
     @_abc_1.abstractmethod
     def UserStats(
         self,
         request: _analytics_pb2.AnalyticsQuery,
         context: _ServicerContext,
-    ) -> _typing.Union[_analytics_pb2.UserStatsReply, _abc.Awaitable[_analytics_pb2.UserStatsReply]]: ...
+    ) -> _typing.Union[_analytics_pb2.UserStatsReply, _abc.Awaitable[_analytics_pb2.UserStatsReply]]:
+        """Sessions and energy per id token, returning vs new (granularity is not used)."""
 
     @_abc_1.abstractmethod
     def Rebuild(
