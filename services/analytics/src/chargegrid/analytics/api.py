@@ -72,7 +72,7 @@ class AnalyticsService(pb_grpc.AnalyticsServicer):
             buckets=[
                 pb.EnergyBucket(
                     label=b.label,
-                    start=_ts(b.start),
+                    start=Timestamp(seconds=b.start_s),
                     energy_wh=b.energy_wh,
                     average_power_w=b.average_power_w,
                 )

@@ -38,7 +38,8 @@ MICROS = Decimal(1_000_000)
 @dataclass(frozen=True, slots=True)
 class EnergyBucket:
     label: str
-    start: datetime
+    #: Epoch seconds: a 5,000-bucket page spends more on datetimes than on SQL otherwise.
+    start_s: int
     energy_wh: float
     average_power_w: float
 
@@ -133,7 +134,7 @@ async def energy(session: AsyncSession, query: Query) -> tuple[list[EnergyBucket
     buckets = [
         EnergyBucket(
             _at(start).strftime("%Y-%m-%dT%H:%M+00:00") if utc_labels else name,
-            _at(start),
+            int(start),
             float(wh),
             float(wh) / hours if hours else 0.0,
         )
