@@ -106,8 +106,8 @@ async def assert_session_figures_match(analytics: Any, month: Generated) -> None
     got_users = {u.id_token: (u.sessions, u.energy_wh, u.returning) for u in reply_users.users}
     expected_users = reference_users(month.session_events, middle, END)
     assert got_users.keys() >= expected_users.keys()
-    for token, figures in expected_users.items():
-        assert got_users[token] == pytest.approx(figures, rel=1e-9), token
+    for token, user_figures in expected_users.items():
+        assert got_users[token] == pytest.approx(user_figures, rel=1e-9), token
 
 
 async def test_every_figure_equals_the_plain_computation_over_the_raw_events(

@@ -278,3 +278,88 @@ def rebuild(
         ["readings taken back", "CDRs taken back", "now reading as group"],
         [[reply.readings_removed, reply.cdrs_removed, reply.consumer_group]],
     )
+
+
+BREAKDOWNS = {
+    "time": pb.BREAKDOWN_TIME,
+    "hour": pb.BREAKDOWN_HOUR_OF_DAY,
+    "weekday": pb.BREAKDOWN_DAY_OF_WEEK,
+}
+
+
+@analytics_app.command("sessions")
+def sessions(
+    scope: ScopeOption = "network",
+    since: FromOption = None,
+    until: UntilOption = None,
+    granularity: GrainOption = "day",
+    by: Annotated[
+        str, typer.Option("--by", help="time (per --granularity), hour (of day) or weekday.")
+    ] = "time",
+    csv_output: CsvOption = False,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Closed sessions: counts, energy, durations, idle time, sessions without energy."""
+    if by not in BREAKDOWNS:
+        raise typer.BadParameter("use time, hour or weekday", param_hint="--by")
+    query = build_query(scope, since, until, granularity)
+    query.breakdown = BREAKDOWNS[by]
+    found = fetch("SessionStats", "buckets", query, address, token, var_dir)
+    rows = [
+        [
+            b.label,
+            b.sessions,
+            b.failed_starts,
+            f"{b.energy_wh / 1000:.3f}",
+            f"{b.average_energy_wh / 1000:.3f}",
+            f"{b.average_duration_s / 60:.1f}",
+            f"{b.average_idle_s / 60:.1f}",
+        ]
+        for b in found
+    ]
+    emit(
+        f"Sessions, {scope}",
+        ["bucket", "sessions", "no energy", "kWh", "kWh/session", "avg min", "avg idle min"],
+        rows,
+        found,
+        json_output=json_output,
+        csv_output=csv_output,
+        chart_column=1,
+    )
+
+
+@analytics_app.command("users")
+def users(
+    scope: ScopeOption = "network",
+    since: FromOption = None,
+    until: UntilOption = None,
+    csv_output: CsvOption = False,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Sessions and energy per id token, returning or new in the range (most sessions first)."""
+    query = build_query(scope, since, until, "day")
+    found = fetch("UserStats", "users", query, address, token, var_dir)
+    rows = [
+        [
+            u.id_token,
+            u.token_type,
+            u.sessions,
+            f"{u.energy_wh / 1000:.3f}",
+            "returning" if u.returning else "new",
+        ]
+        for u in found
+    ]
+    emit(
+        f"Users, {scope}",
+        ["id token", "type", "sessions", "kWh", ""],
+        rows,
+        found,
+        json_output=json_output,
+        csv_output=csv_output,
+    )
