@@ -14,8 +14,17 @@ DEFAULT = CI_VALUES / "default-values.yaml"
 PRODUCTION = CI_VALUES / "production-values.yaml"
 EVERYTHING = CI_VALUES / "everything-values.yaml"
 PREFIX = "chargegrid"
-SERVICES = ("gateway", "stations", "authorization", "session", "billing", "firmware", "energy")
-NOT_WRITTEN_YET = ("analytics", "roaming", "console")
+SERVICES = (
+    "gateway",
+    "stations",
+    "authorization",
+    "session",
+    "billing",
+    "firmware",
+    "energy",
+    "analytics",
+)
+NOT_WRITTEN_YET = ("roaming", "console")
 PER_SERVICE_KINDS = (
     "Deployment",
     "Service",

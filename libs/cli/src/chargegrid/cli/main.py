@@ -68,6 +68,11 @@ class ChargegridGroup(LazyTyperGroup):
             "energy_app",
             "Energy: site limits, circuits, demand response, priorities.",
         ),
+        "analytics": LazyGroup(
+            "chargegrid.cli.analytics_cmd",
+            "analytics_app",
+            "Energy, peaks and revenue per EVSE, station, site or network; rebuild.",
+        ),
         "security-events": LazyGroup(
             "chargegrid.cli.logs_cmd",
             "security_events_app",

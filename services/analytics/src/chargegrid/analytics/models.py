@@ -1,0 +1,183 @@
+"""The analytics tables: register readings, 15-minute energy windows, CDR revenue.
+
+`energy_windows` is the authoritative figure store: one row per EVSE and 15-minute UTC
+window (its start in epoch seconds), with the site and the site-local labels it was
+counted under. `energy_hours` and `energy_days` hold the same energy summed per local hour
+and day, added to in the same statement batch as the windows, so a year of one site by day
+or month reads a few hundred rows instead of 35,040 per EVSE. `meter_readings` keeps every
+register reading, so an event that arrives late or out of order finds its neighbours and
+corrects exactly the windows it touches. `processed_events` (the idempotency ledger) shares
+the metadata so one migration history owns it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chargegrid.platform.bus.idempotency import processed_events
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+processed_events.to_metadata(Base.metadata)
+
+
+class MeterReadingRow(Base):
+    __tablename__ = "meter_readings"
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer)
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class EnergyWindowRow(Base):
+    __tablename__ = "energy_windows"
+    __table_args__ = (
+        # Covering: a site's year of windows is read from the index alone.
+        Index("ix_energy_windows_site_window", "site_id", "window_start", "wh", "label_quarter"),
+        Index("ix_energy_windows_window", "window_start"),
+    )
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Epoch seconds (UTC) of the window's start.
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    label_quarter: Mapped[str] = mapped_column(String(32))
+    label_hour: Mapped[str] = mapped_column(String(32))
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class EnergyHourRow(Base):
+    """The windows of one local hour summed (kept with them, in the same transaction)."""
+
+    __tablename__ = "energy_hours"
+    __table_args__ = (
+        Index("ix_energy_hours_site_hour", "site_id", "hour_start", "wh", "label_hour"),
+        Index("ix_energy_hours_hour", "hour_start"),
+    )
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    label_hour: Mapped[str] = mapped_column(String(32))
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class EnergyDayRow(Base):
+    """The windows of one local day summed; months are GROUP BYs of these."""
+
+    __tablename__ = "energy_days"
+    __table_args__ = (
+        Index("ix_energy_days_site_day", "site_id", "day_start"),
+        Index("ix_energy_days_day", "day_start"),
+    )
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class RevenueRow(Base):
+    """One CDR's revenue; amounts in millionths of the currency unit (exact sums)."""
+
+    __tablename__ = "revenue_cdrs"
+    __table_args__ = (Index("ix_revenue_site_started", "site_id", "started_at"),)
+
+    cdr_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str] = mapped_column(String(64))
+    #: Epoch seconds of the session start.
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    tariff_id: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    excl_vat_micros: Mapped[int] = mapped_column(BigInteger)
+    incl_vat_micros: Mapped[int] = mapped_column(BigInteger)
+    energy_wh: Mapped[float] = mapped_column(Float)
+
+
+class ClosedSessionRow(Base):
+    """One closed session (session.closed), with its start on its site's local clock."""
+
+    __tablename__ = "closed_sessions"
+    __table_args__ = (
+        Index("ix_closed_sessions_site_started", "site_id", "started_at"),
+        Index("ix_closed_sessions_started", "started_at"),
+        Index("ix_closed_sessions_token", "id_token", "started_at"),
+    )
+
+    session_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str] = mapped_column(String(64))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    id_token: Mapped[str] = mapped_column(String(255))
+    token_type: Mapped[str] = mapped_column(String(32))
+    #: Epoch seconds.
+    started_at: Mapped[int] = mapped_column(BigInteger)
+    duration_s: Mapped[int] = mapped_column(BigInteger)
+    idle_s: Mapped[int] = mapped_column(BigInteger)
+    energy_wh: Mapped[float] = mapped_column(Float)
+    no_energy: Mapped[int] = mapped_column(Integer)
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    hour_of_day: Mapped[str] = mapped_column(String(2))
+    day_of_week: Mapped[str] = mapped_column(String(1))
+
+
+class ServiceStateRow(Base):
+    """Small facts the service keeps about itself (the consumer group generation)."""
+
+    __tablename__ = "service_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
