@@ -293,6 +293,8 @@ def test_components_not_written_yet_render_nothing(render: Render) -> None:
 
 
 def test_enabling_a_component_is_a_values_change(render: Render) -> None:
+    disabled = render(DEFAULT, sets=("components.analytics.enabled=false",))
+    assert not [m for m in disabled if "analytics" in m["metadata"]["name"]]
     manifests = render(DEFAULT, sets=("components.analytics.enabled=true",))
     for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget"):
         find(manifests, kind, f"{PREFIX}-analytics")
