@@ -326,6 +326,7 @@ async def run() -> dict[str, Any]:
                 REPO,
                 lambda: _processes(stack.dev_pid),
                 _peak_rss_mb,
+                _cpu_s,
             )
         return found
 
