@@ -2,7 +2,7 @@
 
 Open files are capped at 20,000 per process here, so the gateway can hold ~19,900
 stations and the stations come from several generator processes (bench.ocpp_load `idle`
-mode, 5,000 each, all on the generator's core, each keeping BENCH_STORM_IN_FLIGHT (250)
+mode, 5,000 each, all on the generator's core, each keeping BENCH_STORM_IN_FLIGHT (100)
 handshakes and boots in flight). Reported: seconds from starting the generators until every
 one has its stations booted, failed connections and boots not Accepted, services whose
 process changed (restarted), CPU seconds of every process of the stack and of the
@@ -24,7 +24,7 @@ import orjson
 
 PER_PROCESS = 5_000
 #: Handshakes (and boots) each generator keeps in flight (BENCH_STORM_IN_FLIGHT).
-IN_FLIGHT = os.environ.get("BENCH_STORM_IN_FLIGHT", "250")
+IN_FLIGHT = os.environ.get("BENCH_STORM_IN_FLIGHT", "100")
 HOLD_S = 5.0
 FIRST_INDEX = 500_000
 
