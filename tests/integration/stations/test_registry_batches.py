@@ -182,3 +182,25 @@ async def test_concurrent_boots_are_stored_and_decided_in_a_few_transactions(
     assert facts[1] is None
     assert facts[0] is not None
     assert (facts[0].required_profile, facts[0].registration_status) == (0, "Accepted")
+
+
+async def test_partition_batches_and_boot_commits_at_once_all_land(
+    db: Database, clock: FakeClock
+) -> None:
+    """Concurrent writers (one per partition batch, the boot registrar's group commits):
+    on SQLite they queue for the one write lock in the event loop, none fails as locked."""
+    events = Events(db, clock)
+    registrar = BootRegistrar(db.sessions, BootPolicy("accept", 300, 60))
+    batches = [
+        [events.envelope("connected", connected("gw-a"), station=f"P{p}-{n}") for n in range(20)]
+        + [events.envelope("heartbeat", ev.HeartbeatReceived(), station=f"H{p}") for _ in range(5)]
+        for p in range(8)
+    ]
+    await asyncio.gather(
+        *(events.handle.apply(batch) for batch in batches),
+        *(registrar(f"P{n % 8}-{n}", a_boot("Acme", clock)) for n in range(40)),
+    )
+    for p in range(8):
+        assert (await events.station(f"P{p}-19")).online
+        assert (await events.station(f"H{p}")).last_seen == clock.now
+    assert (await events.station("P3-11")).vendor == "Acme"

@@ -23,6 +23,7 @@ from chargegrid.stations.policy import BootPolicy
 from chargegrid.stations.security import profile_needed
 from chargegrid.stations.store.liveness import register_stations
 from chargegrid.stations.store.presence import BootInfo, apply_boot, mark_seen
+from chargegrid.stations.store.writer import one_writer
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class BootRegistrar:
 
     async def _register(self, boots: Sequence[Boot]) -> list[tuple[str, int]]:
         ids = sorted({station_id for station_id, _ in boots})
-        async with self.sessions() as session, session.begin():
+        async with one_writer(self.sessions), self.sessions() as session, session.begin():
             stations = await _load(session, ids)
             missing = [i for i in ids if i not in stations]
             if missing:

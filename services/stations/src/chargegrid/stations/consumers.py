@@ -39,6 +39,7 @@ from chargegrid.stations.models import StationRow
 from chargegrid.stations.store.configuration import configured_scopes, scopes_of
 from chargegrid.stations.store.liveness import record_seen, register_stations
 from chargegrid.stations.store.status import StatusReport, record_statuses
+from chargegrid.stations.store.writer import one_writer
 
 CONSUMER_NAME = "stations.registry"
 
@@ -85,7 +86,7 @@ class RegistryEvents:
             else:
                 self._fold(signs, envelope, now)
         reconcile: list[str] = []
-        async with self.sessions() as session, session.begin():
+        async with one_writer(self.sessions), self.sessions() as session, session.begin():
             if in_order:
                 reconcile = await self._in_order(session, in_order, signs, now)
             await self._write(session, signs, now)
