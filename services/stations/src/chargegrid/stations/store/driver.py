@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 
 Convert = Callable[[Any], Any]
 
@@ -41,8 +42,8 @@ class _Compiled:
         )
 
 
-def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
-    compiled = statement.compile(dialect=dialect)
+def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     names = tuple(compiled.positiontup or ())
     if not names or compiled.literal_execute_params or compiled.post_compile_params:
         raise ValueError("a driver statement needs plain positional parameters")
@@ -60,7 +61,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
 class DriverStatement:
     """One bulk statement, built per dialect name by `build` (insert flavours differ)."""
 
-    def __init__(self, build: Callable[[str], Executable]) -> None:
+    def __init__(self, build: Callable[[str], ClauseElement]) -> None:
         self.build = build
         self._compiled: dict[str, _Compiled] = {}
 

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, or_, true
+from sqlalchemy import Table, bindparam, case, or_, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import Executable
 
 from chargegrid.stations.models import StationRow
 from chargegrid.stations.store.driver import DriverStatement
 from chargegrid.stations.store.stations import new_station
 
-STATIONS = StationRow.__table__
+STATIONS = cast(Table, StationRow.__table__)
 COLUMNS = tuple(c.key for c in STATIONS.columns)
 
 
@@ -34,7 +33,7 @@ def _insert(dialect: str) -> Any:
     return insert(STATIONS).values({name: bindparam(name) for name in COLUMNS})
 
 
-def _seen_upsert(dialect: str) -> Executable:
+def _seen_upsert(dialect: str) -> Any:
     statement = _insert(dialect)
     newer = statement.excluded.last_seen
     return statement.on_conflict_do_update(

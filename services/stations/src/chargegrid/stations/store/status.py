@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, or_
+from sqlalchemy import Table, bindparam, or_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.expression import Executable
 
 from chargegrid.stations.models import ConnectorRow
 from chargegrid.stations.store.driver import DriverStatement
@@ -53,9 +53,9 @@ async def apply_status(
     return row
 
 
-def _upsert(dialect: str) -> Executable:
+def _upsert(dialect: str) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = ConnectorRow.__table__
+    table = cast(Table, ConnectorRow.__table__)
     statement = insert(table).values({name: bindparam(name) for name in CONNECTOR_COLUMNS})
     newer = statement.excluded.status_at
     return statement.on_conflict_do_update(
