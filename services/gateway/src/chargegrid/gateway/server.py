@@ -67,6 +67,7 @@ def tls_chains(settings: GatewaySettings) -> list[tuple[str, str]]:
     ]
     return [(str(cert), str(key)) for cert, key in pairs if cert and key]
 
+
 #: websockets logs every connection's open and close at INFO, as plain text to stdout, from the
 #: event loop: a reconnect storm of 20,000 stations wrote 40,000 such lines, about a tenth of the
 #: gateway's CPU, and a slow reader of stdout blocks the loop. Connections are counted in
