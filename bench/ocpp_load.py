@@ -4,9 +4,10 @@ Each connection boots once, then sends MeterValues CALLs (or the action BENCH_LO
 names: MeterValues, Heartbeat, StatusNotification). `closed` mode sends the next CALL as
 soon as the answer arrives (maximum throughput); `open` mode sends at a fixed total rate
 whatever the answers do (latency at a given load, without coordinated omission hiding
-queueing). `idle` mode boots the stations and holds them open. Stations connect in waves of
-BENCH_LOAD_WAVE (200). Prints a JSON line once every station is connected and booted (with
-how long that took, failed connections and boots not Accepted), and one with the result.
+queueing). `idle` mode boots the stations and holds them open. Stations connect with at most
+BENCH_LOAD_WAVE (200) handshakes (and boots) in flight. Prints a JSON line once every
+station is connected and booted (with how long that took, the generator's CPU seconds until
+then, failed connections and boots not Accepted), and one with the result.
 
 Usage: python -m bench.ocpp_load MODE URL CONNECTIONS SECONDS [RATE] [FIRST_INDEX] [SOURCE_IP]
 """
@@ -161,20 +162,27 @@ async def main(argv: list[str]) -> dict[str, Any]:
     conns: list[ClientConnection] = []
     failed: dict[str, int] = {}
     connecting = time.perf_counter()
-    for start in range(0, count, WAVE):  # connect in waves: a storm of handshakes is its own test
-        batch = range(first + start, first + min(count, start + WAVE))
-        opened = await asyncio.gather(
-            *(_open(url, i, source) for i in batch), return_exceptions=True
-        )
-        for outcome in opened:
-            if isinstance(outcome, BaseException):
-                failed[type(outcome).__name__] = failed.get(type(outcome).__name__, 0) + 1
-            else:
-                conns.append(outcome)
+    # At most WAVE handshakes in flight, a new one as soon as one is done: a storm of
+    # handshakes queues at the server instead of all waiting at once and timing out together.
+    in_flight = asyncio.Semaphore(WAVE)
+
+    async def opened(index: int) -> ClientConnection:
+        async with in_flight:
+            return await _open(url, index, source)
+
+    outcomes = await asyncio.gather(
+        *(opened(i) for i in range(first, first + count)), return_exceptions=True
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            failed[type(outcome).__name__] = failed.get(type(outcome).__name__, 0) + 1
+        else:
+            conns.append(outcome)
     # Told before any load, so a caller can leave the handshakes out of what it measures.
     booted = {
         "connected": len(conns),
         "connect_s": round(time.perf_counter() - connecting, 2),
+        "connect_cpu_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 2),
         "failed_connections": failed,
         "boots_not_accepted": NOT_ACCEPTED,
     }

@@ -2,10 +2,12 @@
 
 Open files are capped at 20,000 per process here, so the gateway can hold ~19,900
 stations and the stations come from several generator processes (bench.ocpp_load `idle`
-mode, 5,000 each, all on the generator's core, waves of BENCH_LOAD_WAVE handshakes).
-Reported: seconds from starting the generators until every one has its stations booted,
-failed connections and boots not Accepted, services whose process changed (restarted),
-and peak memory of every process.
+mode, 5,000 each, all on the generator's core, each keeping BENCH_STORM_IN_FLIGHT (100)
+handshakes and boots in flight). Reported: seconds from starting the generators until every
+one has its stations booted, failed connections and boots not Accepted, services whose
+process changed (restarted), CPU seconds of every process of the stack and of the
+generators until then (the stack shares one core, the generators the other), and peak
+memory of every process.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any
 import orjson
 
 PER_PROCESS = 5_000
-WAVE = "1000"
+#: Handshakes (and boots) each generator keeps in flight (BENCH_STORM_IN_FLIGHT).
+IN_FLIGHT = os.environ.get("BENCH_STORM_IN_FLIGHT", "100")
 HOLD_S = 5.0
 FIRST_INDEX = 500_000
 
@@ -35,7 +38,7 @@ async def _generator(
         "idle", url, str(count), str(HOLD_S), "0", str(first),
         stdout=asyncio.subprocess.PIPE,
         cwd=repo,
-        env={**os.environ, "BENCH_LOAD_WAVE": WAVE},
+        env={**os.environ, "BENCH_LOAD_WAVE": IN_FLIGHT},
     )  # fmt: skip
     assert process.stdout is not None
     booted: dict[str, Any] = {}
@@ -56,8 +59,10 @@ async def boot_storm(
     repo: Path,
     pids: Callable[[], dict[str, int]],
     peak_rss_mb: Callable[[int], float],
+    cpu_s: Callable[[int], float],
 ) -> dict[str, Any]:
     before = pids()
+    cpu_before = {name: cpu_s(pid) for name, pid in before.items()}
     started = time.monotonic()
     counts = [min(PER_PROCESS, stations - start) for start in range(0, stations, PER_PROCESS)]
     outcomes = await asyncio.gather(
@@ -77,6 +82,7 @@ async def boot_storm(
     errors = (stations - connected) + sum(not_accepted.values())
     last = max(at for _, at in outcomes)
     after = pids()
+    cpu = {n: round(cpu_s(pid) - cpu_before.get(n, 0.0), 1) for n, pid in sorted(after.items())}
     return {
         "stations": stations,
         "generators": len(counts),
@@ -86,6 +92,9 @@ async def boot_storm(
         "errors": errors,
         "failed_connections": failed,
         "boots_not_accepted": not_accepted,
+        "cpu_s_until_the_last_booted": cpu,
+        "generators_cpu_s": round(sum(float(b.get("connect_cpu_s", 0)) for b, _ in outcomes), 1),
+        "in_flight_per_generator": int(IN_FLIGHT),
         "services_restarted": sorted(n for n, pid in before.items() if after.get(n) != pid),
         "peak_rss_mb": {name: peak_rss_mb(pid) for name, pid in sorted(after.items())},
     }

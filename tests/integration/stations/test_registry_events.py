@@ -13,7 +13,7 @@ from chargegrid.api.station.v1 import events_pb2 as ev
 from chargegrid.platform.bus import EnvelopeFactory
 from chargegrid.stations.consumers import RegistryEvents
 from chargegrid.stations.models import StationRow
-from chargegrid.stations.store.configuration import reported_values
+from chargegrid.stations.store.configuration import STATION, Scope, reported_values, set_desired
 from chargegrid.stations.store.stations import connectors_of, find_station
 from chargegrid.stations.sweeper import OfflineSweeper
 from tests.integration.stations.builders import T0, FakeClock
@@ -107,7 +107,11 @@ async def test_a_boot_records_its_data_and_an_accepted_one_asks_for_a_reconcile(
     db: Database, clock: FakeClock
 ) -> None:
     events = Events(db, clock)
+    async with db.sessions() as session, session.begin():
+        await set_desired(session, Scope(STATION, "CP-1"), {"HeartbeatInterval": "60"}, False)
     await events.send("connected", connected("gw-a"))
+    # Nothing desired applies to CP-2: a reconcile would have nothing to do.
+    await events.send("booted", ev.StationBooted(registration_status="Accepted"), station="CP-2")
     clock.advance(5)
     await events.send(
         "booted",
@@ -232,5 +236,6 @@ async def test_a_batch_of_heartbeats_writes_the_station_row_once_with_the_latest
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
 
-    assert len([s for s in statements if s.startswith("UPDATE stations")]) == 1
+    writes = [s for s in statements if s.startswith(("UPDATE stations", "INSERT INTO stations"))]
+    assert len(writes) == 1
     assert (await events.station()).last_seen == T0 + timedelta(seconds=200)

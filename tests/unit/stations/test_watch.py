@@ -31,6 +31,26 @@ async def test_a_disconnect_from_a_pod_that_no_longer_holds_the_station_is_not_n
     assert kinds == ["online", "online", None, None, "offline", None]
 
 
+async def test_with_nobody_watching_no_site_is_looked_up_but_pods_are_still_followed() -> None:
+    looked_up: list[str] = []
+    watching = False
+
+    async def site(station_id: str) -> str:
+        looked_up.append(station_id)
+        return "site-1"
+
+    translate = UpdateTranslator(site, lambda: watching)
+    connect_b = ev.StationConnected(gateway_pod="gw-b")
+    assert await translate(FACTORY.wrap("station.connected", "A1", connect_b)) is None
+    watching = True
+    old_pod_closed = ev.StationDisconnected(gateway_pod="gw-a", close_code=1006)
+    assert await translate(FACTORY.wrap("station.disconnected", "A1", old_pod_closed)) is None
+    closed = ev.StationDisconnected(gateway_pod="gw-b", close_code=1000)
+    update = await translate(FACTORY.wrap("station.disconnected", "A1", closed))
+    assert update is not None
+    assert (update.kind, looked_up) == ("offline", ["A1"])
+
+
 async def test_status_updates_carry_the_connector_and_the_site() -> None:
     translate = UpdateTranslator(site_of)
     update = await translate(

@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus.envelope import UndecodableEvent, decode
+from chargegrid.platform.bus.headers import header_event_type
 from chargegrid.platform.grpc.errors import DomainError
 from chargegrid.platform.logging import get_logger
 
@@ -99,10 +100,13 @@ class LiveFeed(Generic[T]):
         topic: str,
         hub: Hub[T],
         translate: Callable[[Envelope], Awaitable[T | None]],
+        event_types: frozenset[str] | None = None,
         **client: Any,
     ) -> None:
         self.hub = hub
         self.translate = translate
+        #: Types `translate` can use (None: all); others are skipped by header, undecoded.
+        self.event_types = event_types
         self._consumer = AIOKafkaConsumer(
             topic,
             bootstrap_servers=bootstrap_servers,
@@ -128,6 +132,10 @@ class LiveFeed(Generic[T]):
                 for record in records:
                     if record.timestamp is not None and record.timestamp < self._started_ms:
                         continue
+                    if self.event_types is not None:
+                        kind = header_event_type(record.headers)
+                        if kind is not None and kind not in self.event_types:
+                            continue
                     await self._feed(record.value)
 
     async def _feed(self, raw: bytes | None) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 import weakref
 from collections.abc import Mapping, Sequence
@@ -65,6 +66,14 @@ def tls_chains(settings: GatewaySettings) -> list[tuple[str, str]]:
         (settings.tls_ecdsa_cert_file, settings.tls_ecdsa_key_file),
     ]
     return [(str(cert), str(key)) for cert, key in pairs if cert and key]
+
+
+#: websockets logs every connection's open and close at INFO, as plain text to stdout, from the
+#: event loop: a reconnect storm of 20,000 stations wrote 40,000 such lines, about a tenth of the
+#: gateway's CPU, and a slow reader of stdout blocks the loop. Connections are counted in
+#: metrics and published as events; websockets' warnings and errors still show.
+WEBSOCKETS_LOG = logging.getLogger("chargegrid.gateway.websockets")
+WEBSOCKETS_LOG.setLevel(logging.WARNING)
 
 
 class GatewayServer:
@@ -143,6 +152,7 @@ class GatewayServer:
             ping_timeout=self.settings.ping_timeout_s,
             compression="deflate" if self.settings.websocket_compression else None,
             server_header="ChargeGrid",
+            logger=WEBSOCKETS_LOG,
         )
 
     async def drain(self, rate_per_s: float, timeout_s: float) -> int:

@@ -95,7 +95,12 @@ class StationsApp:
         self._spawn(run_pruner(self.sessions, settings.processed_events_retention))
         self.sites = SiteCache(self.sessions)
         watch_client = {k: v for k, v in kafka.items() if k != "client_id"}
-        self.feed = WatchFeed(bootstrap, self.hub, UpdateTranslator(self.sites), **watch_client)
+        self.feed = WatchFeed(
+            bootstrap,
+            self.hub,
+            UpdateTranslator(self.sites, lambda: len(self.hub) > 0),
+            **watch_client,
+        )
         await self.feed.start()
         self._spawn(self.feed.run())
         self.sweeper = OfflineSweeper(

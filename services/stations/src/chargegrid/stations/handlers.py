@@ -1,9 +1,11 @@
 """What each station event does to the registry: one small function per event type.
 
-Handlers run inside the consumer's transaction, after the event id was claimed, on a station
-row that exists (events about an unknown station register it as the unknown-station policy
-says). Work that must not hold the transaction, such as talking to the station, is queued in
-`EventContext.after` and runs once the transaction committed.
+Handlers run inside the consumer's transaction, after the event id was claimed (for
+order-dependent events, `coalesce.STATEFUL`), on a station row that exists (events about an
+unknown station register it as the unknown-station policy says). Connector statuses are
+collected in `EventContext.signs` and written for the whole batch at its end. Work that
+must not hold the transaction, such as talking to the station, is listed in
+`EventContext.reconcile` and started once the transaction committed.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.api.station.v1 import events_pb2 as ev
+from chargegrid.stations.coalesce import LiveSigns
 from chargegrid.stations.models import StationRow
 from chargegrid.stations.reports import parse_notify_report
 from chargegrid.stations.store import presence
 from chargegrid.stations.store.configuration import store_reported
-from chargegrid.stations.store.status import StatusReport, apply_status
+from chargegrid.stations.store.status import StatusReport
 
 ACCEPTED = "Accepted"
 
@@ -31,6 +34,8 @@ class EventContext:
     session: AsyncSession
     station: StationRow
     at: datetime
+    #: Connector statuses, written for the whole batch at its end (latest per connector).
+    signs: LiveSigns = field(default_factory=LiveSigns)
     #: Station ids whose configuration should be reconciled after commit.
     reconcile: list[str] = field(default_factory=list)
 
@@ -68,7 +73,7 @@ async def status_changed(ctx: EventContext, event: ev.StatusChanged) -> None:
     report = StatusReport(
         event.evse_id, event.connector_id, event.status, event.error_code, event.info, ctx.at
     )
-    await apply_status(ctx.session, ctx.station.id, report)
+    ctx.signs.status(ctx.station.id, report)
 
 
 async def report_received(ctx: EventContext, event: ev.ReportReceived) -> None:

@@ -14,7 +14,12 @@ from chargegrid.stations.models import StationRow
 
 def required_profile(station: StationRow) -> int:
     """The lowest security profile a connection of this station may use."""
-    return max(station.required_security_profile, 1 if station.password_hash else 0)
+    return profile_needed(station.required_security_profile, bool(station.password_hash))
+
+
+def profile_needed(required_security_profile: int, has_password: bool) -> int:
+    """The same rule on the two facts it reads."""
+    return max(required_security_profile, 1 if has_password else 0)
 
 
 def raise_profile(station: StationRow, profile: int) -> None:

@@ -68,8 +68,13 @@ class SiteCache:
 class UpdateTranslator:
     """Station events -> StatusUpdates, applying the same presence rules as the registry."""
 
-    def __init__(self, site_of: SiteLookup) -> None:
+    def __init__(
+        self, site_of: SiteLookup, anyone_watching: Callable[[], bool] = lambda: True
+    ) -> None:
         self.site_of = site_of
+        #: With nobody watching, only the pods are tracked: no update is built, and no site
+        #: looked up (a boot storm's connects would each cost a query).
+        self.anyone_watching = anyone_watching
         self._pods: dict[str, str] = {}
 
     async def __call__(self, envelope: Envelope) -> pb.StatusUpdate | None:
@@ -94,13 +99,19 @@ class UpdateTranslator:
             update.status, update.error_code = status.status, status.error_code
         else:
             return None
+        if not self.anyone_watching():
+            return None
         update.occurred_at.CopyFrom(envelope.occurred_at)
         update.site_id = await self.site_of(station_id)
         return update
+
+
+#: What `UpdateTranslator` turns into updates; heartbeats and the rest are skipped by header.
+WATCHED = frozenset({"station.connected", "station.disconnected", "station.status_changed"})
 
 
 def WatchFeed(
     bootstrap_servers: str, hub: StatusHub, translate: UpdateTranslator, **client: Any
 ) -> LiveFeed[pb.StatusUpdate]:
     """This replica's group-less feed of station.events.v1 into `hub`."""
-    return LiveFeed(bootstrap_servers, STATION_EVENTS, hub, translate, **client)
+    return LiveFeed(bootstrap_servers, STATION_EVENTS, hub, translate, WATCHED, **client)

@@ -1,8 +1,9 @@
 """What the gateway asks (boot decisions, credentials) and station passwords.
 
 Password digests are PBKDF2 and deliberately slow, so hashing and checking run in a thread,
-never on the event loop. A pushed password is stored only once the station accepted it, so
-the station is never locked out by a password it does not know.
+never on the event loop. Boots are stored and decided in batches (`boots.BootRegistrar`): a
+storm of them costs a few transactions, not one each. A pushed password is stored only once
+the station accepted it, so the station is never locked out by a password it does not know.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from chargegrid.platform.logging import get_logger
 from chargegrid.platform.passwords import check_password, generate_password, hash_password
 from chargegrid.stations.api import validation as check
 from chargegrid.stations.api.base import ApiBase, Context
+from chargegrid.stations.boots import BootRegistrar
 from chargegrid.stations.gateway import CommandRefused, StationUnreachable
 from chargegrid.stations.policy import REJECTED
-from chargegrid.stations.store.presence import BootInfo, apply_boot, ensure_station, mark_seen
+from chargegrid.stations.store.presence import BootInfo
 from chargegrid.stations.store.stations import find_station, get_station
 
 log = get_logger(__name__)
@@ -29,6 +31,8 @@ STORED_AFTER = frozenset({"Accepted", "RebootRequired"})
 
 
 class BootApi(ApiBase):
+    boots: BootRegistrar
+
     async def RegisterBoot(
         self, request: pb.RegisterBootRequest, context: Context
     ) -> pb.RegisterBootReply:
@@ -43,12 +47,7 @@ class BootApi(ApiBase):
             security_profile=request.security_profile,
             at=self.deps.clock(),
         )
-        policy = self.deps.policy
-        async with self.deps.sessions() as session, session.begin():
-            station = await ensure_station(session, station_id, policy.initial_status, boot.at)
-            apply_boot(station, boot)
-            mark_seen(station, boot.at)
-            status, interval = policy.decide(station)
+        status, interval = await self.boots(station_id, boot)
         log.info("boot registered", station_id=station_id, status=status)
         return pb.RegisterBootReply(status=status, interval_s=interval)
 

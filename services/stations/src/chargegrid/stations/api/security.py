@@ -1,4 +1,5 @@
-"""Per-station security: what the gateway must require at the handshake, and raising it."""
+"""Per-station security: what the gateway must require at the handshake (looked up for all
+waiting handshakes at once, `boots.SecurityLookup`), and raising it."""
 
 from __future__ import annotations
 
@@ -7,26 +8,28 @@ from chargegrid.platform.logging import get_logger
 from chargegrid.stations.api import validation as check
 from chargegrid.stations.api.base import ApiBase, Context
 from chargegrid.stations.api.convert import REGISTRATION
-from chargegrid.stations.security import raise_profile, required_profile
-from chargegrid.stations.store.stations import find_station, get_station
+from chargegrid.stations.boots import SecurityLookup
+from chargegrid.stations.security import raise_profile
+from chargegrid.stations.store.stations import get_station
 
 log = get_logger(__name__)
 
 
 class SecurityApi(ApiBase):
+    security: SecurityLookup
+
     async def GetStationSecurity(
         self, request: pb.GetStationSecurityRequest, context: Context
     ) -> pb.StationSecurity:
         station_id = check.station_id(request.station_id, "station_id")
-        async with self.deps.sessions() as session:
-            station = await find_station(session, station_id)
-        if station is None:
+        facts = await self.security(station_id)
+        if facts is None:
             return pb.StationSecurity(known=False)
         return pb.StationSecurity(
             known=True,
-            required_security_profile=required_profile(station),
-            has_password=bool(station.password_hash),
-            registration_status=REGISTRATION[station.registration_status],  # type: ignore[arg-type]
+            required_security_profile=facts.required_profile,
+            has_password=facts.has_password,
+            registration_status=REGISTRATION[facts.registration_status],  # type: ignore[arg-type]
         )
 
     async def RaiseSecurityProfile(

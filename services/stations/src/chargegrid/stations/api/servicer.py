@@ -10,6 +10,7 @@ from chargegrid.stations.api.security import SecurityApi
 from chargegrid.stations.api.sites import SitesApi
 from chargegrid.stations.api.stations import StationsApi
 from chargegrid.stations.api.watch import WatchApi
+from chargegrid.stations.boots import BootRegistrar, SecurityLookup
 
 SERVICE_NAME = "chargegrid.api.stations.v1.Stations"
 
@@ -25,3 +26,5 @@ class StationsService(
 ):
     def __init__(self, deps: ApiDeps) -> None:
         self.deps = deps
+        self.boots = BootRegistrar(deps.sessions, deps.policy)
+        self.security = SecurityLookup(deps.sessions)

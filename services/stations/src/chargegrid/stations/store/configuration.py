@@ -7,6 +7,7 @@ them a station receives is decided when applying, by its OCPP version.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,6 +52,20 @@ def scopes_of(station: StationRow) -> list[Scope]:
         scopes.append(Scope(SITE, station.site_id))
     scopes.append(Scope(STATION, station.id))
     return scopes
+
+
+async def configured_scopes(session: AsyncSession, scopes: Iterable[Scope]) -> set[Scope]:
+    """Which of `scopes` hold any desired key, in one query (a boot storm asks for many)."""
+    wanted = set(scopes)
+    if not wanted:
+        return set()
+    query = (
+        select(DesiredConfigRow.scope_kind, DesiredConfigRow.scope_value)
+        .where(DesiredConfigRow.scope_value.in_(sorted({s.value for s in wanted})))
+        .distinct()
+    )
+    found = {Scope(kind, value) for kind, value in (await session.execute(query)).all()}
+    return found & wanted
 
 
 async def get_desired(session: AsyncSession, scope: Scope) -> dict[str, str]:

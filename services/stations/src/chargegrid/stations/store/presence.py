@@ -65,9 +65,14 @@ def apply_boot(station: StationRow, boot: BootInfo) -> None:
 
 
 def mark_seen(station: StationRow, at: datetime) -> bool:
-    """Record life; a station held by a pod but swept offline comes back. True if it did."""
-    if station.last_seen is None or at > station.last_seen:
-        station.last_seen = at
+    """Record life; a station held by a pod but swept offline comes back. True if it did.
+
+    Only life newer than the last recorded counts, so a re-delivered or late event (which
+    carries no claimed id, see `coalesce`) never brings back a station swept offline since.
+    """
+    if station.last_seen is not None and at <= station.last_seen:
+        return False
+    station.last_seen = at
     if station.gateway_pod and not station.online:
         station.online = True
         return True
