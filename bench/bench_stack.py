@@ -1,16 +1,22 @@
 """Whole-stack throughput: the `make run` stack against a plain `ocpp` server, with targets.
 
-A `chargegrid dev` stack (embedded broker, every service, SQLite) on free ports, pinned to
-core 0 with the per-station rate limit lifted; the OCPP 1.6 load generator (bench.ocpp_load)
-in its own process on core 1 (the benchmark's own probes run there too). Sections, each on
-new station ids so none inherits another's sessions:
+A `chargegrid dev` stack (embedded broker, every service) on free ports with the
+per-station rate limit lifted, placed by bench.stack_layout (BENCH_STACK_LAYOUT; default: the
+gateway alone on core 0, the OCPP 1.6 load generator (bench.ocpp_load) on core 1, the broker
+and the other services on core 1 at niceness 10), on SQLite or PostgreSQL
+(bench.stack_database, BENCH_STACK_DATABASE). Sections, each on new station ids so none
+inherits another's sessions:
 - MeterValues in a closed loop; meanwhile a probe station measures the time from a
   MeterValues answered to the session's new energy readable over the session gRPC API
   (bench.stack_visibility);
 - MeterValues at a fixed rate of half what the closed loop reached (reply times from the
   intended send time, so queueing is not hidden);
 - Heartbeat and StatusNotification in closed loops;
-- the plain-`ocpp` server (bench.gateway_targets) alone on core 0 under the closed loop;
+- full sessions (bench.session_cycle: Authorize, StartTransaction, 10 MeterValues,
+  StopTransaction, again) in a closed loop and at a fixed half of that rate, while a probe
+  station times StopTransaction answered -> the session closed over gRPC;
+- the plain-`ocpp` server (bench.gateway_targets) alone on the gateway's core under the
+  closed loop, the generator where it was;
 - a boot storm of BENCH_STACK_BOOT_STORM stations (bench.stack_boot_storm; 0 skips it).
 Each section reports answers/s and reply p50/p99, the lag of every consumer group on every
 topic every second of the load and how long each took to catch up after it
@@ -20,8 +26,8 @@ from when the stations are booted through the catch-up. `targets` puts issue 14'
 beside the figures with met true/false (bench.stack_targets).
 Sizes: BENCH_STACK_STATIONS (50), BENCH_STACK_SECONDS (10 per section),
 BENCH_STACK_BOOT_STORM (default 0: off, so `make bench` stays within a few minutes; the
-issue's storm is 19900, which took more than 100 s here before it was stopped). Not
-measured here: full-session mixes, PostgreSQL.
+issue's storm is 19900, which took more than 100 s here before it was stopped),
+BENCH_STACK_LAYOUT (gateway-alone, one-core), BENCH_STACK_DATABASE (sqlite, postgres).
 """
 
 from __future__ import annotations
@@ -40,20 +46,27 @@ from typing import Any
 
 import orjson
 
-from bench.bench_stop_to_cdr import _free_offset, _start_stack, _wait_for
+from bench.bench_stop_to_cdr import CHARGEGRID, _free_offset, _start_stack, _wait_for
 from bench.stack_boot_storm import boot_storm
+from bench.stack_database import database_from_env, service_databases
 from bench.stack_lag import LagProbe
+from bench.stack_layout import Layout, layout_from_env
+from bench.stack_tail import CpuSampler, tail
 from bench.stack_targets import targets
-from bench.stack_visibility import probe
+from bench.stack_visibility import probe, stop_probe
 from chargegrid.cli.stack import BROKER_PORT, OCPP_PORT, installed_services
 from chargegrid.platform.embedded_broker import free_port
 from chargegrid.platform.settings import GRPC_PORTS
 
 REPO = Path(__file__).resolve().parents[1]
-STACK_CORE, GENERATOR_CORE = "0", "1"
+LAYOUT: Layout = layout_from_env()
+GENERATOR_CORE = ",".join(map(str, sorted(LAYOUT.generator_cpus)))
+SERVER_CORE = ",".join(map(str, sorted(LAYOUT.gateway_cpus)))
 CATCH_UP_TIMEOUT_S = 120.0
 IDLE_S = 5.0
 TICKS = os.sysconf("SC_CLK_TCK")
+#: The id tag of full-session loads and probes (bench.session_cycle, bench.stack_visibility).
+SESSION_ID_TAG = "BENCH"
 #: A visibility sample every this many seconds of the closed MeterValues loop.
 PROBE_EVERY_S = 0.2
 
@@ -82,11 +95,11 @@ def _processes(parent: int) -> dict[str, int]:
 
 
 def _pin_stack(dev_pid: int) -> dict[str, int]:
-    """Pin `chargegrid dev` and every process it started (all threads) to the stack's core."""
+    """Place `chargegrid dev` (whose restarts inherit it) and every process it started."""
     pids = _processes(dev_pid)
-    for pid in [dev_pid, *pids.values()]:
-        command = ["taskset", "-a", "-p", "-c", STACK_CORE, str(pid)]
-        subprocess.run(command, check=True, capture_output=True)
+    LAYOUT.place("dev", dev_pid)
+    for name, pid in pids.items():
+        LAYOUT.place(name, pid)
     return pids
 
 
@@ -119,6 +132,7 @@ async def _generate(
     rate: float = 0.0,
     first: int = 0,
     on_connected: Callable[[dict[str, Any]], None] | None = None,
+    sampler: CpuSampler | None = None,
 ) -> tuple[dict[str, Any], float]:
     """Run the generator on its own core; (its result, monotonic time the load ended)."""
     process = await asyncio.create_subprocess_exec(
@@ -126,7 +140,7 @@ async def _generate(
         mode, url, str(stations), str(seconds), str(rate), str(first),
         stdout=asyncio.subprocess.PIPE,
         cwd=REPO,
-        env={**os.environ, "BENCH_LOAD_ACTION": action},
+        env={**os.environ, "BENCH_LOAD_ACTION": action, "BENCH_LOAD_SEND_TIMES": "1"},
         limit=1 << 26,  # the result line carries every latency
     )  # fmt: skip
     assert process.stdout is not None
@@ -141,11 +155,14 @@ async def _generate(
     if process.returncode != 0 or not lines:
         raise RuntimeError(f"load generator failed ({process.returncode})")
     result = lines[-1]
-    latencies = sorted(result.pop("latencies", []))
+    in_order = result.pop("latencies", [])
+    sent_at, began_at = result.pop("sent_at", []), result.pop("began_at", 0.0)
+    latencies = sorted(in_order)
     if latencies:
         result["calls_per_s"] = round(result["calls"] / result["elapsed_s"])
         result["reply_p50_ms"] = round(latencies[len(latencies) // 2] * 1000, 1)
         result["reply_p99_ms"] = round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1)
+        result["tail"] = tail(in_order, sent_at, began_at, sampler)
     result["elapsed_s"] = round(result.get("elapsed_s", 0.0), 2)
     return result, ended
 
@@ -158,9 +175,22 @@ class Stack:
     lag: LagProbe
     session_address: str
     token: str
+    var_dir: Path
+    authorization_address: str
 
     def cpu(self) -> dict[str, float]:
         return {name: _cpu_s(pid) for name, pid in self.pids.items()}
+
+    async def add_token(self, id_tag: str) -> None:
+        """An accepted id token, through the operator's CLI (full sessions authorize)."""
+        env = {
+            **os.environ,
+            "CHARGEGRID_VAR_DIR": str(self.var_dir),
+            "CHARGEGRID_AUTHORIZATION_ADDRESS": self.authorization_address,
+        }
+        # One card for every station: the load's stations hold a session each at once.
+        command = [str(CHARGEGRID), "tokens", "add", id_tag, "--max-concurrent", "1000"]
+        await asyncio.to_thread(subprocess.run, command, env=env, check=True, capture_output=True)
 
 
 async def _section(
@@ -172,20 +202,23 @@ async def _section(
     *,
     mode: str = "closed",
     rate: float = 0.0,
-    visibility: bool = False,
+    visibility: str = "",
 ) -> dict[str, Any]:
     """One load on the stack: answers, lag of every group, CPU per 1,000 calls."""
     before: dict[str, float] = {}
     during: dict[str, list[int]] = {}
     sampler: list[asyncio.Task[None]] = []
     visible: list[asyncio.Task[dict[str, Any]]] = []
+    cpu_samples = CpuSampler(stack.cpu)
 
     def started(_booted: dict[str, Any]) -> None:
         before.update(stack.cpu())
         sampler.append(asyncio.create_task(stack.lag.sample(during)))
+        sampler.append(asyncio.create_task(cpu_samples.run()))
         if visibility:
             station = f"PROBE-{first:06d}"
-            seen = probe(
+            measure = stop_probe if visibility == "stop" else probe
+            seen = measure(
                 stack.url, stack.session_address, stack.token, station, seconds, PROBE_EVERY_S
             )
             visible.append(asyncio.create_task(seen))
@@ -193,7 +226,7 @@ async def _section(
     try:
         load, ended = await _generate(
             stack.url, stations, seconds, mode=mode, action=action, rate=rate, first=first,
-            on_connected=started,
+            on_connected=started, sampler=cpu_samples,
         )  # fmt: skip
     finally:
         for task in sampler:
@@ -215,13 +248,26 @@ async def _section(
         "cpu_s_per_1000_calls": per_1000,
         "consumers_cpu_vs_gateway": round(consumers / max(per_1000.get("gateway", 0), 1e-9), 2),
     }
-    if seen is not None:
+    if seen is not None and visibility == "stop":
+        section["stop_answered_to_session_closed_over_grpc"] = seen
+    elif seen is not None:
         section["meter_values_answered_to_energy_visible_over_grpc"] = seen
     return section
 
 
-async def _with_stack(sections: Callable[[Stack], Any]) -> dict[str, Any]:
-    """Start the dev stack, pin it, measure idle CPU, run `sections(stack)`, stop it."""
+async def _with_stack(sections: Callable[[Stack], Any], database: str) -> dict[str, Any]:
+    """Start the dev stack on `database`, place it, measure idle CPU, run `sections(stack)`,
+    stop it."""
+    async with service_databases(database) as database_env:
+        os.environ.update(database_env)
+        try:
+            return await _on_databases(sections)
+        finally:
+            for name in database_env:
+                os.environ.pop(name, None)
+
+
+async def _on_databases(sections: Callable[[Stack], Any]) -> dict[str, Any]:
     offset = _free_offset()
     os.environ["CHARGEGRID_GATEWAY_MAX_MESSAGES_PER_S"] = "100000"
     with tempfile.TemporaryDirectory() as tmp:
@@ -248,6 +294,8 @@ async def _with_stack(sections: Callable[[Stack], Any]) -> dict[str, Any]:
                     lag,
                     f"127.0.0.1:{GRPC_PORTS['session'] + offset}",
                     token,
+                    var_dir,
+                    f"127.0.0.1:{GRPC_PORTS['authorization'] + offset}",
                 )
                 result: dict[str, Any] = await sections(stack)
             result["idle_cpu_percent_before_load"] = idle
@@ -264,7 +312,7 @@ async def _with_stack(sections: Callable[[Stack], Any]) -> dict[str, Any]:
 async def _plain_ocpp(stations: int, seconds: float) -> dict[str, Any]:
     port = free_port()
     server = await asyncio.create_subprocess_exec(
-        "taskset", "-c", STACK_CORE, sys.executable, "-m", "bench.gateway_targets",
+        "taskset", "-c", SERVER_CORE, sys.executable, "-m", "bench.gateway_targets",
         "ocpp", str(port), cwd=REPO,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
@@ -277,20 +325,56 @@ async def _plain_ocpp(stations: int, seconds: float) -> dict[str, Any]:
         await server.wait()
 
 
+SECTIONS = ("meter_values", "heartbeat", "status_notification", "full_sessions")
+
+
+def _chosen_sections() -> set[str]:
+    """BENCH_STACK_SECTIONS, comma separated (default: all of SECTIONS)."""
+    text = os.environ.get("BENCH_STACK_SECTIONS", "")
+    chosen = {name.strip() for name in text.split(",") if name.strip()} or set(SECTIONS)
+    unknown = chosen - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"BENCH_STACK_SECTIONS: unknown {sorted(unknown)}; known: {SECTIONS}")
+    return chosen
+
+
 async def run() -> dict[str, Any]:
     stations = int(os.environ.get("BENCH_STACK_STATIONS", "50"))
     seconds = float(os.environ.get("BENCH_STACK_SECONDS", "10"))
     storm_size = int(os.environ.get("BENCH_STACK_BOOT_STORM", "0"))
-    os.sched_setaffinity(0, {int(GENERATOR_CORE)})  # our probes stay off the stack's core
+    database = database_from_env()
+    os.sched_setaffinity(0, set(LAYOUT.generator_cpus))  # our probes stay off the gateway's core
+
+    chosen = _chosen_sections()
 
     async def sections(stack: Stack) -> dict[str, Any]:
-        closed = await _section(stack, "MeterValues", stations, seconds, 0, visibility=True)
-        half = max(closed["load"].get("calls_per_s", 0) / 2, 1.0)
-        fixed = await _section(
-            stack, "MeterValues", stations, seconds, 10_000, mode="open", rate=half
-        )
-        heartbeat = await _section(stack, "Heartbeat", stations, seconds, 20_000)
-        status = await _section(stack, "StatusNotification", stations, seconds, 30_000)
+        found: dict[str, Any] = {}
+        if "meter_values" in chosen:
+            closed = await _section(stack, "MeterValues", stations, seconds, 0, visibility="energy")
+            half = max(closed["load"].get("calls_per_s", 0) / 2, 1.0)
+            found["meter_values_closed_loop"] = closed
+            found["meter_values_fixed_rate_half"] = await _section(
+                stack, "MeterValues", stations, seconds, 10_000, mode="open", rate=half
+            )
+        if "heartbeat" in chosen:
+            found["heartbeat_closed_loop"] = await _section(
+                stack, "Heartbeat", stations, seconds, 20_000
+            )
+        if "status_notification" in chosen:
+            found["status_notification_closed_loop"] = await _section(
+                stack, "StatusNotification", stations, seconds, 30_000
+            )
+        if "full_sessions" in chosen:
+            await stack.add_token(SESSION_ID_TAG)
+            sessions = await _section(
+                stack, "Session", stations, seconds, 40_000, visibility="stop"
+            )
+            sessions_half = max(sessions["load"].get("calls_per_s", 0) / 2, 1.0)
+            found["full_sessions_closed_loop"] = sessions
+            found["full_sessions_fixed_rate_half"] = await _section(
+                stack, "Session", stations, seconds, 50_000, mode="open", rate=sessions_half,
+                visibility="stop",
+            )  # fmt: skip
         storm = None
         if storm_size > 0:
             storm = await boot_storm(
@@ -301,25 +385,23 @@ async def run() -> dict[str, Any]:
                 lambda: _processes(stack.dev_pid),
                 _peak_rss_mb,
             )
-        return {
-            "meter_values_closed_loop": closed,
-            "meter_values_fixed_rate_half": fixed,
-            "heartbeat_closed_loop": heartbeat,
-            "status_notification_closed_loop": status,
-            "boot_storm": storm,
-        }
+        return {**found, "boot_storm": storm}
 
-    stack = await _with_stack(sections)
+    stack = await _with_stack(sections, database)
     plain = await _plain_ocpp(stations, seconds)
-    closed = stack["meter_values_closed_loop"]
-    stack_rate, plain_rate = closed["load"].get("calls_per_s", 0), plain.get("calls_per_s", 0)
+    closed = stack.get("meter_values_closed_loop")
+    stack_rate = closed["load"].get("calls_per_s", 0) if closed else 0
+    plain_rate = plain.get("calls_per_s", 0)
     return {
         "stations": stations,
         "seconds": seconds,
-        "targets": targets(closed, plain_rate, stack["boot_storm"]),
+        "layout": LAYOUT.describe(),
+        "database": database,
+        "sections": sorted(chosen),
+        "targets": targets(closed, plain_rate, stack["boot_storm"], database) if closed else None,
         "stack": stack,
         "plain_ocpp": plain,
-        "stack_vs_plain_ocpp": round(stack_rate / plain_rate, 2) if plain_rate else None,
-        "note": "2 cores: the stack on core 0, the generator and probes on core 1; SQLite; "
+        "stack_vs_plain_ocpp": round(stack_rate / plain_rate, 2) if plain_rate and closed else None,
+        "note": f"2 cores, layout {LAYOUT.name} (see layout); {database}; "
         "other work on the machine makes these figures noisy",
     }
