@@ -6,8 +6,10 @@ simply sends less. A fixed-rate load counts every call that should have been sen
 the pause as late (latency from the intended send time), so the same pause moves its p99.
 To tell a stall from a slower steady state, the calls are grouped in windows of
 `WINDOW_S` by (intended) send time: how many windows hold a reply slower than `SLOW_S`, the
-share of the slow replies they hold, and for the worst windows the CPU each process of the
-stack used then (sampled every `CpuSampler.every_s` from /proc), as a share of one core.
+share of the slow replies they hold, how many slow replies each second of the load had and
+the p99 of the calls sent after the first SETTLE_S (a start-up burst against a steady tail),
+and for the worst windows the CPU each process of the stack used then (sampled every
+`CpuSampler.every_s` from /proc), as a share of one core.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from typing import Any
 WINDOW_S = 0.1
 SLOW_S = 0.1
 WORST = 5
+#: The first seconds of a section are its stations' first calls (new sessions downstream):
+#: p99 is also given for the calls sent after them.
+SETTLE_S = 2.0
 
 
 class CpuSampler:
@@ -60,8 +65,19 @@ def tail(
     slow = [w for w, values in windows.items() if max(values) > SLOW_S]
     slow_calls = sum(1 for value in latencies if value > SLOW_S)
     worst = sorted(windows, key=lambda w: max(windows[w]), reverse=True)[:WORST]
+    by_second: dict[int, int] = {}
+    for latency, sent in zip(latencies, sent_at, strict=True):
+        if latency > SLOW_S:
+            by_second[int(sent)] = by_second.get(int(sent), 0) + 1
+    settled = sorted(v for v, sent in zip(latencies, sent_at, strict=True) if sent >= SETTLE_S)
     found: dict[str, Any] = {
         "reply_p999_ms": round(ordered[max(0, int(len(ordered) * 0.999) - 1)] * 1000, 1),
+        "replies_over_100_ms_by_second": [by_second.get(i, 0) for i in range(int(max(sent_at)) + 1)]
+        if sent_at
+        else [],
+        f"reply_p99_ms_sent_after_{SETTLE_S:.0f}_s": (
+            round(settled[max(0, int(len(settled) * 0.99) - 1)] * 1000, 1) if settled else None
+        ),
         "reply_max_ms": round(ordered[-1] * 1000, 1),
         "windows_s": WINDOW_S,
         "windows": len(windows),

@@ -14,8 +14,19 @@ def test_a_stall_is_one_window_holding_the_slow_replies() -> None:
     assert found["windows_with_a_reply_over_100_ms"] == 1
     assert found["replies_over_100_ms"] == 10
     assert found["reply_max_ms"] == 300.0
+    assert found["replies_over_100_ms_by_second"] == [10]
+    assert found["reply_p99_ms_sent_after_2_s"] is None  # nothing sent that late
     worst = max(found["worst_windows"], key=lambda w: w["max_ms"])
     assert worst == {"sent_from_s": 0.5, "calls": 100, "max_ms": 300.0}
+
+
+def test_a_start_up_burst_is_told_from_a_steady_tail() -> None:
+    # 3 s at 1 ms; the calls of the first 0.5 s waited 250 ms, the rest 5 ms.
+    sent_at = [i / 1000 for i in range(3000)]
+    latencies = [0.25 if i < 500 else 0.005 for i in range(3000)]
+    found = tail(latencies, sent_at, began_at=0.0, sampler=None)
+    assert found["replies_over_100_ms_by_second"] == [500, 0, 0]
+    assert found["reply_p99_ms_sent_after_2_s"] == 5.0
 
 
 def test_the_cpu_of_each_process_while_the_slow_calls_waited() -> None:
