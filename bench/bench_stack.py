@@ -16,7 +16,8 @@ inherits another's sessions:
   StopTransaction, again) in a closed loop and at a fixed half of that rate, while a probe
   station times StopTransaction answered -> the session closed over gRPC;
 - the plain-`ocpp` server (bench.gateway_targets) alone on the gateway's core under the
-  closed loop, the generator where it was;
+  closed loop, the generator where it was, before the stack starts and after it stopped
+  (the ratio is taken against the mean of the two);
 - a boot storm of BENCH_STACK_BOOT_STORM stations (bench.stack_boot_storm; 0 skips it).
 Each section reports answers/s and reply p50/p99, the lag of every consumer group on every
 topic every second of the load and how long each took to catch up after it
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,9 @@ LAYOUT: Layout = layout_from_env()
 GENERATOR_CORE = ",".join(map(str, sorted(LAYOUT.generator_cpus)))
 SERVER_CORE = ",".join(map(str, sorted(LAYOUT.gateway_cpus)))
 CATCH_UP_TIMEOUT_S = 120.0
+#: At most this long for the stack to be idle after a section's boots before its load.
+SETTLE_TIMEOUT_S = 60.0
+START_ATTEMPTS = 3
 IDLE_S = 5.0
 TICKS = os.sysconf("SC_CLK_TCK")
 #: The id tag of full-session loads and probes (bench.session_cycle, bench.stack_visibility).
@@ -133,28 +137,52 @@ async def _generate(
     first: int = 0,
     on_connected: Callable[[dict[str, Any]], None] | None = None,
     sampler: CpuSampler | None = None,
+    settle: Callable[[], Awaitable[float | None]] | None = None,
 ) -> tuple[dict[str, Any], float]:
-    """Run the generator on its own core; (its result, monotonic time the load ended)."""
+    """Run the generator on its own core; (its result, monotonic time the load ended).
+
+    With `settle`, every station sends one call first (a MeterValues opens its session) and
+    the load starts once `settle()` returned: the stations' boots and first calls are done
+    downstream, so the figures are the steady state's (a section's first seconds were its
+    boots and new sessions being processed: 390 of 871 replies over 100 ms at half rate in
+    one run, all in the first second)."""
     process = await asyncio.create_subprocess_exec(
         "taskset", "-c", GENERATOR_CORE, sys.executable, "-m", "bench.ocpp_load",
         mode, url, str(stations), str(seconds), str(rate), str(first),
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         cwd=REPO,
-        env={**os.environ, "BENCH_LOAD_ACTION": action, "BENCH_LOAD_SEND_TIMES": "1"},
+        env={
+            **os.environ,
+            "BENCH_LOAD_ACTION": action,
+            "BENCH_LOAD_SEND_TIMES": "1",
+            "BENCH_LOAD_PRIME": "1" if settle else "0",
+            "BENCH_LOAD_WAIT_FOR_GO": "1",
+        },
         limit=1 << 26,  # the result line carries every latency
     )  # fmt: skip
     assert process.stdout is not None
+    assert process.stdin is not None
     lines = []
+    settled: float | None = None
     async for line in process.stdout:
         if line.strip():
             lines.append(orjson.loads(line))
-            if len(lines) == 1 and on_connected is not None:
-                on_connected(lines[0])  # stations booted, load starting: measure from here
+            if len(lines) == 1:
+                if settle is not None:
+                    settled = await settle()
+                if on_connected is not None:
+                    on_connected(lines[0])  # stations booted, load starting: measure from here
+                process.stdin.write(b"go\n")
+                await process.stdin.drain()
     ended = time.monotonic()
     await process.wait()
     if process.returncode != 0 or not lines:
         raise RuntimeError(f"load generator failed ({process.returncode})")
     result = lines[-1]
+    if settle is not None:
+        result["stack_idle_after_boot_s"] = settled
+        result["primed"] = lines[0].get("primed")
     in_order = result.pop("latencies", [])
     sent_at, began_at = result.pop("sent_at", []), result.pop("began_at", 0.0)
     latencies = sorted(in_order)
@@ -227,6 +255,7 @@ async def _section(
         load, ended = await _generate(
             stack.url, stations, seconds, mode=mode, action=action, rate=rate, first=first,
             on_connected=started, sampler=cpu_samples,
+            settle=lambda: stack.lag.idle(SETTLE_TIMEOUT_S),
         )  # fmt: skip
     finally:
         for task in sampler:
@@ -267,14 +296,38 @@ async def _with_stack(sections: Callable[[Stack], Any], database: str) -> dict[s
                 os.environ.pop(name, None)
 
 
-async def _on_databases(sections: Callable[[Stack], Any]) -> dict[str, Any]:
-    offset = _free_offset()
-    os.environ["CHARGEGRID_GATEWAY_MAX_MESSAGES_PER_S"] = "100000"
-    with tempfile.TemporaryDirectory() as tmp:
-        var_dir, log = Path(tmp) / "var", Path(tmp) / "dev.log"
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+async def _started(tmp: Path) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """A dev stack up on free ports: (process, port offset, var dir). Other benchmarks on
+    the machine pick free ports the same way, so one may take a port between the check and
+    the bind: the stack then fails to start and is tried again on other ports."""
+    for attempt in range(START_ATTEMPTS):
+        offset = _free_offset()
+        var_dir, log = tmp / f"var{attempt}", tmp / f"dev{attempt}.log"
         process = await asyncio.to_thread(_start_stack, var_dir, log, offset)
         try:
             await _wait_for(log, "admin API token", process)
+        except RuntimeError:
+            _stop(process)
+            if attempt == START_ATTEMPTS - 1:
+                raise
+            continue
+        return process, offset, var_dir
+    raise AssertionError("unreachable")
+
+
+async def _on_databases(sections: Callable[[Stack], Any]) -> dict[str, Any]:
+    os.environ["CHARGEGRID_GATEWAY_MAX_MESSAGES_PER_S"] = "100000"
+    with tempfile.TemporaryDirectory() as tmp:
+        process, offset, var_dir = await _started(Path(tmp))
+        try:
             pids = await asyncio.to_thread(_pin_stack, process.pid)
             await asyncio.sleep(3.0)  # settle after start-up
             idle_from = {name: _cpu_s(pid) for name, pid in pids.items()}
@@ -302,11 +355,12 @@ async def _on_databases(sections: Callable[[Stack], Any]) -> dict[str, Any]:
             result["peak_rss_mb"] = {name: _peak_rss_mb(pid) for name, pid in sorted(pids.items())}
             return result
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+            _stop(process)
+
+
+async def _nothing_downstream() -> float:
+    """The plain server has no consumers: primed like the stack, nothing to wait for."""
+    return 0.0
 
 
 async def _plain_ocpp(stations: int, seconds: float) -> dict[str, Any]:
@@ -318,7 +372,9 @@ async def _plain_ocpp(stations: int, seconds: float) -> dict[str, Any]:
     )  # fmt: skip
     try:
         await asyncio.sleep(2.0)  # imports, then listening
-        load, _ = await _generate(f"ws://127.0.0.1:{port}", stations, seconds)
+        load, _ = await _generate(
+            f"ws://127.0.0.1:{port}", stations, seconds, settle=_nothing_downstream
+        )
         return load
     finally:
         server.terminate()
@@ -387,11 +443,15 @@ async def run() -> dict[str, Any]:
             )
         return {**found, "boot_storm": storm}
 
+    # The baseline before and after the stack: other people's work moves the machine's speed
+    # within minutes, so one measurement minutes away from the stack's is not "the same run".
+    plain_before = await _plain_ocpp(stations, seconds)
     stack = await _with_stack(sections, database)
     plain = await _plain_ocpp(stations, seconds)
     closed = stack.get("meter_values_closed_loop")
     stack_rate = closed["load"].get("calls_per_s", 0) if closed else 0
-    plain_rate = plain.get("calls_per_s", 0)
+    rates = [p.get("calls_per_s", 0) for p in (plain_before, plain)]
+    plain_rate = sum(rates) / 2 if all(rates) else 0
     return {
         "stations": stations,
         "seconds": seconds,
@@ -401,6 +461,8 @@ async def run() -> dict[str, Any]:
         "targets": targets(closed, plain_rate, stack["boot_storm"], database) if closed else None,
         "stack": stack,
         "plain_ocpp": plain,
+        "plain_ocpp_before_the_stack": plain_before,
+        "plain_ocpp_calls_per_s_mean": round(plain_rate),
         "stack_vs_plain_ocpp": round(stack_rate / plain_rate, 2) if plain_rate and closed else None,
         "note": f"2 cores, layout {LAYOUT.name} (see layout); {database}; "
         "other work on the machine makes these figures noisy",

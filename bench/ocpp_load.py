@@ -7,7 +7,8 @@ soon as the answer arrives (maximum throughput); `open` mode sends at a fixed to
 whatever the answers do (latency at a given load, without coordinated omission hiding
 queueing). `idle` mode boots the stations and holds them open. Stations connect in waves of
 BENCH_LOAD_WAVE (200). Prints a JSON line once every station is connected and booted (with
-how long that took, failed connections and boots not Accepted), and one with the result.
+how long that took, failed connections and boots not Accepted), and one with the result;
+BENCH_LOAD_PRIME and BENCH_LOAD_WAIT_FOR_GO let a caller start the clock on a settled stack.
 
 Usage: python -m bench.ocpp_load MODE URL CONNECTIONS SECONDS [RATE] [FIRST_INDEX] [SOURCE_IP]
 """
@@ -55,6 +56,12 @@ PAYLOADS: dict[str, Callable[[], dict[str, Any]]] = {
 ACTION = os.environ.get("BENCH_LOAD_ACTION", "MeterValues")
 WAVE = int(os.environ.get("BENCH_LOAD_WAVE", "200"))
 SESSION = "Session"
+#: BENCH_LOAD_PRIME=1: every station sends one call of the action before the load (not
+#: counted), so what it starts downstream (a MeterValues opens a session) is done first.
+PRIME = os.environ.get("BENCH_LOAD_PRIME") == "1"
+#: BENCH_LOAD_WAIT_FOR_GO=1: after the booted line, wait for a line on stdin to start (the
+#: caller lets the stack settle first).
+WAIT_FOR_GO = os.environ.get("BENCH_LOAD_WAIT_FOR_GO") == "1"
 #: BENCH_LOAD_SEND_TIMES=1: the result also lists each call's (intended) send time, seconds
 #: from the load's start, beside its latency (`sent_at`), to find when the slow ones were.
 #: `began_at` is the load's start on CLOCK_MONOTONIC (time.perf_counter and time.monotonic
@@ -235,7 +242,14 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "failed_connections": failed,
         "boots_not_accepted": NOT_ACCEPTED,
     }
+    if PRIME and ACTION != SESSION:
+        primed = await asyncio.gather(
+            *(_answer(ws, "prime", ACTION, PAYLOADS[ACTION]()) for ws in conns)
+        )
+        booted["primed"] = sum(1 for reply in primed if reply[0] == 3)
     print(orjson.dumps(booted).decode(), flush=True)
+    if WAIT_FOR_GO:
+        await asyncio.to_thread(sys.stdin.readline)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     wall_before = time.perf_counter()
     if mode == "closed":
