@@ -2,10 +2,11 @@
 
 A `chargegrid dev` stack (embedded broker, every service) on free ports with the
 per-station rate limit lifted, placed by bench.stack_layout (BENCH_STACK_LAYOUT; default: the
-gateway alone on core 0, the OCPP 1.6 load generator (bench.ocpp_load) on core 1, the broker
-and the other services on core 1 at niceness 10), on SQLite or PostgreSQL
-(bench.stack_database, BENCH_STACK_DATABASE). Sections, each on new station ids so none
-inherits another's sessions:
+gateway alone on core 0; the OCPP 1.6 load generator (bench.ocpp_load), the broker and the
+other services on core 1), on SQLite or PostgreSQL (bench.stack_database,
+BENCH_STACK_DATABASE). Sections, each on new station ids so none inherits another's
+sessions, each started once its stations are booted, have sent one call and every consumer
+group is idle (the steady state, not the stations' arrival):
 - MeterValues in a closed loop; meanwhile a probe station measures the time from a
   MeterValues answered to the session's new energy readable over the session gRPC API
   (bench.stack_visibility);
@@ -19,7 +20,8 @@ inherits another's sessions:
   closed loop, the generator where it was, before the stack starts and after it stopped
   (the ratio is taken against the mean of the two);
 - a boot storm of BENCH_STACK_BOOT_STORM stations (bench.stack_boot_storm; 0 skips it).
-Each section reports answers/s and reply p50/p99, the lag of every consumer group on every
+Each section reports answers/s and reply p50/p99, the tail by send time (bench.stack_tail),
+the lag of every consumer group on every
 topic every second of the load and how long each took to catch up after it
 (bench.stack_lag: committed offsets against the producers' own counts, never the broker's
 end offsets), and CPU seconds per 1,000 calls of every process of the stack, from /proc,
@@ -28,7 +30,8 @@ beside the figures with met true/false (bench.stack_targets).
 Sizes: BENCH_STACK_STATIONS (50), BENCH_STACK_SECONDS (10 per section),
 BENCH_STACK_BOOT_STORM (default 0: off, so `make bench` stays within a few minutes; the
 issue's storm is 19900, which took more than 100 s here before it was stopped),
-BENCH_STACK_LAYOUT (gateway-alone, one-core), BENCH_STACK_DATABASE (sqlite, postgres).
+BENCH_STACK_LAYOUT (gateway-alone, one-core), BENCH_STACK_DATABASE (sqlite, postgres),
+BENCH_STACK_SECTIONS (some of SECTIONS, comma separated).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ the same for a StopTransaction answered -> the session closed (full-session load
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -112,7 +113,8 @@ def _summary(delays: list[float], timeouts: int) -> dict[str, Any]:
         "samples": len(ordered),
         "timeouts": timeouts,
         "p50_ms": round(ordered[len(ordered) // 2] * 1000, 1),
-        "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000, 1),
+        # Nearest rank: with few samples p99 is the largest (never below the median).
+        "p99_ms": round(ordered[max(0, math.ceil(len(ordered) * 0.99) - 1)] * 1000, 1),
         "max_ms": round(ordered[-1] * 1000, 1),
     }
 
