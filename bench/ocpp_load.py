@@ -1,13 +1,15 @@
 """OCPP 1.6 load generator, run as its own process so its CPU is not the server's.
 
 Each connection boots once, then sends MeterValues CALLs (or the action BENCH_LOAD_ACTION
-names: MeterValues, Heartbeat, StatusNotification). `closed` mode sends the next CALL as
+names: MeterValues, Heartbeat, StatusNotification, or Session: full charging sessions,
+bench.session_cycle). `closed` mode sends the next CALL as
 soon as the answer arrives (maximum throughput); `open` mode sends at a fixed total rate
 whatever the answers do (latency at a given load, without coordinated omission hiding
 queueing). `idle` mode boots the stations and holds them open. Stations connect with at most
 BENCH_LOAD_WAVE (200) handshakes (and boots) in flight. Prints a JSON line once every
 station is connected and booted (with how long that took, the generator's CPU seconds until
 then, failed connections and boots not Accepted), and one with the result.
+BENCH_LOAD_PRIME and BENCH_LOAD_WAIT_FOR_GO let a caller start the clock on a settled stack.
 
 Usage: python -m bench.ocpp_load MODE URL CONNECTIONS SECONDS [RATE] [FIRST_INDEX] [SOURCE_IP]
 """
@@ -24,6 +26,8 @@ from typing import Any
 
 import orjson
 from websockets.asyncio.client import ClientConnection, connect
+
+from bench.session_cycle import SessionCycle
 
 SAMPLE: dict[str, Any] = {
     "timestamp": "2026-11-25T10:00:00Z",
@@ -52,6 +56,52 @@ PAYLOADS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 ACTION = os.environ.get("BENCH_LOAD_ACTION", "MeterValues")
 WAVE = int(os.environ.get("BENCH_LOAD_WAVE", "200"))
+SESSION = "Session"
+#: BENCH_LOAD_PRIME=1: every station sends one call of the action before the load (not
+#: counted), so what it starts downstream (a MeterValues opens a session) is done first.
+PRIME = os.environ.get("BENCH_LOAD_PRIME") == "1"
+#: BENCH_LOAD_WAIT_FOR_GO=1: after the booted line, wait for a line on stdin to start (the
+#: caller lets the stack settle first).
+WAIT_FOR_GO = os.environ.get("BENCH_LOAD_WAIT_FOR_GO") == "1"
+#: BENCH_LOAD_SEND_TIMES=1: the result also lists each call's (intended) send time, seconds
+#: from the load's start, beside its latency (`sent_at`), to find when the slow ones were.
+#: `began_at` is the load's start on CLOCK_MONOTONIC (time.perf_counter and time.monotonic
+#: of any process on Linux), so a caller can line the calls up with its own samples.
+SEND_TIMES = os.environ.get("BENCH_LOAD_SEND_TIMES") == "1"
+
+
+class _Repeat:
+    """The same action every time (MeterValues, Heartbeat, StatusNotification)."""
+
+    completed = 0
+    refused: dict[str, int] = {}
+
+    def next_call(self) -> tuple[str, dict[str, Any]]:
+        return ACTION, PAYLOADS[ACTION]()
+
+    def answered(self, action: str, reply: list[Any]) -> None:
+        return None
+
+
+def _cycles(count: int) -> list[SessionCycle] | list[_Repeat]:
+    if ACTION == SESSION:
+        return [SessionCycle() for _ in range(count)]
+    return [_Repeat() for _ in range(count)]
+
+
+def _by_action(cycles: list[SessionCycle] | list[_Repeat], sent: dict[str, int]) -> dict[str, Any]:
+    """What a Session load did: CALLs per action, sessions completed, refusals."""
+    if ACTION != SESSION:
+        return {}
+    refused: dict[str, int] = {}
+    for cycle in cycles:
+        for key, n in cycle.refused.items():
+            refused[key] = refused.get(key, 0) + n
+    return {
+        "calls_by_action": sent,
+        "sessions_completed": sum(c.completed for c in cycles),
+        "refused": refused,
+    }
 
 
 #: The first answer that was not a CALLRESULT, for the result line (what went wrong).
@@ -70,10 +120,6 @@ async def _answer(
     if reply[0] != 3 and not FIRST_ERROR:
         FIRST_ERROR.append(reply)
     return list(reply)
-
-
-async def _call(ws: ClientConnection, uid: str, action: str, payload: dict[str, Any]) -> bool:
-    return bool((await _answer(ws, uid, action, payload))[0] == 3)
 
 
 #: Boot answers other than Accepted, by status ("CALLERROR" for an error answer).
@@ -98,8 +144,11 @@ async def _open(url: str, index: int, source: str | None) -> ClientConnection:
 
 async def closed_loop(conns: list[ClientConnection], seconds: float) -> dict[str, Any]:
     latencies: list[float] = []
+    sent_at: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
+    cycles = _cycles(len(conns))
+    sent: dict[str, int] = {}
 
     async def drive(ws: ClientConnection, n: int) -> None:
         nonlocal errors
@@ -107,26 +156,35 @@ async def closed_loop(conns: list[ClientConnection], seconds: float) -> dict[str
         while time.perf_counter() < deadline:
             seq += 1
             started = time.perf_counter()
-            ok = await _call(ws, f"{n}-{seq}", ACTION, PAYLOADS[ACTION]())
+            action, payload = cycles[n].next_call()
+            reply = await _answer(ws, f"{n}-{seq}", action, payload)
             latencies.append(time.perf_counter() - started)
-            errors += not ok
+            sent_at.append(started - begun)
+            cycles[n].answered(action, reply)
+            sent[action] = sent.get(action, 0) + 1
+            errors += reply[0] != 3
 
-    started = time.perf_counter()
+    begun = time.perf_counter()
     await asyncio.gather(*(drive(ws, n) for n, ws in enumerate(conns)))
     return {
         "calls": len(latencies),
         "errors": errors,
-        "elapsed_s": time.perf_counter() - started,
+        "elapsed_s": time.perf_counter() - begun,
         "latencies": latencies,
+        **({"sent_at": sent_at, "began_at": begun} if SEND_TIMES else {}),
+        **_by_action(cycles, sent),
     }
 
 
 async def open_loop(conns: list[ClientConnection], seconds: float, rate: float) -> dict[str, Any]:
     """Each connection sends at rate/len(conns) on a fixed schedule (one call in flight)."""
     latencies: list[float] = []
+    sent_at: list[float] = []
     errors = 0
     late = 0
     interval = len(conns) / rate
+    cycles = _cycles(len(conns))
+    sent: dict[str, int] = {}
 
     async def drive(ws: ClientConnection, n: int) -> None:
         nonlocal errors, late
@@ -139,9 +197,13 @@ async def open_loop(conns: list[ClientConnection], seconds: float, rate: float) 
                 await asyncio.sleep(delay)
             else:
                 late += 1
-            ok = await _call(ws, f"{n}-{seq}", ACTION, PAYLOADS[ACTION]())
+            action, payload = cycles[n].next_call()
+            reply = await _answer(ws, f"{n}-{seq}", action, payload)
             latencies.append(time.perf_counter() - scheduled)  # from the intended send time
-            errors += not ok
+            sent_at.append(scheduled - started)
+            cycles[n].answered(action, reply)
+            sent[action] = sent.get(action, 0) + 1
+            errors += reply[0] != 3
 
     started = time.perf_counter()
     await asyncio.gather(*(drive(ws, n) for n, ws in enumerate(conns)))
@@ -151,6 +213,8 @@ async def open_loop(conns: list[ClientConnection], seconds: float, rate: float) 
         "late_sends": late,
         "elapsed_s": time.perf_counter() - started,
         "latencies": latencies,
+        **({"sent_at": sent_at, "began_at": started} if SEND_TIMES else {}),
+        **_by_action(cycles, sent),
     }
 
 
@@ -186,7 +250,14 @@ async def main(argv: list[str]) -> dict[str, Any]:
         "failed_connections": failed,
         "boots_not_accepted": NOT_ACCEPTED,
     }
+    if PRIME and ACTION != SESSION:
+        primed = await asyncio.gather(
+            *(_answer(ws, "prime", ACTION, PAYLOADS[ACTION]()) for ws in conns)
+        )
+        booted["primed"] = sum(1 for reply in primed if reply[0] == 3)
     print(orjson.dumps(booted).decode(), flush=True)
+    if WAIT_FOR_GO:
+        await asyncio.to_thread(sys.stdin.readline)
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     wall_before = time.perf_counter()
     if mode == "closed":

@@ -101,3 +101,15 @@ class LagProbe:
             key: {"lag_at_load_end": behind, "caught_up_after_s": caught.get(key)}
             for key, behind in sorted(at_end.items())
         }
+
+    async def idle(self, timeout_s: float, every_s: float = 0.25) -> float | None:
+        """Seconds until no group is behind on two readings in a row (what was produced
+        downstream of the last reading has then been published too); None on timeout."""
+        started = time.monotonic()
+        quiet = 0
+        while time.monotonic() - started < timeout_s:
+            quiet = quiet + 1 if not any((await self.lag()).values()) else 0
+            if quiet >= 2:
+                return round(time.monotonic() - started, 2)
+            await asyncio.sleep(every_s)
+        return None

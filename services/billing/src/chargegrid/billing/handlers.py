@@ -23,7 +23,7 @@ from chargegrid.billing.clock import Clock, IdFactory
 from chargegrid.billing.convert import cdr_proto, from_stamp
 from chargegrid.billing.domain.cdr import Cdr
 from chargegrid.billing.domain.tariffs import SessionKeys
-from chargegrid.billing.domain.timeline import Observation, build_timeline, seconds
+from chargegrid.billing.domain.timeline import Observation, closed_timeline
 from chargegrid.billing.lookups import UTC_NAME, Lookups
 from chargegrid.billing.pricing import cost_of
 from chargegrid.billing.store import cdrs, outbox
@@ -135,10 +135,8 @@ class SessionEvents:
             # 0 charging seconds with energy means "not measured", not "never charged".
             reported = int(s.charging_s) if s.charging_s > 0 else None
             points = await active.points(session, s.id)
-            end = Observation(ended, total_wh, reported or 0)
-            timeline = build_timeline(started, points, end, reconcile=reported is not None)
-            total_s = int(seconds(ended - started))
-            charging_s = min(int(s.charging_s), total_s) if reported else total_s
+            # One computation for the priced timeline and the CDR's times (they must agree).
+            timeline, times = closed_timeline(started, points, ended, total_wh, reported)
             cdr = Cdr(
                 id=self.new_id(),
                 session_id=s.id,
@@ -149,9 +147,9 @@ class SessionEvents:
                 started_at=started,
                 ended_at=ended,
                 energy_wh=total_wh,
-                total_time_s=total_s,
-                charging_time_s=charging_s,
-                parking_time_s=total_s - charging_s,
+                total_time_s=times.total_s,
+                charging_time_s=times.charging_s,
+                parking_time_s=times.parking_s,
                 cost=await cost_of(session, keys, timeline, zone),
                 timezone=zone,
                 created_at=now,

@@ -9,7 +9,13 @@ meter value: it builds the timeline from the session's start, each SessionUpdate
 - a segment is charging when its energy or the session's charging seconds grew over it;
 - when the close reports fewer charging seconds than the segments show, the surplus is taken
   from the end of the latest charging segments (cars charge first, then stay parked), with
-  the segment's energy delivered before the split.
+  the segment's energy delivered before the split; when it reports more, the shortfall is
+  taken from the start of the earliest parking segments.
+
+A closed session's CDR times and its priced timeline come from one computation
+(`closed_timeline`): the timeline runs whole seconds from the start and its charging
+segments add up to exactly the CDR's charging time, so parking billed per started minute and
+the CDR's parking_time_s can never disagree.
 """
 
 from __future__ import annotations
@@ -81,7 +87,46 @@ def build_timeline(
     timeline.append(UsagePoint(points[-1].at, points[-1].energy_wh, False))
     if reconcile:
         timeline = _park_the_surplus(timeline, Decimal(end.charging_s))
+        timeline = _charge_the_shortfall(timeline, Decimal(end.charging_s))
     return timeline
+
+
+@dataclass(frozen=True)
+class SessionTimes:
+    """A closed session's whole seconds, as its CDR states them."""
+
+    total_s: int
+    charging_s: int
+
+    @property
+    def parking_s(self) -> int:
+        return self.total_s - self.charging_s
+
+
+def closed_timeline(
+    started_at: datetime,
+    observations: list[Observation],
+    ended_at: datetime,
+    energy_wh: Decimal,
+    reported_charging_s: int | None,
+) -> tuple[list[UsagePoint], SessionTimes]:
+    """The timeline to price a closed session by and the CDR's times, which it matches exactly.
+
+    The timeline ends a whole number of seconds after the start (the fraction of the last
+    second is dropped, as the CDR's total time drops it). The charging time is the session's
+    reported one, capped at the total; without one (0 means "not measured"), what the
+    energy readings show, rounded down to a second.
+    """
+    total_s = int(seconds(max(ended_at, started_at) - started_at))
+    end_at = started_at + timedelta(seconds=total_s)
+    if reported_charging_s is not None:
+        charging_s = min(max(reported_charging_s, 0), total_s)
+    else:
+        measured = build_timeline(started_at, observations, Observation(end_at, energy_wh))
+        charging_s = int(charging_seconds(measured))
+    end = Observation(end_at, energy_wh, charging_s)
+    timeline = build_timeline(started_at, observations, end, reconcile=True)
+    return timeline, SessionTimes(total_s, charging_s)
 
 
 def charging_seconds(timeline: list[UsagePoint]) -> Decimal:
@@ -110,6 +155,29 @@ def _park_the_surplus(timeline: list[UsagePoint], reported_s: Decimal) -> list[U
         split = end.at - timedelta(microseconds=int(surplus * MICROS))
         points.insert(index + 1, UsagePoint(split, end.energy_wh, False))
         surplus = ZERO
+    return points
+
+
+def _charge_the_shortfall(timeline: list[UsagePoint], reported_s: Decimal) -> list[UsagePoint]:
+    """Parking turned into charging from the earliest parking segments on, until the
+    segments' charging time is `reported_s` (cars charge first, then stay parked)."""
+    shortfall = reported_s - charging_seconds(timeline)
+    points = list(timeline)
+    index = 0
+    while shortfall > 0 and index < len(points) - 1:
+        start, end = points[index], points[index + 1]
+        length = seconds(end.at - start.at)
+        if start.charging or length <= 0:
+            index += 1
+            continue
+        points[index] = UsagePoint(start.at, start.energy_wh, True)
+        if length > shortfall:
+            split = start.at + timedelta(microseconds=int(shortfall * MICROS))
+            points.insert(index + 1, UsagePoint(split, start.energy_wh, False))
+            shortfall = ZERO
+        else:
+            shortfall -= length
+        index += 1
     return points
 
 
