@@ -31,6 +31,7 @@ from chargegrid.platform.bus.topics import (
     dlq_topic,
     ensure_topics,
 )
+from chargegrid.platform.embedded_broker import EmbeddedBroker, free_port
 from chargegrid.platform.grpc import Role, TokenRegistry, create_channel
 from tests.integration.analytics.conftest import a_query, reference_sites
 from tests.integration.analytics.reference import MONTH_END, MONTH_START, Generated, generate
@@ -39,6 +40,23 @@ from tests.integration.analytics.test_figures_match_the_reference import (
 )
 
 FAST_GROUP = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 300, "poll_timeout_ms": 100}
+
+
+@pytest.fixture(scope="module")
+async def own_broker(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedBroker]:
+    """A broker of this module's own: a month of events (and malformed ones) left on the shared
+    broker's topics would be read first by every later test's fresh consumer group."""
+    embedded = EmbeddedBroker(
+        port=free_port(), log_path=tmp_path_factory.mktemp("broker") / "tansu.log"
+    )
+    await embedded.start()
+    yield embedded
+    await embedded.stop()
+
+
+@pytest.fixture
+def kafka_bootstrap(own_broker: EmbeddedBroker) -> str:
+    return own_broker.bootstrap_servers
 
 
 @pytest.fixture
