@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from chargegrid.firmware.charging import ChargingSessions, GrpcChargingSessions
 from chargegrid.firmware.gateway import (
@@ -72,6 +73,10 @@ class ApiDeps:
     station_timeout_s: int = 3600
 
 
+#: Reads and writes of an answer when a status report keeps landing in between.
+STORE_ATTEMPTS = 5
+
+
 async def send_update(
     deps: ApiDeps, row: StationUpdateRow, image: ImageRow | None, install_at: datetime | None
 ) -> StationUpdateRow:
@@ -97,13 +102,7 @@ async def send_update(
             state, detail = State.IN_PROGRESS, answer
         else:
             state, detail = State.FAILED, "rejected" if answer == "Rejected" else answer
-    async with deps.sessions() as session, session.begin():
-        stored = await session.get(StationUpdateRow, row.id)
-        assert stored is not None
-        # A status the station reported meanwhile is newer than the command's answer.
-        if stored.detail == "" or state is State.FAILED:
-            stored.state, stored.detail = state.value, detail
-            stored.updated_at = deps.clock()
+    stored = await _store_answer(deps, row.id, state, detail)
     log.info(
         "firmware update sent",
         station_id=stored.station_id,
@@ -113,3 +112,28 @@ async def send_update(
         detail=stored.detail,
     )
     return stored
+
+
+async def _store_answer(
+    deps: ApiDeps, update_id: str, state: State, detail: str
+) -> StationUpdateRow:
+    """Store the command's answer unless the station reported a status meanwhile.
+
+    The station's status reports are written by the consumer at the same time: when one lands
+    between our read and our write (the row's version moved), read again and decide again,
+    rather than fail the campaign tick and leave the other stations of the turn unsent.
+    """
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            async with deps.sessions() as session, session.begin():
+                stored = await session.get(StationUpdateRow, update_id)
+                assert stored is not None
+                # A status the station reported meanwhile is newer than the command's answer.
+                if stored.detail == "" or state is State.FAILED:
+                    stored.state, stored.detail = state.value, detail
+                    stored.updated_at = deps.clock()
+            return stored
+        except StaleDataError:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
