@@ -9,47 +9,31 @@ metadata so one migration history owns it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    DateTime,
-    Dialect,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
-    TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from chargegrid.platform.bus.idempotency import processed_events
+from chargegrid.platform.db_types import UtcDateTime as PlatformUtcDateTime
 
 #: An auto-incrementing 64-bit key (SQLite only auto-increments INTEGER PRIMARY KEY).
 Serial = BigInteger().with_variant(Integer(), "sqlite")
 
 
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+class UtcDateTime(PlatformUtcDateTime):
+    """A UTC column that refuses naive datetimes: every billed moment is known in UTC."""
 
-    impl = DateTime(timezone=True)
     cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        # SQLite compares datetimes as text: one fixed form keeps ranges and ordering right.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    naive_is_utc = False
 
 
 class Base(DeclarativeBase):
