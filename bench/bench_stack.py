@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -359,6 +360,19 @@ async def _on_databases(sections: Callable[[Stack], Any]) -> dict[str, Any]:
             return result
         finally:
             _stop(process)
+            _keep_logs(Path(tmp))
+
+
+def _keep_logs(tmp: Path) -> None:
+    """BENCH_STACK_KEEP_LOGS=DIR: the stack's logs copied there (the run's var dir is
+    temporary), so that a failure seen in the figures can be looked up afterwards."""
+    target = os.environ.get("BENCH_STACK_KEEP_LOGS")
+    if not target:
+        return
+    destination = Path(target)
+    destination.mkdir(parents=True, exist_ok=True)
+    for log in [*tmp.glob("dev*.log"), *tmp.glob("var*/logs/*.log"), *tmp.glob("var*/*.log")]:
+        shutil.copy2(log, destination / f"{log.parent.name}-{log.name}")
 
 
 async def _nothing_downstream() -> float:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 
 from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.api.station.v1 import events_pb2 as ev
@@ -228,3 +231,45 @@ async def test_approving_an_offline_station_waits_for_its_next_boot(
     await api.deps.tasks.idle()
     assert approved.registration_status == pb.REGISTRATION_STATUS_ACCEPTED
     assert gateway.control.calls_of("TriggerMessage") == []
+
+
+async def test_concurrent_lookups_are_answered_together_each_with_its_own_station(
+    api: Api, db: Database
+) -> None:
+    """A boot storm's GetStation calls share database round trips, yet each gets its own
+    station (with its connectors) or NOT_FOUND, and an edit counts from the next call on."""
+    stub = api.as_role()
+    evses = [pb.Evse(evse_id=1, connectors=[pb.Connector(connector_id=1, type="cType2")])]
+    for index in range(30):
+        station = a_station(id=f"S-{index:02d}", vendor=f"V{index}", evses=evses)
+        await stub.CreateStation(pb.CreateStationRequest(station=station))
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    engine = db.sessions.kw["bind"].sync_engine
+    sqlalchemy_event.listen(engine, "before_cursor_execute", count)
+    try:
+        wanted = [f"S-{index:02d}" for index in range(30)] + ["NOPE-1", "NOPE-2"]
+        answers = await asyncio.gather(
+            *(stub.GetStation(pb.GetStationRequest(station_id=s)) for s in wanted),
+            return_exceptions=True,
+        )
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", count)
+    for index, answer in enumerate(answers[:30]):
+        assert isinstance(answer, pb.Station)
+        assert (answer.id, answer.vendor) == (f"S-{index:02d}", f"V{index}")
+        assert [c.type for e in answer.evses for c in e.connectors] == ["cType2"]
+    for missing in answers[30:]:
+        assert isinstance(missing, grpc.aio.AioRpcError)
+        assert missing.code() == grpc.StatusCode.NOT_FOUND
+    assert 0 < statements < 30  # one call each would be 60 statements (station, connectors)
+
+    await stub.UpdateStation(
+        pb.UpdateStationRequest(station=a_station(id="S-00", vendor="Edited", evses=evses))
+    )
+    edited = await stub.GetStation(pb.GetStationRequest(station_id="S-00"))
+    assert edited.vendor == "Edited"

@@ -11,6 +11,7 @@ from chargegrid.stations.api.sites import SitesApi
 from chargegrid.stations.api.stations import StationsApi
 from chargegrid.stations.api.watch import WatchApi
 from chargegrid.stations.boots import BootRegistrar, SecurityLookup
+from chargegrid.stations.station_lookup import StationLookup
 
 SERVICE_NAME = "chargegrid.api.stations.v1.Stations"
 
@@ -28,3 +29,4 @@ class StationsService(
         self.deps = deps
         self.boots = BootRegistrar(deps.sessions, deps.policy)
         self.security = SecurityLookup(deps.sessions)
+        self.lookup = StationLookup(deps.sessions, deps.policy.heartbeat_interval_s)

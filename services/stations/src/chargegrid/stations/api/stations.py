@@ -7,7 +7,7 @@ import asyncio
 from chargegrid.api.stations.v1 import stations_pb2 as pb
 from chargegrid.platform import identifiers as ids
 from chargegrid.platform import text_limits as limits
-from chargegrid.platform.grpc.errors import FailedPrecondition, InvalidArgument
+from chargegrid.platform.grpc.errors import FailedPrecondition, InvalidArgument, NotFound
 from chargegrid.platform.logging import get_logger
 from chargegrid.platform.passwords import hash_password
 from chargegrid.stations.api import validation as check
@@ -16,6 +16,7 @@ from chargegrid.stations.api.convert import station_to_proto
 from chargegrid.stations.gateway import CommandRefused, StationUnreachable
 from chargegrid.stations.models import StationRow
 from chargegrid.stations.policy import ACCEPTED, REJECTED
+from chargegrid.stations.station_lookup import StationLookup
 from chargegrid.stations.store import stations as store
 from chargegrid.stations.store.configuration import STATION, Scope, delete_scope
 from chargegrid.stations.store.paging import next_token, page_of
@@ -56,6 +57,8 @@ def keeps_profile(station: StationRow, given: int) -> None:
 
 
 class StationsApi(ApiBase):
+    lookup: StationLookup
+
     async def CreateStation(self, request: pb.CreateStationRequest, context: Context) -> pb.Station:
         given = request.station
         station_id = check.station_id(given.id, "station.id")
@@ -106,8 +109,10 @@ class StationsApi(ApiBase):
 
     async def GetStation(self, request: pb.GetStationRequest, context: Context) -> pb.Station:
         station_id = check.station_id(request.station_id, "station_id")
-        async with self.deps.sessions() as session:
-            return await self.station_message(session, await store.get_station(session, station_id))
+        found = await self.lookup(station_id)
+        if found is None:
+            raise NotFound(f"station {station_id!r} does not exist")
+        return found
 
     async def ListStations(
         self, request: pb.ListStationsRequest, context: Context
