@@ -76,7 +76,8 @@ class BootRegistrar:
 
     async def _register(self, boots: Sequence[Boot]) -> list[tuple[str, int]]:
         ids = sorted({station_id for station_id, _ in boots})
-        async with one_writer(self.sessions), self.sessions() as session, session.begin():
+        urgent = one_writer(self.sessions, urgent=True)  # the gateway waits on these boots
+        async with urgent, self.sessions() as session, session.begin():
             stations = await _load(session, ids)
             missing = [i for i in ids if i not in stations]
             if missing:
