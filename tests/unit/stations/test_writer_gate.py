@@ -14,7 +14,7 @@ async def _hold(gate: WriterGate, name: str, urgent: bool, order: list[str]) -> 
 
 
 async def test_urgent_writers_go_before_waiting_background_ones_each_in_arrival_order() -> None:
-    gate, order = WriterGate(), []
+    gate, order = WriterGate(), list[str]()
     first = gate.hold(urgent=False)
     await first.__aenter__()
     waiting = [
@@ -31,7 +31,7 @@ async def test_urgent_writers_go_before_waiting_background_ones_each_in_arrival_
 
 
 async def test_a_background_writer_does_not_jump_ahead_of_a_waiting_urgent_one() -> None:
-    gate, order = WriterGate(), []
+    gate, order = WriterGate(), list[str]()
     async with gate.hold(urgent=True):
         urgent = asyncio.create_task(_hold(gate, "urgent", True, order))
         await asyncio.sleep(0)
@@ -41,7 +41,7 @@ async def test_a_background_writer_does_not_jump_ahead_of_a_waiting_urgent_one()
 
 
 async def test_a_cancelled_waiter_passes_the_lock_on_and_never_holds_it() -> None:
-    gate, order = WriterGate(), []
+    gate, order = WriterGate(), list[str]()
     async with gate.hold(urgent=False):
         gone = asyncio.create_task(_hold(gate, "gone", True, order))
         kept = asyncio.create_task(_hold(gate, "kept", False, order))
@@ -55,7 +55,7 @@ async def test_a_cancelled_waiter_passes_the_lock_on_and_never_holds_it() -> Non
 
 
 async def test_a_waiter_cancelled_just_as_it_was_handed_the_lock_releases_it() -> None:
-    gate, order = WriterGate(), []
+    gate, order = WriterGate(), list[str]()
     holder = gate.hold(urgent=False)
     await holder.__aenter__()
     handed = asyncio.create_task(_hold(gate, "handed", True, order))
