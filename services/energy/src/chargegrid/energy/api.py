@@ -32,7 +32,6 @@ from chargegrid.energy.models import (
     SiteSettingsRow,
     StationSettingsRow,
 )
-from chargegrid.energy.paging import encode_token, page_of
 from chargegrid.energy.publisher import Publisher
 from chargegrid.energy.settings import EnergySettings
 from chargegrid.energy.site_model import topology
@@ -46,6 +45,7 @@ from chargegrid.platform.grpc import (
     NotFound,
     Unavailable,
 )
+from chargegrid.platform.paging import encode_token, page_of
 
 SERVICE_NAME = "chargegrid.api.energy.v1.Energy"
 REDUCTIONS = ("limit_a", "limit_kw", "percent")

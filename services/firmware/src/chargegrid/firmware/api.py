@@ -28,7 +28,6 @@ from chargegrid.firmware.convert import (
 )
 from chargegrid.firmware.gateway import CommandRefused, LogOrder, StationUnreachable
 from chargegrid.firmware.models import ImageRow, LogFileRow, SecurityEventRow, StationUpdateRow
-from chargegrid.firmware.paging import encode_token, page_of
 from chargegrid.firmware.status import State
 from chargegrid.firmware.updates import ACCEPTED, ApiDeps, send_update
 from chargegrid.platform.grpc import (
@@ -39,6 +38,7 @@ from chargegrid.platform.grpc import (
     Unavailable,
 )
 from chargegrid.platform.logging import get_logger
+from chargegrid.platform.paging import encode_token, page_of
 
 SERVICE_NAME = "chargegrid.api.firmware.v1.Firmware"
 LOG_KINDS = ("diagnostics", "security")

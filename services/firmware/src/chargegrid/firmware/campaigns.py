@@ -22,13 +22,13 @@ from chargegrid.api.firmware.v1 import firmware_pb2 as pb
 from chargegrid.firmware import validation
 from chargegrid.firmware.convert import stamp, update_message
 from chargegrid.firmware.models import CampaignRow, ImageRow, StationUpdateRow
-from chargegrid.firmware.paging import encode_token, page_of
 from chargegrid.firmware.stations import Selection
 from chargegrid.firmware.status import State
 from chargegrid.firmware.targets import parse_target, resolve, target_json, target_message
 from chargegrid.firmware.updates import ApiDeps
 from chargegrid.platform.grpc import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from chargegrid.platform.logging import get_logger
+from chargegrid.platform.paging import encode_token, page_of
 
 SCHEDULED, RUNNING, PAUSED = "SCHEDULED", "RUNNING", "PAUSED"
 COMPLETED, ABORTED = "COMPLETED", "ABORTED"
