@@ -211,3 +211,38 @@ async def test_a_redelivered_event_changes_nothing(
     await station.handler(envelope)
     listed = await api.as_role().ListSecurityEvents(pb.ListSecurityEventsRequest())
     assert len(listed.events) == 1
+
+
+async def test_a_batch_of_boots_finishes_the_one_update_in_progress_and_leaves_the_rest(
+    api: Api, gateway: Gateway, db: Database, clock: FakeClock
+) -> None:
+    """A boot storm's batch: one station updating among many, a duplicate, a re-delivery."""
+    stub = api.as_role()
+    added = await stub.AddImage(pb.AddImageRequest(image=image()))
+    gateway.control.online[STATION] = "Accepted"
+    gateway.control.online["CP-7"] = "Accepted"
+    await stub.UpdateStation(pb.UpdateStationRequest(station_id=STATION, image_id=added.id))
+    await stub.UpdateStation(pb.UpdateStationRequest(station_id="CP-7", image_id=added.id))
+    station = Station(db, clock)
+    wrap = station.factory.wrap
+    storm = [
+        wrap("station.booted", f"CP-{n}", ev.StationBooted(firmware_version="1.9"))
+        for n in range(100, 400)
+    ]
+    mine = wrap("station.booted", STATION, ev.StationBooted(firmware_version="2.0"))
+    failed = wrap(
+        "station.firmware_status", "CP-7", ev.FirmwareStatusChanged(status="InstallationFailed")
+    )
+    installed = wrap(
+        "station.firmware_status", STATION, ev.FirmwareStatusChanged(status="Installed")
+    )
+    batch = [*storm[:150], installed, mine, mine, failed, *storm[150:]]
+    await station.handler.batch([(envelope, None) for envelope in batch])  # type: ignore[misc]
+    await station.handler.batch([(envelope, None) for envelope in batch])  # type: ignore[misc]
+    done = await stub.GetStationUpdate(pb.GetStationUpdateRequest(station_id=STATION))
+    assert (done.state, done.image_id) == (pb.UPDATE_STATE_SUCCEEDED, added.id)
+    other = await stub.GetStationUpdate(pb.GetStationUpdateRequest(station_id="CP-7"))
+    assert (other.state, other.detail) == (pb.UPDATE_STATE_FAILED, "InstallationFailed")
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await stub.GetStationUpdate(pb.GetStationUpdateRequest(station_id="CP-100"))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND

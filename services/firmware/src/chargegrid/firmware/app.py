@@ -27,7 +27,7 @@ from chargegrid.firmware.runner import CampaignRunner
 from chargegrid.firmware.settings import FirmwareSettings
 from chargegrid.firmware.stations import GrpcStationDirectory, StationDirectory
 from chargegrid.firmware.updates import ApiDeps, Clock, utc_now
-from chargegrid.platform.bus import EventConsumer
+from chargegrid.platform.bus import BatchConsumer
 from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
@@ -92,7 +92,7 @@ class FirmwareApp:
         kafka = client_kwargs(settings)
         bootstrap = kafka.pop("bootstrap_servers")
         events = FirmwareEvents(self.sessions, self.clock, settings.critical_security_events)
-        self.consumer: EventConsumer = firmware_consumer(
+        self.consumer: BatchConsumer = firmware_consumer(
             bootstrap, events, self.producer, settings.consumer_group, extra=kafka, **self._tuning
         )
         await self.consumer.start()

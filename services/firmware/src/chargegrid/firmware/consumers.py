@@ -1,15 +1,17 @@
 """The firmware service's Kafka entrypoint: station.events.v1 in consumer group "firmware".
 
 Boots and firmware statuses drive station updates, log statuses drive log files, and every
-security event is stored (critical ones logged at warning as alerts). Each event is claimed
-by id in the same transaction as its changes, so a re-delivered event changes nothing.
-Every other station event (heartbeats, statuses, connections) is skipped by its
-`event-type` header before it is decoded.
+security event is stored (critical ones logged at warning as alerts). A partition's batch is
+one database transaction: its event ids claimed in one statement (a re-delivered event
+changes nothing) and the stations with an update in progress read in one query, so a boot
+storm of thousands of stations, almost none of them updating, costs a few statements per
+batch rather than a transaction per boot. Every other station event (heartbeats, statuses,
+connections) is skipped by its `event-type` header before it is decoded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 
 from aiokafka import ConsumerRecord
@@ -20,7 +22,13 @@ from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.station.v1 import events_pb2 as ev
 from chargegrid.firmware.models import LogFileRow, SecurityEventRow, StationUpdateRow
 from chargegrid.firmware.status import TERMINAL, Progress, State, on_boot, on_firmware_status
-from chargegrid.platform.bus import ConsumerConfig, EventConsumer, EventProducer, claim_event
+from chargegrid.platform.bus import (
+    BatchConsumer,
+    ConsumerConfig,
+    Delivered,
+    EventProducer,
+    claim_events,
+)
 from chargegrid.platform.bus.envelope import occurred_at, unpack
 from chargegrid.platform.bus.topics import STATION_EVENTS
 from chargegrid.platform.logging import get_logger
@@ -53,25 +61,54 @@ class FirmwareEvents:
         self.critical = frozenset(critical_security_events)
 
     async def __call__(self, envelope: Envelope, _record: ConsumerRecord | None = None) -> None:
-        if not envelope.station_id or envelope.type not in HANDLED:
+        """One event (tests, and a record the batch consumer retries alone)."""
+        await self.apply([envelope])
+
+    async def batch(self, items: Sequence[Delivered]) -> None:
+        """A partition batch from the batch consumer, in offset order."""
+        await self.apply([envelope for envelope, _ in items])
+
+    async def apply(self, envelopes: Sequence[Envelope]) -> None:
+        wanted = [e for e in envelopes if e.station_id and e.type in HANDLED]
+        if not wanted:
             return
         now = self.clock()
-        at = min(occurred_at(envelope), now) if envelope.HasField("occurred_at") else now
         async with self.sessions() as session, session.begin():
-            if not await claim_event(session, CONSUMER_NAME, envelope.event_id, now):
-                return
-            if envelope.type == FIRMWARE_STATUS:
-                status = unpack(envelope, ev.FirmwareStatusChanged)
-                await self._firmware_status(session, envelope.station_id, status, now)
-            elif envelope.type == BOOTED:
-                booted = unpack(envelope, ev.StationBooted)
-                await self._booted(session, envelope.station_id, booted, now)
-            elif envelope.type == LOG_STATUS:
-                log_status = unpack(envelope, ev.LogStatusChanged)
-                await self._log_status(session, envelope.station_id, log_status)
-            else:
-                security = unpack(envelope, ev.SecurityEventReceived)
-                self._security_event(session, envelope, security, at)
+            fresh = await claim_events(session, CONSUMER_NAME, [e.event_id for e in wanted], now)
+            booted = {e.station_id for e in wanted if e.type == BOOTED}
+            updating = await self._updating(session, booted) if booted else set()
+            for envelope in wanted:
+                if envelope.event_id not in fresh:
+                    continue
+                fresh.discard(envelope.event_id)  # twice in one batch: applied once
+                if envelope.type == BOOTED and envelope.station_id not in updating:
+                    continue  # no update listens to this station's boot
+                await self._apply_one(session, envelope, now)
+
+    async def _apply_one(self, session: AsyncSession, envelope: Envelope, now: datetime) -> None:
+        if envelope.type == FIRMWARE_STATUS:
+            status = unpack(envelope, ev.FirmwareStatusChanged)
+            await self._firmware_status(session, envelope.station_id, status, now)
+        elif envelope.type == BOOTED:
+            booted = unpack(envelope, ev.StationBooted)
+            await self._booted(session, envelope.station_id, booted, now)
+        elif envelope.type == LOG_STATUS:
+            log_status = unpack(envelope, ev.LogStatusChanged)
+            await self._log_status(session, envelope.station_id, log_status)
+        else:
+            at = min(occurred_at(envelope), now) if envelope.HasField("occurred_at") else now
+            security = unpack(envelope, ev.SecurityEventReceived)
+            self._security_event(session, envelope, security, at)
+
+    @staticmethod
+    async def _updating(session: AsyncSession, station_ids: Collection[str]) -> set[str]:
+        """Which of `station_ids` have an update sent and not yet finished."""
+        query = (
+            select(StationUpdateRow.station_id)
+            .where(StationUpdateRow.station_id.in_(station_ids))
+            .where(StationUpdateRow.state.in_(OPEN_STATES))
+        )
+        return set((await session.scalars(query)).all())
 
     async def _open_update(
         self, session: AsyncSession, station_id: str, request_id: int = 0
@@ -181,7 +218,7 @@ def firmware_consumer(
     producer: EventProducer,
     group: str = "firmware",
     **overrides: object,
-) -> EventConsumer:
+) -> BatchConsumer:
     config = ConsumerConfig(
         bootstrap_servers=bootstrap_servers,
         group_id=group,
@@ -190,4 +227,4 @@ def firmware_consumer(
     )
     for key, value in overrides.items():
         setattr(config, key, value)
-    return EventConsumer(config, handler, producer)
+    return BatchConsumer(config, handler.batch, producer)
