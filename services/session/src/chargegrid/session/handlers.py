@@ -142,6 +142,9 @@ class SessionEvents:
                 for e, f in work
                 if isinstance(f, TransactionFact)
             )
+            await store.load_active(
+                e.station_id for e, f in work if f is None or isinstance(f, Started)
+            )
             for applied, (envelope, fact) in enumerate(work, 1):
                 if applied % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
