@@ -130,7 +130,10 @@ class SessionStore:
                 self.db.add(row)
             state = self._states[session_id]
             for name in STATE_FIELDS:
-                setattr(row, name, getattr(state, name))
+                value = getattr(state, name)
+                # Only what changed goes through the ORM's (costly) attribute set.
+                if getattr(row, name) != value or name not in row.__dict__:
+                    setattr(row, name, value)
         self._dirty.clear()
         await self.db.flush()
         values, self._samples = list(self._samples.values()), {}
