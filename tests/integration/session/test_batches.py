@@ -83,3 +83,16 @@ async def test_a_redelivered_batch_changes_nothing(db: Database, events: Session
     emitted = await db.outbox()
     await events.apply([again(envelope) for envelope in stream])
     assert await db.outbox() == emitted
+
+
+async def test_the_publisher_is_woken_only_by_batches_that_decided_an_event(
+    db: Database, events: SessionEvents
+) -> None:
+    wakes: list[int] = []
+    events.after_commit = lambda: wakes.append(1)
+
+    await events.apply([started(0, meter_start=1000)])
+    await events.apply([updated(0.1, register(0.1, 1010)), updated(0.2, register(0.2, 1020))])
+
+    assert len(wakes) == 1  # the opened; readings within update_interval_s decide nothing
+    assert [kind for kind, _ in await db.outbox()] == ["opened"]

@@ -5,10 +5,11 @@ the sessions it touches in one query, then applies the domain rules event by eve
 order, exactly as one event at a time would: the session changes, samples, energy
 recounts when a reading came out of order, the sessions a fact shows lost (domain/closing.py:
 a 1.6 boot, a new transaction on the outlet), and the session events decided into the
-outbox (inserted together at the end). All of it commits together. Every `YIELD_EVERY`
-events the loop lets the event loop run, so the gRPC calls the gateway waits on (transaction
-ids) are answered while a large batch is applied; on SQLite a batch is a background writer
-(platform writer_gate) that lets those calls' writes go first. A re-delivered event finds
+outbox (inserted together at the end). All of it commits together; the publisher is woken
+only when the batch decided an event. Every `YIELD_EVERY` events the loop lets the event
+loop run, so the gRPC calls the gateway waits on (transaction ids) are answered while a
+large batch is applied; on SQLite a batch is a background writer (platform writer_gate)
+that lets those calls' writes go first. A re-delivered event finds
 its id claimed and changes nothing; a crash before commit leaves nothing behind, so the
 redelivery does the whole thing once. `after_commit` wakes the publisher. An Available /
 Faulted status is only marked (marks.py); `sweep`, run on a timer, closes what the outlet
@@ -160,8 +161,9 @@ class SessionEvents:
                 else:
                     site_id = sites[envelope.station_id]
                     await self._on_transaction(db, store, envelope.station_id, fact, site_id)
-            await self._flush(db, store)
-        self.after_commit()
+            emitted = await self._flush(db, store)
+        if emitted:  # most batches of meter values decide none: nothing to publish
+            self.after_commit()
         for reboot in resumed:
             self.after_resumed_boot(reboot.station_id, reboot.at)
 
@@ -266,10 +268,11 @@ class SessionEvents:
         self.after_commit()
         return True
 
-    async def _flush(self, db: AsyncSession, store: SessionStore) -> None:
-        """Before commit: the batch's session rows and samples, then its outbox rows."""
+    async def _flush(self, db: AsyncSession, store: SessionStore) -> int:
+        """Before commit: the batch's session rows and samples, then its outbox rows (how
+        many)."""
         await store.flush()
-        await self.outbox.flush(db)
+        return await self.outbox.flush(db)
 
     def _emit(self, db: AsyncSession, state: SessionState, *, urgent: bool = False) -> None:
         now = self.clock()

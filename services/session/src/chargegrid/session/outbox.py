@@ -57,12 +57,13 @@ class Outbox:
         return envelope
 
     @staticmethod
-    async def flush(db: AsyncSession) -> None:
+    async def flush(db: AsyncSession) -> int:
         """Insert the rows queued in `db` in one executemany, in the order they were added
-        (the ids, and so the publishing order, follow it)."""
+        (the ids, and so the publishing order, follow it); how many."""
         rows: list[dict[str, Any]] = db.info.pop(PENDING, [])
         if rows:
             await db.execute(insert(OUTBOX), rows)
+        return len(rows)
 
 
 class OutboxPublisher:
