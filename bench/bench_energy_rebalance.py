@@ -210,6 +210,7 @@ async def _arrivals(
     ev = EVSpec(capacity_kwh=80, initial_soc_percent=10, max_power_w=MAX_A * 3 * 230.0)
     latencies: list[float] = []
     firsts: list[float] = []
+    handovers: list[float] = []
     steps: list[dict[str, Any]] = []
     timed_out = mismatched = unchanged = 0
     for k in range(count):
@@ -237,6 +238,13 @@ async def _arrivals(
         mismatched += len(wrong)
         done = max((at for at, *_ in installed), default=arrived)
         first = min((at for at, *_ in installed), default=arrived)
+        # The new EV's raise waits for every lowering to be confirmed: the gap between the
+        # last other station's Accepted and the new EV's is that hand-over.
+        key = (station.station_id, connector)
+        raised = [at for at, s_id, e_id, _ in installed if (s_id, e_id) == key]
+        lowered = [at for at, s_id, e_id, _ in installed if (s_id, e_id) != key]
+        if raised and lowered:
+            handovers.append(max(raised) - max(lowered))
         if installed:
             latencies.append(done - arrived)
             firsts.append(first - arrived)
@@ -262,6 +270,7 @@ async def _arrivals(
     return {
         "latency": _percentiles(latencies),
         "arrival_to_first_accepted": _percentiles(firsts),
+        "last_lowered_to_new_ev_accepted": _percentiles(handovers),
         "timed_out": timed_out,
         "arrivals_without_changes": unchanged,
         "mismatched": mismatched,
