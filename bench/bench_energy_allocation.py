@@ -6,7 +6,9 @@ priorities, a limit well below the sum of maxima, some EVs drawing less than all
 
 Wall time and CPU time (time.process_time) side by side: on a loaded machine the wall time
 includes waiting for a core, the CPU time is what the allocator itself costs; the target is
-judged on the CPU median when the two differ (`meets_target`).
+judged on the CPU median when the two differ (`meets_target`). BENCH_ENERGY_INSTRUCTIONS=1
+adds the instructions of one run at 500 EVSEs, counted by callgrind (bench.energy_instructions:
+minutes, but the one figure the machine's load does not move).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from bench.energy_instructions import instructions_per_run
 from chargegrid.energy.allocation import (
     PHASES,
     Evse,
@@ -83,6 +86,8 @@ async def run() -> dict[str, Any]:
     runs = int(os.environ.get("BENCH_ENERGY_RUNS", "20"))
     at_500 = timed(500, runs)
     at_5000 = timed(5_000, max(3, runs // 4))
+    if os.environ.get("BENCH_ENERGY_INSTRUCTIONS") == "1":
+        at_500["instructions_per_run"] = instructions_per_run(500)
     return {
         "runs": runs,
         "at_500": at_500,
