@@ -128,6 +128,19 @@ class SessionStore:
         )
         return [self._remember(row) for row in (await self.db.execute(query)).scalars()]
 
+    async def stations_with_active(self, station_ids: Iterable[str]) -> set[str]:
+        """Which of `station_ids` have an active session stored (one query for a batch)."""
+        wanted = sorted(set(station_ids))
+        if not wanted:
+            return set()
+        await self.flush()
+        query = (
+            select(SessionRow.station_id)
+            .where(SessionRow.station_id.in_(wanted), SessionRow.status == ACTIVE)
+            .distinct()
+        )
+        return set((await self.db.scalars(query)).all())
+
     async def register_readings(self, session_id: str) -> list[Reading]:
         """Every stored total register reading of the session (queued ones too), in time
         order."""
