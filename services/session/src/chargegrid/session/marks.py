@@ -63,19 +63,18 @@ class OutletMarks:
                 newest[boot.station_id] = boot.at
         if not newest:
             return
-        table = OutletMarkRow.__table__
         dialect = self.db.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert(table)
+        statement = insert(OutletMarkRow)
         statement = statement.on_conflict_do_update(
-            index_elements=[table.c.station_id, table.c.evse_id],
+            index_elements=["station_id", "evse_id"],
             set_={
                 "at": statement.excluded.at,
                 "status": statement.excluded.status,
                 "noted_at": statement.excluded.noted_at,
                 "swept": statement.excluded.swept,
             },
-            where=statement.excluded.at > table.c.at,
+            where=statement.excluded.at > OutletMarkRow.at,
         )
         rows = [
             {"station_id": station, "evse_id": 0, "at": at, "status": REBOOT_REASON}
