@@ -129,17 +129,12 @@ class Pending:
         }
         if not unplaced:
             return
-        placed = dict(
-            (
-                await session.execute(
-                    select(ChargingEvseRow.station_id, ChargingEvseRow.site_id)
-                    .where(ChargingEvseRow.station_id.in_(unplaced))
-                    .where(ChargingEvseRow.site_id != "")
-                )
-            )
-            .tuples()
-            .all()
+        query = (
+            select(ChargingEvseRow.station_id, ChargingEvseRow.site_id)
+            .where(ChargingEvseRow.station_id.in_(unplaced))
+            .where(ChargingEvseRow.site_id != "")
         )
+        placed = {station_id: site_id for station_id, site_id in await session.execute(query)}
         for station_id, site_id in placed.items():
             for evse in self.charging[station_id].values():
                 evse.site_id = evse.site_id or site_id
