@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
@@ -20,6 +20,7 @@ from chargegrid.energy.live import Pending
 from chargegrid.energy.models import ChargingEvseRow, StationStateRow
 from chargegrid.energy.store import place_station
 from chargegrid.platform.bus import EnvelopeFactory
+from chargegrid.platform.bus.idempotency import processed_events
 from tests.unit.energy.fakes import FakeClock, FakeDirectory
 
 
@@ -193,3 +194,21 @@ async def test_a_site_the_discovery_loop_placed_is_not_overwritten_by_the_next_b
     await _feed(handler, rig.drawing(10.0))
 
     assert [(r.site_id, r.measured_l1_a) for r in await _rows(rig.sessions)] == [("S1", 10.0)]
+
+
+async def test_a_status_wakes_the_site_only_when_it_changed_and_is_not_claimed(rig: Rig) -> None:
+    handler = rig.handler()
+
+    def status(value: int) -> Envelope:
+        body = st.StatusChanged(evse_id=1, connector_id=1, status=value)  # type: ignore[arg-type]
+        return rig.factory.wrap("station.status_changed", "A", body)
+
+    charging, available = st.CONNECTOR_STATUS_CHARGING, st.CONNECTOR_STATUS_AVAILABLE
+    await _feed(handler, status(charging), status(charging))
+    await _feed(handler, status(charging))
+    assert rig.notified == [("A", "status changed")]
+    await _feed(handler, status(available))
+    assert rig.notified == [("A", "status changed")] * 2
+    async with rig.sessions() as session:
+        claimed = await session.scalar(select(func.count()).select_from(processed_events))
+    assert claimed == 0
