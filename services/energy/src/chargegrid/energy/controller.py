@@ -26,6 +26,7 @@ from chargegrid.api.gateway.v1 import station_control_pb2 as gw
 from chargegrid.energy import demand, metrics, profiles, site_model
 from chargegrid.energy.allocation import (
     Allocation,
+    Direction,
     Evse,
     EvseKey,
     LimitStep,
@@ -61,7 +62,19 @@ STALE_FOR = {
     Outcome.OFFLINE: StaleReason.OFFLINE,
 }
 
+#: A raise smaller than this is not sent (a draw jittering around a share would otherwise
+#: earn its station a new profile every few seconds); lowerings always are.
+MIN_RAISE_A = 1.0
+
 log = get_logger(__name__)
+
+
+def _worth(step: LimitStep) -> bool:
+    """False for a raise of less than MIN_RAISE_A over what the station accepted: keeping
+    the lower limit it has is always safe."""
+    if step.direction is not Direction.RAISE or step.previous_a is None:
+        return True
+    return step.limit_a - step.previous_a >= MIN_RAISE_A
 
 
 class SiteUnknown(Exception):
@@ -322,7 +335,7 @@ class SiteController:
         for _ in range(MAX_ROUNDS):
             plan = plan_transition(topology, evses, allocation)
             # Idle EVSEs have no transaction to profile: their default profile bounds them.
-            batch = [s for s in plan.lower or plan.raise_now if s.key in transactions]
+            batch = [s for s in plan.lower or plan.raise_now if s.key in transactions and _worth(s)]
             if not batch:
                 break
             by_key = {e.key: e for e in evses}

@@ -58,6 +58,9 @@ Changes = list[tuple[str, str]]
 Notify = Callable[[Changes], Awaitable[None]]
 #: Measured current per station phase (None = the meter said nothing about it).
 Measured = tuple[float | None, float | None, float | None]
+#: A batch's wake-ups: (station, evse) -> the draw and monotonic time the controller was told
+#: of (None: the transaction ended).
+Woken = dict[tuple[str, int], tuple[Measured, float] | None]
 
 log = get_logger(__name__)
 
@@ -98,6 +101,8 @@ class EnergyEvents:
         #: (station, evse) -> (measured currents, monotonic time) of its last wake-up.
         self._woken: dict[tuple[str, int], tuple[Measured, float]] = {}
         self._group_cache: dict[str, tuple[str, float]] = {}
+        #: (station, evse, connector) -> its last status.
+        self._statuses: dict[tuple[str, int, int], int] = {}
 
     async def load(self) -> None:
         """Read the durable copy of the live state (at start; the first batch does it too)."""
@@ -108,13 +113,26 @@ class EnergyEvents:
         wanted = [e for e, _ in items if e.station_id and e.type in EVENT_TYPES]
         if not wanted:
             return
+        # Statuses change nothing stored: they are neither claimed nor need a transaction.
+        stored = [e for e in wanted if e.type != STATUS]
+        changes: Changes = []
+        if stored:
+            changes = await self._store(stored)
+        statuses = (e for e in wanted if e.type == STATUS)
+        changes += [(e.station_id, "status changed") for e in statuses if self._status_moved(e)]
+        if changes:
+            await self.notify(list(dict.fromkeys(changes)))
+
+    async def _store(self, wanted: list[Envelope]) -> Changes:
+        """Apply the events that change what is stored, in one transaction."""
         if not self.live.loaded:
             await self.load()
-        sites = await self._sites({e.station_id for e in wanted})
+        opening = {e.station_id for e in wanted if e.type in (STARTED, UPDATED)}
+        sites = await self._sites(opening)
         groups = await self._groups(wanted)
         now = self.clock()
         pending = Pending(self.live)
-        woken: dict[tuple[str, int], tuple[Measured, float]] = {}
+        woken: dict[tuple[str, int], tuple[Measured, float] | None] = {}
         changes: Changes = []
         async with self.sessions() as session, session.begin():
             fresh = await claim_events(session, CONSUMER_NAME, [e.event_id for e in wanted], now)
@@ -127,12 +145,21 @@ class EnergyEvents:
                     changes.append((envelope.station_id, trigger))
             await pending.write(session)
         self.live.commit(pending)
-        self._woken.update(woken)
-        for station_id, evses in pending.charging.items():
-            for key in [k for k in self._woken if k[0] == station_id and k[1] not in evses]:
-                del self._woken[key]
-        if changes:
-            await self.notify(list(dict.fromkeys(changes)))
+        for key, last in woken.items():
+            if last is None:
+                self._woken.pop(key, None)
+            else:
+                self._woken[key] = last
+        return changes
+
+    def _status_moved(self, envelope: Envelope) -> bool:
+        """True when the connector's status differs from the one last seen (in memory only:
+        after a restart the first status of each connector wakes its site once)."""
+        changed = unpack(envelope, st.StatusChanged)
+        key = (envelope.station_id, changed.evse_id, changed.connector_id)
+        before = self._statuses.get(key)
+        self._statuses[key] = changed.status
+        return before != changed.status
 
     async def _sites(self, station_ids: set[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -165,7 +192,7 @@ class EnergyEvents:
     def _apply(
         self,
         pending: Pending,
-        woken: dict[tuple[str, int], tuple[Measured, float]],
+        woken: Woken,
         envelope: Envelope,
         sites: dict[str, str],
         groups: dict[str, str],
@@ -212,37 +239,32 @@ class EnergyEvents:
             return self._draw_trigger(woken, evse)
         if kind == ENDED:
             ended = unpack(envelope, tx.TransactionEnded)
-            return self._close(pending, station_id, ended.transaction_id)
+            return self._close(pending, woken, station_id, ended.transaction_id)
         if kind == SESSION_CLOSED:
             closed = unpack(envelope, ses.SessionClosed).session
-            return self._close(pending, station_id, closed.transaction_id)
+            return self._close(pending, woken, station_id, closed.transaction_id)
         if kind in (CONNECTED, DISCONNECTED, BOOTED):
             return self._connectivity(pending, envelope, now)
         if kind == NOTIFICATION:
             note = unpack(envelope, st.NotificationReceived)
             if note.action == CHARGING_NEEDS:
                 return self._charging_needs(pending, station_id, note.payload_json, now)
-            return ""
-        return "status changed"
+        return ""
 
     @staticmethod
     def _measured(evse: ChargingEvse) -> Measured:
         return (evse.measured_l1_a, evse.measured_l2_a, evse.measured_l3_a)
 
-    def _remember_draw(
-        self, woken: dict[tuple[str, int], tuple[Measured, float]], evse: ChargingEvse
-    ) -> None:
+    def _remember_draw(self, woken: Woken, evse: ChargingEvse) -> None:
         woken[(evse.station_id, evse.evse_id)] = (self._measured(evse), self.monotonic())
 
-    def _draw_trigger(
-        self, woken: dict[tuple[str, int], tuple[Measured, float]], evse: ChargingEvse | None
-    ) -> str:
+    def _draw_trigger(self, woken: Woken, evse: ChargingEvse | None) -> str:
         """ "meter values" when the draw moved by MOVED_A since the controller last heard of
         it, or when MEASURED_REFRESH_S passed; "" otherwise (no wake-up, no profile churn)."""
         if evse is None:
             return ""
         key = (evse.station_id, evse.evse_id)
-        last = woken.get(key) or self._woken.get(key)
+        last = woken[key] if key in woken else self._woken.get(key)
         measured = self._measured(evse)
         if last is not None:
             before, at = last
@@ -304,7 +326,7 @@ class EnergyEvents:
         return row
 
     @staticmethod
-    def _close(pending: Pending, station_id: str, transaction_id: str) -> str:
+    def _close(pending: Pending, woken: Woken, station_id: str, transaction_id: str) -> str:
         current = pending.peek(station_id)
         ended = [k for k, e in current.items() if e.transaction_id == transaction_id]
         if not ended:
@@ -312,6 +334,7 @@ class EnergyEvents:
         evses = pending.evses(station_id)
         for evse_id in ended:
             del evses[evse_id]
+            woken[(station_id, evse_id)] = None
         return "session ended"
 
     def _connectivity(self, pending: Pending, envelope: Envelope, now: datetime) -> str:

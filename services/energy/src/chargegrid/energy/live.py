@@ -119,12 +119,33 @@ class Pending:
             self.states[station_id] = found
         return found
 
+    async def _keep_placements(self, session: AsyncSession) -> None:
+        """Sites the discovery loop stored for EVSEs this consumer had none for (the stations
+        service was down): not overwritten with "" (read only while such EVSEs exist)."""
+        unplaced = {
+            station_id
+            for station_id, evses in self.charging.items()
+            if any(not e.site_id for e in evses.values())
+        }
+        if not unplaced:
+            return
+        query = (
+            select(ChargingEvseRow.station_id, ChargingEvseRow.site_id)
+            .where(ChargingEvseRow.station_id.in_(unplaced))
+            .where(ChargingEvseRow.site_id != "")
+        )
+        placed = {station_id: site_id for station_id, site_id in await session.execute(query)}
+        for station_id, site_id in placed.items():
+            for evse in self.charging[station_id].values():
+                evse.site_id = evse.site_id or site_id
+
     def add_state(self, state: StationState) -> None:
         self.states[state.station_id] = state
 
     async def write(self, session: AsyncSession) -> None:
-        """The touched stations' rows replaced by their new state: at most four statements."""
+        """The touched stations' rows replaced by their new state: a few statements."""
         if self.charging:
+            await self._keep_placements(session)
             touched = list(self.charging)
             await session.execute(
                 delete(ChargingEvseRow).where(ChargingEvseRow.station_id.in_(touched))
