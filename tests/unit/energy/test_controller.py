@@ -92,6 +92,38 @@ async def test_a_rejecting_station_is_stale_and_counted_at_its_maximum(rig: Rig)
     assert b.stale is None
 
 
+async def test_a_rejecting_station_is_retried_at_the_periodic_rebalance_without_holding_back(
+    rig: Rig,
+) -> None:
+    _site(rig, 64, "A", "B")
+    rig.control.behaviour["A"] = "reject"
+    await rig.add(a_charging_evse("A"), a_charging_evse("B", started_at=T0 + timedelta(seconds=1)))
+    controller = rig.controller()
+    first = await controller.rebalance("test")
+    assert _limits(first)["B"] == 32.0  # 64 A less the 32 A A may draw
+    assert rig.control.tx_limits()["B"] == 32.0
+
+    def tries() -> int:
+        return sum(1 for s in rig.control.sent if s.station_id == "A" and s.purpose == "tx")
+
+    sent_to_a = tries()
+    rig.clock.advance(2)
+    await rig.add(a_charging_evse("C", started_at=T0 + timedelta(seconds=2)))
+    rig.directory.add_station("C", "S1")
+    soon = await controller.rebalance("a new EV")
+    assert tries() == sent_to_a  # not at every change
+    assert _limits(soon)["B"] == _limits(soon)["C"] == 16.0
+    assert rig.control.tx_limits()["C"] == 16.0
+    rig.clock.advance(rig.deps.settings.rebalance_interval_s)
+
+    later = await controller.rebalance("periodic")
+
+    assert tries() == sent_to_a + 1
+    a = next(e for e in later.evses if e.key.station_id == "A")
+    assert a.stale == "rejected"
+    assert _safe(later)
+
+
 async def test_a_silent_station_times_out_and_is_stale(rig: Rig) -> None:
     _site(rig, 40, "A", "B")
     rig.control.behaviour["A"] = "silent"

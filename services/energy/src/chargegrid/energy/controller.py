@@ -7,9 +7,12 @@ transition plan: lowers first, all at once; raises only after the lowered statio
 accepted, as the planner decides. A station that rejects, does not answer within
 `profile_timeout_s` or is offline becomes stale: the allocator counts it at what it may draw
 anyway (its max, or the default profile it confirmed), and the site is allocated again
-around it. Safety state (what each EVSE accepted / has pending) lives in memory; a new
-controller starts from nothing confirmed, which counts every EVSE at its maximum until its
-station confirms a profile: safe, only less generous for a moment.
+around it. A stale station is retried at the periodic rebalance (once its failure is
+`rebalance_interval_s` old, at once when it reconnects), at the draw it is counted at, beside
+the other steps: that retry changes no exposure, so it holds back no raise. Safety state
+(what each EVSE accepted / has pending) lives in memory; a new controller starts from nothing
+confirmed, which counts every EVSE at its maximum until its station confirms a profile: safe,
+only less generous for a moment.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ from chargegrid.energy.allocation import (
     mark_reconnected,
     mark_sent,
     mark_stale,
-    plan_transition,
     safe_fallback_limits,
     worst_case_load,
 )
@@ -47,6 +49,7 @@ from chargegrid.energy.events_out import allocation_changed, profile_applied, pr
 from chargegrid.energy.gateway import Outcome, ProfileResult, StationControl
 from chargegrid.energy.history import record
 from chargegrid.energy.models import StationSettingsRow
+from chargegrid.energy.planning import plan_site
 from chargegrid.energy.publisher import Publisher
 from chargegrid.energy.settings import EnergySettings
 from chargegrid.energy.snapshot import Charging, SiteSnapshot, measured_load
@@ -98,6 +101,9 @@ class SiteController:
         self.fallbacks: dict[str, float] = {}
         self.needs_defaults: set[str] = set()
         self._defaults_tried: set[str] = set()
+        #: When each EVSE's last profile failed: a stale one is retried once this is a
+        #: rebalance interval old (the periodic rebalance), not at every meter value.
+        self._failed_at: dict[EvseKey, datetime] = {}
         self.snapshot: SiteSnapshot | None = None
         self._targets: dict[EvseKey, float] = {}
         self._triggers: list[str] = []
@@ -276,6 +282,7 @@ class SiteController:
         for key in list(self.safety):
             if key not in charging_keys:
                 del self.safety[key]
+                self._failed_at.pop(key, None)
         evses: list[Evse] = []
         for row in rows.charging:
             key = EvseKey(row.station_id, row.evse_id)
@@ -301,6 +308,7 @@ class SiteController:
                 evse = mark_stale(evse, StaleReason.OFFLINE)
             elif (state is None or state.online) and evse.stale is StaleReason.OFFLINE:
                 evse = mark_reconnected(evse)
+                self._failed_at.pop(key, None)  # back: offer it a profile at once
             evses.append(self._remember(evse, row.transaction_id))
         return evses + self._idle(rows, topology, registered, charging_keys, now)
 
@@ -319,10 +327,17 @@ class SiteController:
         rows: SiteRows,
     ) -> tuple[list[Evse], Allocation]:
         transactions = {EvseKey(r.station_id, r.evse_id): r.transaction_id for r in rows.charging}
+        retried: set[EvseKey] = set()
         for _ in range(MAX_ROUNDS):
-            plan = plan_transition(topology, evses, allocation)
+            site_plan = plan_site(topology, evses, allocation)
+            plan = site_plan.plan
+            # A stale station is retried at most once per rebalance, once its failure is a
+            # rebalance interval old; the retry goes out alongside the other steps.
+            retries = [s for s in site_plan.retries if s.key not in retried and self._due(s.key)]
+            retried.update(s.key for s in retries)
             # Idle EVSEs have no transaction to profile: their default profile bounds them.
-            batch = [s for s in plan.lower or plan.raise_now if s.key in transactions]
+            steps = [*(plan.lower or plan.raise_now), *retries]
+            batch = [s for s in steps if s.key in transactions]
             if not batch:
                 break
             by_key = {e.key: e for e in evses}
@@ -335,6 +350,13 @@ class SiteController:
             if any(e.stale is not None for e in results):
                 allocation = allocate(topology, evses, policy, self.deps.clock())
         return evses, allocation
+
+    def _due(self, key: EvseKey) -> bool:
+        failed = self._failed_at.get(key)
+        if failed is None:
+            return True
+        elapsed = (self.deps.clock() - failed).total_seconds()
+        return elapsed >= self.deps.settings.rebalance_interval_s
 
     async def _send(self, step: LimitStep, evse: Evse, transaction_id: str) -> Evse:
         if evse.stale is StaleReason.OFFLINE:
@@ -367,6 +389,10 @@ class SiteController:
                 evse.key.station_id,
             )
         accepted_at = self.deps.clock() if result.accepted else None
+        if result.accepted:
+            self._failed_at.pop(evse.key, None)
+        else:
+            self._failed_at[evse.key] = self.deps.clock()
         return self._remember(evse, transaction_id, accepted_at=accepted_at)
 
     def _remember(
