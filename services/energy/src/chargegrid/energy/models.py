@@ -125,6 +125,10 @@ class ChargingEvseRow(Base):
     departure_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     energy_needed_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
     ev_max_current_a: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: The newest Energy.Active.Import.Register sample (Wh), and what it was when the EV
+    #: stated its energy need (or the first one after): their difference is delivered.
+    energy_register_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    needs_register_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
