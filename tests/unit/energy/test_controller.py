@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chargegrid.energy.allocation import violations, worst_case_load
-from chargegrid.energy.models import DemandResponseRow, SiteSettingsRow
+from chargegrid.energy.models import DemandResponseRow, SiteSettingsRow, StationSettingsRow
 from chargegrid.energy.snapshot import SiteSnapshot
 from tests.unit.energy.conftest import Rig
 from tests.unit.energy.fakes import T0, a_charging_evse, a_station_state
@@ -122,6 +122,59 @@ async def test_a_rejecting_station_is_retried_at_the_periodic_rebalance_without_
     a = next(e for e in later.evses if e.key.station_id == "A")
     assert a.stale == "rejected"
     assert _safe(later)
+
+
+def _confirming(station_id: str) -> StationSettingsRow:
+    return StationSettingsRow(
+        station_id=station_id,
+        site_id="S1",
+        node_id="",
+        max_current_a=32.0,
+        min_current_a=6.0,
+        phases=3,
+        rotation="L1,L2,L3",
+        offline_fallback_a=0.0,
+        confirm_composite=True,
+    )
+
+
+async def test_an_accepted_profile_is_confirmed_by_the_composite_schedule_where_asked(
+    rig: Rig,
+) -> None:
+    _site(rig, 32, "A", "B")
+    await rig.add(
+        _confirming("A"),
+        a_charging_evse("A"),
+        a_charging_evse("B", started_at=T0 + timedelta(seconds=1)),
+    )
+
+    snapshot = await rig.controller().rebalance("test")
+
+    assert _limits(snapshot) == {"A": 16.0, "B": 16.0}
+    assert set(rig.control.composite_asked) == {"A"}  # B's settings do not ask for it
+    assert all(e.stale is None and e.accepted_a == 16.0 for e in snapshot.evses)
+
+
+async def test_a_composite_schedule_above_the_limit_leaves_the_evse_stale_at_that_limit(
+    rig: Rig,
+) -> None:
+    _site(rig, 40, "A", "B")
+    rig.control.composite["A"] = 25.0  # said Accepted, still allows 25 A
+    await rig.add(
+        _confirming("A"),
+        a_charging_evse("A"),
+        a_charging_evse("B", started_at=T0 + timedelta(seconds=1)),
+    )
+
+    snapshot = await rig.controller().rebalance("test")
+
+    a = next(e for e in snapshot.evses if e.key.station_id == "A")
+    assert a.stale == "no_answer"
+    assert a.accepted_a is not None
+    assert a.accepted_a >= 25.0
+    assert _limits(snapshot)["B"] <= 40.0 - 25.0
+    assert "profile_rejected" in rig.publisher.kinds()
+    assert _safe(snapshot)
 
 
 async def test_a_silent_station_times_out_and_is_stale(rig: Rig) -> None:

@@ -18,6 +18,7 @@ only less generous for a moment.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,6 +59,8 @@ from chargegrid.platform.logging import get_logger
 
 #: Allocate / send rounds per rebalance (a failure re-allocates around the stale station).
 MAX_ROUNDS = 4
+#: A composite schedule this much above the limit sent does not confirm it (rounding aside).
+COMPOSITE_TOLERANCE_A = 0.1
 STALE_FOR = {
     Outcome.REJECTED: StaleReason.REJECTED,
     Outcome.TIMEOUT: StaleReason.NO_ANSWER,
@@ -327,6 +330,7 @@ class SiteController:
         rows: SiteRows,
     ) -> tuple[list[Evse], Allocation]:
         transactions = {EvseKey(r.station_id, r.evse_id): r.transaction_id for r in rows.charging}
+        confirming = {sid for sid, settings in rows.stations.items() if settings.confirm_composite}
         retried: set[EvseKey] = set()
         for _ in range(MAX_ROUNDS):
             site_plan = plan_site(topology, evses, allocation)
@@ -342,7 +346,15 @@ class SiteController:
                 break
             by_key = {e.key: e for e in evses}
             results = await asyncio.gather(
-                *(self._send(step, by_key[step.key], transactions[step.key]) for step in batch)
+                *(
+                    self._send(
+                        step,
+                        by_key[step.key],
+                        transactions[step.key],
+                        confirm=step.key.station_id in confirming,
+                    )
+                    for step in batch
+                )
             )
             for evse in results:
                 by_key[evse.key] = evse
@@ -358,12 +370,21 @@ class SiteController:
         elapsed = (self.deps.clock() - failed).total_seconds()
         return elapsed >= self.deps.settings.rebalance_interval_s
 
-    async def _send(self, step: LimitStep, evse: Evse, transaction_id: str) -> Evse:
+    async def _send(
+        self, step: LimitStep, evse: Evse, transaction_id: str, *, confirm: bool = False
+    ) -> Evse:
         if evse.stale is StaleReason.OFFLINE:
             return evse
         evse = self._remember(mark_sent(evse, step.limit_a), transaction_id, profiled=True)
         profile = profiles.tx_profile(evse.key.evse_id, transaction_id, step.limit_a)
         result = await self._call(evse.key.station_id, evse.key.evse_id, profile)
+        shown: float | None = None
+        if result.accepted and confirm:
+            shown = await self._composite_limit_a(evse.key)
+            if shown is None or shown > step.limit_a + COMPOSITE_TOLERANCE_A:
+                # Accepted, but not shown in force: as good as unanswered.
+                what = "no composite schedule" if shown is None else f"{shown:g} A in force"
+                result = ProfileResult(Outcome.TIMEOUT, "NOT_CONFIRMED", what)
         if result.accepted:
             evse = mark_accepted(evse, step.limit_a)
             metrics.PROFILES.labels("accepted").inc()
@@ -374,6 +395,9 @@ class SiteController:
             )
         else:
             evse = mark_stale(evse, STALE_FOR[result.outcome])
+            if shown is not None and evse.accepted_a is not None:
+                # What the station showed in force counts too, if it is higher still.
+                evse = dataclasses.replace(evse, accepted_a=max(evse.accepted_a, shown))
             metrics.PROFILES.labels(result.outcome.value).inc()
             log.warning(
                 "profile not accepted",
@@ -426,6 +450,15 @@ class SiteController:
             )
         except TimeoutError:
             return ProfileResult(Outcome.TIMEOUT, "TIMEOUT", f"no answer within {timeout:g} s")
+
+    async def _composite_limit_a(self, key: EvseKey) -> float | None:
+        timeout = self.deps.settings.profile_timeout_s
+        try:
+            return await asyncio.wait_for(
+                self.deps.control.composite_limit_a(key.station_id, key.evse_id), timeout
+            )
+        except TimeoutError:
+            return None
 
     async def _send_defaults(self, rows: SiteRows, topology: Topology, evses: list[Evse]) -> bool:
         """Default profiles: to each station that booted or that this controller has not seen

@@ -75,6 +75,9 @@ class StationSettingsRow(Base):
     #: Comma-separated grid phases, one per station phase ("L2,L3,L1").
     rotation: Mapped[str] = mapped_column(String(16))
     offline_fallback_a: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Confirm an accepted TxProfile with GetCompositeSchedule (stations that may say
+    #: Accepted and not apply it).
+    confirm_composite: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class GroupPriorityRow(Base):
