@@ -227,9 +227,12 @@ def _session(
         _stamp(waiting.timestamp, at)
         events.append(factory.wrap("transaction.updated", station, waiting, occurred_at=at))
     while True:
-        at = at + timedelta(minutes=rng.choice([1, 5, 5, 10, 15]), seconds=rng.randint(0, 59))
-        if at >= start + timedelta(minutes=minutes):
+        following = at + timedelta(
+            minutes=rng.choice([1, 5, 5, 10, 15]), seconds=rng.randint(0, 59)
+        )
+        if following >= start + timedelta(minutes=minutes):
             break
+        at = following
         wh += power_w * rng.uniform(0.3, 1.0) * 5 / 60
         updated = tx.TransactionUpdated(
             transaction_id=transaction_id,
@@ -242,7 +245,7 @@ def _session(
     end = start + timedelta(minutes=minutes)
     wh += power_w * 0.2 * 2 / 60
     if rng.random() < 0.5:  # charged, then left plugged in: idle after charging
-        full_at = at + (end - at) / 2
+        full_at = at + timedelta(seconds=(end - at).total_seconds() // 2)
         full = tx.TransactionUpdated(
             transaction_id=transaction_id,
             evse_id=evse,
@@ -251,6 +254,7 @@ def _session(
         )
         _stamp(full.timestamp, full_at)
         events.append(factory.wrap("transaction.updated", station, full, occurred_at=full_at))
+        end += timedelta(minutes=rng.randint(5, 90))
     ended = tx.TransactionEnded(
         transaction_id=transaction_id, evse_id=evse, connector_id=1, meter_stop_wh=wh
     )
@@ -468,7 +472,7 @@ def _flow(chain: dict[tuple[datetime, int], tuple[int, float]]) -> tuple[datetim
     steps = [
         (t0, t1)
         for ((t0, _), (_, wh0)), ((t1, _), (_, wh1)) in pairwise(sorted(chain.items()))
-        if wh1 > wh0
+        if wh1 > wh0 + 1e-3  # a kWh sample read back in Wh is a float off: no flow
     ]
     return (steps[0][0], steps[-1][1]) if steps else None
 

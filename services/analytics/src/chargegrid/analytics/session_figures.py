@@ -37,6 +37,8 @@ M = MeterReadingRow
 #: Rows per IN list: far below every driver's bound-parameter limit.
 CHUNK = 500
 ROAMING_PREFIX = "ocpi:"
+#: A rise smaller than this is float noise (a kWh sample scaled to Wh), not energy flowing.
+FLOW_STEP_WH = 1e-3
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,7 @@ def flow_span(readings: Sequence[tuple[datetime, float]]) -> tuple[datetime, dat
     first: datetime | None = None
     last: datetime | None = None
     for (before_at, before_wh), (at, wh) in pairwise(readings):
-        if wh > before_wh:
+        if wh > before_wh + FLOW_STEP_WH:
             first = first or before_at
             last = at
     return (first, last) if first is not None and last is not None else None
