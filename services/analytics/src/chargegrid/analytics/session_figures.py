@@ -15,10 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import ColumnElement, Float, String, and_, column, func, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.analytics.models import (
@@ -28,6 +27,7 @@ from chargegrid.analytics.models import (
     SessionTokenRow,
 )
 from chargegrid.analytics.query import Breakdown, Grain, Kind, Query
+from chargegrid.platform.db_types import UtcDateTime
 from chargegrid.platform.grpc.errors import InvalidArgument
 
 S = ClosedSessionRow
@@ -124,35 +124,58 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[i : i + CHUNK]
 
 
-def flow_span(readings: Sequence[tuple[datetime, float]]) -> tuple[datetime, datetime] | None:
-    """When energy began and stopped flowing: the start of the first positive meter step
-    and the end of the last; None when the meter never rose."""
-    first: datetime | None = None
-    last: datetime | None = None
-    for (before_at, before_wh), (at, wh) in pairwise(readings):
-        if wh > before_wh + FLOW_STEP_WH:
-            first = first or before_at
-            last = at
-    return (first, last) if first is not None and last is not None else None
-
-
 async def _flows(
     session: AsyncSession, transactions: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[datetime, datetime]]:
-    chains: dict[tuple[str, str], list[tuple[datetime, float]]] = defaultdict(list)
+    """Per transaction, when energy began and stopped flowing: the start of the first rise
+    of the register and the end of the last (absent when it never rose). The database
+    pairs each reading with the one before it, so a session's readings never reach Python."""
+    found: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+    chain = (M.station_id, M.transaction_id)
+    order = (M.at, M.rank)
     for chunk in _chunks(transactions):
-        rows = await session.execute(
-            select(M.station_id, M.transaction_id, M.at, M.wh)
-            .where(tuple_(M.station_id, M.transaction_id).in_(list(chunk)))
-            .order_by(M.station_id, M.transaction_id, M.at, M.rank)
+        # Joined to a VALUES list, not `(a, b) IN (...)`: SQLite scans the whole table for
+        # the latter and searches the primary key for each pair of the former.
+        wanted = (
+            values(column("station_id", String), column("transaction_id", String), name="wanted")
+            .data(list(chunk))
+            .cte("wanted")
         )
-        for station_id, transaction_id, at, wh in rows.all():
-            chains[(station_id, transaction_id)].append((at, float(wh)))
-    found = {}
-    for key, chain in chains.items():
-        span = flow_span(chain)
-        if span is not None:
-            found[key] = span
+        steps = (
+            select(
+                M.station_id,
+                M.transaction_id,
+                M.at,
+                M.wh,
+                func.lag(M.at, type_=UtcDateTime())
+                .over(partition_by=chain, order_by=order)
+                .label("before_at"),
+                func.lag(M.wh, type_=Float())
+                .over(partition_by=chain, order_by=order)
+                .label("before_wh"),
+            )
+            .select_from(wanted)
+            .join(
+                M,
+                and_(
+                    M.station_id == wanted.c.station_id,
+                    M.transaction_id == wanted.c.transaction_id,
+                ),
+            )
+            .subquery()
+        )
+        rows = await session.execute(
+            select(
+                steps.c.station_id,
+                steps.c.transaction_id,
+                func.min(steps.c.before_at),
+                func.max(steps.c.at),
+            )
+            .where(steps.c.wh > steps.c.before_wh + FLOW_STEP_WH)
+            .group_by(steps.c.station_id, steps.c.transaction_id)
+        )
+        for station_id, transaction_id, first, last in rows.all():
+            found[(station_id, transaction_id)] = (first, last)
     return found
 
 
