@@ -19,6 +19,7 @@ from tests.integration.analytics.reference import (
     Generated,
     generate,
     reference_energy,
+    reference_network_energy,
     reference_peaks,
     reference_revenue,
     reference_session_stats,
@@ -52,6 +53,7 @@ async def assert_every_figure_matches(analytics: Any, month: Generated) -> None:
             assert got.keys() == expected.keys(), (site, grain)
             for key, wh in expected.items():
                 assert got[key] == pytest.approx(wh, rel=1e-9, abs=1e-6), (site, grain, key)
+    await assert_network_energy_matches(analytics, windows)
     for grain in ("day", "month"):
         reply = await analytics.api.Peaks(
             a_query(pb.SCOPE_KIND_NETWORK, start=START, end=END, grain=grain), None
@@ -71,6 +73,23 @@ async def assert_every_figure_matches(analytics: Any, month: Generated) -> None:
     }
     assert got_revenue == reference_revenue(month.billing_events)
     await assert_session_figures_match(analytics, month)
+
+
+async def assert_network_energy_matches(analytics: Any, windows: dict[Any, float]) -> None:
+    """The network's rollups give what its sites' windows sum to, and the same total."""
+    for grain in ("15m", "hour", "day", "month"):
+        reply = await analytics.api.Energy(
+            a_query(pb.SCOPE_KIND_NETWORK, start=START, end=END, grain=grain), None
+        )
+        assert not reply.next_page_token
+        got = {b.label: b.energy_wh for b in reply.buckets}
+        expected = reference_network_energy(windows, grain)
+        assert got.keys() == expected.keys(), grain
+        for key, wh in expected.items():
+            assert got[key] == pytest.approx(wh, rel=1e-9, abs=1e-6), (grain, key)
+        assert reply.total_wh == pytest.approx(sum(windows.values()), rel=1e-9)
+        starts = [b.start.seconds for b in reply.buckets]
+        assert starts == sorted(starts), grain
 
 
 async def assert_session_figures_match(analytics: Any, month: Generated) -> None:

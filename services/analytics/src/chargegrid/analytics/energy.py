@@ -34,6 +34,7 @@ from chargegrid.analytics.readings import (
     started_readings,
     updated_readings,
 )
+from chargegrid.analytics.rollups import Rollups
 from chargegrid.analytics.sites import SiteInfo, SiteLookup
 from chargegrid.analytics.upsert import add_to, insert_new
 from chargegrid.analytics.windows import local_labels
@@ -117,6 +118,7 @@ class Rows:
     windows: dict[tuple[str, int, int], dict[str, Any]] = field(default_factory=dict)
     hours: dict[tuple[str, int, int], dict[str, Any]] = field(default_factory=dict)
     days: dict[tuple[str, int, int], dict[str, Any]] = field(default_factory=dict)
+    rollups: Rollups = field(default_factory=Rollups)
 
     def add(self, station_id: str, site: SiteInfo, change: dict[WindowKey, float]) -> None:
         for (evse_id, start), wh in change.items():
@@ -125,6 +127,7 @@ class Rows:
             window = int(start.timestamp())
             hour = int(labels.hour_start.timestamp())
             day = int(labels.day_start.timestamp())
+            self.rollups.add(site.site_id, window, labels, wh)
             _add(
                 self.windows,
                 (station_id, evse_id, window),
@@ -163,6 +166,7 @@ class Rows:
             await add_to(
                 session, table, list(rows.values()), ["station_id", "evse_id", bucket], ["wh"]
             )
+        await self.rollups.write(session)
 
 
 def _add(

@@ -24,6 +24,7 @@ from chargegrid.analytics.models import (
     RevenueRow,
 )
 from chargegrid.analytics.query import Breakdown, Grain, Kind, Query, Scope
+from chargegrid.analytics.rollup_figures import answers, rollup_energy
 from chargegrid.platform.grpc.errors import InvalidArgument
 
 W = EnergyWindowRow
@@ -115,7 +116,15 @@ async def energy(session: AsyncSession, query: Query) -> tuple[list[EnergyBucket
 
     One site, station or EVSE has one clock, so its buckets group by their start (the
     index order, no sort). The network groups its sites by local label ("2026-03-29" is
-    each site's own 29 March), except 15-minute windows, which are UTC instants."""
+    each site's own 29 March), except 15-minute windows, which are UTC instants. A site and
+    the network read their rollups (`rollup_figures`), stations and EVSEs their windows."""
+    hours = HOURS.get(query.grain, 0.0)
+    if answers(query):
+        page, rolled_total = await rollup_energy(session, query)
+        return [
+            EnergyBucket(name, int(start), float(wh), float(wh) / hours if hours else 0.0)
+            for name, start, wh in page
+        ], rolled_total
     table, bucket, label = _source(query.grain)
     where = [*_scope(table, query.scope), bucket >= query.start_s, bucket < query.end_s]
     first = func.min(bucket)
@@ -130,7 +139,6 @@ async def energy(session: AsyncSession, query: Query) -> tuple[list[EnergyBucket
         .order_by(first if not by_start else bucket)
     )
     utc_labels = query.grain is Grain.QUARTER and query.scope.kind is Kind.NETWORK
-    hours = HOURS.get(query.grain, 0.0)
     buckets = [
         EnergyBucket(
             _at(start).strftime("%Y-%m-%dT%H:%M+00:00") if utc_labels else name,
