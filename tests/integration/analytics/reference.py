@@ -392,6 +392,19 @@ def reference_energy(
     return dict(out)
 
 
+def reference_network_energy(
+    windows: dict[tuple[str, int, datetime], float], grain: str
+) -> dict[str, float]:
+    """Every site's energy by its own local label; 15-minute windows labelled in UTC."""
+    out: dict[str, float] = defaultdict(float)
+    for (station, _evse, start), wh in windows.items():
+        if grain == "15m":
+            out[f"{start.astimezone(UTC):%Y-%m-%dT%H:%M}+00:00"] += wh
+        else:
+            out[label(start, STATIONS[station], grain)] += wh
+    return dict(out)
+
+
 def reference_peaks(
     windows: dict[tuple[str, int, datetime], float], grain: str
 ) -> dict[tuple[str, str], float]:

@@ -20,6 +20,7 @@ from tests.integration.analytics.reference import (
     generate,
     reference_energy,
     reference_groups,
+    reference_network_energy,
     reference_peaks,
     reference_revenue,
     reference_session_stats,
@@ -59,6 +60,8 @@ async def assert_every_figure_matches(analytics: Any, month: Generated) -> None:
             assert got.keys() == expected.keys(), (site, grain)
             for key, wh in expected.items():
                 assert got[key] == pytest.approx(wh, rel=1e-9, abs=1e-6), (site, grain, key)
+    await assert_network_energy_matches(analytics, windows)
+    await assert_totals_are_their_buckets_sum(analytics)
     for grain in ("day", "month"):
         reply = await analytics.api.Peaks(
             a_query(pb.SCOPE_KIND_NETWORK, start=START, end=END, grain=grain), None
@@ -92,6 +95,48 @@ def session_figures(bucket: pb.SessionStatsBucket) -> tuple[float, ...]:
         bucket.average_time_to_start_s,
         bucket.average_idle_after_charging_s,
     )
+
+
+async def assert_totals_are_their_buckets_sum(analytics: Any) -> None:
+    """Over a range cut mid-day at both ends, a site's total (read mostly from its day
+    rollups) and the network's are what their buckets add up to."""
+    start, end = (
+        MONTH_START.replace(day=3, hour=5, minute=15),
+        MONTH_START.replace(day=29, hour=1, minute=45),
+    )
+    for kind, site in [(pb.SCOPE_KIND_NETWORK, ""), *((pb.SCOPE_KIND_SITE, s) for s in SITES)]:
+        for grain in ("15m", "hour", "day", "month"):
+            reply = await analytics.api.Energy(
+                a_query(kind, site, start=start, end=end, grain=grain), None
+            )
+            assert not reply.next_page_token
+            total = sum(b.energy_wh for b in reply.buckets)
+            assert reply.total_wh == pytest.approx(total, rel=1e-9, abs=1e-6), (site, grain)
+            assert all(
+                start.timestamp() <= b.start.seconds < end.timestamp() for b in reply.buckets
+            )
+
+
+async def assert_network_energy_matches(analytics: Any, windows: dict[Any, float]) -> None:
+    """The network's rollups give what its sites' windows sum to, and the same total."""
+    for grain in ("15m", "hour", "day", "month"):
+        reply = await analytics.api.Energy(
+            a_query(pb.SCOPE_KIND_NETWORK, start=START, end=END, grain=grain), None
+        )
+        assert not reply.next_page_token
+        expected = reference_network_energy(windows, grain)
+        # As for sites: windows a late reading emptied stay with 0 Wh.
+        got = {
+            b.label: b.energy_wh
+            for b in reply.buckets
+            if b.label in expected or abs(b.energy_wh) > 1e-6
+        }
+        assert got.keys() == expected.keys(), grain
+        for key, wh in expected.items():
+            assert got[key] == pytest.approx(wh, rel=1e-9, abs=1e-6), (grain, key)
+        assert reply.total_wh == pytest.approx(sum(windows.values()), rel=1e-9)
+        starts = [b.start.seconds for b in reply.buckets]
+        assert starts == sorted(starts), grain
 
 
 async def assert_session_figures_match(analytics: Any, month: Generated) -> None:

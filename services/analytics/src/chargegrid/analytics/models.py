@@ -193,3 +193,38 @@ class SessionTokenRow(Base):
     session_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     group_id: Mapped[str] = mapped_column(String(64))
     token_source: Mapped[str] = mapped_column(String(64))
+
+
+class EnergySiteBucketRow(Base):
+    """A site's energy per 15-minute window, local hour and local day, summed over its EVSEs
+    (kept with the windows, in the same transaction): a site's year by 15 minutes reads
+    35,040 rows without a GROUP BY, by day 365, by month the same 365 grouped."""
+
+    __tablename__ = "energy_site_buckets"
+    __table_args__ = (
+        Index("ix_energy_site_buckets_read", "site_id", "grain", "bucket_start", "wh", "label"),
+    )
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: "15m", "hour" or "day".
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    #: Epoch seconds (UTC) the bucket begins at.
+    bucket_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    label: Mapped[str] = mapped_column(String(32))
+    wh: Mapped[float] = mapped_column(Float)
+
+
+class EnergyNetworkBucketRow(Base):
+    """The network's energy per bucket start and local label, summed over every site: sites
+    on one clock share a row, so the network's year by day reads 365 rows per time zone."""
+
+    __tablename__ = "energy_network_buckets"
+    __table_args__ = (
+        Index("ix_energy_network_buckets_read", "grain", "bucket_start", "wh", "label"),
+    )
+
+    grain: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: The site-local label ("" for 15-minute windows, which the network labels in UTC).
+    label: Mapped[str] = mapped_column(String(32), primary_key=True)
+    wh: Mapped[float] = mapped_column(Float)
