@@ -279,6 +279,12 @@ async def test_twenty_evses_stay_under_the_site_limit_with_a_rejecting_and_a_dro
         await wait_for(lambda: drawn_a(late) >= MIN_A - 0.5, 15, "an EV while one is offline")
         await wait_for(lambda: dropping.registered, 40, "the dropped station back")
 
+        async def trusted_again() -> bool:
+            return not await stale(dropping)
+
+        # Back, it is offered a profile at once and trusted again once it accepts it.
+        await _until(trusted_again, 15, "the dropped station trusted again")
+
         # A limit below the sum of the minimums is accepted: it pauses EVSEs instead.
         reply = await energy.SetLimit(pb.SetLimitRequest(site_id=SITE, limit_a=60))
         assert reply.paused_evses > 0
