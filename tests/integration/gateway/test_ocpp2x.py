@@ -59,6 +59,11 @@ async def test_every_station_initiated_action_is_answered_and_stored(
         if e.type == "station.notification"
     ]
     assert {"SignCertificate", "NotifyEvent", "NotifyEVChargingNeeds", "DataTransfer"} <= set(notes)
+    # The Authorize's answer, typed, for analytics (refusals are failed starts).
+    await gateway.wait_for(lambda: "transaction.authorized" in gateway.types(station_id))
+    authorized = next(e for e in gateway.of(station_id) if e.type == "transaction.authorized")
+    decided = unpack(authorized, tx_events.TokenAuthorized)
+    assert (decided.id_token.id, decided.authorization_status) == (TOKEN["idToken"], "Accepted")
     booted = next(e for e in gateway.of(station_id) if e.type == "station.booted")
     assert (
         unpack(booted, station_events.StationBooted).registration_status

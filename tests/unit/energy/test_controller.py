@@ -320,3 +320,28 @@ async def test_a_station_back_online_is_trusted_again_once_it_accepts_a_profile(
     assert a.stale is None
     assert rig.control.tx_limits()["A"] == a.accepted_a
     assert _safe(back)
+
+
+async def test_a_raise_of_less_than_an_amp_is_not_sent_but_a_lowering_always_is(
+    rig: Rig,
+) -> None:
+    _site(rig, 32, "A", "B")
+    await rig.add(a_charging_evse("A"), a_charging_evse("B", started_at=T0 + timedelta(seconds=5)))
+    controller = rig.controller()
+    await controller.rebalance("first")
+    assert rig.control.tx_limits() == {"A": 16.0, "B": 16.0}
+    sent = len(rig.control.sent)
+
+    rig.directory.add_site("S1", 33.5)  # 16.75 A each: a raise of 0.75 A
+    snapshot = await controller.rebalance("a little more room")
+    assert len(rig.control.sent) == sent
+    assert {e.key.station_id: e.accepted_a for e in snapshot.evses} == {"A": 16.0, "B": 16.0}
+    assert _safe(snapshot)
+
+    rig.directory.add_site("S1", 31.6)  # 15.8 A each: lowered, however little
+    await controller.rebalance("a little less room")
+    assert rig.control.tx_limits() == {"A": 15.8, "B": 15.8}
+
+    rig.directory.add_site("S1", 36)  # 18 A each: a raise of 2.2 A
+    await controller.rebalance("more room")
+    assert rig.control.tx_limits() == {"A": 18.0, "B": 18.0}

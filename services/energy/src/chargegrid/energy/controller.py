@@ -30,6 +30,7 @@ from chargegrid.api.gateway.v1 import station_control_pb2 as gw
 from chargegrid.energy import demand, metrics, profiles, site_model
 from chargegrid.energy.allocation import (
     Allocation,
+    Direction,
     Evse,
     EvseKey,
     LimitStep,
@@ -67,7 +68,19 @@ STALE_FOR = {
     Outcome.OFFLINE: StaleReason.OFFLINE,
 }
 
+#: A raise smaller than this is not sent (a draw jittering around a share would otherwise
+#: earn its station a new profile every few seconds); lowerings always are.
+MIN_RAISE_A = 1.0
+
 log = get_logger(__name__)
+
+
+def _worth(step: LimitStep) -> bool:
+    """False for a raise of less than MIN_RAISE_A over what the station accepted: keeping
+    the lower limit it has is always safe."""
+    if step.direction is not Direction.RAISE or step.previous_a is None:
+        return True
+    return step.limit_a - step.previous_a >= MIN_RAISE_A
 
 
 class SiteUnknown(Exception):
@@ -340,7 +353,8 @@ class SiteController:
             retries = [s for s in site_plan.retries if s.key not in retried and self._due(s.key)]
             retried.update(s.key for s in retries)
             # Idle EVSEs have no transaction to profile: their default profile bounds them.
-            steps = [*(plan.lower or plan.raise_now), *retries]
+            # A small raise is not worth a profile; a retry of a stale station always is.
+            steps = [s for s in plan.lower or plan.raise_now if _worth(s)] + retries
             batch = [s for s in steps if s.key in transactions]
             if not batch:
                 break
