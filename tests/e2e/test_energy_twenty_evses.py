@@ -4,7 +4,8 @@ connection drops), one site whose 240 A limit is far below their 20 x 32 A.
 
 What the stations really draw (the simulator's own power, not what energy believes) is
 sampled all along: it never exceeds the site's limit beyond meter resolution; a new EV gets
-its share within a few seconds; the rejecting station is counted at its maximum and the
+its share within a few seconds (also on a station whose profiles are confirmed with
+GetCompositeSchedule); the rejecting station is counted at its maximum and the
 dropped one at what it had accepted while the rest stay under the limit; a demand-response
 event lowers the site from its start and restores it after; a limit below the sum of the
 minimums is accepted with "N EVSE(s) paused"; bad input is refused. Once with energy on
@@ -51,6 +52,8 @@ TOLERANCE_A = 1.0
 #: A station obeys a new profile within this (energy sends, gateway forwards, station applies).
 SETTLE_S = 3.0
 REJECTING, DROPPING = 0, 1
+#: A 2.0.1 station whose accepted profiles energy checks with GetCompositeSchedule.
+CONFIRMING = 3
 #: Charging from the start, besides the rejecting station; the rest arrive one by one.
 FIRST_WAVE = range(2, 15)
 
@@ -208,6 +211,14 @@ async def test_twenty_evses_stay_under_the_site_limit_with_a_rejecting_and_a_dro
     try:
         await _register(admin, auth)
         await _bad_input_is_refused(energy)
+        confirming = pb.StationSettings(
+            station_id=_config(CONFIRMING).station_id,
+            max_current_a=MAX_A,
+            min_current_a=MIN_A,
+            phases=3,
+            confirm_with_composite_schedule=True,
+        )
+        await energy.SetStationSettings(pb.SetStationSettingsRequest(settings=confirming))
         for station in stations:
             await station.start()
         for station in stations:
@@ -236,6 +247,15 @@ async def test_twenty_evses_stay_under_the_site_limit_with_a_rejecting_and_a_dro
         await wait_for(
             lambda: min(map(drawn_a, wave)) >= share - 1, 30, f"{len(wave)} EVs at {share:.1f} A"
         )
+
+        # The composite schedule of the confirming station showed its limit in force (the
+        # station obeys it already while energy still waits for that answer).
+        async def confirmed() -> bool:
+            load = await energy.GetSiteLoad(pb.GetSiteLoadRequest(site_id=SITE))
+            evse = _evse(load, stations[CONFIRMING])
+            return not evse.stale and evse.accepted_a >= share - 1
+
+        await _until(confirmed, 10, "the confirming station's share confirmed")
         newcomer = stations[15]
         newcomer.plug_in(1, ev=ev, id_tag=_token(15))
         share = (LIMIT_A - MAX_A - (idle - 1) * MIN_A) / (len(wave) + 1)
@@ -258,6 +278,12 @@ async def test_twenty_evses_stay_under_the_site_limit_with_a_rejecting_and_a_dro
         late.plug_in(1, ev=ev, id_tag=_token(16))
         await wait_for(lambda: drawn_a(late) >= MIN_A - 0.5, 15, "an EV while one is offline")
         await wait_for(lambda: dropping.registered, 40, "the dropped station back")
+
+        async def trusted_again() -> bool:
+            return not await stale(dropping)
+
+        # Back, it is offered a profile at once and trusted again once it accepts it.
+        await _until(trusted_again, 15, "the dropped station trusted again")
 
         # A limit below the sum of the minimums is accepted: it pauses EVSEs instead.
         reply = await energy.SetLimit(pb.SetLimitRequest(site_id=SITE, limit_a=60))
