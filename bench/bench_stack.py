@@ -457,6 +457,8 @@ async def run() -> dict[str, Any]:
             )  # fmt: skip
         storm = None
         if storm_size > 0 and "storm" in chosen:
+            storm_metrics = stack.lag.metrics["gateway"]
+            fallbacks_before = await fallbacks(storm_metrics)
             storm = await boot_storm(
                 stack.url,
                 storm_size,
@@ -466,6 +468,8 @@ async def run() -> dict[str, Any]:
                 _peak_rss_mb,
                 _cpu_s,
             )
+            after = await fallbacks(storm_metrics)
+            storm["decisions_by_gateway_fallback"] = taken_between(fallbacks_before, after)
         return {**found, "boot_storm": storm}
 
     # The baseline before and after the stack: other people's work moves the machine's speed

@@ -20,9 +20,9 @@ from chargegrid.platform.bus.topics import SESSION_EVENTS, STATION_EVENTS, TRANS
 #: Topic -> (the service that produces it, the consumer groups that commit on it). The
 #: embedded broker cannot list groups to aiokafka's admin client, so they are named here.
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
-    TRANSACTION_EVENTS: ("gateway", ("session",)),
-    STATION_EVENTS: ("gateway", ("stations", "session", "authorization", "firmware")),
-    SESSION_EVENTS: ("session", ("authorization", "billing")),
+    TRANSACTION_EVENTS: ("gateway", ("session", "energy")),
+    STATION_EVENTS: ("gateway", ("stations", "session", "authorization", "firmware", "energy")),
+    SESSION_EVENTS: ("session", ("authorization", "billing", "energy")),
 }
 
 

@@ -11,32 +11,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.analytics.models import (
-    ClosedSessionRow,
     EnergyDayRow,
     EnergyHourRow,
     EnergyWindowRow,
     RevenueRow,
 )
-from chargegrid.analytics.query import Breakdown, Grain, Kind, Query, Scope
+from chargegrid.analytics.query import Grain, Kind, Query, Scope
+from chargegrid.analytics.rollup_figures import answers, rollup_energy
 from chargegrid.platform.grpc.errors import InvalidArgument
 
 W = EnergyWindowRow
 H = EnergyHourRow
 D = EnergyDayRow
 R = RevenueRow
-S = ClosedSessionRow
 HOURS = {Grain.QUARTER: 0.25, Grain.HOUR: 1.0}
 MICROS = Decimal(1_000_000)
 
 
-@dataclass(frozen=True, slots=True)
-class EnergyBucket:
+class EnergyBucket(NamedTuple):
+    """A tuple, not a frozen dataclass: 5,000 of them built in 2.7 ms instead of 11."""
+
     label: str
     #: Epoch seconds: a 5,000-bucket page spends more on datetimes than on SQL otherwise.
     start_s: int
@@ -115,7 +115,15 @@ async def energy(session: AsyncSession, query: Query) -> tuple[list[EnergyBucket
 
     One site, station or EVSE has one clock, so its buckets group by their start (the
     index order, no sort). The network groups its sites by local label ("2026-03-29" is
-    each site's own 29 March), except 15-minute windows, which are UTC instants."""
+    each site's own 29 March), except 15-minute windows, which are UTC instants. A site and
+    the network read their rollups (`rollup_figures`), stations and EVSEs their windows."""
+    hours = HOURS.get(query.grain, 0.0)
+    if answers(query):
+        page, rolled_total = await rollup_energy(session, query)
+        return [
+            EnergyBucket(name, int(start), float(wh), float(wh) / hours if hours else 0.0)
+            for name, start, wh in page
+        ], rolled_total
     table, bucket, label = _source(query.grain)
     where = [*_scope(table, query.scope), bucket >= query.start_s, bucket < query.end_s]
     first = func.min(bucket)
@@ -130,7 +138,6 @@ async def energy(session: AsyncSession, query: Query) -> tuple[list[EnergyBucket
         .order_by(first if not by_start else bucket)
     )
     utc_labels = query.grain is Grain.QUARTER and query.scope.kind is Kind.NETWORK
-    hours = HOURS.get(query.grain, 0.0)
     buckets = [
         EnergyBucket(
             _at(start).strftime("%Y-%m-%dT%H:%M+00:00") if utc_labels else name,
@@ -214,102 +221,4 @@ async def revenue(session: AsyncSession, query: Query) -> list[RevenueBucket]:
             float(wh or 0.0),
         )
         for site, name, tariff, currency, excl, incl, count, wh in rows
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class SessionBucket:
-    label: str
-    sessions: int
-    no_energy: int
-    energy_wh: float
-    average_duration_s: float
-    average_idle_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class UserRow:
-    id_token: str
-    token_type: str
-    sessions: int
-    energy_wh: float
-    returning: bool
-
-
-def _sessions_where(query: Query) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [S.started_at >= query.start_s, S.started_at < query.end_s]
-    scope = query.scope
-    if scope.kind is Kind.SITE:
-        where.append(S.site_id == scope.site_id)
-    elif scope.kind is Kind.STATION:
-        where.append(S.station_id == scope.station_id)
-    elif scope.kind is Kind.EVSE:
-        where += [S.station_id == scope.station_id, S.evse_id == scope.evse_id]
-    return where
-
-
-async def session_stats(
-    session: AsyncSession, query: Query, breakdown: Breakdown
-) -> list[SessionBucket]:
-    """Closed sessions started in the range, by local day or month, hour of day or weekday."""
-    if breakdown is Breakdown.HOUR_OF_DAY:
-        key: Any = S.hour_of_day
-    elif breakdown is Breakdown.DAY_OF_WEEK:
-        key = S.day_of_week
-    elif query.grain is Grain.DAY:
-        key = S.label_day
-    elif query.grain is Grain.MONTH:
-        key = S.label_month
-    else:
-        raise InvalidArgument(
-            "session statistics are per day or month, or by hour of day or day of week"
-        )
-    statement = (
-        select(
-            key,
-            func.count(),
-            func.sum(S.no_energy),
-            func.sum(S.energy_wh),
-            func.avg(S.duration_s),
-            func.avg(S.idle_s),
-        )
-        .where(*_sessions_where(query))
-        .group_by(key)
-        .order_by(key)
-    )
-    rows = (await session.execute(_page(statement, query))).all()
-    return [
-        SessionBucket(
-            str(k), int(n), int(failed or 0), float(wh or 0), float(d or 0), float(i or 0)
-        )
-        for k, n, failed, wh, d, i in rows
-    ]
-
-
-async def user_stats(session: AsyncSession, query: Query) -> list[UserRow]:
-    """Per id token: its closed sessions started in the range, and whether it charged before."""
-    statement = (
-        select(S.id_token, func.max(S.token_type), func.count(), func.sum(S.energy_wh))
-        .where(*_sessions_where(query))
-        .group_by(S.id_token)
-        .order_by(func.count().desc(), S.id_token)
-    )
-    rows = (await session.execute(_page(statement, query))).all()
-    tokens = [token for token, *_ in rows]
-    earlier = (
-        set(
-            (
-                await session.scalars(
-                    select(S.id_token)
-                    .where(S.id_token.in_(tokens), S.started_at < query.start_s)
-                    .distinct()
-                )
-            ).all()
-        )
-        if tokens
-        else set()
-    )
-    return [
-        UserRow(token, str(kind or ""), int(n), float(wh or 0), token in earlier)
-        for token, kind, n, wh in rows
     ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from chargegrid.analytics.windows import window_start, windows_between
@@ -24,6 +24,7 @@ METER_LOCATIONS = frozenset({"", "Outlet"})
 UNIT_WH = {"": 1.0, "Wh": 1.0, "kWh": 1000.0}
 #: Readings of one instant: meter start first, then samples, then the meter stop.
 RANK_START, RANK_SAMPLE, RANK_STOP = 0, 1, 2
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +43,19 @@ class Reading:
 def _samples(transaction_id: str, evse_id: int, samples: Iterable[tx.MeterSample]) -> list[Reading]:
     found = []
     for s in samples:
+        if s.measurand != REGISTER:  # most samples (power, current, voltage, SoC): first out
+            continue
         factor = UNIT_WH.get(s.unit)
         if (
-            s.measurand != REGISTER
+            factor is None
             or s.phase not in TOTAL_PHASES
             or s.location not in METER_LOCATIONS
-            or factor is None
             or not s.HasField("timestamp")
         ):
             continue
-        at = s.timestamp.ToDatetime(tzinfo=UTC)
+        stamp = s.timestamp
+        # What Timestamp.ToDatetime computes, without its pure-Python layers.
+        at = EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
         found.append(Reading(transaction_id, evse_id, at, RANK_SAMPLE, s.value * factor))
     return found
 

@@ -55,6 +55,7 @@ class LocalLabels:
     day_start: datetime
 
 
+@lru_cache(maxsize=16_384)  # every change of a batch asks again; ~8 MB when full
 def local_labels(start: datetime, timezone: str) -> LocalLabels:
     """The window's labels on its site's clock; 15M and HOUR keep the offset so the hour
     repeated when DST ends stays two buckets."""

@@ -114,6 +114,7 @@ class EnergyApp:
         events = EnergyEvents(
             self.sessions, self.clock, directory, groups, self.supervisor.on_changes
         )
+        await events.load()
         self.consumer: BatchConsumer = energy_consumer(
             bootstrap, events, self.producer, settings.consumer_group, extra=kafka, **self._tuning
         )

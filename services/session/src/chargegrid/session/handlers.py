@@ -135,6 +135,11 @@ class SessionEvents:
         sites = {station: await self.sites(station) for station in stations}
         now = self.clock()
         resumed: list[Rebooted] = []
+        # A boot storm: the marks of stations whose only events here are boots are written
+        # together at the end (nothing in the batch reads them), not one locked row each.
+        others = {e.station_id for e, fact in work if fact is not None}
+        only_booted = {e.station_id for e, fact in work if fact is None} - others
+        deferred_marks: list[Rebooted] = []
         async with one_writer(self.sessions), self.sessions() as db, db.begin():
             fresh = await claim_events(db, CONSUMER, [e.event_id for e, _ in work], now)
             store = SessionStore(db)
@@ -153,14 +158,20 @@ class SessionEvents:
                     continue
                 fresh.discard(envelope.event_id)  # twice in one batch: applied once
                 if fact is None:
-                    reboot = await self._on_booted(db, store, envelope)
+                    reboot = self._rebooted(envelope)
                     if reboot.resumes_transactions:
                         resumed.append(reboot)
+                    elif reboot.station_id in only_booted:
+                        deferred_marks.append(reboot)
+                    else:
+                        await OutletMarks(db).note(reboot, self.clock())
+                    await self._interrupt(db, store, reboot)
                 elif isinstance(fact, OutletFreed):
                     await OutletMarks(db).note(fact, now)
                 else:
                     site_id = sites[envelope.station_id]
                     await self._on_transaction(db, store, envelope.station_id, fact, site_id)
+            await OutletMarks(db).note_boots(deferred_marks, now)
             emitted = await self._flush(db, store)
         if emitted:  # most batches of meter values decide none: nothing to publish
             self.after_commit()
@@ -203,22 +214,21 @@ class SessionEvents:
                 self._emit(db, other)
                 store.save(other)
 
-    async def _on_booted(
-        self, db: AsyncSession, store: SessionStore, envelope: Envelope
-    ) -> Rebooted:
+    @staticmethod
+    def _rebooted(envelope: Envelope) -> Rebooted:
         booted = unpack(envelope, StationBooted)
-        reboot = Rebooted(
+        return Rebooted(
             envelope.station_id,
             occurred_at(envelope),
             resumes_transactions=booted.ocpp_version in RESUMING_VERSIONS,
         )
-        if not reboot.resumes_transactions:
-            await OutletMarks(db).note(reboot, self.clock())
+
+    async def _interrupt(self, db: AsyncSession, store: SessionStore, reboot: Rebooted) -> None:
+        """A boot interrupts what the station had running (1.6: lost; 2.x: to be asked)."""
         for state in await store.active_of_station(reboot.station_id):
             if interrupt(state, reboot):
                 self._emit(db, state)
                 store.save(state)
-        return reboot
 
     async def sweep(self, grace_s: float, limit: int = SWEEP_BATCH) -> int:
         """Close what outlets reported free `grace_s` ago still hold (the Ended of a normal
