@@ -25,8 +25,9 @@ the lag of every consumer group on every
 topic every second of the load and how long each took to catch up after it
 (bench.stack_lag: committed offsets against the producers' own counts, never the broker's
 end offsets), and CPU seconds per 1,000 calls of every process of the stack, from /proc,
-from when the stations are booted through the catch-up. `targets` puts issue 14's targets
-beside the figures with met true/false (bench.stack_targets).
+from when the stations are booted through the catch-up, and how many decisions the gateway
+took by its own fallback (bench.stack_fallbacks: a fast run on fallbacks is visible).
+`targets` puts issue 14's targets beside the figures with met true/false (bench.stack_targets).
 Sizes: BENCH_STACK_STATIONS (50), BENCH_STACK_SECONDS (10 per section),
 BENCH_STACK_BOOT_STORM (default 0: off, so `make bench` stays within a few minutes; the
 issue's storm is 19900, which took more than 100 s here before it was stopped),
@@ -54,6 +55,7 @@ import orjson
 from bench.bench_stop_to_cdr import CHARGEGRID, _free_offset, _start_stack, _wait_for
 from bench.stack_boot_storm import boot_storm
 from bench.stack_database import database_from_env, service_databases
+from bench.stack_fallbacks import fallbacks, taken_between
 from bench.stack_lag import LagProbe
 from bench.stack_layout import Layout, layout_from_env
 from bench.stack_tail import CpuSampler, tail
@@ -242,6 +244,8 @@ async def _section(
     sampler: list[asyncio.Task[None]] = []
     visible: list[asyncio.Task[dict[str, Any]]] = []
     cpu_samples = CpuSampler(stack.cpu)
+    gateway_metrics = stack.lag.metrics["gateway"]
+    fallbacks_before = await fallbacks(gateway_metrics)
 
     def started(_booted: dict[str, Any]) -> None:
         before.update(stack.cpu())
@@ -267,6 +271,7 @@ async def _section(
         await asyncio.gather(*sampler, return_exceptions=True)
     seen = await visible[0] if visible else None
     groups = await stack.lag.catch_up(ended, CATCH_UP_TIMEOUT_S)
+    by_fallback = taken_between(fallbacks_before, await fallbacks(gateway_metrics))
     for key, series in during.items():
         groups.setdefault(key, {})["lag_each_second_during_load"] = series
     used = {name: s - before[name] for name, s in stack.cpu().items()}
@@ -280,6 +285,7 @@ async def _section(
         "consumer_groups": groups,
         "cpu_s_per_1000_calls": per_1000,
         "consumers_cpu_vs_gateway": round(consumers / max(per_1000.get("gateway", 0), 1e-9), 2),
+        "decisions_by_gateway_fallback": by_fallback,
     }
     if seen is not None and visibility == "stop":
         section["stop_answered_to_session_closed_over_grpc"] = seen
@@ -451,6 +457,8 @@ async def run() -> dict[str, Any]:
             )  # fmt: skip
         storm = None
         if storm_size > 0 and "storm" in chosen:
+            storm_metrics = stack.lag.metrics["gateway"]
+            fallbacks_before = await fallbacks(storm_metrics)
             storm = await boot_storm(
                 stack.url,
                 storm_size,
@@ -460,6 +468,8 @@ async def run() -> dict[str, Any]:
                 _peak_rss_mb,
                 _cpu_s,
             )
+            after = await fallbacks(storm_metrics)
+            storm["decisions_by_gateway_fallback"] = taken_between(fallbacks_before, after)
         return {**found, "boot_storm": storm}
 
     # The baseline before and after the stack: other people's work moves the machine's speed

@@ -85,6 +85,7 @@ def targets(
             ("boot_storm_all_accepted_s", "<= 60"),
             ("boot_storm_errors", "0"),
             ("boot_storm_services_restarted", "0"),
+            ("boot_storm_decisions_by_gateway_fallback", "0"),
         ):
             found[name] = _entry(None, target, None)
     else:
@@ -97,4 +98,7 @@ def targets(
         found["boot_storm_errors"] = _entry(storm["errors"], "0", storm["errors"] == 0)
         restarted = len(storm["services_restarted"])
         found["boot_storm_services_restarted"] = _entry(restarted, "0", restarted == 0)
+        # Accepted by the gateway's own fallback is not the stations service's decision.
+        fell_back = int(storm.get("decisions_by_gateway_fallback", {}).get("total", 0))
+        found["boot_storm_decisions_by_gateway_fallback"] = _entry(fell_back, "0", fell_back == 0)
     return found

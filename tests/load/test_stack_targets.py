@@ -60,3 +60,19 @@ def test_a_boot_storm_with_a_refused_boot_misses_its_targets() -> None:
         "met": False,
     }
     assert found["boot_storm_services_restarted"]["met"] is True
+
+
+def test_a_boot_storm_whose_boots_the_gateway_decided_itself_misses_its_target() -> None:
+    storm: dict[str, Any] = {
+        "all_accepted_s": 50.0,
+        "errors": 0,
+        "services_restarted": [],
+        "decisions_by_gateway_fallback": {"boot": 4136, "total": 4136},
+    }
+    found = targets(a_closed_loop(), plain_rate=1000, storm=storm)
+    assert found["boot_storm_all_accepted_s"]["met"] is True
+    assert found["boot_storm_decisions_by_gateway_fallback"] == {
+        "value": 4136,
+        "target": "0",
+        "met": False,
+    }

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from chargegrid.analytics.api import AnalyticsService
 from chargegrid.analytics.app import MIGRATIONS
-from chargegrid.analytics.consumers import TopicRouter
+from chargegrid.analytics.authorizations import AuthorizationIngest
+from chargegrid.analytics.consumers import FanOut, TopicRouter
 from chargegrid.analytics.energy import EnergyIngest
 from chargegrid.analytics.revenue import RevenueIngest
 from chargegrid.analytics.sessions import SessionIngest
@@ -92,7 +93,10 @@ async def open_analytics(database_url: str) -> Analytics:
     sessions = session_factory(engine)
     router = TopicRouter(
         {
-            TRANSACTION_EVENTS: EnergyIngest(sessions, reference_sites(), lambda: NOW),
+            TRANSACTION_EVENTS: FanOut(
+                EnergyIngest(sessions, reference_sites(), lambda: NOW),
+                AuthorizationIngest(sessions, reference_sites()),
+            ),
             BILLING_EVENTS: RevenueIngest(sessions, lambda: NOW),
             SESSION_EVENTS: SessionIngest(sessions, reference_sites(), lambda: NOW),
         }

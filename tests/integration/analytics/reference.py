@@ -91,12 +91,55 @@ def generate(seed: int = 16, days: int = 31, sessions_per_day: int = 2) -> Gener
         events, energy = _session(rng, factory, station, 2, f"{station}-dst", start, register)
         register[station] += energy
         in_order.extend(events)
-    duplicated = _with_duplicates(rng, factory, in_order + late)
+    duplicated = _with_duplicates(rng, factory, in_order + late + _refusals(rng, factory, days))
     return Generated(
         duplicated,
         _with_duplicates(rng, factory, cdrs),
         _with_duplicates(rng, factory, closed + _failed_starts(rng, factory, days)),
     )
+
+
+def token_group_and_source(number: int) -> tuple[str, str]:
+    """TOKEN-1..20: 16..20 are a roaming partner's; every third has no group."""
+    group = "" if number % 3 == 0 else f"FLEET-{number % 3}"
+    return group, "ocpi:DE-ABC" if number > 15 else "local"
+
+
+def _refusals(rng: random.Random, factory: EnvelopeFactory, days: int) -> list[Envelope]:
+    """Tokens refused at a start, about one a day: an Authorize (and some accepted ones, not
+    failures), a 1.6 StartTransaction, a token presented inside a 2.x transaction."""
+    out = []
+    for day in range(days):
+        station = rng.choice(list(STATIONS))
+        at = MONTH_START + timedelta(days=day, hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
+        kind = rng.choice(["authorize", "authorize", "accepted", "start", "update"])
+        token = tx.IdToken(id=f"STRANGER-{rng.randint(1, 5)}", type="ISO14443")
+        status = "Accepted" if kind == "accepted" else rng.choice(["Invalid", "Blocked"])
+        if kind in ("authorize", "accepted"):
+            asked = tx.TokenAuthorized(id_token=token, authorization_status=status)
+            out.append(factory.wrap("transaction.authorized", station, asked, occurred_at=at))
+        elif kind == "start":
+            started = tx.TransactionStarted(
+                transaction_id=f"{station}-refused-{day}",
+                evse_id=1,
+                connector_id=1,
+                id_token=token,
+                authorization_status=status,
+                meter_start_wh=0.0,
+            )
+            _stamp(started.started_at, at)
+            out.append(factory.wrap("transaction.started", station, started, occurred_at=at))
+        else:
+            updated = tx.TransactionUpdated(
+                transaction_id=f"{station}-plugged-{day}",
+                evse_id=2,
+                connector_id=1,
+                id_token=token,
+                authorization_status=status,
+            )
+            _stamp(updated.timestamp, at)
+            out.append(factory.wrap("transaction.updated", station, updated, occurred_at=at))
+    return out
 
 
 def _a_session(station: str, site: str, evse: int, transaction_id: str) -> spb.Session:
@@ -166,14 +209,30 @@ def _session(
     started = tx.TransactionStarted(
         transaction_id=transaction_id, evse_id=evse, connector_id=1, meter_start_wh=wh
     )
-    started.id_token.id = f"TOKEN-{rng.randint(1, 20)}"
+    number = rng.randint(1, 20)
+    started.id_token.id = f"TOKEN-{number}"
+    started.authorization_status = "Accepted"
+    started.group_id, started.token_source = token_group_and_source(number)
     _stamp(started.started_at, start)
     events = [factory.wrap("transaction.started", station, started, occurred_at=start)]
     at = start
+    if rng.random() < 0.5:  # plugged in, the car not drawing yet: time to start
+        at = start + timedelta(minutes=rng.randint(1, 6), seconds=rng.randint(0, 59))
+        waiting = tx.TransactionUpdated(
+            transaction_id=transaction_id,
+            evse_id=evse,
+            connector_id=1,
+            samples=[_sample(at, wh, unit)],
+        )
+        _stamp(waiting.timestamp, at)
+        events.append(factory.wrap("transaction.updated", station, waiting, occurred_at=at))
     while True:
-        at = at + timedelta(minutes=rng.choice([1, 5, 5, 10, 15]), seconds=rng.randint(0, 59))
-        if at >= start + timedelta(minutes=minutes):
+        following = at + timedelta(
+            minutes=rng.choice([1, 5, 5, 10, 15]), seconds=rng.randint(0, 59)
+        )
+        if following >= start + timedelta(minutes=minutes):
             break
+        at = following
         wh += power_w * rng.uniform(0.3, 1.0) * 5 / 60
         updated = tx.TransactionUpdated(
             transaction_id=transaction_id,
@@ -185,6 +244,17 @@ def _session(
         events.append(factory.wrap("transaction.updated", station, updated, occurred_at=at))
     end = start + timedelta(minutes=minutes)
     wh += power_w * 0.2 * 2 / 60
+    if rng.random() < 0.5:  # charged, then left plugged in: idle after charging
+        full_at = at + timedelta(seconds=(end - at).total_seconds() // 2)
+        full = tx.TransactionUpdated(
+            transaction_id=transaction_id,
+            evse_id=evse,
+            connector_id=1,
+            samples=[_sample(full_at, wh, unit)],
+        )
+        _stamp(full.timestamp, full_at)
+        events.append(factory.wrap("transaction.updated", station, full, occurred_at=full_at))
+        end += timedelta(minutes=rng.randint(5, 90))
     ended = tx.TransactionEnded(
         transaction_id=transaction_id, evse_id=evse, connector_id=1, meter_stop_wh=wh
     )
@@ -249,6 +319,8 @@ def _readings(
         if envelope.event_id in seen_ids:
             continue
         seen_ids.add(envelope.event_id)
+        if envelope.type == "transaction.authorized":
+            continue
         found: list[tuple[str, int, datetime, int, float]] = []
         if envelope.type == "transaction.started":
             m = tx.TransactionStarted()
@@ -359,43 +431,163 @@ def _sessions(events: list[Envelope]) -> list[spb.Session]:
     return list(seen.values())
 
 
-def reference_session_stats(
-    events: list[Envelope], site: str, by: str
-) -> dict[str, tuple[int, int, float, float, float]]:
-    """(sessions, without energy, Wh, mean duration s, mean idle s) per local day, hour of
-    day or weekday."""
-    groups: dict[str, list[spb.Session]] = defaultdict(list)
-    for session in _sessions(events):
-        if session.site_id != site:
+def _bucket(at: datetime, site: str, by: str) -> str:
+    local = at.astimezone(ZoneInfo(SITES[site]))
+    return {"day": local.date().isoformat(), "hour": f"{local.hour:02d}"}.get(
+        by, str(local.isoweekday())
+    )
+
+
+def _refused(transaction_events: list[Envelope]) -> list[tuple[str, int, datetime]]:
+    """(station, EVSE, when) of every token refused at a start, once per event id."""
+    seen: set[str] = set()
+    out = []
+    for envelope in transaction_events:
+        if envelope.event_id in seen:
             continue
-        local = session.started_at.ToDatetime(UTC).astimezone(ZoneInfo(SITES[site]))
-        key = {"day": local.date().isoformat(), "hour": f"{local.hour:02d}"}.get(
-            by, str(local.isoweekday())
-        )
-        groups[key].append(session)
+        seen.add(envelope.event_id)
+        if envelope.type == "transaction.authorized":
+            a = tx.TokenAuthorized()
+            envelope.payload.Unpack(a)
+            status, evse, at = a.authorization_status, a.evse_id, envelope.occurred_at
+        elif envelope.type == "transaction.started":
+            s = tx.TransactionStarted()
+            envelope.payload.Unpack(s)
+            status, evse, at = s.authorization_status, s.evse_id, s.started_at
+        elif envelope.type == "transaction.updated":
+            u = tx.TransactionUpdated()
+            envelope.payload.Unpack(u)
+            if not u.id_token.id:
+                continue
+            status, evse, at = u.authorization_status, u.evse_id, u.timestamp
+        else:
+            continue
+        if status not in ("", "Accepted"):
+            out.append((envelope.station_id, evse, at.ToDatetime(UTC)))
+    return out
+
+
+def _flow(chain: dict[tuple[datetime, int], tuple[int, float]]) -> tuple[datetime, datetime] | None:
+    """The start of the first rise of the register and the end of the last."""
+    steps = [
+        (t0, t1)
+        for ((t0, _), (_, wh0)), ((t1, _), (_, wh1)) in pairwise(sorted(chain.items()))
+        if wh1 > wh0 + 1e-3  # a kWh sample read back in Wh is a float off: no flow
+    ]
+    return (steps[0][0], steps[-1][1]) if steps else None
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def reference_session_stats(
+    session_events: list[Envelope],
+    transaction_events: list[Envelope],
+    site: str,
+    by: str,
+    station: str = "",
+) -> dict[str, tuple[int, int, int, int, float, float, float, float, float]]:
+    """(sessions, failed starts, without energy, refused tokens, Wh, mean duration s, mean
+    idle s, mean time to start s, mean idle after charging s) per local day, hour of day or
+    weekday, of a site (or one of its stations)."""
+    groups: dict[str, list[spb.Session]] = defaultdict(list)
+    for session in _sessions(session_events):
+        if session.site_id != site or station not in ("", session.station_id):
+            continue
+        groups[_bucket(session.started_at.ToDatetime(UTC), site, by)].append(session)
+    refused: dict[str, int] = defaultdict(int)
+    for where, _evse, at in _refused(transaction_events):
+        if STATIONS[where] == site and station in ("", where):
+            refused[_bucket(at, site, by)] += 1
+    chains = _readings(transaction_events)
     out = {}
-    for key, found in groups.items():
+    for key in set(groups) | set(refused):
+        found = groups.get(key, [])
         durations = [s.ended_at.seconds - s.started_at.seconds for s in found]
         idle = [d - s.charging_s for d, s in zip(durations, found, strict=True)]
+        to_start, idle_after = [], []
+        for s in found:
+            flow = _flow(chains.get((s.station_id, s.transaction_id), {}))
+            if s.energy_wh > 0 and flow is not None:
+                to_start.append((flow[0] - s.started_at.ToDatetime(UTC)).total_seconds())
+                idle_after.append((s.ended_at.ToDatetime(UTC) - flow[1]).total_seconds())
+        no_energy = sum(1 for s in found if s.energy_wh <= 0)
         out[key] = (
             len(found),
-            sum(1 for s in found if s.energy_wh <= 0),
+            no_energy + refused[key],
+            no_energy,
+            refused[key],
             sum(s.energy_wh for s in found),
-            sum(durations) / len(found),
-            sum(idle) / len(found),
+            _mean([float(d) for d in durations]),
+            _mean([float(i) for i in idle]),
+            _mean(to_start),
+            _mean(idle_after),
         )
     return out
 
 
+def _decisions(transaction_events: list[Envelope]) -> dict[str, tuple[str, str]]:
+    """Session id -> (group, source) of the first accepted token its transaction carried."""
+    out: dict[str, tuple[str, str]] = {}
+    for envelope in transaction_events:
+        if envelope.type != "transaction.started":
+            continue
+        s = tx.TransactionStarted()
+        envelope.payload.Unpack(s)
+        if s.authorization_status == "Accepted" and s.id_token.id:
+            out.setdefault(
+                f"{envelope.station_id}:{s.transaction_id}", (s.group_id, s.token_source)
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class User:
+    sessions: int
+    energy_wh: float
+    returning: bool
+    group_id: str
+    token_source: str
+
+
 def reference_users(
-    events: list[Envelope], start: datetime, end: datetime
-) -> dict[str, tuple[int, float, bool]]:
-    """Per token: (sessions started in [start, end), their Wh, charged before start)."""
-    sessions = _sessions(events)
+    session_events: list[Envelope],
+    transaction_events: list[Envelope],
+    start: datetime,
+    end: datetime,
+) -> dict[str, User]:
+    """Per token: sessions started in [start, end), their Wh, whether it charged before
+    start, and the (greatest) group and source its sessions were authorized with."""
+    sessions = _sessions(session_events)
+    decided = _decisions(transaction_events)
     before = {s.id_token.id for s in sessions if s.started_at.ToDatetime(UTC) < start}
-    out: dict[str, tuple[int, float, bool]] = {}
+    found: dict[str, list[spb.Session]] = defaultdict(list)
     for s in sessions:
         if start <= s.started_at.ToDatetime(UTC) < end:
-            n, wh, _ = out.get(s.id_token.id, (0, 0.0, False))
-            out[s.id_token.id] = (n + 1, wh + s.energy_wh, s.id_token.id in before)
+            found[s.id_token.id].append(s)
+    out = {}
+    for token, mine in found.items():
+        known = [decided[s.id] for s in mine if s.id in decided]
+        out[token] = User(
+            len(mine),
+            sum(s.energy_wh for s in mine),
+            token in before,
+            max((g for g, _ in known), default=""),
+            max((src for _, src in known), default=""),
+        )
+    return out
+
+
+def reference_groups(users: dict[str, User]) -> dict[str, tuple[int, int, float, int]]:
+    """Per token group: (tokens, sessions, Wh, returning tokens)."""
+    out: dict[str, tuple[int, int, float, int]] = {}
+    for user in users.values():
+        tokens, n, wh, returning = out.get(user.group_id, (0, 0, 0.0, 0))
+        out[user.group_id] = (
+            tokens + 1,
+            n + user.sessions,
+            wh + user.energy_wh,
+            returning + user.returning,
+        )
     return out

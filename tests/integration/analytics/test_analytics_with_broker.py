@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer
 from chargegrid.analytics.api import AnalyticsService
 from chargegrid.analytics.app import AnalyticsApp
 from chargegrid.analytics.settings import AnalyticsSettings
+from chargegrid.api.analytics.v1 import analytics_pb2 as pb
 from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
 from chargegrid.api.billing.v1 import billing_pb2 as billing
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
@@ -195,6 +196,16 @@ async def test_the_api_refuses_what_makes_no_sense_with_invalid_argument(
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await stub.Peaks(a_query(site_id="s", start=MONTH_START, end=MONTH_END, grain="hour"))
         assert "per day or per month" in (refused.value.details() or "")
+        by_group = a_query(site_id="s", start=MONTH_START, end=MONTH_END)
+        by_group.breakdown = pb.BREAKDOWN_TOKEN_GROUP
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.SessionStats(by_group)
+        assert "by hour of day or day of week" in (refused.value.details() or "")
+        by_hour = a_query(site_id="s", start=MONTH_START, end=MONTH_END)
+        by_hour.breakdown = pb.BREAKDOWN_HOUR_OF_DAY
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.UserStats(by_hour)
+        assert "per token, or per token group" in (refused.value.details() or "")
     finally:
         await channel.close()
         await app.stop()

@@ -21,6 +21,8 @@ TABLES = {
     "processed_events",
     "service_state",
     "closed_sessions",
+    "refused_authorizations",
+    "session_tokens",
 }
 
 

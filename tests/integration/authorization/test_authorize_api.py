@@ -42,11 +42,13 @@ async def test_authorize_answers_from_the_stored_tokens(service: Service) -> Non
     service.fakes.stations.site_of.update({"CP-A": "SITE-A", "CP-B": "SITE-B"})
 
     ok = await gateway.Authorize(ask("OK", token_type=""))
-    assert (ok.status, ok.group_id, ok.reason) == (
+    assert (ok.status, ok.group_id, ok.reason, ok.source) == (
         pb.AUTHORIZATION_STATUS_ACCEPTED,
         "FLEET",
         "accepted",
+        "local",
     )
+    assert (await gateway.Authorize(ask("NOBODY"))).source == ""  # no token, no source
     assert (await gateway.Authorize(ask("BLOCKED"))).status == pb.AUTHORIZATION_STATUS_BLOCKED
     assert (await gateway.Authorize(ask("OLD"))).status == pb.AUTHORIZATION_STATUS_EXPIRED
     assert (await gateway.Authorize(ask("NOBODY"))).status == pb.AUTHORIZATION_STATUS_INVALID

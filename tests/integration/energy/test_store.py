@@ -4,6 +4,7 @@ re-delivered events changing nothing."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from alembic.autogenerate import compare_metadata
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
+from chargegrid.api.station.v1 import events_pb2 as st
 from chargegrid.api.transaction.v1 import events_pb2 as tx
 from chargegrid.energy.app import MIGRATIONS
 from chargegrid.energy.handlers import EnergyEvents
@@ -24,6 +26,7 @@ from chargegrid.energy.models import (
     DemandResponseRow,
     StationSettingsRow,
 )
+from chargegrid.energy.site_model import energy_still_needed_wh
 from chargegrid.energy.store import (
     allocation_page,
     known_sites,
@@ -202,3 +205,57 @@ async def test_a_redelivered_batch_changes_nothing_and_updates_find_their_evse(
     await handler.batch([(ended, None)])  # type: ignore[list-item]
     async with sessions() as session:
         assert list(await session.scalars(select(ChargingEvseRow))) == []
+
+
+async def test_the_energy_delivered_since_the_ev_stated_its_need_is_subtracted_from_it(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    directory = FakeDirectory()
+    directory.add_station("A", "S1")
+
+    async def notify(changes: list[tuple[str, str]]) -> None:
+        return None
+
+    handler = EnergyEvents(sessions, FakeClock(), directory, NoGroups(), notify)
+    factory = EnvelopeFactory("test", clock=FakeClock())
+
+    def register(wh: float) -> Envelope:
+        sample = tx.MeterSample(measurand="Energy.Active.Import.Register", unit="Wh", value=wh)
+        update = tx.TransactionUpdated(transaction_id="T1", evse_id=1, samples=[sample])
+        return factory.wrap("transaction.updated", "A", update)
+
+    needs = {
+        "evseId": 1,
+        "chargingNeeds": {
+            "requestedEnergyTransfer": "AC_three_phase",
+            "departureTime": (T0 + timedelta(hours=4)).isoformat(),
+            "acChargingParameters": {
+                "energyAmount": 30_000,
+                "evMinCurrent": 6,
+                "evMaxCurrent": 32,
+                "evMaxVoltage": 400,
+            },
+        },
+    }
+    note = st.NotificationReceived(action="NotifyEVChargingNeeds", payload_json=json.dumps(needs))
+    started = tx.TransactionStarted(transaction_id="T1", evse_id=1)
+    await handler.batch(
+        [
+            (factory.wrap("transaction.started", "A", started), None),
+            (register(1_000.0), None),  # before the need: not subtracted
+            (factory.wrap("station.notification", "A", note), None),
+            (register(1_500.0), None),
+            (register(9_000.0), None),
+        ]  # type: ignore[arg-type]
+    )
+
+    async with sessions() as session:
+        row = (await session.scalars(select(ChargingEvseRow))).one()
+    assert (row.energy_needed_wh, row.needs_register_wh, row.energy_register_wh) == (
+        30_000.0,
+        1_000.0,
+        9_000.0,
+    )
+    assert energy_still_needed_wh(row) == 22_000.0
+    row.energy_register_wh = 45_000.0  # more than it asked for: it needs nothing more
+    assert energy_still_needed_wh(row) == 0.0

@@ -42,10 +42,14 @@ async def test_every_station_initiated_action_is_answered_and_stored(
     gateway: RunningGateway, version: str
 ) -> None:
     station_id = f"CP2X-ALL-{version}"
+    replies: dict[str, Any] = {}
     async with station(gateway, station_id, version) as ws:
         for n, (action, payload) in enumerate(PAYLOADS.items()):
             reply = await call(ws, action, payload, f"m{n}")
             assert reply[0] == 3, f"{action} answered {reply}"
+            replies[action] = reply[2]
+    # Energy reads charging needs, so the station is told a schedule will follow.
+    assert replies["NotifyEVChargingNeeds"] == {"status": "Accepted"}
     answered = {"BootNotification": "Accepted"}
     await gateway.wait_for(lambda: set(EXPECTED_EVENTS.values()) <= set(gateway.types(station_id)))
     await gateway.wait_for(lambda: len(gateway.of(station_id, STATION_EVENTS)) >= len(PAYLOADS))
@@ -55,6 +59,11 @@ async def test_every_station_initiated_action_is_answered_and_stored(
         if e.type == "station.notification"
     ]
     assert {"SignCertificate", "NotifyEvent", "NotifyEVChargingNeeds", "DataTransfer"} <= set(notes)
+    # The Authorize's answer, typed, for analytics (refusals are failed starts).
+    await gateway.wait_for(lambda: "transaction.authorized" in gateway.types(station_id))
+    authorized = next(e for e in gateway.of(station_id) if e.type == "transaction.authorized")
+    decided = unpack(authorized, tx_events.TokenAuthorized)
+    assert (decided.id_token.id, decided.authorization_status) == (TOKEN["idToken"], "Accepted")
     booted = next(e for e in gateway.of(station_id) if e.type == "station.booted")
     assert (
         unpack(booted, station_events.StationBooted).registration_status

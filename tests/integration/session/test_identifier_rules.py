@@ -8,10 +8,10 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from chargegrid.api.session.v1 import session_pb2 as pb
-from chargegrid.session.models import TransactionIdRow
+from chargegrid.session.models import TransactionIdBlockRow
 from tests.integration.session.conftest import Database
 from tests.integration.session.test_sessions_api import api  # noqa: F401  (the served API)
 
@@ -24,8 +24,10 @@ async def refused(call: Any) -> str:
 
 
 async def allocated(db: Database) -> int:
+    """Ids reserved so far (the first allocation of a fresh database reserves a block)."""
     async with db.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(TransactionIdRow)) or 0)
+        next_id = await session.scalar(select(TransactionIdBlockRow.next_id))
+    return int(next_id or 1) - 1
 
 
 @pytest.mark.parametrize("station_id", ["a/b", "CPé", "C" * 49, "CP\n1"])

@@ -180,3 +180,23 @@ async def test_a_start_handled_before_the_grace_is_over_is_closed_by_the_sweep(
     assert (await session(db)).status == pb.SESSION_STATUS_ACTIVE
     await after_the_grace(events, clock)
     assert (await session(db)).stop_reason == "ConnectorFaulted"
+
+
+async def test_a_boot_storm_batch_closes_what_its_stations_lost_and_marks_every_boot(
+    db: Database, events: SessionEvents
+) -> None:
+    """One partition batch of many 1.6 boots (the quiet stations' marks written together):
+    the station with a running session has it closed, a re-delivered older boot moves no
+    mark back, and a start from before its station's boot arriving later is closed too."""
+    await feed(events, started(0, station="CP-5"))
+    storm = [booted(10, station=f"CP-{n}") for n in range(1, 300)]
+    await events.batch([(envelope, None) for envelope in [*storm, booted(3, station="CP-9")]])  # type: ignore[misc]
+    assert (await session(db, "CP-5:42")).stop_reason == "Reboot"
+    await feed(events, started(5, station="CP-9"), started(12, tx_id="43", station="CP-9"))
+    assert (await session(db, "CP-9:42")).stop_reason == "Reboot"
+    assert (await session(db, "CP-9:43")).status == pb.SESSION_STATUS_ACTIVE
+    await events.batch([(booted(2, station="CP-7"), None)])  # type: ignore[misc]
+    await feed(events, started(4, station="CP-7"))
+    assert (await session(db, "CP-7:42")).stop_reason == "Reboot"  # the boot at 10 holds
+    closed = [s.id for kind, s in await db.outbox() if kind == "closed"]
+    assert closed == ["CP-5:42", "CP-9:42", "CP-7:42"]

@@ -78,7 +78,7 @@ async def test_the_publisher_task_retries_until_the_events_are_out(
 async def test_transaction_ids_are_unique_positive_and_fit_an_int32_even_concurrently(
     db: Database, clock: FakeClock
 ) -> None:
-    one, other = TransactionIds(db.sessions, clock), TransactionIds(db.sessions, clock)
+    one, other = TransactionIds(db.sessions), TransactionIds(db.sessions)
     allocated = await asyncio.gather(
         *(ids.allocate("CP-1", 1) for _ in range(20) for ids in (one, other))
     )
@@ -95,7 +95,7 @@ async def test_the_migration_builds_the_models_schema_and_downgrades_to_nothing(
     database_url: str,
 ) -> None:
     engine = create_engine(database_url)
-    tables = {"sessions", "meter_samples", "transaction_ids", "outbox", "processed_events"}
+    tables = {"sessions", "meter_samples", "transaction_id_blocks", "outbox", "processed_events"}
     try:
         await upgrade(engine, MIGRATIONS)
         await upgrade(engine, MIGRATIONS)

@@ -42,7 +42,7 @@ async def api(
     server = GrpcServer("127.0.0.1", 0, registry)
     deps = ApiDeps(
         db.sessions,
-        TransactionIds(db.sessions, clock),
+        TransactionIds(db.sessions),
         hub,
         end_session=events.end_session,
         clock=clock,

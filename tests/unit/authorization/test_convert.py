@@ -9,6 +9,7 @@ import pytest
 from chargegrid.api.authorization.v1 import authorization_pb2 as pb
 from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.authorization import convert
+from chargegrid.authorization.domain import Decision
 from chargegrid.platform.grpc import InvalidArgument
 from chargegrid.platform.identifiers import InvalidValue
 
@@ -78,3 +79,10 @@ def test_an_authorize_request_needs_a_station_a_token_and_a_known_purpose() -> N
         convert.query_from_proto(pb.AuthorizeRequest(station_id="CP", id_token="A", purpose="x"))
     query = convert.query_from_proto(pb.AuthorizeRequest(station_id="CP", id_token="A"))
     assert query.purpose == "authorize"
+
+
+def test_an_authorize_reply_names_the_tokens_group_and_source() -> None:
+    reply = convert.decision_to_proto(
+        Decision("Accepted", "accepted", None, "FLEET", "ocpi:DE-ABC")
+    )
+    assert (reply.group_id, reply.source) == ("FLEET", "ocpi:DE-ABC")

@@ -29,7 +29,12 @@ def engine_with(*tokens: Token, transactions: Iterable[ActiveTransaction] = ()) 
 def test_an_accepted_token_is_accepted_with_its_expiry_and_group() -> None:
     engine = engine_with(a_token(expires_at=later(3600), group_id="FLEET"), a_token("FLEET"))
     decision = decide(engine)
-    assert decision == Decision("Accepted", "accepted", later(3600), "FLEET")
+    assert decision == Decision("Accepted", "accepted", later(3600), "FLEET", "local")
+
+
+def test_a_decision_names_the_tokens_source_so_roaming_is_told_from_own() -> None:
+    engine = engine_with(a_token(source="ocpi:NL-XYZ"))
+    assert decide(engine).source == "ocpi:NL-XYZ"
 
 
 def test_an_untyped_16_idtag_matches_whatever_type_it_is_stored_as() -> None:

@@ -74,6 +74,9 @@ class FakeStationControl:
         self.sent: list[Sent] = []
         self.log: list[tuple[str, str, float]] = []
         self.delay_s = 0.0
+        #: What GetCompositeSchedule shows per station (absent: the last TxProfile limit).
+        self.composite: dict[str, float | None] = {}
+        self.composite_asked: list[str] = []
 
     async def set_profile(
         self, station_id: str, evse_id: int, profile: gw.ChargingProfile
@@ -95,6 +98,12 @@ class FakeStationControl:
 
     async def clear_profile(self, station_id: str, evse_id: int, profile_id: int) -> ProfileResult:
         return ProfileResult(Outcome.ACCEPTED, "Accepted")
+
+    async def composite_limit_a(self, station_id: str, evse_id: int) -> float | None:
+        self.composite_asked.append(station_id)
+        if station_id in self.composite:
+            return self.composite[station_id]
+        return self.tx_limits().get(station_id)
 
     def tx_limits(self) -> dict[str, float]:
         """The last TxProfile limit each station was sent."""

@@ -41,11 +41,11 @@ from chargegrid.energy.allocation import (
     mark_session_ended,
     mark_session_started,
     mark_stale,
-    plan_transition,
     safe_fallback_limits,
     violations,
     worst_case_load,
 )
+from chargegrid.energy.planning import plan_site
 from tests.unit.energy.allocation_builders import T0
 
 TOL = 1e-6
@@ -169,7 +169,8 @@ class Service:
             target = self.last.evses[evse.key]
             if evse.active and evse.stale is None:
                 _check_limit(evse, target.limit_a, "allocated")
-        plan = plan_transition(planning, evses, self.last)
+        # The controller's plan: stale stations' retries go out beside the other steps.
+        plan = plan_site(planning, evses, self.last)
         for step in plan.steps:
             _check_limit(self.evses[step.key], step.limit_a, "sent")
             self.evses[step.key] = mark_sent(self.evses[step.key], step.limit_a)

@@ -130,3 +130,20 @@ async def test_impossible_demand_responses_are_refused(
 ) -> None:
     with pytest.raises(InvalidArgument):
         await api.CreateDemandResponse(request_, None)
+
+
+async def test_composite_confirmation_is_a_station_setting_off_by_default(
+    rig: Rig, api: EnergyService
+) -> None:
+    asked = pb.GetStationSettingsRequest(station_id="A")
+    assert not (await api.GetStationSettings(asked, None)).confirm_with_composite_schedule
+    settings = pb.StationSettings(
+        station_id="A",
+        max_current_a=32,
+        min_current_a=6,
+        phases=3,
+        confirm_with_composite_schedule=True,
+    )
+    saved = await api.SetStationSettings(pb.SetStationSettingsRequest(settings=settings), None)
+    assert saved.confirm_with_composite_schedule
+    assert (await api.GetStationSettings(asked, None)).confirm_with_composite_schedule

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chargegrid.energy.allocation import violations, worst_case_load
-from chargegrid.energy.models import DemandResponseRow, SiteSettingsRow
+from chargegrid.energy.models import DemandResponseRow, SiteSettingsRow, StationSettingsRow
 from chargegrid.energy.snapshot import SiteSnapshot
 from tests.unit.energy.conftest import Rig
 from tests.unit.energy.fakes import T0, a_charging_evse, a_station_state
@@ -90,6 +90,91 @@ async def test_a_rejecting_station_is_stale_and_counted_at_its_maximum(rig: Rig)
     assert "profile_rejected" in rig.publisher.kinds()
     assert _safe(snapshot)
     assert b.stale is None
+
+
+async def test_a_rejecting_station_is_retried_at_the_periodic_rebalance_without_holding_back(
+    rig: Rig,
+) -> None:
+    _site(rig, 64, "A", "B")
+    rig.control.behaviour["A"] = "reject"
+    await rig.add(a_charging_evse("A"), a_charging_evse("B", started_at=T0 + timedelta(seconds=1)))
+    controller = rig.controller()
+    first = await controller.rebalance("test")
+    assert _limits(first)["B"] == 32.0  # 64 A less the 32 A A may draw
+    assert rig.control.tx_limits()["B"] == 32.0
+
+    def tries() -> int:
+        return sum(1 for s in rig.control.sent if s.station_id == "A" and s.purpose == "tx")
+
+    sent_to_a = tries()
+    rig.clock.advance(2)
+    await rig.add(a_charging_evse("C", started_at=T0 + timedelta(seconds=2)))
+    rig.directory.add_station("C", "S1")
+    soon = await controller.rebalance("a new EV")
+    assert tries() == sent_to_a  # not at every change
+    assert _limits(soon)["B"] == _limits(soon)["C"] == 16.0
+    assert rig.control.tx_limits()["C"] == 16.0
+    rig.clock.advance(rig.deps.settings.rebalance_interval_s)
+
+    later = await controller.rebalance("periodic")
+
+    assert tries() == sent_to_a + 1
+    a = next(e for e in later.evses if e.key.station_id == "A")
+    assert a.stale == "rejected"
+    assert _safe(later)
+
+
+def _confirming(station_id: str) -> StationSettingsRow:
+    return StationSettingsRow(
+        station_id=station_id,
+        site_id="S1",
+        node_id="",
+        max_current_a=32.0,
+        min_current_a=6.0,
+        phases=3,
+        rotation="L1,L2,L3",
+        offline_fallback_a=0.0,
+        confirm_composite=True,
+    )
+
+
+async def test_an_accepted_profile_is_confirmed_by_the_composite_schedule_where_asked(
+    rig: Rig,
+) -> None:
+    _site(rig, 32, "A", "B")
+    await rig.add(
+        _confirming("A"),
+        a_charging_evse("A"),
+        a_charging_evse("B", started_at=T0 + timedelta(seconds=1)),
+    )
+
+    snapshot = await rig.controller().rebalance("test")
+
+    assert _limits(snapshot) == {"A": 16.0, "B": 16.0}
+    assert set(rig.control.composite_asked) == {"A"}  # B's settings do not ask for it
+    assert all(e.stale is None and e.accepted_a == 16.0 for e in snapshot.evses)
+
+
+async def test_a_composite_schedule_above_the_limit_leaves_the_evse_stale_at_that_limit(
+    rig: Rig,
+) -> None:
+    _site(rig, 40, "A", "B")
+    rig.control.composite["A"] = 25.0  # said Accepted, still allows 25 A
+    await rig.add(
+        _confirming("A"),
+        a_charging_evse("A"),
+        a_charging_evse("B", started_at=T0 + timedelta(seconds=1)),
+    )
+
+    snapshot = await rig.controller().rebalance("test")
+
+    a = next(e for e in snapshot.evses if e.key.station_id == "A")
+    assert a.stale == "no_answer"
+    assert a.accepted_a is not None
+    assert a.accepted_a >= 25.0
+    assert _limits(snapshot)["B"] <= 40.0 - 25.0
+    assert "profile_rejected" in rig.publisher.kinds()
+    assert _safe(snapshot)
 
 
 async def test_a_silent_station_times_out_and_is_stale(rig: Rig) -> None:

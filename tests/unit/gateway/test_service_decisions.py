@@ -64,7 +64,7 @@ class FakeAuthorization(authz_grpc.AuthorizationServicer):
                 status=authz_pb.AUTHORIZATION_STATUS_NOT_AT_THIS_LOCATION
             )
         return authz_pb.AuthorizeReply(
-            status=authz_pb.AUTHORIZATION_STATUS_ACCEPTED, group_id="FLEET"
+            status=authz_pb.AUTHORIZATION_STATUS_ACCEPTED, group_id="FLEET", source="local"
         )
 
 
@@ -96,7 +96,7 @@ async def test_boot_and_authorize_come_from_the_services(
     decision = await decisions.authorize(
         AuthRequest("CP1", "TAG1", ID_TAG, purpose="start", transaction_id="42", evse_id=1)
     )
-    assert (decision.status, decision.group_id) == ("Accepted", "FLEET")
+    assert (decision.status, decision.group_id, decision.source) == ("Accepted", "FLEET", "local")
     sent = authorization.requests[0]
     # A 1.6 idTag goes without a type; the transaction rides along for ConcurrentTx.
     assert (sent.token_type, sent.purpose, sent.transaction_id) == ("", "start", "42")

@@ -531,3 +531,42 @@ async def test_actions_the_simulator_does_not_handle_get_not_implemented(
 
     with pytest.raises(OcppNotImplemented):
         await csms.call(station.station_id, request)
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_station_that_refuses_smart_charging_rejects_every_profile(
+    csms: CsmsDouble, make_station: StationFactory, version: str
+) -> None:
+    station = make_station(version, reject_charging_profiles=True)
+    session = await _charging(station, csms)
+    sid = station.station_id
+    period = [{"start_period": 0, "limit": 10.0}]
+    if version == "1.6":
+        profile16 = {
+            "charging_profile_id": 11,
+            "stack_level": 0,
+            "charging_profile_purpose": "TxProfile",
+            "charging_profile_kind": "Relative",
+            "charging_schedule": {"charging_rate_unit": "A", "charging_schedule_period": period},
+        }
+        result = await csms.call(
+            sid, call16.SetChargingProfile(connector_id=1, cs_charging_profiles=profile16)
+        )
+    else:
+        profile = {
+            "id": 5,
+            "stack_level": 0,
+            "charging_profile_purpose": "TxProfile",
+            "charging_profile_kind": "Relative",
+            "transaction_id": session.transaction_id,
+            "charging_schedule": [
+                {"id": 1, "charging_rate_unit": "A", "charging_schedule_period": period}
+            ],
+        }
+        result = await csms.call(
+            sid, call201.SetChargingProfile(evse_id=1, charging_profile=profile)
+        )
+
+    assert result.status == "Rejected"
+    assert station.profiles.installed() == []
+    assert csms.schema_violations() == []

@@ -271,3 +271,44 @@ async def test_new_authorization_key_is_write_only_and_used_on_the_next_connecti
     assert read_back.configuration_key == [{"key": "AuthorizationKey", "readonly": False}]
     assert "AuthorizationKey" not in {k["key"] for k in everything.configuration_key}
     assert csms.headers[sid]["Authorization"] == f"Basic {expected}"
+
+
+async def test_a_flaky_station_drops_its_connection_keeps_charging_and_comes_back_unbooted(
+    csms: CsmsDouble, make_station: StationFactory
+) -> None:
+    station = make_station("2.0.1", drop_connection_after_s=0.3, drop_downtime_s=0.3)
+    await station.start()
+    await station.wait_registered(5)
+    session = station.plug_in(1)
+    await asyncio.wait_for(session.transaction_started.wait(), 5)
+
+    dropped_at = asyncio.get_running_loop().time()
+    while station.registered:
+        await asyncio.sleep(0.02)
+    offline_for = asyncio.get_running_loop().time() - dropped_at
+    assert not session.finished.is_set()  # still charging while offline
+    await station.wait_registered(5)
+
+    assert offline_for <= 1.0
+    assert csms.connection_counts[station.station_id] >= 2
+    assert len(csms.sent(station.station_id, "BootNotification")) == 1
+
+
+async def test_drop_connection_on_demand_stays_away_for_the_downtime(
+    csms: CsmsDouble, make_station: StationFactory
+) -> None:
+    station = make_station("1.6")
+    await station.start()
+    await station.wait_registered(5)
+    await csms.wait_for(station.station_id, "SecurityEventNotification")  # the boot is over
+    loop = asyncio.get_running_loop()
+
+    station.drop_connection(0.5)
+    started = loop.time()
+    while station.registered:
+        await asyncio.sleep(0.01)
+    await station.wait_registered(5)
+
+    assert loop.time() - started >= 0.5
+    assert csms.connection_counts[station.station_id] == 2
+    assert len(csms.sent(station.station_id, "BootNotification")) == 1

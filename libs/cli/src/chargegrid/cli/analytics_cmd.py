@@ -302,7 +302,8 @@ def sessions(
     token: TokenOption = None,
     var_dir: VarDirOption = Path("var"),
 ) -> None:
-    """Closed sessions: counts, energy, durations, idle time, sessions without energy."""
+    """Sessions: counts, energy, durations, time to start, idle after charging, and failed
+    starts (tokens refused, sessions without energy flow)."""
     if by not in BREAKDOWNS:
         raise typer.BadParameter("use time, hour or weekday", param_hint="--by")
     query = build_query(scope, since, until, granularity)
@@ -313,16 +314,32 @@ def sessions(
             b.label,
             b.sessions,
             b.failed_starts,
+            b.rejected_authorizations,
+            b.no_energy_flow,
             f"{b.energy_wh / 1000:.3f}",
             f"{b.average_energy_wh / 1000:.3f}",
             f"{b.average_duration_s / 60:.1f}",
+            f"{b.average_time_to_start_s / 60:.1f}",
+            f"{b.average_idle_after_charging_s / 60:.1f}",
             f"{b.average_idle_s / 60:.1f}",
         ]
         for b in found
     ]
     emit(
         f"Sessions, {scope}",
-        ["bucket", "sessions", "no energy", "kWh", "kWh/session", "avg min", "avg idle min"],
+        [
+            "bucket",
+            "sessions",
+            "failed starts",
+            "refused",
+            "no energy",
+            "kWh",
+            "kWh/session",
+            "avg min",
+            "to start min",
+            "idle after min",
+            "not charging min",
+        ],
         rows,
         found,
         json_output=json_output,
@@ -336,30 +353,69 @@ def users(
     scope: ScopeOption = "network",
     since: FromOption = None,
     until: UntilOption = None,
+    by: Annotated[str, typer.Option("--by", help="token or group (token group).")] = "token",
     csv_output: CsvOption = False,
     json_output: JsonOption = False,
     address: AddressOption = None,
     token: TokenOption = None,
     var_dir: VarDirOption = Path("var"),
 ) -> None:
-    """Sessions and energy per id token, returning or new in the range (most sessions first)."""
+    """Sessions and energy per id token (or --by group: per token group), returning or new
+    in the range, roaming or own; a summary line of the whole range after the table."""
+    if by not in ("token", "group"):
+        raise typer.BadParameter("use token or group", param_hint="--by")
     query = build_query(scope, since, until, "day")
-    found = fetch("UserStats", "users", query, address, token, var_dir)
-    rows = [
-        [
-            u.id_token,
-            u.token_type,
-            u.sessions,
-            f"{u.energy_wh / 1000:.3f}",
-            "returning" if u.returning else "new",
+    if by == "group":
+        query.breakdown = pb.BREAKDOWN_TOKEN_GROUP
+
+    async def run(channel: grpc.aio.Channel) -> tuple[list[Any], pb.UserSummary]:
+        stub = AnalyticsStub(channel)
+        replies: list[pb.UserStatsReply] = []
+
+        async def page(request: pb.AnalyticsQuery) -> pb.UserStatsReply:
+            replies.append(await stub.UserStats(request))
+            return replies[-1]
+
+        items = await paged(page, query, "groups" if by == "group" else "users", PAGE)
+        return items, replies[0].summary
+
+    found, summary = call("analytics", address, token, var_dir, run)
+    if json_output:
+        print_json({by + "s": [as_dict(item) for item in found], "summary": as_dict(summary)})
+        return
+    if by == "group":
+        columns = ["token group", "tokens", "sessions", "kWh", "returning", "new"]
+        rows: list[list[Any]] = [
+            [
+                g.group_id or "(none)",
+                g.tokens,
+                g.sessions,
+                f"{g.energy_wh / 1000:.3f}",
+                g.returning_tokens,
+                g.new_tokens,
+            ]
+            for g in found
         ]
-        for u in found
-    ]
-    emit(
-        f"Users, {scope}",
-        ["id token", "type", "sessions", "kWh", ""],
-        rows,
-        found,
-        json_output=json_output,
-        csv_output=csv_output,
-    )
+    else:
+        columns = ["id token", "type", "group", "sessions", "kWh", "", "source"]
+        rows = [
+            [
+                u.id_token,
+                u.token_type,
+                u.group_id,
+                u.sessions,
+                f"{u.energy_wh / 1000:.3f}",
+                "returning" if u.returning else "new",
+                ("roaming " if u.roaming else "own ") + (u.token_source or "?"),
+            ]
+            for u in found
+        ]
+    emit(f"Users, {scope}", columns, rows, found, json_output=False, csv_output=csv_output)
+    if not csv_output:
+        typer.echo(
+            f"{summary.tokens} tokens ({summary.returning_tokens} returning, "
+            f"{summary.new_tokens} new); own: {summary.own_tokens} tokens, "
+            f"{summary.own_sessions} sessions, {summary.own_energy_wh / 1000:.3f} kWh; "
+            f"roaming: {summary.roaming_tokens} tokens, {summary.roaming_sessions} sessions, "
+            f"{summary.roaming_energy_wh / 1000:.3f} kWh"
+        )

@@ -362,6 +362,14 @@ def set_station(
     ] = "",
     fallback: Annotated[float, typer.Option(help="A it may draw offline (0 = its minimum).")] = 0.0,
     circuit: Annotated[str, typer.Option(help="Circuit it hangs on (default: grid).")] = "",
+    confirm_composite: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-composite",
+            help="Check each accepted TxProfile with GetCompositeSchedule (stations that "
+            "may accept a profile and not apply it).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
     address: AddressOption = None,
     token: TokenOption = None,
@@ -376,6 +384,7 @@ def set_station(
         phases=phases,
         rotation=[p for p in rotation.split(",") if p],
         offline_fallback_a=fallback,
+        confirm_with_composite_schedule=confirm_composite,
     )
 
     async def work(channel: grpc.aio.Channel) -> pb.StationSettings:

@@ -113,7 +113,11 @@ async def expire_reservation(station: Station, connector: Connector) -> None:
 
 
 def install_profile(station: Station, profile: ChargingProfile) -> bool:
-    """SetChargingProfile's rules: station-wide purposes on 0, TxProfile only in a transaction."""
+    """SetChargingProfile's rules: station-wide purposes on 0, TxProfile only in a transaction;
+    a station configured to refuse smart charging installs nothing."""
+    if station.config.reject_charging_profiles:
+        station.note(f"profile {profile.profile_id} ({profile.purpose}) refused")
+        return False
     if profile.connector_id != 0 and profile.connector_id not in station.connectors:
         return False
     if profile.purpose is Purpose.STATION_MAX and profile.connector_id != 0:

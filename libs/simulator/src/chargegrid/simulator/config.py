@@ -66,6 +66,13 @@ class StationConfig:
     boot_on_reconnect: bool = False
     stop_sessions_on_shutdown: bool = True
     default_id_tag: str = "SIMTAG0001"
+    #: A station that refuses smart charging: every SetChargingProfile is answered Rejected.
+    reject_charging_profiles: bool = False
+    #: A station with a flaky link: its connection drops this long after each registration
+    #: (0 = never) and it stays away `drop_downtime_s` before reconnecting (without booting;
+    #: its sessions keep charging under the profiles they had).
+    drop_connection_after_s: float = 0.0
+    drop_downtime_s: float = 10.0
     ev: EVSpec = field(default_factory=EVSpec)
 
     def __post_init__(self) -> None:
@@ -76,6 +83,8 @@ class StationConfig:
         positive = (self.voltage_v, self.max_current_a, self.meter_interval_s, self.time_scale)
         if min(positive) <= 0:
             raise ValueError("voltage, current, meter interval and time scale must be positive")
+        if self.drop_connection_after_s < 0 or self.drop_downtime_s < 0:
+            raise ValueError("connection drop timings cannot be negative")
         if self.upload_method not in ("POST", "PUT"):
             raise ValueError("upload_method is POST or PUT")
 

@@ -182,6 +182,13 @@ class Station(ABC):
         self.note(f"rebooting ({reason})")
         self._reboot.set()
 
+    def drop_connection(self, downtime_s: float) -> None:
+        """Lose the connection (no reboot, sessions keep charging) and come back after
+        `downtime_s`, as a station with a flaky modem does."""
+        self._downtime_s = downtime_s
+        self.note(f"connection dropped for {downtime_s:g} s")
+        self._reboot.set()
+
     def change_password(self, password: str) -> None:
         """Use new HTTP Basic credentials from the next connection on, as real stations do."""
         self.config = replace(self.config, password=password)
@@ -289,6 +296,8 @@ class Station(ABC):
                 await register(self, link)
             self.outbox.attach(link)
             self._registered.set()
+            if self.config.drop_connection_after_s:
+                self.spawn(self._drop_later(self.connection_count), name=f"drop-{self.station_id}")
             for connector in self.connectors.values():
                 await self.charging.announce(connector)
             if self._needs_boot:
@@ -297,6 +306,12 @@ class Station(ABC):
             await heartbeat(self)
         except OfflineError:
             return
+
+    async def _drop_later(self, connection: int) -> None:
+        await self._pause(self.config.drop_connection_after_s)
+        # Only the connection it was armed on: a later one arms its own.
+        if self.registered and self.connection_count == connection and not self._stopping.is_set():
+            self.drop_connection(self.config.drop_downtime_s)
 
     async def _after_boot(self) -> None:
         if self.config.security_events:

@@ -13,8 +13,15 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chargegrid.analytics import figures
-from chargegrid.analytics.query import EARLIEST, Query, breakdown_of, next_token, query_of
+from chargegrid.analytics import figures, session_figures
+from chargegrid.analytics.query import (
+    EARLIEST,
+    Breakdown,
+    Query,
+    breakdown_of,
+    next_token,
+    query_of,
+)
 from chargegrid.analytics.rebuild import Removed
 from chargegrid.api.analytics.v1 import analytics_pb2 as pb
 from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
@@ -136,13 +143,17 @@ class AnalyticsService(pb_grpc.AnalyticsServicer):
         query = self._query(request)
         breakdown = breakdown_of(request)
         async with self.sessions() as session:
-            found = await figures.session_stats(session, query, breakdown)
+            found = await session_figures.session_stats(session, query, breakdown)
         return pb.SessionStatsReply(
             buckets=[
                 pb.SessionStatsBucket(
                     label=b.label,
                     sessions=b.sessions,
-                    failed_starts=b.no_energy,
+                    failed_starts=b.failed_starts,
+                    no_energy_flow=b.no_energy,
+                    rejected_authorizations=b.rejected,
+                    average_time_to_start_s=b.average_time_to_start_s,
+                    average_idle_after_charging_s=b.average_idle_after_charging_s,
                     energy_wh=b.energy_wh,
                     average_duration_s=b.average_duration_s,
                     average_idle_s=b.average_idle_s,
@@ -155,18 +166,54 @@ class AnalyticsService(pb_grpc.AnalyticsServicer):
 
     async def UserStats(self, request: pb.AnalyticsQuery, context: Any) -> pb.UserStatsReply:
         query = self._query(request)
+        breakdown = breakdown_of(request)
+        if breakdown not in (Breakdown.TIME, Breakdown.TOKEN_GROUP):
+            raise InvalidArgument("user statistics are per token, or per token group")
         async with self.sessions() as session:
-            found = await figures.user_stats(session, query)
-        return pb.UserStatsReply(
-            users=[
+            found = await session_figures.users(session, query)
+        total = session_figures.summary(found)
+        reply = pb.UserStatsReply(
+            summary=pb.UserSummary(
+                tokens=total.tokens,
+                returning_tokens=total.returning_tokens,
+                new_tokens=total.tokens - total.returning_tokens,
+                sessions=total.sessions,
+                energy_wh=total.energy_wh,
+                roaming_tokens=total.roaming_tokens,
+                roaming_sessions=total.roaming_sessions,
+                roaming_energy_wh=total.roaming_energy_wh,
+                own_tokens=total.tokens - total.roaming_tokens,
+                own_sessions=total.sessions - total.roaming_sessions,
+                own_energy_wh=total.energy_wh - total.roaming_energy_wh,
+            )
+        )
+        if breakdown is Breakdown.TOKEN_GROUP:
+            page = session_figures.groups(found)[query.offset : query.offset + query.size]
+            reply.groups.extend(
+                pb.UserGroupRow(
+                    group_id=g.group_id,
+                    tokens=g.tokens,
+                    sessions=g.sessions,
+                    energy_wh=g.energy_wh,
+                    returning_tokens=g.returning_tokens,
+                    new_tokens=g.tokens - g.returning_tokens,
+                )
+                for g in page
+            )
+        else:
+            users = found[query.offset : query.offset + query.size]
+            reply.users.extend(
                 pb.UserStatsRow(
                     id_token=u.id_token,
                     sessions=u.sessions,
                     energy_wh=u.energy_wh,
                     returning=u.returning,
                     token_type=u.token_type,
+                    group_id=u.group_id,
+                    token_source=u.token_source,
+                    roaming=u.roaming,
                 )
-                for u in found
-            ],
-            next_page_token=next_token(query, len(found)),
-        )
+                for u in users
+            )
+        reply.next_page_token = next_token(query, len(reply.groups) + len(reply.users))
+        return reply

@@ -18,7 +18,8 @@ import grpc
 
 from chargegrid.analytics import rebuild
 from chargegrid.analytics.api import SERVICE_NAME, AnalyticsService
-from chargegrid.analytics.consumers import TopicRouter, analytics_consumer
+from chargegrid.analytics.authorizations import AuthorizationIngest
+from chargegrid.analytics.consumers import FanOut, TopicRouter, analytics_consumer
 from chargegrid.analytics.energy import EnergyIngest
 from chargegrid.analytics.revenue import RevenueIngest
 from chargegrid.analytics.sessions import SessionIngest
@@ -81,7 +82,10 @@ class AnalyticsApp:
         self.sites = self._site_lookup()
         self.router = TopicRouter(
             {
-                TRANSACTION_EVENTS: EnergyIngest(self.sessions, self.sites, self.clock),
+                TRANSACTION_EVENTS: FanOut(
+                    EnergyIngest(self.sessions, self.sites, self.clock),
+                    AuthorizationIngest(self.sessions, self.sites),
+                ),
                 SESSION_EVENTS: SessionIngest(self.sessions, self.sites, self.clock),
                 BILLING_EVENTS: RevenueIngest(self.sessions, self.clock),
             }

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chargegrid.analytics import energy, revenue, sessions
+from chargegrid.analytics import authorizations, energy, revenue, sessions
 from chargegrid.platform.bus import BatchConsumer, ConsumerConfig, Delivered, EventProducer
 from chargegrid.platform.bus.batch import BatchHandler
 from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
 
 TOPICS = [TRANSACTION_EVENTS, SESSION_EVENTS, BILLING_EVENTS]
-EVENT_TYPES = energy.HANDLED | revenue.HANDLED | sessions.HANDLED
+EVENT_TYPES = energy.HANDLED | revenue.HANDLED | sessions.HANDLED | authorizations.HANDLED
 
 
 class TopicRouter:
@@ -31,6 +31,18 @@ class TopicRouter:
             return
         handler = self.routes.get(batch[0][1].topic)
         if handler is not None:
+            await handler(batch)
+
+
+class FanOut:
+    """Hands one batch to several ingests in turn (each its own transaction, each
+    idempotent, so a retry after one of them failed adds nothing twice)."""
+
+    def __init__(self, *handlers: BatchHandler) -> None:
+        self.handlers = handlers
+
+    async def __call__(self, batch: Sequence[Delivered]) -> None:
+        for handler in self.handlers:
             await handler(batch)
 
 

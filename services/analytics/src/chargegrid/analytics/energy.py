@@ -193,7 +193,9 @@ class EnergyIngest:
         self.clock = clock
 
     async def __call__(self, batch: Sequence[Delivered]) -> None:
-        decoded = [(envelope, readings_of(envelope)) for envelope, _ in batch]
+        decoded = [
+            (envelope, readings_of(envelope)) for envelope, _ in batch if envelope.type in HANDLED
+        ]
         stations = {envelope.station_id for envelope, _ in decoded}
         sites = {station: await self.sites(station) for station in stations}
         async with self.sessions() as session, session.begin():

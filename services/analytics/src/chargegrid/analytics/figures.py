@@ -17,20 +17,18 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.analytics.models import (
-    ClosedSessionRow,
     EnergyDayRow,
     EnergyHourRow,
     EnergyWindowRow,
     RevenueRow,
 )
-from chargegrid.analytics.query import Breakdown, Grain, Kind, Query, Scope
+from chargegrid.analytics.query import Grain, Kind, Query, Scope
 from chargegrid.platform.grpc.errors import InvalidArgument
 
 W = EnergyWindowRow
 H = EnergyHourRow
 D = EnergyDayRow
 R = RevenueRow
-S = ClosedSessionRow
 HOURS = {Grain.QUARTER: 0.25, Grain.HOUR: 1.0}
 MICROS = Decimal(1_000_000)
 
@@ -214,102 +212,4 @@ async def revenue(session: AsyncSession, query: Query) -> list[RevenueBucket]:
             float(wh or 0.0),
         )
         for site, name, tariff, currency, excl, incl, count, wh in rows
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class SessionBucket:
-    label: str
-    sessions: int
-    no_energy: int
-    energy_wh: float
-    average_duration_s: float
-    average_idle_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class UserRow:
-    id_token: str
-    token_type: str
-    sessions: int
-    energy_wh: float
-    returning: bool
-
-
-def _sessions_where(query: Query) -> list[ColumnElement[bool]]:
-    where: list[ColumnElement[bool]] = [S.started_at >= query.start_s, S.started_at < query.end_s]
-    scope = query.scope
-    if scope.kind is Kind.SITE:
-        where.append(S.site_id == scope.site_id)
-    elif scope.kind is Kind.STATION:
-        where.append(S.station_id == scope.station_id)
-    elif scope.kind is Kind.EVSE:
-        where += [S.station_id == scope.station_id, S.evse_id == scope.evse_id]
-    return where
-
-
-async def session_stats(
-    session: AsyncSession, query: Query, breakdown: Breakdown
-) -> list[SessionBucket]:
-    """Closed sessions started in the range, by local day or month, hour of day or weekday."""
-    if breakdown is Breakdown.HOUR_OF_DAY:
-        key: Any = S.hour_of_day
-    elif breakdown is Breakdown.DAY_OF_WEEK:
-        key = S.day_of_week
-    elif query.grain is Grain.DAY:
-        key = S.label_day
-    elif query.grain is Grain.MONTH:
-        key = S.label_month
-    else:
-        raise InvalidArgument(
-            "session statistics are per day or month, or by hour of day or day of week"
-        )
-    statement = (
-        select(
-            key,
-            func.count(),
-            func.sum(S.no_energy),
-            func.sum(S.energy_wh),
-            func.avg(S.duration_s),
-            func.avg(S.idle_s),
-        )
-        .where(*_sessions_where(query))
-        .group_by(key)
-        .order_by(key)
-    )
-    rows = (await session.execute(_page(statement, query))).all()
-    return [
-        SessionBucket(
-            str(k), int(n), int(failed or 0), float(wh or 0), float(d or 0), float(i or 0)
-        )
-        for k, n, failed, wh, d, i in rows
-    ]
-
-
-async def user_stats(session: AsyncSession, query: Query) -> list[UserRow]:
-    """Per id token: its closed sessions started in the range, and whether it charged before."""
-    statement = (
-        select(S.id_token, func.max(S.token_type), func.count(), func.sum(S.energy_wh))
-        .where(*_sessions_where(query))
-        .group_by(S.id_token)
-        .order_by(func.count().desc(), S.id_token)
-    )
-    rows = (await session.execute(_page(statement, query))).all()
-    tokens = [token for token, *_ in rows]
-    earlier = (
-        set(
-            (
-                await session.scalars(
-                    select(S.id_token)
-                    .where(S.id_token.in_(tokens), S.started_at < query.start_s)
-                    .distinct()
-                )
-            ).all()
-        )
-        if tokens
-        else set()
-    )
-    return [
-        UserRow(token, str(kind or ""), int(n), float(wh or 0), token in earlier)
-        for token, kind, n, wh in rows
     ]

@@ -156,3 +156,40 @@ class ServiceStateRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class RefusedAuthorizationRow(Base):
+    """A token refused at a start (Authorize, StartTransaction, a TransactionEvent): a
+    failed start. Keyed by the event id, so re-delivery counts it once."""
+
+    __tablename__ = "refused_authorizations"
+    __table_args__ = (
+        Index("ix_refused_authorizations_site_at", "site_id", "at"),
+        Index("ix_refused_authorizations_at", "at"),
+    )
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    site_id: Mapped[str] = mapped_column(String(64))
+    #: 0 when the station named none (1.6 and 2.x Authorize).
+    evse_id: Mapped[int] = mapped_column(Integer)
+    id_token: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32))
+    #: Epoch seconds.
+    at: Mapped[int] = mapped_column(BigInteger)
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    hour_of_day: Mapped[str] = mapped_column(String(2))
+    day_of_week: Mapped[str] = mapped_column(String(1))
+
+
+class SessionTokenRow(Base):
+    """The authorization decision a session's token got: its group and source (the first
+    event of the transaction that carried a token)."""
+
+    __tablename__ = "session_tokens"
+
+    #: "<station_id>:<transaction_id>", the session service's session id.
+    session_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64))
+    token_source: Mapped[str] = mapped_column(String(64))

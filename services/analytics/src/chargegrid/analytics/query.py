@@ -42,6 +42,7 @@ class Breakdown(Enum):
     TIME = pb.BREAKDOWN_TIME
     HOUR_OF_DAY = pb.BREAKDOWN_HOUR_OF_DAY
     DAY_OF_WEEK = pb.BREAKDOWN_DAY_OF_WEEK
+    TOKEN_GROUP = pb.BREAKDOWN_TOKEN_GROUP
 
 
 def breakdown_of(message: pb.AnalyticsQuery) -> Breakdown:
@@ -49,7 +50,8 @@ def breakdown_of(message: pb.AnalyticsQuery) -> Breakdown:
         return Breakdown(message.breakdown)
     except ValueError:
         raise InvalidArgument(
-            f"unknown breakdown {message.breakdown}: use time, hour of day or day of week"
+            f"unknown breakdown {message.breakdown}: use time, hour of day, day of week"
+            " or (users) token group"
         ) from None
 
 

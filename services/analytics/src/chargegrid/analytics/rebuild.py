@@ -25,6 +25,7 @@ from chargegrid.analytics.energy import Rows
 from chargegrid.analytics.models import (
     ClosedSessionRow,
     MeterReadingRow,
+    RefusedAuthorizationRow,
     RevenueRow,
     ServiceStateRow,
 )
@@ -35,6 +36,7 @@ from chargegrid.platform.bus.idempotency import processed_events
 GENERATION = "consumer_group_generation"
 CLOCK_SKEW = timedelta(days=1)
 R = MeterReadingRow
+Refused = RefusedAuthorizationRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,9 @@ async def take_back(session: AsyncSession, since: datetime, sites: SiteLookup) -
     )
     await session.execute(delete(RevenueRow).where(RevenueRow.started_at >= since_s))
     await session.execute(delete(ClosedSessionRow).where(ClosedSessionRow.started_at >= since_s))
+    # Keyed by event id, so not double counted either way; removed so they take the site
+    # their station has now, like the rest.
+    await session.execute(delete(Refused).where(Refused.at >= since_s))
     await session.execute(
         delete(processed_events)
         .where(

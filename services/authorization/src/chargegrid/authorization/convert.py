@@ -231,6 +231,7 @@ def decision_to_proto(decision: Decision) -> pb.AuthorizeReply:
         status=ENUM_BY_STATUS[decision.status],  # type: ignore[arg-type]
         group_id=decision.group_id,
         reason=decision.reason,
+        source=decision.source,
     )
     to_timestamp(reply.expires_at, decision.expires_at)
     return reply

@@ -130,6 +130,8 @@ class Decision:
     reason: str
     expires_at: datetime | None = None
     group_id: str = ""
+    #: The token's source ("local", "ocpi:<country>-<party>"); "" when no token was found.
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,7 @@ class DecisionEngine:
         """The answer for a known token; `site_id` is the station's site (None = unknown)."""
 
         def answer(status: str, reason: str) -> Decision:
-            return Decision(status, reason, token.expires_at, token.group_id)
+            return Decision(status, reason, token.expires_at, token.group_id, token.source)
 
         if token.status != "Accepted":
             return answer(token.status, token.status.lower())

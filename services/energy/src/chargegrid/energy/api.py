@@ -85,6 +85,7 @@ def settings_message(row: StationSettingsRow) -> pb.StationSettings:
         phases=row.phases,
         rotation=row.rotation.split(","),
         offline_fallback_a=row.offline_fallback_a,
+        confirm_with_composite_schedule=bool(row.confirm_composite),
     )
 
 
@@ -417,6 +418,7 @@ class EnergyService(pb_grpc.EnergyServicer):
             row.max_current_a, row.min_current_a = wanted.max_current_a, wanted.min_current_a
             row.phases, row.rotation = wanted.phases, ",".join(rotation)
             row.offline_fallback_a = wanted.offline_fallback_a
+            row.confirm_composite = wanted.confirm_with_composite_schedule
         if site_id:
             await self._snapshot(site_id, "station settings changed")
         return settings_message(row)

@@ -7,14 +7,18 @@ transition plan: lowers first, all at once; raises only after the lowered statio
 accepted, as the planner decides. A station that rejects, does not answer within
 `profile_timeout_s` or is offline becomes stale: the allocator counts it at what it may draw
 anyway (its max, or the default profile it confirmed), and the site is allocated again
-around it. Safety state (what each EVSE accepted / has pending) lives in memory; a new
-controller starts from nothing confirmed, which counts every EVSE at its maximum until its
-station confirms a profile: safe, only less generous for a moment.
+around it. A stale station is retried at the periodic rebalance (once its failure is
+`rebalance_interval_s` old, at once when it reconnects), at the draw it is counted at, beside
+the other steps: that retry changes no exposure, so it holds back no raise. Safety state
+(what each EVSE accepted / has pending) lives in memory; a new controller starts from nothing
+confirmed, which counts every EVSE at its maximum until its station confirms a profile: safe,
+only less generous for a moment.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,7 +43,6 @@ from chargegrid.energy.allocation import (
     mark_reconnected,
     mark_sent,
     mark_stale,
-    plan_transition,
     safe_fallback_limits,
     worst_case_load,
 )
@@ -48,6 +51,7 @@ from chargegrid.energy.events_out import allocation_changed, profile_applied, pr
 from chargegrid.energy.gateway import Outcome, ProfileResult, StationControl
 from chargegrid.energy.history import record
 from chargegrid.energy.models import StationSettingsRow
+from chargegrid.energy.planning import plan_site
 from chargegrid.energy.publisher import Publisher
 from chargegrid.energy.settings import EnergySettings
 from chargegrid.energy.snapshot import Charging, SiteSnapshot, measured_load
@@ -56,6 +60,8 @@ from chargegrid.platform.logging import get_logger
 
 #: Allocate / send rounds per rebalance (a failure re-allocates around the stale station).
 MAX_ROUNDS = 4
+#: A composite schedule this much above the limit sent does not confirm it (rounding aside).
+COMPOSITE_TOLERANCE_A = 0.1
 STALE_FOR = {
     Outcome.REJECTED: StaleReason.REJECTED,
     Outcome.TIMEOUT: StaleReason.NO_ANSWER,
@@ -111,6 +117,9 @@ class SiteController:
         self.fallbacks: dict[str, float] = {}
         self.needs_defaults: set[str] = set()
         self._defaults_tried: set[str] = set()
+        #: When each EVSE's last profile failed: a stale one is retried once this is a
+        #: rebalance interval old (the periodic rebalance), not at every meter value.
+        self._failed_at: dict[EvseKey, datetime] = {}
         self.snapshot: SiteSnapshot | None = None
         self._targets: dict[EvseKey, float] = {}
         self._triggers: list[str] = []
@@ -289,6 +298,7 @@ class SiteController:
         for key in list(self.safety):
             if key not in charging_keys:
                 del self.safety[key]
+                self._failed_at.pop(key, None)
         evses: list[Evse] = []
         for row in rows.charging:
             key = EvseKey(row.station_id, row.evse_id)
@@ -314,6 +324,7 @@ class SiteController:
                 evse = mark_stale(evse, StaleReason.OFFLINE)
             elif (state is None or state.online) and evse.stale is StaleReason.OFFLINE:
                 evse = mark_reconnected(evse)
+                self._failed_at.pop(key, None)  # back: offer it a profile at once
             evses.append(self._remember(evse, row.transaction_id))
         return evses + self._idle(rows, topology, registered, charging_keys, now)
 
@@ -332,15 +343,32 @@ class SiteController:
         rows: SiteRows,
     ) -> tuple[list[Evse], Allocation]:
         transactions = {EvseKey(r.station_id, r.evse_id): r.transaction_id for r in rows.charging}
+        confirming = {sid for sid, settings in rows.stations.items() if settings.confirm_composite}
+        retried: set[EvseKey] = set()
         for _ in range(MAX_ROUNDS):
-            plan = plan_transition(topology, evses, allocation)
+            site_plan = plan_site(topology, evses, allocation)
+            plan = site_plan.plan
+            # A stale station is retried at most once per rebalance, once its failure is a
+            # rebalance interval old; the retry goes out alongside the other steps.
+            retries = [s for s in site_plan.retries if s.key not in retried and self._due(s.key)]
+            retried.update(s.key for s in retries)
             # Idle EVSEs have no transaction to profile: their default profile bounds them.
-            batch = [s for s in plan.lower or plan.raise_now if s.key in transactions and _worth(s)]
+            # A small raise is not worth a profile; a retry of a stale station always is.
+            steps = [s for s in plan.lower or plan.raise_now if _worth(s)] + retries
+            batch = [s for s in steps if s.key in transactions]
             if not batch:
                 break
             by_key = {e.key: e for e in evses}
             results = await asyncio.gather(
-                *(self._send(step, by_key[step.key], transactions[step.key]) for step in batch)
+                *(
+                    self._send(
+                        step,
+                        by_key[step.key],
+                        transactions[step.key],
+                        confirm=step.key.station_id in confirming,
+                    )
+                    for step in batch
+                )
             )
             for evse in results:
                 by_key[evse.key] = evse
@@ -349,12 +377,28 @@ class SiteController:
                 allocation = allocate(topology, evses, policy, self.deps.clock())
         return evses, allocation
 
-    async def _send(self, step: LimitStep, evse: Evse, transaction_id: str) -> Evse:
+    def _due(self, key: EvseKey) -> bool:
+        failed = self._failed_at.get(key)
+        if failed is None:
+            return True
+        elapsed = (self.deps.clock() - failed).total_seconds()
+        return elapsed >= self.deps.settings.rebalance_interval_s
+
+    async def _send(
+        self, step: LimitStep, evse: Evse, transaction_id: str, *, confirm: bool = False
+    ) -> Evse:
         if evse.stale is StaleReason.OFFLINE:
             return evse
         evse = self._remember(mark_sent(evse, step.limit_a), transaction_id, profiled=True)
         profile = profiles.tx_profile(evse.key.evse_id, transaction_id, step.limit_a)
         result = await self._call(evse.key.station_id, evse.key.evse_id, profile)
+        shown: float | None = None
+        if result.accepted and confirm:
+            shown = await self._composite_limit_a(evse.key)
+            if shown is None or shown > step.limit_a + COMPOSITE_TOLERANCE_A:
+                # Accepted, but not shown in force: as good as unanswered.
+                what = "no composite schedule" if shown is None else f"{shown:g} A in force"
+                result = ProfileResult(Outcome.TIMEOUT, "NOT_CONFIRMED", what)
         if result.accepted:
             evse = mark_accepted(evse, step.limit_a)
             metrics.PROFILES.labels("accepted").inc()
@@ -365,6 +409,9 @@ class SiteController:
             )
         else:
             evse = mark_stale(evse, STALE_FOR[result.outcome])
+            if shown is not None and evse.accepted_a is not None:
+                # What the station showed in force counts too, if it is higher still.
+                evse = dataclasses.replace(evse, accepted_a=max(evse.accepted_a, shown))
             metrics.PROFILES.labels(result.outcome.value).inc()
             log.warning(
                 "profile not accepted",
@@ -380,6 +427,10 @@ class SiteController:
                 evse.key.station_id,
             )
         accepted_at = self.deps.clock() if result.accepted else None
+        if result.accepted:
+            self._failed_at.pop(evse.key, None)
+        else:
+            self._failed_at[evse.key] = self.deps.clock()
         return self._remember(evse, transaction_id, accepted_at=accepted_at)
 
     def _remember(
@@ -413,6 +464,15 @@ class SiteController:
             )
         except TimeoutError:
             return ProfileResult(Outcome.TIMEOUT, "TIMEOUT", f"no answer within {timeout:g} s")
+
+    async def _composite_limit_a(self, key: EvseKey) -> float | None:
+        timeout = self.deps.settings.profile_timeout_s
+        try:
+            return await asyncio.wait_for(
+                self.deps.control.composite_limit_a(key.station_id, key.evse_id), timeout
+            )
+        except TimeoutError:
+            return None
 
     async def _send_defaults(self, rows: SiteRows, topology: Topology, evses: list[Evse]) -> bool:
         """Default profiles: to each station that booted or that this controller has not seen

@@ -18,6 +18,8 @@ from chargegrid.api.gateway.v1 import station_control_pb2 as pb
 from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
 
 ACCEPTED_STATUSES = frozenset({"Accepted"})
+#: How far ahead a composite schedule is asked for: only the limit in force now matters.
+COMPOSITE_DURATION_S = 60
 
 
 class Outcome(enum.Enum):
@@ -47,6 +49,8 @@ class StationControl(Protocol):
     async def clear_profile(
         self, station_id: str, evse_id: int, profile_id: int
     ) -> ProfileResult: ...
+
+    async def composite_limit_a(self, station_id: str, evse_id: int) -> float | None: ...
 
 
 def _failure(exc: grpc.aio.AioRpcError) -> ProfileResult:
@@ -97,3 +101,26 @@ class GatewayStationControl:
         except grpc.aio.AioRpcError as exc:
             return _failure(exc)
         return _reply(reply)
+
+    async def composite_limit_a(self, station_id: str, evse_id: int) -> float | None:
+        """The limit in force now on the EVSE, per phase in A, from GetCompositeSchedule; None
+        when the station refuses, cannot be reached or answers in another unit."""
+        if self._stub is None:
+            return None
+        request = pb.GetCompositeScheduleRequest(
+            station_id=station_id, evse_id=evse_id, duration_s=COMPOSITE_DURATION_S, rate_unit="A"
+        )
+        try:
+            reply = await self._stub.GetCompositeSchedule(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError:
+            return None
+        return composite_limit_a(reply)
+
+
+def composite_limit_a(reply: pb.GetCompositeScheduleReply) -> float | None:
+    """The first period's limit of an Accepted composite schedule in A (None otherwise)."""
+    schedule = reply.schedule
+    if reply.status != "Accepted" or schedule.rate_unit not in ("A", "") or not schedule.periods:
+        return None
+    first = min(schedule.periods, key=lambda period: period.start_period_s)
+    return float(first.limit)

@@ -322,6 +322,11 @@ class EnergyEvents:
         if any(value is not None for value in measured):
             row.measured_l1_a, row.measured_l2_a, row.measured_l3_a = measured
             row.measured_at = taken or now
+        register = meter.energy_register_wh(samples)
+        if register is not None:
+            row.energy_register_wh = register
+            if row.energy_needed_wh is not None and row.needs_register_wh is None:
+                row.needs_register_wh = register
         row.updated_at = now
         return row
 
@@ -375,6 +380,8 @@ class EnergyEvents:
         row.departure_at = departure or row.departure_at
         if ac.get("energyAmount") is not None:
             row.energy_needed_wh = max(0.0, float(ac["energyAmount"]))
+            # Needed from here on: what the register shows now is not to be subtracted.
+            row.needs_register_wh = row.energy_register_wh
         if ac.get("evMaxCurrent") is not None:
             row.ev_max_current_a = max(0.0, float(ac["evMaxCurrent"]))
         row.updated_at = now

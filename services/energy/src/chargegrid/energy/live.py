@@ -41,6 +41,10 @@ class ChargingEvse:
     departure_at: datetime | None = None
     energy_needed_wh: float | None = None
     ev_max_current_a: float | None = None
+    #: The import register now, and where it stood when the EV said what it needs: the
+    #: deadline policy asks only for the energy still missing.
+    energy_register_wh: float | None = None
+    needs_register_wh: float | None = None
 
 
 @dataclass

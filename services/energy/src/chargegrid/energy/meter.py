@@ -1,4 +1,5 @@
-"""What an EV draws, per station phase, from the meter samples of a transaction event.
+"""What an EV draws, per station phase, from the meter samples of a transaction event,
+and the energy register (what it was delivered so far).
 
 Only `Current.Import` per phase is a measurement of current; a sample on "L1-N" or "L1"
 counts for L1. A sample without a phase is the total of a 1-phase meter, put on L1.
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from chargegrid.api.transaction.v1 import events_pb2 as tx
 
 CURRENT = "Current.Import"
+ENERGY = "Energy.Active.Import.Register"
 PHASE_NAMES = ("L1", "L2", "L3")
 #: A phase carrying less than this is not used by the EV (noise, standby).
 PHASE_IN_USE_A = 1.0
@@ -51,6 +53,19 @@ def currents(
             taken = sample.timestamp.ToDatetime(tzinfo=UTC)
             newest = taken if newest is None or taken > newest else newest
     return (found[0], found[1], found[2]), newest
+
+
+def energy_register_wh(samples: Iterable[tx.MeterSample]) -> float | None:
+    """The station's total import register (Wh; the gateway scales kWh), the last one sent;
+    None without one. Phase registers are left out: their sum would count twice."""
+    found: float | None = None
+    for sample in samples:
+        if sample.measurand != ENERGY or sample.phase or sample.location not in ("", "Outlet"):
+            continue
+        value = float(sample.value)
+        if math.isfinite(value) and value >= 0 and sample.unit in ("", "Wh"):
+            found = value
+    return found
 
 
 def phases_in_use(measured: tuple[float, ...]) -> int | None:

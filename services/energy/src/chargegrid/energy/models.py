@@ -75,6 +75,9 @@ class StationSettingsRow(Base):
     #: Comma-separated grid phases, one per station phase ("L2,L3,L1").
     rotation: Mapped[str] = mapped_column(String(16))
     offline_fallback_a: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Confirm an accepted TxProfile with GetCompositeSchedule (stations that may say
+    #: Accepted and not apply it).
+    confirm_composite: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class GroupPriorityRow(Base):
@@ -125,6 +128,10 @@ class ChargingEvseRow(Base):
     departure_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     energy_needed_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
     ev_max_current_a: Mapped[float | None] = mapped_column(Float, nullable=True)
+    #: The newest Energy.Active.Import.Register sample (Wh), and what it was when the EV
+    #: stated its energy need (or the first one after): their difference is delivered.
+    energy_register_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
+    needs_register_wh: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

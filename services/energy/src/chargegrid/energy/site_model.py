@@ -108,6 +108,18 @@ def rotation_of(text: str, phases: int) -> tuple[Phase, ...]:
     return tuple(Phase(part.strip().upper()) for part in text.split(","))
 
 
+def energy_still_needed_wh(row: ChargingEvseRow) -> float | None:
+    """What the EV stated it needs, less what the meter delivered since it said so (None
+    without a stated need): the deadline policy's currents follow the session's progress
+    instead of asking for the whole need again at every rebalance."""
+    if row.energy_needed_wh is None:
+        return None
+    if row.energy_register_wh is None or row.needs_register_wh is None:
+        return row.energy_needed_wh
+    delivered = max(0.0, row.energy_register_wh - row.needs_register_wh)
+    return max(0.0, row.energy_needed_wh - delivered)
+
+
 def evse(
     row: ChargingEvseRow,
     settings: StationSettingsRow | None,
@@ -153,7 +165,7 @@ def evse(
         weight=priority.weight if priority else 1.0,
         measured_a=measured_a,
         departure_at=row.departure_at,
-        energy_needed_wh=row.energy_needed_wh,
+        energy_needed_wh=energy_still_needed_wh(row),
         offline_fallback_a=fallback_confirmed_a,
         accepted_a=accepted,
         pending_a=safety.pending_a if safety else None,

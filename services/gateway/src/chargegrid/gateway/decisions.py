@@ -50,6 +50,8 @@ class AuthDecision:
     status: str  # Accepted | Blocked | Expired | Invalid | ConcurrentTx | ...
     expiry: datetime | None = None
     group_id: str | None = None
+    #: The token's source: "local" or "ocpi:<country>-<party>"; "" when not known.
+    source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,7 @@ class AuthorizationCache:
             and decision.expiry is not None
             and decision.expiry <= self.wall_clock()
         ):
-            return AuthDecision("Expired", decision.expiry, decision.group_id)
+            return AuthDecision("Expired", decision.expiry, decision.group_id, decision.source)
         return decision
 
 

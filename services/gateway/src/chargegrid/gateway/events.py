@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
+from chargegrid.gateway.decisions import AuthDecision
 from chargegrid.gateway.routing import Emit
 from chargegrid.platform.bus.topics import STATION_EVENTS, TRANSACTION_EVENTS
 
@@ -32,3 +33,14 @@ def notification(action: str, payload: dict[str, Any]) -> Emit:
 
 def id_token(token: str, token_type: str) -> tx_events.IdToken:
     return tx_events.IdToken(id=token, type=token_type)
+
+
+def token_authorized(token: str, token_type: str, decision: AuthDecision) -> Emit:
+    """An Authorize answered: a refusal is a failed start to analytics."""
+    message = tx_events.TokenAuthorized(
+        id_token=id_token(token, token_type),
+        authorization_status=decision.status,
+        group_id=decision.group_id or "",
+        token_source=decision.source,
+    )
+    return transaction_event("authorized", message)

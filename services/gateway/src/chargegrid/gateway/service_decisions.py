@@ -119,6 +119,7 @@ class ServiceDecisions:
             AUTH_STATUS.get(reply.status, "Invalid"),
             reply.expires_at.ToDatetime(tzinfo=UTC) if reply.HasField("expires_at") else None,
             reply.group_id or None,
+            reply.source,
         )
         self.fallback.cache.remember(request.id_token, request.token_type, decision)
         return decision

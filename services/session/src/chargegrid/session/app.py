@@ -123,7 +123,7 @@ class SessionApp:
         self._spawn(self.feed.run())
         deps = ApiDeps(
             self.sessions,
-            TransactionIds(self.sessions, self.clock),
+            TransactionIds(self.sessions, block_size=settings.transaction_id_block_size),
             self.hub,
             end_session=self.events.end_session,
             clock=self.clock,

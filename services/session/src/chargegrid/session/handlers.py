@@ -5,17 +5,21 @@ the sessions it touches in one query, then applies the domain rules event by eve
 order, exactly as one event at a time would: the session changes, samples, energy
 recounts when a reading came out of order, the sessions a fact shows lost (domain/closing.py:
 a 1.6 boot, a new transaction on the outlet), and the session events decided into the
-outbox. All of it commits together. A re-delivered event finds its id claimed and changes
-nothing; a crash before commit leaves nothing behind, so the redelivery does the whole thing
-once. `after_commit` wakes the publisher. An Available / Faulted status is only marked
-(marks.py); `sweep`, run on a timer, closes what the outlet still holds once the grace for a
-normal Ended is over. A 2.x boot is handed to `after_resumed_boot` once committed (the
-station is asked about its transactions in the background, transaction_status.py) and
-`close_not_ongoing` closes what it says it lost.
+outbox (inserted together at the end). All of it commits together. Every `YIELD_EVERY`
+events the loop lets the event loop run, so the gRPC calls the gateway waits on (transaction
+ids) are answered while a large batch is applied; on SQLite a batch is a background writer
+(platform writer_gate) that lets those calls' writes go first. A re-delivered event finds
+its id claimed and changes nothing; a crash before commit leaves nothing behind, so the
+redelivery does the whole thing once. `after_commit` wakes the publisher. An Available /
+Faulted status is only marked (marks.py); `sweep`, run on a timer, closes what the outlet
+still holds once the grace for a normal Ended is over. A 2.x boot is handed to
+`after_resumed_boot` once committed (the station is asked about its transactions in the
+background, transaction_status.py) and `close_not_ongoing` closes what it says it lost.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +31,7 @@ from chargegrid.api.common.v1.common_pb2 import OCPP_VERSION_21, OCPP_VERSION_20
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.station.v1.events_pb2 import StationBooted
 from chargegrid.platform.bus import Delivered, claim_events, occurred_at, unpack
+from chargegrid.platform.writer_gate import one_writer
 from chargegrid.session.clock import Clock
 from chargegrid.session.convert import fact_of, outlet_freed_of
 from chargegrid.session.domain.closing import (
@@ -67,6 +72,8 @@ TRANSACTION_TYPES = frozenset({"transaction.started", "transaction.updated", "tr
 EVENT_TYPES = TRANSACTION_TYPES | {BOOTED, STATUS_CHANGED}
 #: Outlet marks put in force per sweep transaction.
 SWEEP_BATCH = 200
+#: Events applied between two chances for the event loop to serve others (gRPC calls).
+YIELD_EVERY = 50
 #: 2.x stations resume their transactions after a boot (and report them), 1.6 ones do not.
 RESUMING_VERSIONS = frozenset({OCPP_VERSION_201, OCPP_VERSION_21})
 
@@ -127,7 +134,12 @@ class SessionEvents:
         sites = {station: await self.sites(station) for station in stations}
         now = self.clock()
         resumed: list[Rebooted] = []
-        async with self.sessions() as db, db.begin():
+        # A boot storm: the marks of stations whose only events here are boots are written
+        # together at the end (nothing in the batch reads them), not one locked row each.
+        others = {e.station_id for e, fact in work if fact is not None}
+        only_booted = {e.station_id for e, fact in work if fact is None} - others
+        deferred_marks: list[Rebooted] = []
+        async with one_writer(self.sessions), self.sessions() as db, db.begin():
             fresh = await claim_events(db, CONSUMER, [e.event_id for e, _ in work], now)
             store = SessionStore(db)
             await store.load(
@@ -135,20 +147,31 @@ class SessionEvents:
                 for e, f in work
                 if isinstance(f, TransactionFact)
             )
-            for envelope, fact in work:
+            await store.load_active(
+                e.station_id for e, f in work if f is None or isinstance(f, Started)
+            )
+            for applied, (envelope, fact) in enumerate(work, 1):
+                if applied % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
                 if envelope.event_id not in fresh:
                     continue
                 fresh.discard(envelope.event_id)  # twice in one batch: applied once
                 if fact is None:
-                    reboot = await self._on_booted(db, store, envelope)
+                    reboot = self._rebooted(envelope)
                     if reboot.resumes_transactions:
                         resumed.append(reboot)
+                    elif reboot.station_id in only_booted:
+                        deferred_marks.append(reboot)
+                    else:
+                        await OutletMarks(db).note(reboot, self.clock())
+                    await self._interrupt(db, store, reboot)
                 elif isinstance(fact, OutletFreed):
                     await OutletMarks(db).note(fact, now)
                 else:
                     site_id = sites[envelope.station_id]
                     await self._on_transaction(db, store, envelope.station_id, fact, site_id)
-            await store.flush()
+            await OutletMarks(db).note_boots(deferred_marks, now)
+            await self._flush(db, store)
         self.after_commit()
         for reboot in resumed:
             self.after_resumed_boot(reboot.station_id, reboot.at)
@@ -189,29 +212,28 @@ class SessionEvents:
                 self._emit(db, other)
                 store.save(other)
 
-    async def _on_booted(
-        self, db: AsyncSession, store: SessionStore, envelope: Envelope
-    ) -> Rebooted:
+    @staticmethod
+    def _rebooted(envelope: Envelope) -> Rebooted:
         booted = unpack(envelope, StationBooted)
-        reboot = Rebooted(
+        return Rebooted(
             envelope.station_id,
             occurred_at(envelope),
             resumes_transactions=booted.ocpp_version in RESUMING_VERSIONS,
         )
-        if not reboot.resumes_transactions:
-            await OutletMarks(db).note(reboot, self.clock())
+
+    async def _interrupt(self, db: AsyncSession, store: SessionStore, reboot: Rebooted) -> None:
+        """A boot interrupts what the station had running (1.6: lost; 2.x: to be asked)."""
         for state in await store.active_of_station(reboot.station_id):
             if interrupt(state, reboot):
                 self._emit(db, state)
                 store.save(state)
-        return reboot
 
     async def sweep(self, grace_s: float, limit: int = SWEEP_BATCH) -> int:
         """Close what outlets reported free `grace_s` ago still hold (the Ended of a normal
         stop had that long to arrive); the number of marks put in force."""
         now = self.clock()
         closed = False
-        async with self.sessions() as db, db.begin():
+        async with one_writer(self.sessions), self.sessions() as db, db.begin():
             marks, store = OutletMarks(db), SessionStore(db)
             due = await marks.due(now - timedelta(seconds=grace_s), limit)
             for mark in due:
@@ -222,7 +244,7 @@ class SessionEvents:
                         closed = True
                 if isinstance(mark, OutletFreed):
                     await marks.swept(mark)
-            await store.flush()
+            await self._flush(db, store)
         if closed:
             self.after_commit()
         return len(due)
@@ -230,29 +252,34 @@ class SessionEvents:
     async def end_session(self, command: EndSession) -> tuple[SessionState | None, bool]:
         """The operator's close: the session (None if there is none) and whether this
         call closed it (False when it was no longer active)."""
-        async with self.sessions() as db, db.begin():
+        async with one_writer(self.sessions, urgent=True), self.sessions() as db, db.begin():
             store = SessionStore(db)
             state = await store.get(command.session_id)
             if state is None or not close_by_operator(state, command):
                 return state, False
             self._emit(db, state)
             store.save(state)
-            await store.flush()
+            await self._flush(db, store)
         self.after_commit()
         return state, True
 
     async def close_not_ongoing(self, report: TransactionStatusReported) -> bool:
         """Close a session its station, asked after a boot, says it lost; whether it did."""
-        async with self.sessions() as db, db.begin():
+        async with one_writer(self.sessions), self.sessions() as db, db.begin():
             store = SessionStore(db)
             state = await store.get(report.session_id)
             if state is None or not close_for_transaction_status(state, report):
                 return False
             self._emit(db, state)
             store.save(state)
-            await store.flush()
+            await self._flush(db, store)
         self.after_commit()
         return True
+
+    async def _flush(self, db: AsyncSession, store: SessionStore) -> None:
+        """Before commit: the batch's session rows and samples, then its outbox rows."""
+        await store.flush()
+        await self.outbox.flush(db)
 
     def _emit(self, db: AsyncSession, state: SessionState, *, urgent: bool = False) -> None:
         now = self.clock()

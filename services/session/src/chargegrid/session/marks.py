@@ -10,9 +10,12 @@ first, and one that started after it is not touched by it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.session.domain.closing import REBOOT_REASON
@@ -50,6 +53,35 @@ class OutletMarks:
             return
         row.at, row.status, row.noted_at, row.swept = mark.at, status, now, is_boot
         await self.db.flush()
+
+    async def note_boots(self, boots: Iterable[Rebooted], now: datetime) -> None:
+        """`note` for many 1.6 boots in one statement (a boot storm's batch): per station
+        the newest boot, kept only where it is newer than the station's stored one."""
+        newest: dict[str, datetime] = {}
+        for boot in boots:
+            if boot.station_id not in newest or boot.at > newest[boot.station_id]:
+                newest[boot.station_id] = boot.at
+        if not newest:
+            return
+        dialect = self.db.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(OutletMarkRow)
+        statement = statement.on_conflict_do_update(
+            index_elements=["station_id", "evse_id"],
+            set_={
+                "at": statement.excluded.at,
+                "status": statement.excluded.status,
+                "noted_at": statement.excluded.noted_at,
+                "swept": statement.excluded.swept,
+            },
+            where=statement.excluded.at > OutletMarkRow.at,
+        )
+        rows = [
+            {"station_id": station, "evse_id": 0, "at": at, "status": REBOOT_REASON}
+            | {"noted_at": now, "swept": True}
+            for station, at in newest.items()
+        ]
+        await self.db.execute(statement, rows)
 
     async def in_force(self, station_id: str) -> list[Mark]:
         """The station's marks a start must honour now (boots, swept statuses), oldest first."""

@@ -103,16 +103,14 @@ class SampleRow(Base):
     location: Mapped[str] = mapped_column(String(16))
 
 
-class TransactionIdRow(Base):
-    """One row per allocated 1.6 transaction id: the database's counter is the only one."""
+class TransactionIdBlockRow(Base):
+    """The 1.6 transaction id counter: the first id no block has been given yet. Advanced
+    a block at a time (ids.py), so the database's counter stays the only one."""
 
-    __tablename__ = "transaction_ids"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __tablename__ = "transaction_id_blocks"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    station_id: Mapped[str] = mapped_column(String(64))
-    connector_id: Mapped[int] = mapped_column(Integer)
-    allocated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    counter: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class OutboxRow(Base):

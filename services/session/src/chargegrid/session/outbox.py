@@ -1,7 +1,8 @@
 """Transactional outbox: session events are decided with the state change, published after.
 
 A handler writes the event's complete envelope (id included) into `outbox` in the same
-transaction as the session change, so "closed exactly once" is settled by the database, not
+transaction as the session change (queued by `add`, inserted by `flush` in one executemany
+for the whole batch, in the order decided), so "closed exactly once" is settled by the database, not
 by whether Kafka happened to be up. `OutboxPublisher` drains the table in id order and
 deletes rows only after Kafka acknowledged them; if publishing fails the rows stay and are
 sent again later with the same event ids, so downstream dedupe by event id (or session id)
@@ -14,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus import EnvelopeFactory, EventProducer, decode, encode
 from chargegrid.platform.bus.topics import SESSION_EVENTS
 from chargegrid.platform.logging import get_logger
+from chargegrid.platform.writer_gate import one_writer
 from chargegrid.session.convert import session_event, session_message
 from chargegrid.session.domain.model import SessionState
 from chargegrid.session.models import OutboxRow
@@ -29,6 +32,9 @@ from chargegrid.session.models import OutboxRow
 log = get_logger(__name__)
 #: Arbitrary, fixed: the advisory lock id of the outbox drain on PostgreSQL.
 DRAIN_LOCK_ID = 0x5E55_0B0C
+#: Where `Outbox.add` queues the rows of the transaction it was given (AsyncSession.info).
+PENDING = "chargegrid.session.outbox.pending"
+OUTBOX = cast(Table, OutboxRow.__table__)
 
 
 class Outbox:
@@ -39,14 +45,24 @@ class Outbox:
         self.topic = topic
 
     def add(self, db: AsyncSession, kind: str, state: SessionState, now: datetime) -> Envelope:
+        """Queue the event in `db`'s transaction; `flush` before commit inserts it."""
         envelope = self.envelopes.wrap(
             f"session.{kind}",
             state.station_id,
             session_event(kind, session_message(state)),
             occurred_at=now,
         )
-        db.add(OutboxRow(topic=self.topic, envelope=encode(envelope), created_at=now))
+        row = {"topic": self.topic, "envelope": encode(envelope), "created_at": now}
+        db.info.setdefault(PENDING, []).append(row)
         return envelope
+
+    @staticmethod
+    async def flush(db: AsyncSession) -> None:
+        """Insert the rows queued in `db` in one executemany, in the order they were added
+        (the ids, and so the publishing order, follow it)."""
+        rows: list[dict[str, Any]] = db.info.pop(PENDING, [])
+        if rows:
+            await db.execute(insert(OUTBOX), rows)
 
 
 class OutboxPublisher:
@@ -96,7 +112,7 @@ class OutboxPublisher:
             rows = await self._batch(db)
         if rows:
             await self._publish(rows)
-            async with db.begin():
+            async with one_writer(self.sessions), db.begin():
                 await db.execute(delete(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows])))
         return len(rows)
 

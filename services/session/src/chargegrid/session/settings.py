@@ -17,6 +17,9 @@ class SessionSettings(ServiceSettings):
     consumer_group: str = "session"
     #: At most one session.updated per session in this many seconds (opened/closed always go).
     update_interval_s: float = 30.0
+    #: 1.6 transaction ids reserved per database round trip and handed out from memory
+    #: (what is left of a block when the replica stops is never used: gaps, no repeats).
+    transaction_id_block_size: int = Field(100, ge=1, le=100_000)
     #: The stations service's gRPC address (CHARGEGRID_STATIONS_ADDRESS); unset = no site ids.
     stations_address: str | None = None
     #: How long one GetStation may hold up the consumer before the site is left empty.

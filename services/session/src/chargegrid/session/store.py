@@ -3,11 +3,13 @@
 `SessionStore` works on an open `AsyncSession` so a batch's claim of its event ids, the
 session changes, their samples and the outbox rows commit together or not at all. The
 sessions a batch touches are read in one query and kept here while the batch's events are
-applied to them in memory; `flush` writes the changed rows and inserts every sample of the
-batch in one executemany. Rows are locked for update on PostgreSQL, so two replicas during
-a rebalance never interleave on one session; SQLite serialises writers itself. Nothing is
-kept between batches: the database stays the only state a restarted or rebalanced
-consumer needs.
+applied to them in memory, and so are the active sessions of the stations where the batch
+starts transactions or boots (`load_active`): "what else is active on this station" is
+answered from memory, without writing the batch so far and asking again. `flush` writes
+the changed rows and inserts every sample of the batch in one executemany. Rows are locked
+for update on PostgreSQL, so two replicas during a rebalance never interleave on one
+session; SQLite has one writer at a time. Nothing is kept between batches: the database
+stays the only state a restarted or rebalanced consumer needs.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class SessionStore:
         self._rows: dict[str, SessionRow] = {}
         self._states: dict[str, SessionState] = {}
         self._absent: set[str] = set()
+        #: Stations whose every active session (as stored) is in `_states`.
+        self._active_known: set[str] = set()
         self._dirty: dict[str, None] = {}
         self._samples: dict[tuple[Any, ...], SampleValues] = {}
         self._insert = sample_insert(db.get_bind().dialect)
@@ -65,6 +69,21 @@ class SessionStore:
             for row in (await self.db.execute(query)).scalars():
                 self._remember(row)
             self._absent.update(i for i in chunk if i not in self._states)
+
+    async def load_active(self, station_ids: Iterable[str]) -> None:
+        """Read (and lock) every active session of these stations, in as few queries as
+        possible; `active_of_station` then answers for them from memory."""
+        wanted = [s for s in dict.fromkeys(station_ids) if s not in self._active_known]
+        for start in range(0, len(wanted), SAMPLE_CHUNK):
+            chunk = wanted[start : start + SAMPLE_CHUNK]
+            query = (
+                select(SessionRow)
+                .where(SessionRow.station_id.in_(chunk), SessionRow.status == ACTIVE)
+                .with_for_update()
+            )
+            for row in (await self.db.execute(query)).scalars():
+                self._remember(row)
+            self._active_known.update(chunk)
 
     def _remember(self, row: SessionRow) -> SessionState:
         state = self._states.get(row.id)
@@ -118,15 +137,16 @@ class SessionStore:
         await self._insert.run(self.db, values)
 
     async def active_of_station(self, station_id: str) -> list[SessionState]:
-        """The station's active sessions, as this batch has left them so far."""
-        await self.flush()
-        query = (
-            select(SessionRow)
-            .where(SessionRow.station_id == station_id, SessionRow.status == ACTIVE)
-            .order_by(SessionRow.id)
-            .with_for_update()
-        )
-        return [self._remember(row) for row in (await self.db.execute(query)).scalars()]
+        """The station's active sessions, as this batch has left them so far: those stored
+        (read once per station) and those the batch opened, less those it closed."""
+        if station_id not in self._active_known:
+            await self.load_active([station_id])
+        active = [
+            state
+            for state in self._states.values()
+            if state.station_id == station_id and state.status == ACTIVE
+        ]
+        return sorted(active, key=lambda state: state.id)
 
     async def register_readings(self, session_id: str) -> list[Reading]:
         """Every stored total register reading of the session (queued ones too), in time

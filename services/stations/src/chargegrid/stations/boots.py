@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from chargegrid.platform.writer_gate import one_writer
 from chargegrid.stations.batching import Coalescer
 from chargegrid.stations.models import StationRow
 from chargegrid.stations.policy import BootPolicy
 from chargegrid.stations.security import profile_needed
 from chargegrid.stations.store.liveness import register_stations
 from chargegrid.stations.store.presence import BootInfo, apply_boot, mark_seen
-from chargegrid.stations.store.writer import one_writer
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from chargegrid.platform.bus import (
 )
 from chargegrid.platform.bus.envelope import occurred_at, unpack
 from chargegrid.platform.bus.topics import STATION_EVENTS
+from chargegrid.platform.writer_gate import one_writer
 from chargegrid.stations.clock import Clock
 from chargegrid.stations.coalesce import STATEFUL, STATUS_CHANGED, LiveSigns
 from chargegrid.stations.handlers import EVENT_HANDLERS, NOT_LIFE, EventContext, seen
@@ -39,7 +40,6 @@ from chargegrid.stations.models import StationRow
 from chargegrid.stations.store.configuration import configured_scopes, scopes_of
 from chargegrid.stations.store.liveness import record_seen, register_stations
 from chargegrid.stations.store.status import StatusReport, record_statuses
-from chargegrid.stations.store.writer import one_writer
 
 CONSUMER_NAME = "stations.registry"
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from chargegrid.energy.allocation.filling import FillState, Frozen, fill
+from chargegrid.energy.allocation.filling import AT_CAP, FillState, Frozen, fill
 from chargegrid.energy.allocation.model import (
     PHASE_INDEX,
     PHASES,
@@ -23,6 +23,7 @@ from chargegrid.energy.allocation.model import (
     EvseError,
     EvseKey,
     NodeLoad,
+    Phase,
     PhaseCurrents,
     Reason,
     SitePolicy,
@@ -50,18 +51,23 @@ def allocate(
     for node in topology.nodes:
         for p, amps in enumerate(node.effective_limit_a()):
             room[3 * node_index[node.id] + p] = amps
-    constraints = [_constraints_of(topology, node_index, e) for e in evses]
+    # Per node, the index of its first constraint and its ancestors': one lookup per EVSE.
+    bases = {
+        node_id: tuple(3 * node_index[n] for n in path) for node_id, path in topology.paths.items()
+    }
+    constraints = _constraints(bases, evses)
 
     results: dict[int, tuple[float, Reason, str | None]] = {}
     candidates: list[int] = []
+    floors = [_floor(evse) for evse in evses]
     for i, evse in enumerate(evses):
         if evse.stale is not None:
             held = counted_draw_a(evse)
-            _reserve_fixed(room, node_index, topology, evse, held)
+            _reserve_fixed(room, bases[evse.node_id], evse, held)
             results[i] = (held, Reason.STALE, None)
             continue
-        floor = _floor(evse)
-        _reserve_fixed(room, node_index, topology, evse, floor)
+        floor = floors[i]
+        _reserve_fixed(room, bases[evse.node_id], evse, floor)
         if not evse.active:
             idle = floor if floor >= evse.min_current_a else 0.0
             results[i] = (idle, Reason.IDLE, None)
@@ -73,7 +79,7 @@ def allocate(
     starts: dict[int, float] = {}
     for i in sorted(candidates, key=lambda k: _admission_order(evses[k])):
         evse = evses[i]
-        floor = _floor(evse)
+        floor = floors[i]
         start = max(evse.min_current_a, floor)
         extra = start - floor
         short = [c for c in constraints[i] if room[c] < extra - _EPS]
@@ -99,14 +105,14 @@ def allocate(
         value = state.values[i]
         limit = max(starts[i], math.floor(value / step + 1e-6) * step)
         limit = min(round(limit, 6), evse.max_current_a)
-        stop = why.get(i, Frozen(at_cap=True))
+        stop = why.get(i, AT_CAP)
         if not stop.at_cap:
             results[i] = (limit, Reason.CAPPED_BY_NODE, node_ids[stop.constraint // 3])
         elif caps[i][0] < evse.max_current_a - _EPS:
             results[i] = (limit, Reason.LIMITED_BY_DRAW, None)
         else:
             results[i] = (limit, Reason.AT_MAX, None)
-    return _result(topology, evses, policy, now, results)
+    return _result(topology, evses, floors, policy, now, results)
 
 
 def _check(topology: Topology, evses: Sequence[Evse]) -> None:
@@ -122,22 +128,26 @@ def _check(topology: Topology, evses: Sequence[Evse]) -> None:
             )
 
 
-def _constraints_of(topology: Topology, node_index: dict[str, int], evse: Evse) -> tuple[int, ...]:
-    phases = [PHASE_INDEX[p] for p in charging_phases(evse)]
-    return tuple(
-        3 * node_index[node_id] + p
-        for node_id in topology.path_to_root(evse.node_id)
-        for p in phases
-    )
+def _constraints(bases: dict[str, tuple[int, ...]], evses: Sequence[Evse]) -> list[tuple[int, ...]]:
+    """The constraint ids each EVSE loads: its charging phases on every node of its path.
+    Many EVSEs share a node and wiring, so each distinct pair is built once."""
+    known: dict[tuple[str, tuple[Phase, ...]], tuple[int, ...]] = {}
+    out: list[tuple[int, ...]] = []
+    for evse in evses:
+        phases = charging_phases(evse)
+        cons = known.get((evse.node_id, phases))
+        if cons is None:
+            indexes = [PHASE_INDEX[p] for p in phases]
+            cons = tuple(b + p for b in bases[evse.node_id] for p in indexes)
+            known[(evse.node_id, phases)] = cons
+        out.append(cons)
+    return out
 
 
-def _reserve_fixed(
-    room: list[float], node_index: dict[str, int], topology: Topology, evse: Evse, amps: float
-) -> None:
+def _reserve_fixed(room: list[float], bases: tuple[int, ...], evse: Evse, amps: float) -> None:
     """Take `amps` on the EVSE's charging phases (and its fallback on the station's others)."""
     loads = [(p, a) for p, a in phase_loads(evse, amps) if a]
-    for node_id in topology.path_to_root(evse.node_id):
-        base = 3 * node_index[node_id]
+    for base in bases:
         for p, a in loads:
             room[base + p] -= a
 
@@ -173,18 +183,20 @@ def _cap(evse: Evse, policy: SitePolicy, start: float) -> tuple[float, bool]:
 def _result(
     topology: Topology,
     evses: Sequence[Evse],
+    floors: Sequence[float],
     policy: SitePolicy,
     now: datetime,
     results: dict[int, tuple[float, Reason, str | None]],
 ) -> Allocation:
     planned = {node.id: [0.0, 0.0, 0.0] for node in topology.nodes}
+    paths = topology.paths
     per_evse: dict[EvseKey, EvseAllocation] = {}
     for i, evse in enumerate(evses):
         limit, reason, node_id = results[i]
         per_evse[evse.key] = EvseAllocation(evse.key, limit, reason, charging_phases(evse), node_id)
-        load = limit if evse.stale is not None else max(limit, _floor(evse))
+        load = limit if evse.stale is not None else max(limit, floors[i])
         loads = phase_loads(evse, load)
-        for path_node in topology.path_to_root(evse.node_id):
+        for path_node in paths[evse.node_id]:
             row = planned[path_node]
             for p, amps in loads:
                 row[p] += amps

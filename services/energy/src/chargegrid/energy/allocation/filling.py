@@ -4,8 +4,14 @@ Every rising EVSE i follows t_i(level) = min(cap_i, max(start_i, weight_i * leve
 what it already has until the common level reaches it, then grows with its weight. The level
 rises until an EVSE reaches its cap or a constraint (one node on one phase) is full; a full
 constraint freezes every EVSE below it. Loads are tracked per constraint as base + slope x
-(level - level_ref), so each event touches only the constraints of one EVSE: O(n log n) for
-n EVSEs on a shallow tree, which is what keeps 5,000 EVSEs on one site in milliseconds.
+(level - level_ref).
+
+This is the algorithm of `reference.fill`, computing the same values bit for bit (same float
+operations in the same order), but faster, which is what keeps 500 EVSEs well under 10 ms:
+the EVSE events (start, cap) are known up front, so they are one sorted list instead of heap
+entries; events at the same level (typical: many EVSEs start at the same minimum and stop at
+the same maximum) are handled as one batch, and each constraint they touch gets its next
+"full" level recomputed once per batch, not once per EVSE; per-EVSE state is in flat lists.
 """
 
 from __future__ import annotations
@@ -14,9 +20,10 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_START, _CAP, _HIT = 0, 1, 2
 # A constraint with less room than this is full; below the 0.1 A resolution of any limit.
-_EPS = 1e-9
+EPS = 1e-9
+_START, _CAP = 0, 1
+_IDLE, _WAITING, _RISING, _DONE = 0, 1, 2, 3
 
 
 @dataclass
@@ -39,89 +46,122 @@ class Frozen:
     constraint: int = -1
 
 
+AT_CAP = Frozen(at_cap=True)
+
+
 def fill(
     state: FillState, rising: Sequence[int], caps: Sequence[float], weights: Sequence[float]
 ) -> dict[int, Frozen]:
     """Raise the EVSEs in `rising` (indexes into state) as far as the constraints allow,
     updating state.values in place; returns why each one stopped. Everything not rising is
     held at its value."""
+    values = state.values
+    constraints = state.constraints
     n_cons = len(state.room)
     base = list(state.room)  # becomes: room left at level_ref, counting every value
-    for i, cons in enumerate(state.constraints):
-        v = state.values[i]
+    for i, cons in enumerate(constraints):
+        v = values[i]
         if v:
             for c in cons:
                 base[c] -= v
     slope = [0.0] * n_cons
     ref = [0.0] * n_cons
     version = [0] * n_cons
-    members: dict[int, list[int]] = {}
-    heap: list[tuple[float, int, int, int]] = []
-    rising_now: set[int] = set()
-    waiting: set[int] = set()
+    members: list[list[int]] = [[] for _ in range(n_cons)]
+    status = [_IDLE] * len(values)
+    weight = [1.0] * len(values)
+    cap = [0.0] * len(values)
     why: dict[int, Frozen] = {}
-    weight = {i: weights[k] for k, i in enumerate(rising)}
-    cap = {i: caps[k] for k, i in enumerate(rising)}
+    by_constraint: dict[int, Frozen] = {}
+    events: list[tuple[float, int, int]] = []
+    for k, i in enumerate(rising):
+        weight[i] = weights[k]
+        cap[i] = caps[k]
     for i in rising:
-        v = state.values[i]
-        if v >= cap[i] - _EPS:
-            why[i] = Frozen(at_cap=True)
+        v = values[i]
+        if v >= cap[i] - EPS:
+            why[i] = AT_CAP
+            status[i] = _DONE
             continue
-        for c in state.constraints[i]:
-            members.setdefault(c, []).append(i)
-        waiting.add(i)
-        heapq.heappush(heap, (v / weight[i], _START, i, 0))
+        for c in constraints[i]:
+            members[c].append(i)
+        status[i] = _WAITING
+        events.append((v / weight[i], _START, i))
+        events.append((cap[i] / weight[i], _CAP, i))
+    events.sort()
+    hits: list[tuple[float, int, int]] = []  # (level a constraint gets full, it, version)
+    touched: dict[int, None] = {}  # constraints whose slope changed in this batch, in order
 
-    def advance(c: int, level: float) -> None:
-        base[c] -= slope[c] * (level - ref[c])
-        ref[c] = level
-
-    def push_hit(c: int, level: float) -> None:
-        version[c] += 1
-        if slope[c] > 0:
-            at = level + max(base[c], 0.0) / slope[c]
-            heapq.heappush(heap, (at, _HIT, c, version[c]))
+    def full_reason(c: int) -> Frozen:
+        reason = by_constraint.get(c)
+        if reason is None:
+            reason = by_constraint[c] = Frozen(at_cap=False, constraint=c)
+        return reason
 
     def freeze(i: int, level: float, reason: Frozen) -> None:
-        if i in rising_now:
-            rising_now.discard(i)
-            state.values[i] = min(cap[i], weight[i] * level)
-            for c in state.constraints[i]:
-                advance(c, level)
-                slope[c] -= weight[i]
-                push_hit(c, level)
-        else:
-            waiting.discard(i)
+        if status[i] == _RISING:
+            w = weight[i]
+            values[i] = min(cap[i], w * level)
+            for c in constraints[i]:
+                if ref[c] != level:
+                    base[c] -= slope[c] * (level - ref[c])
+                    ref[c] = level
+                slope[c] -= w
+                touched[c] = None
+        status[i] = _DONE
         why[i] = reason
 
-    while heap:
-        level, kind, ident, ver = heapq.heappop(heap)
-        if kind == _HIT:
-            if ver != version[ident]:
+    def push_hits(level: float) -> None:
+        for c in touched:
+            version[c] += 1
+            s = slope[c]
+            if s > 0:
+                b = base[c]
+                heapq.heappush(hits, (level + (b if b > 0.0 else 0.0) / s, c, version[c]))
+        touched.clear()
+
+    k = 0
+    n_events = len(events)
+    while k < n_events or hits:
+        if hits and (k >= n_events or hits[0][0] < events[k][0]):
+            level, c, ver = heapq.heappop(hits)
+            if ver != version[c]:
                 continue
-            advance(ident, level)
-            for i in members.get(ident, ()):
-                if i in rising_now or i in waiting:
-                    freeze(i, level, Frozen(at_cap=False, constraint=ident))
+            if ref[c] != level:
+                base[c] -= slope[c] * (level - ref[c])
+                ref[c] = level
+            reason = full_reason(c)
+            for i in members[c]:
+                if status[i] == _RISING or status[i] == _WAITING:
+                    freeze(i, level, reason)
+            push_hits(level)
             continue
-        i = ident
-        if i in why:
-            continue
-        if kind == _START:
-            full = [
-                c for c in state.constraints[i] if base[c] - slope[c] * (level - ref[c]) <= _EPS
-            ]
-            if full:
-                freeze(i, level, Frozen(at_cap=False, constraint=full[0]))
+        level = events[k][0]
+        while k < n_events and events[k][0] == level:
+            _, kind, i = events[k]
+            k += 1
+            if status[i] == _DONE:
                 continue
-            waiting.discard(i)
-            rising_now.add(i)
-            for c in state.constraints[i]:
-                advance(c, level)
-                slope[c] += weight[i]
-                push_hit(c, level)
-            heapq.heappush(heap, (cap[i] / weight[i], _CAP, i, 0))
-        else:
-            freeze(i, level, Frozen(at_cap=True))
-            state.values[i] = cap[i]
+            if kind == _CAP:
+                freeze(i, level, AT_CAP)
+                values[i] = cap[i]
+                continue
+            cons = constraints[i]
+            full = -1
+            for c in cons:
+                if base[c] - slope[c] * (level - ref[c]) <= EPS:
+                    full = c
+                    break
+            if full >= 0:
+                freeze(i, level, full_reason(full))
+                continue
+            status[i] = _RISING
+            w = weight[i]
+            for c in cons:
+                if ref[c] != level:
+                    base[c] -= slope[c] * (level - ref[c])
+                    ref[c] = level
+                slope[c] += w
+                touched[c] = None
+        push_hits(level)
     return why

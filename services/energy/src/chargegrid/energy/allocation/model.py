@@ -172,6 +172,12 @@ class Topology:
         self.node(node_id)
         return self._path[node_id]
 
+    @property
+    def paths(self) -> Mapping[str, tuple[str, ...]]:
+        """`path_to_root` of every node, for loops that look up many EVSEs' paths (no
+        per-call check: index it only with node ids known to be in this topology)."""
+        return self._path
+
     def with_limit(
         self, node_id: str, limit_a: PhaseCurrents, limit_kw: float | None = None
     ) -> Topology:

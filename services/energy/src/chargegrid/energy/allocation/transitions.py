@@ -140,7 +140,7 @@ def _fitting_raises(
 
 def _take(room: dict[str, list[float]], topology: Topology, evse: Evse, amps: float) -> None:
     phases = [PHASE_INDEX[p] for p in charging_phases(evse)]
-    for node_id in topology.path_to_root(evse.node_id):
+    for node_id in topology.paths[evse.node_id]:
         row = room[node_id]
         for i in phases:
             row[i] -= amps
@@ -150,6 +150,6 @@ def _fits(room: dict[str, list[float]], topology: Topology, evse: Evse, amps: fl
     phases = [PHASE_INDEX[p] for p in charging_phases(evse)]
     return all(
         room[node_id][i] >= amps - TOLERANCE_A
-        for node_id in topology.path_to_root(evse.node_id)
+        for node_id in topology.paths[evse.node_id]
         for i in phases
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.gateway.decisions import AuthRequest, BootRequest
-from chargegrid.gateway.events import notification, station_event
+from chargegrid.gateway.events import notification, station_event, token_authorized
 from chargegrid.gateway.normalize import connector_status, parse_time
 from chargegrid.gateway.routing import CallContext, Outcome
 
@@ -87,7 +87,13 @@ async def authorize(context: CallContext, payload: dict[str, Any]) -> Outcome:
         info["expiryDate"] = decision.expiry.isoformat()
     if decision.group_id:
         info["parentIdTag"] = decision.group_id
-    return Outcome({"idTagInfo": info}, [notification("Authorize", {**payload, **info})])
+    return Outcome(
+        {"idTagInfo": info},
+        [
+            notification("Authorize", {**payload, **info}),
+            token_authorized(payload["idTag"], ID_TAG, decision),
+        ],
+    )
 
 
 async def data_transfer(_context: CallContext, payload: dict[str, Any]) -> Outcome:

@@ -36,6 +36,8 @@ async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Ou
         meter_start_wh=float(payload["meterStart"]),
         trigger_reason="Authorized",
         authorization_status=decision.status,
+        group_id=decision.group_id or "",
+        token_source=decision.source,
     )
     set_timestamp(event.started_at, started_at)
     if "reservationId" in payload:

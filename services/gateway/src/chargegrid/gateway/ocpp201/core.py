@@ -6,7 +6,7 @@ from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.gateway.decisions import AuthDecision, AuthRequest, BootRequest
-from chargegrid.gateway.events import notification, station_event
+from chargegrid.gateway.events import notification, station_event, token_authorized
 from chargegrid.gateway.normalize import connector_status, parse_time
 from chargegrid.gateway.routing import CallContext, Outcome
 
@@ -82,7 +82,11 @@ async def authorize(context: CallContext, payload: dict[str, Any]) -> Outcome:
     )
     info = id_token_info(decision)
     return Outcome(
-        {"idTokenInfo": info}, [notification("Authorize", {**payload, "idTokenInfo": info})]
+        {"idTokenInfo": info},
+        [
+            notification("Authorize", {**payload, "idTokenInfo": info}),
+            token_authorized(token["idToken"], token["type"], decision),
+        ],
     )
 
 

@@ -1,9 +1,9 @@
 """2.x notifications: firmware, logs, security, reports, charging limits, reservations.
 
 Reports and notifications nothing normalizes yet are kept whole as JSON events, so the
-services that will own them (stations for device models, energy for charging needs) can
-read them from Kafka. Certificate requests are refused honestly: no certificate authority
-or OCSP responder is configured in this deployment.
+services that own them (stations for device models, energy for charging needs) read them
+from Kafka. Certificate requests are refused honestly: no certificate authority or OCSP
+responder is configured in this deployment.
 """
 
 from __future__ import annotations
@@ -69,9 +69,7 @@ get_15118_certificate = kept(
 get_certificate_status = kept(
     "GetCertificateStatus", {"status": "Failed", "statusInfo": NO_CERTIFICATE_SERVICE}
 )
-# No smart-charging service yet: the station keeps charging by its own schedule.
-ev_charging_needs = kept(
-    "NotifyEVChargingNeeds",
-    {"status": "Rejected", "statusInfo": {"reasonCode": "NoSmartCharging"}},
-)
+# Energy reads the needs (departure, energy, EV max current) from the kept notification and
+# sends the schedule as a TxProfile: Accepted tells the station one is coming.
+ev_charging_needs = kept("NotifyEVChargingNeeds", {"status": "Accepted"})
 ev_charging_schedule = kept("NotifyEVChargingSchedule", {"status": "Accepted"})

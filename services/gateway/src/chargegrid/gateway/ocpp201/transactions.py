@@ -21,7 +21,7 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
     readings = payload.get("meterValue", [])
     token = payload.get("idToken")
     response: dict[str, Any] = {}
-    status = ""
+    status = group_id = source = ""
     if token is not None:
         decision = await context.decisions.authorize(
             AuthRequest(
@@ -33,7 +33,7 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
                 evse_id=int(evse.get("id", 0)),
             )
         )
-        status = decision.status
+        status, group_id, source = decision.status, decision.group_id or "", decision.source
         response["idTokenInfo"] = id_token_info(decision)
     common = {
         "transaction_id": info["transactionId"],
@@ -46,7 +46,9 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
     kind = payload["eventType"]
     event: Emit
     if kind == "Started":
-        started = tx_events.TransactionStarted(authorization_status=status, **common)
+        started = tx_events.TransactionStarted(
+            authorization_status=status, group_id=group_id, token_source=source, **common
+        )
         add_samples_2x(started.samples, readings, when)
         set_timestamp(started.started_at, when)
         if token is not None:
@@ -73,6 +75,9 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
         set_timestamp(updated.timestamp, when)
         if token is not None:
             updated.id_token.CopyFrom(id_token(token["idToken"], token["type"]))
+            updated.authorization_status = status
+            updated.group_id = group_id
+            updated.token_source = source
         event = transaction_event("updated", updated, when)
     if kind != "Started":
         # The running cost the station may show the driver (billing's estimate; omitted

@@ -80,12 +80,16 @@ class _BreakdownEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Breakdown.V
     BREAKDOWN_TIME: _Breakdown.ValueType  # 0
     BREAKDOWN_HOUR_OF_DAY: _Breakdown.ValueType  # 1
     BREAKDOWN_DAY_OF_WEEK: _Breakdown.ValueType  # 2
+    BREAKDOWN_TOKEN_GROUP: _Breakdown.ValueType  # 3
+    """UserStats only: rows per token group instead of per token."""
 
 class Breakdown(_Breakdown, metaclass=_BreakdownEnumTypeWrapper): ...
 
 BREAKDOWN_TIME: Breakdown.ValueType  # 0
 BREAKDOWN_HOUR_OF_DAY: Breakdown.ValueType  # 1
 BREAKDOWN_DAY_OF_WEEK: Breakdown.ValueType  # 2
+BREAKDOWN_TOKEN_GROUP: Breakdown.ValueType  # 3
+"""UserStats only: rows per token group instead of per token."""
 Global___Breakdown: _TypeAlias = Breakdown  # noqa: Y015
 
 @_typing.final
@@ -527,15 +531,32 @@ class SessionStatsBucket(_message.Message):
     AVERAGE_DURATION_S_FIELD_NUMBER: _builtins.int
     AVERAGE_IDLE_S_FIELD_NUMBER: _builtins.int
     AVERAGE_ENERGY_WH_FIELD_NUMBER: _builtins.int
+    NO_ENERGY_FLOW_FIELD_NUMBER: _builtins.int
+    REJECTED_AUTHORIZATIONS_FIELD_NUMBER: _builtins.int
+    AVERAGE_TIME_TO_START_S_FIELD_NUMBER: _builtins.int
+    AVERAGE_IDLE_AFTER_CHARGING_S_FIELD_NUMBER: _builtins.int
     label: _builtins.str
     sessions: _builtins.int
     failed_starts: _builtins.int
-    """Sessions that delivered no energy (no energy flow)."""
+    """Failed starts: rejected_authorizations + no_energy_flow."""
     energy_wh: _builtins.float
     average_duration_s: _builtins.float
     average_idle_s: _builtins.float
     """Plugged in but not charging (duration - charging time): mostly idle after charging."""
     average_energy_wh: _builtins.float
+    no_energy_flow: _builtins.int
+    """Closed sessions that delivered no energy."""
+    rejected_authorizations: _builtins.int
+    """Refused id tokens at a start: Authorize, StartTransaction or a TransactionEvent answered
+    with a status other than Accepted (counted where the station was; 1.6 Authorize names no
+    EVSE, so an EVSE scope misses those).
+    """
+    average_time_to_start_s: _builtins.float
+    """Session start (plug-in or authorization) to the first energy the meter shows flowing,
+    over the sessions that delivered energy.
+    """
+    average_idle_after_charging_s: _builtins.float
+    """The last energy flowing to the session's end (plugged in, charged, not unplugged)."""
     def __init__(
         self,
         *,
@@ -546,10 +567,14 @@ class SessionStatsBucket(_message.Message):
         average_duration_s: _builtins.float = ...,
         average_idle_s: _builtins.float = ...,
         average_energy_wh: _builtins.float = ...,
+        no_energy_flow: _builtins.int = ...,
+        rejected_authorizations: _builtins.int = ...,
+        average_time_to_start_s: _builtins.float = ...,
+        average_idle_after_charging_s: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["average_duration_s", b"average_duration_s", "average_energy_wh", b"average_energy_wh", "average_idle_s", b"average_idle_s", "energy_wh", b"energy_wh", "failed_starts", b"failed_starts", "label", b"label", "sessions", b"sessions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["average_duration_s", b"average_duration_s", "average_energy_wh", b"average_energy_wh", "average_idle_after_charging_s", b"average_idle_after_charging_s", "average_idle_s", b"average_idle_s", "average_time_to_start_s", b"average_time_to_start_s", "energy_wh", b"energy_wh", "failed_starts", b"failed_starts", "label", b"label", "no_energy_flow", b"no_energy_flow", "rejected_authorizations", b"rejected_authorizations", "sessions", b"sessions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -589,12 +614,21 @@ class UserStatsRow(_message.Message):
     ENERGY_WH_FIELD_NUMBER: _builtins.int
     RETURNING_FIELD_NUMBER: _builtins.int
     TOKEN_TYPE_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    TOKEN_SOURCE_FIELD_NUMBER: _builtins.int
+    ROAMING_FIELD_NUMBER: _builtins.int
     id_token: _builtins.str
     sessions: _builtins.int
     energy_wh: _builtins.float
     returning: _builtins.bool
     """The token charged here before the range began (else it is new in the range)."""
     token_type: _builtins.str
+    group_id: _builtins.str
+    """From the authorization decision at the token's latest session start in the range."""
+    token_source: _builtins.str
+    """"local" or "ocpi:<country>-<party>"; empty when unknown (e.g. authorized by fallback)."""
+    roaming: _builtins.bool
+    """A roaming partner's token (token_source "ocpi:...")."""
     def __init__(
         self,
         *,
@@ -603,14 +637,104 @@ class UserStatsRow(_message.Message):
         energy_wh: _builtins.float = ...,
         returning: _builtins.bool = ...,
         token_type: _builtins.str = ...,
+        group_id: _builtins.str = ...,
+        token_source: _builtins.str = ...,
+        roaming: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["energy_wh", b"energy_wh", "id_token", b"id_token", "returning", b"returning", "sessions", b"sessions", "token_type", b"token_type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["energy_wh", b"energy_wh", "group_id", b"group_id", "id_token", b"id_token", "returning", b"returning", "roaming", b"roaming", "sessions", b"sessions", "token_source", b"token_source", "token_type", b"token_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UserStatsRow: _TypeAlias = UserStatsRow  # noqa: Y015
+
+@_typing.final
+class UserGroupRow(_message.Message):
+    """Breakdown TOKEN_GROUP: one row per token group ("" = tokens without a group)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    TOKENS_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    ENERGY_WH_FIELD_NUMBER: _builtins.int
+    RETURNING_TOKENS_FIELD_NUMBER: _builtins.int
+    NEW_TOKENS_FIELD_NUMBER: _builtins.int
+    group_id: _builtins.str
+    tokens: _builtins.int
+    sessions: _builtins.int
+    energy_wh: _builtins.float
+    returning_tokens: _builtins.int
+    new_tokens: _builtins.int
+    def __init__(
+        self,
+        *,
+        group_id: _builtins.str = ...,
+        tokens: _builtins.int = ...,
+        sessions: _builtins.int = ...,
+        energy_wh: _builtins.float = ...,
+        returning_tokens: _builtins.int = ...,
+        new_tokens: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["energy_wh", b"energy_wh", "group_id", b"group_id", "new_tokens", b"new_tokens", "returning_tokens", b"returning_tokens", "sessions", b"sessions", "tokens", b"tokens"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserGroupRow: _TypeAlias = UserGroupRow  # noqa: Y015
+
+@_typing.final
+class UserSummary(_message.Message):
+    """The whole range and scope (not paged)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKENS_FIELD_NUMBER: _builtins.int
+    RETURNING_TOKENS_FIELD_NUMBER: _builtins.int
+    NEW_TOKENS_FIELD_NUMBER: _builtins.int
+    SESSIONS_FIELD_NUMBER: _builtins.int
+    ENERGY_WH_FIELD_NUMBER: _builtins.int
+    ROAMING_TOKENS_FIELD_NUMBER: _builtins.int
+    ROAMING_SESSIONS_FIELD_NUMBER: _builtins.int
+    ROAMING_ENERGY_WH_FIELD_NUMBER: _builtins.int
+    OWN_TOKENS_FIELD_NUMBER: _builtins.int
+    OWN_SESSIONS_FIELD_NUMBER: _builtins.int
+    OWN_ENERGY_WH_FIELD_NUMBER: _builtins.int
+    tokens: _builtins.int
+    returning_tokens: _builtins.int
+    new_tokens: _builtins.int
+    sessions: _builtins.int
+    energy_wh: _builtins.float
+    roaming_tokens: _builtins.int
+    roaming_sessions: _builtins.int
+    roaming_energy_wh: _builtins.float
+    own_tokens: _builtins.int
+    own_sessions: _builtins.int
+    own_energy_wh: _builtins.float
+    def __init__(
+        self,
+        *,
+        tokens: _builtins.int = ...,
+        returning_tokens: _builtins.int = ...,
+        new_tokens: _builtins.int = ...,
+        sessions: _builtins.int = ...,
+        energy_wh: _builtins.float = ...,
+        roaming_tokens: _builtins.int = ...,
+        roaming_sessions: _builtins.int = ...,
+        roaming_energy_wh: _builtins.float = ...,
+        own_tokens: _builtins.int = ...,
+        own_sessions: _builtins.int = ...,
+        own_energy_wh: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["energy_wh", b"energy_wh", "new_tokens", b"new_tokens", "own_energy_wh", b"own_energy_wh", "own_sessions", b"own_sessions", "own_tokens", b"own_tokens", "returning_tokens", b"returning_tokens", "roaming_energy_wh", b"roaming_energy_wh", "roaming_sessions", b"roaming_sessions", "roaming_tokens", b"roaming_tokens", "sessions", b"sessions", "tokens", b"tokens"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UserSummary: _TypeAlias = UserSummary  # noqa: Y015
 
 @_typing.final
 class UserStatsReply(_message.Message):
@@ -618,18 +742,28 @@ class UserStatsReply(_message.Message):
 
     USERS_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    GROUPS_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
     next_page_token: _builtins.str
     @_builtins.property
     def users(self) -> _containers.RepeatedCompositeFieldContainer[Global___UserStatsRow]: ...
+    @_builtins.property
+    def groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___UserGroupRow]:
+        """With breakdown TOKEN_GROUP (paged instead of users)."""
+
+    @_builtins.property
+    def summary(self) -> Global___UserSummary: ...
     def __init__(
         self,
         *,
         users: _abc.Iterable[Global___UserStatsRow] | None = ...,
         next_page_token: _builtins.str = ...,
+        groups: _abc.Iterable[Global___UserGroupRow] | None = ...,
+        summary: Global___UserSummary | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["summary", b"summary"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "users", b"users"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["groups", b"groups", "next_page_token", b"next_page_token", "summary", b"summary", "users", b"users"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -191,10 +191,15 @@ class AuthorizeReply(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     GROUP_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     status: Global___AuthorizationStatus.ValueType
     group_id: _builtins.str
     reason: _builtins.str
     """Why, for logs and the audit: expired, blocked, unknown, not_at_site, concurrent, ..."""
+    source: _builtins.str
+    """The token's source: "local" (the operator's own) or "ocpi:<country>-<party>" (a roaming
+    partner's); empty when no token was found.
+    """
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -204,10 +209,11 @@ class AuthorizeReply(_message.Message):
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         group_id: _builtins.str = ...,
         reason: _builtins.str = ...,
+        source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "group_id", b"group_id", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "group_id", b"group_id", "reason", b"reason", "source", b"source", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

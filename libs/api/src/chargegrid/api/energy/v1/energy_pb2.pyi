@@ -901,6 +901,7 @@ class StationSettings(_message.Message):
     PHASES_FIELD_NUMBER: _builtins.int
     ROTATION_FIELD_NUMBER: _builtins.int
     OFFLINE_FALLBACK_A_FIELD_NUMBER: _builtins.int
+    CONFIRM_WITH_COMPOSITE_SCHEDULE_FIELD_NUMBER: _builtins.int
     station_id: _builtins.str
     site_id: _builtins.str
     node_id: _builtins.str
@@ -913,6 +914,10 @@ class StationSettings(_message.Message):
     """Phases wired (1 or 3)."""
     offline_fallback_a: _builtins.float
     """What the station may draw without a connection (its default profile); 0 = max."""
+    confirm_with_composite_schedule: _builtins.bool
+    """After an accepted TxProfile, ask GetCompositeSchedule whether the station really limits
+    the EVSE to it; a higher composite limit leaves the EVSE stale, counted at that limit.
+    """
     @_builtins.property
     def rotation(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Which grid phase each station phase uses, e.g. ["L2", "L3", "L1"]; 1-phase: ["L2"]."""
@@ -928,10 +933,11 @@ class StationSettings(_message.Message):
         phases: _builtins.int = ...,
         rotation: _abc.Iterable[_builtins.str] | None = ...,
         offline_fallback_a: _builtins.float = ...,
+        confirm_with_composite_schedule: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_current_a", b"max_current_a", "min_current_a", b"min_current_a", "node_id", b"node_id", "offline_fallback_a", b"offline_fallback_a", "phases", b"phases", "rotation", b"rotation", "site_id", b"site_id", "station_id", b"station_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirm_with_composite_schedule", b"confirm_with_composite_schedule", "max_current_a", b"max_current_a", "min_current_a", b"min_current_a", "node_id", b"node_id", "offline_fallback_a", b"offline_fallback_a", "phases", b"phases", "rotation", b"rotation", "site_id", b"site_id", "station_id", b"station_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -106,6 +106,8 @@ class TransactionStarted(_message.Message):
     OFFLINE_FIELD_NUMBER: _builtins.int
     SAMPLES_FIELD_NUMBER: _builtins.int
     AUTHORIZATION_STATUS_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    TOKEN_SOURCE_FIELD_NUMBER: _builtins.int
     transaction_id: _builtins.str
     """1.6: the integer id the CSMS assigned, as text; 2.x: the station's transactionId."""
     evse_id: _builtins.int
@@ -118,6 +120,9 @@ class TransactionStarted(_message.Message):
     """The station queued the message while offline."""
     authorization_status: _builtins.str
     """Authorization status the CSMS answered with (Accepted, Invalid, ...)."""
+    group_id: _builtins.str
+    """From the authorization decision: the token's group and source ("local", "ocpi:...")."""
+    token_source: _builtins.str
     @_builtins.property
     def id_token(self) -> Global___IdToken: ...
     @_builtins.property
@@ -139,10 +144,12 @@ class TransactionStarted(_message.Message):
         offline: _builtins.bool = ...,
         samples: _abc.Iterable[Global___MeterSample] | None = ...,
         authorization_status: _builtins.str = ...,
+        group_id: _builtins.str = ...,
+        token_source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_meter_start_wh", b"_meter_start_wh", "_reservation_id", b"_reservation_id", "id_token", b"id_token", "meter_start_wh", b"meter_start_wh", "reservation_id", b"reservation_id", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_meter_start_wh", b"_meter_start_wh", "_reservation_id", b"_reservation_id", "authorization_status", b"authorization_status", "connector_id", b"connector_id", "evse_id", b"evse_id", "id_token", b"id_token", "meter_start_wh", b"meter_start_wh", "offline", b"offline", "reservation_id", b"reservation_id", "samples", b"samples", "seq_no", b"seq_no", "started_at", b"started_at", "transaction_id", b"transaction_id", "trigger_reason", b"trigger_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_meter_start_wh", b"_meter_start_wh", "_reservation_id", b"_reservation_id", "authorization_status", b"authorization_status", "connector_id", b"connector_id", "evse_id", b"evse_id", "group_id", b"group_id", "id_token", b"id_token", "meter_start_wh", b"meter_start_wh", "offline", b"offline", "reservation_id", b"reservation_id", "samples", b"samples", "seq_no", b"seq_no", "started_at", b"started_at", "token_source", b"token_source", "transaction_id", b"transaction_id", "trigger_reason", b"trigger_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__meter_start_wh: _TypeAlias = _typing.Literal["meter_start_wh"]  # noqa: Y015
     _WhichOneofArgType__meter_start_wh: _TypeAlias = _typing.Literal["_meter_start_wh", b"_meter_start_wh"]  # noqa: Y015
@@ -169,6 +176,9 @@ class TransactionUpdated(_message.Message):
     OFFLINE_FIELD_NUMBER: _builtins.int
     SAMPLES_FIELD_NUMBER: _builtins.int
     ID_TOKEN_FIELD_NUMBER: _builtins.int
+    AUTHORIZATION_STATUS_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    TOKEN_SOURCE_FIELD_NUMBER: _builtins.int
     transaction_id: _builtins.str
     evse_id: _builtins.int
     connector_id: _builtins.int
@@ -177,6 +187,12 @@ class TransactionUpdated(_message.Message):
     """2.x ChargingState (Charging, EVConnected, SuspendedEV, SuspendedEVSE, Idle)."""
     seq_no: _builtins.int
     offline: _builtins.bool
+    authorization_status: _builtins.str
+    """When id_token is set (2.x: a token presented inside the transaction, e.g. after
+    plug-in): the CSMS's answer, and the token's group and source.
+    """
+    group_id: _builtins.str
+    token_source: _builtins.str
     @_builtins.property
     def timestamp(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -196,10 +212,13 @@ class TransactionUpdated(_message.Message):
         offline: _builtins.bool = ...,
         samples: _abc.Iterable[Global___MeterSample] | None = ...,
         id_token: Global___IdToken | None = ...,
+        authorization_status: _builtins.str = ...,
+        group_id: _builtins.str = ...,
+        token_source: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["id_token", b"id_token", "timestamp", b"timestamp"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["charging_state", b"charging_state", "connector_id", b"connector_id", "evse_id", b"evse_id", "id_token", b"id_token", "offline", b"offline", "samples", b"samples", "seq_no", b"seq_no", "timestamp", b"timestamp", "transaction_id", b"transaction_id", "trigger_reason", b"trigger_reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization_status", b"authorization_status", "charging_state", b"charging_state", "connector_id", b"connector_id", "evse_id", b"evse_id", "group_id", b"group_id", "id_token", b"id_token", "offline", b"offline", "samples", b"samples", "seq_no", b"seq_no", "timestamp", b"timestamp", "token_source", b"token_source", "transaction_id", b"transaction_id", "trigger_reason", b"trigger_reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -261,3 +280,42 @@ class TransactionEnded(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__meter_stop_wh) -> _WhichOneofReturnType__meter_stop_wh | None: ...
 
 Global___TransactionEnded: _TypeAlias = TransactionEnded  # noqa: Y015
+
+@_typing.final
+class TokenAuthorized(_message.Message):
+    """A station asked whether an id token may charge (1.6 Authorize / 2.x Authorize) and the
+    CSMS answered (event type transaction.authorized; no transaction exists yet). Refusals
+    are failed starts to analytics.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_TOKEN_FIELD_NUMBER: _builtins.int
+    AUTHORIZATION_STATUS_FIELD_NUMBER: _builtins.int
+    GROUP_ID_FIELD_NUMBER: _builtins.int
+    TOKEN_SOURCE_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    authorization_status: _builtins.str
+    """Accepted, Blocked, Expired, Invalid, ConcurrentTx, NotAtThisLocation, ..."""
+    group_id: _builtins.str
+    token_source: _builtins.str
+    evse_id: _builtins.int
+    """0 when the station did not say (1.6 never does)."""
+    @_builtins.property
+    def id_token(self) -> Global___IdToken: ...
+    def __init__(
+        self,
+        *,
+        id_token: Global___IdToken | None = ...,
+        authorization_status: _builtins.str = ...,
+        group_id: _builtins.str = ...,
+        token_source: _builtins.str = ...,
+        evse_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["id_token", b"id_token"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization_status", b"authorization_status", "evse_id", b"evse_id", "group_id", b"group_id", "id_token", b"id_token", "token_source", b"token_source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TokenAuthorized: _TypeAlias = TokenAuthorized  # noqa: Y015

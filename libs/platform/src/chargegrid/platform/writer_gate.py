@@ -3,11 +3,12 @@
 SQLite lets one transaction write at a time. Writers that collide wait in its busy handler,
 which sleeps in growing steps (up to 100 ms) and does not notice the lock coming free, and a
 transaction that read before it writes can fail at once with "database is locked". In a
-boot storm the registry's consumer (one transaction per partition batch, partitions
-concurrently) and the boot registrar's group commits collide all the time. `one_writer`
-queues them in the event loop instead, handed over the moment the last writer commits, and
-an urgent writer (a boot the gateway is waiting on, with a deadline) goes ahead of every
-waiting background writer (the consumer's batches, which only delay their commit).
+boot storm the stations registry's consumer (one transaction per partition batch, partitions
+concurrently) and its boot registrar's group commits collide all the time, as do the session
+service's consumer batches and the transaction ids the gateway waits on. `one_writer` queues
+them in the event loop instead, handed over the moment the last writer commits, and an urgent
+writer (a decision the gateway is waiting on, with a deadline) goes ahead of every waiting
+background writer (the consumer's batches, which only delay their commit).
 PostgreSQL takes row locks and needs none of this.
 """
 
@@ -78,8 +79,8 @@ _GATES: WeakKeyDictionary[Engine, WriterGate] = WeakKeyDictionary()
 def one_writer(
     sessions: async_sessionmaker[AsyncSession], *, urgent: bool = False
 ) -> AbstractAsyncContextManager[object]:
-    """Hold around a write transaction of the registry's hot writers; `urgent` for one a
-    caller is waiting on with a deadline."""
+    """Hold around a write transaction of a service's hot writers; `urgent` for one a
+    caller is waiting on with a deadline. A no-op on anything but SQLite."""
     engine = sessions.kw.get("bind")
     if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
         return contextlib.nullcontext()

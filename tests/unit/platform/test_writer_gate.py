@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chargegrid.stations.store.writer import WriterGate
+from chargegrid.platform.writer_gate import WriterGate
 
 
 async def _hold(gate: WriterGate, name: str, urgent: bool, order: list[str]) -> None:

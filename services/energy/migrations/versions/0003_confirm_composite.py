@@ -1,0 +1,25 @@
+"""station settings: confirm accepted TxProfiles with GetCompositeSchedule (off by default)
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("station_settings") as batch:
+        batch.add_column(
+            sa.Column("confirm_composite", sa.Boolean, nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("station_settings") as batch:
+        batch.drop_column("confirm_composite")
