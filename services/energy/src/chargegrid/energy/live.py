@@ -94,12 +94,18 @@ class LiveState:
 
 
 def _same(new: StationEvses, old: StationEvses) -> bool:
-    """Equal but for `updated_at`."""
+    """Equal in what a rebalance reads: `updated_at` never is, the import register only
+    once the EV stated an energy need (the deadline policy counts what it got since)."""
     if new.keys() != old.keys():
         return False
     for evse_id, evse in new.items():
         before = old[evse_id]
-        if evse != before and dataclasses.replace(evse, updated_at=before.updated_at) != before:
+        if evse == before:
+            continue
+        ignored: dict[str, Any] = {"updated_at": before.updated_at}
+        if evse.needs_register_wh is None and evse.energy_needed_wh is None:
+            ignored["energy_register_wh"] = before.energy_register_wh
+        if dataclasses.replace(evse, **ignored) != before:
             return False
     return True
 
