@@ -5,6 +5,7 @@ was, and a measured draw wakes the controller only when it moved (or to refresh 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from chargegrid.energy.models import ChargingEvseRow, StationStateRow
 from chargegrid.energy.store import place_station
 from chargegrid.platform.bus import EnvelopeFactory
 from chargegrid.platform.bus.idempotency import processed_events
-from tests.unit.energy.fakes import FakeClock, FakeDirectory
+from tests.unit.energy.fakes import T0, FakeClock, FakeDirectory
 
 
 class Groups:
@@ -212,3 +213,27 @@ async def test_a_status_wakes_the_site_only_when_it_changed_and_is_not_claimed(r
     async with rig.sessions() as session:
         claimed = await session.scalar(select(func.count()).select_from(processed_events))
     assert claimed == 0
+
+
+async def test_a_meter_value_without_a_current_writes_no_row_only_its_claim(rig: Rig) -> None:
+    handler = rig.handler()
+    clock = FakeClock()
+    handler.clock = clock
+    await _feed(handler, rig.started())
+    register = tx.MeterSample(measurand="Energy.Active.Import.Register", unit="Wh", value=9)
+    only_energy = rig.factory.wrap(
+        "transaction.updated", "A", tx.TransactionUpdated(transaction_id="T1", samples=[register])
+    )
+
+    clock.advance(60)
+    await _feed(handler, only_energy)
+    assert [r.updated_at for r in await _rows(rig.sessions)] == [T0]
+    assert handler.live.charging["A"][1].updated_at == T0 + timedelta(seconds=60)
+    async with rig.sessions() as session:
+        claimed = await session.scalar(select(func.count()).select_from(processed_events))
+    assert claimed == 2
+
+    clock.advance(60)
+    await _feed(handler, rig.drawing(8.0))
+    rows = await _rows(rig.sessions)
+    assert [(r.updated_at, r.measured_l1_a) for r in rows] == [(T0 + timedelta(seconds=120), 8.0)]

@@ -11,6 +11,7 @@ that fails (and is split and re-applied) leaves the live state as it was.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,6 +93,23 @@ class LiveState:
         self.states.update(pending.states)
 
 
+def _same(new: StationEvses, old: StationEvses) -> bool:
+    """Equal in what a rebalance reads: `updated_at` never is, the import register only
+    once the EV stated an energy need (the deadline policy counts what it got since)."""
+    if new.keys() != old.keys():
+        return False
+    for evse_id, evse in new.items():
+        before = old[evse_id]
+        if evse == before:
+            continue
+        ignored: dict[str, Any] = {"updated_at": before.updated_at}
+        if evse.needs_register_wh is None and evse.energy_needed_wh is None:
+            ignored["energy_register_wh"] = before.energy_register_wh
+        if dataclasses.replace(evse, **ignored) != before:
+            return False
+    return True
+
+
 class Pending:
     """One batch's changes: copies of the touched stations, written in a few statements."""
 
@@ -123,12 +141,13 @@ class Pending:
             self.states[station_id] = found
         return found
 
-    async def _keep_placements(self, session: AsyncSession) -> None:
+    @staticmethod
+    async def _keep_placements(session: AsyncSession, changed: dict[str, StationEvses]) -> None:
         """Sites the discovery loop stored for EVSEs this consumer had none for (the stations
         service was down): not overwritten with "" (read only while such EVSEs exist)."""
         unplaced = {
             station_id
-            for station_id, evses in self.charging.items()
+            for station_id, evses in changed.items()
             if any(not e.site_id for e in evses.values())
         }
         if not unplaced:
@@ -140,21 +159,27 @@ class Pending:
         )
         placed = {station_id: site_id for station_id, site_id in await session.execute(query)}
         for station_id, site_id in placed.items():
-            for evse in self.charging[station_id].values():
+            for evse in changed[station_id].values():
                 evse.site_id = evse.site_id or site_id
 
     def add_state(self, state: StationState) -> None:
         self.states[state.station_id] = state
 
     async def write(self, session: AsyncSession) -> None:
-        """The touched stations' rows replaced by their new state: a few statements."""
-        if self.charging:
-            await self._keep_placements(session)
-            touched = list(self.charging)
+        """The changed stations' rows replaced by their new state: a few statements. A
+        station whose EVSEs only got a newer `updated_at` (a meter value without a current)
+        is not written: the claim of its event is all that batch needs to store."""
+        changed = {
+            station_id: evses
+            for station_id, evses in self.charging.items()
+            if not _same(evses, self.live.charging.get(station_id, {}))
+        }
+        if changed:
+            await self._keep_placements(session, changed)
             await session.execute(
-                delete(ChargingEvseRow).where(ChargingEvseRow.station_id.in_(touched))
+                delete(ChargingEvseRow).where(ChargingEvseRow.station_id.in_(list(changed)))
             )
-            rows = [dict(vars(e)) for evses in self.charging.values() for e in evses.values()]
+            rows = [dict(vars(e)) for evses in changed.values() for e in evses.values()]
             if rows:
                 await session.execute(insert(ChargingEvseRow), rows)
         if self.states:
