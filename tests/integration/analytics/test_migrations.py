@@ -21,6 +21,8 @@ TABLES = {
     "processed_events",
     "service_state",
     "closed_sessions",
+    "state_changes",
+    "uptime_exclusions",
 }
 
 

@@ -11,13 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chargegrid.analytics import energy, revenue, sessions
+from chargegrid.analytics import energy, revenue, sessions, state_changes
 from chargegrid.platform.bus import BatchConsumer, ConsumerConfig, Delivered, EventProducer
 from chargegrid.platform.bus.batch import BatchHandler
-from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
+from chargegrid.platform.bus.topics import (
+    BILLING_EVENTS,
+    SESSION_EVENTS,
+    STATION_EVENTS,
+    TRANSACTION_EVENTS,
+)
 
-TOPICS = [TRANSACTION_EVENTS, SESSION_EVENTS, BILLING_EVENTS]
-EVENT_TYPES = energy.HANDLED | revenue.HANDLED | sessions.HANDLED
+TOPICS = [TRANSACTION_EVENTS, SESSION_EVENTS, BILLING_EVENTS, STATION_EVENTS]
+EVENT_TYPES = energy.HANDLED | revenue.HANDLED | sessions.HANDLED | state_changes.STATION_HANDLED
+
+
+class Both:
+    """Two ingests of one topic, each in its own transaction (each is idempotent alone)."""
+
+    def __init__(self, first: BatchHandler, second: BatchHandler) -> None:
+        self.first, self.second = first, second
+
+    async def __call__(self, batch: Sequence[Delivered]) -> None:
+        await self.first(batch)
+        await self.second(batch)
 
 
 class TopicRouter:

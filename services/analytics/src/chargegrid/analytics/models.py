@@ -156,3 +156,48 @@ class ServiceStateRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class StateChangeRow(Base):
+    """One connector or station state change (docs/adr/015): the event id is the key, so a
+    re-delivered event is one row; utilization and uptime are computed from these at query
+    time, so a late event simply lands at its instant."""
+
+    __tablename__ = "state_changes"
+    __table_args__ = (
+        Index("ix_state_changes_site_at", "site_id", "at_ms"),
+        Index("ix_state_changes_station_at", "station_id", "evse_id", "at_ms"),
+        Index("ix_state_changes_at", "at_ms"),
+    )
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    #: 0 = the whole station (connectivity, a station-wide status).
+    evse_id: Mapped[int] = mapped_column(Integer)
+    site_id: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: Epoch milliseconds (UTC) of the change.
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    #: link (online/offline), status (a connector status), charge (charging/idle), tx.
+    signal: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(32))
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    #: The register at a transaction's start or end (signal tx), else null.
+    wh: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class UptimeExclusionRow(Base):
+    """A period an operator excluded from uptime, for a site, a station or one EVSE."""
+
+    __tablename__ = "uptime_exclusions"
+    __table_args__ = (Index("ix_uptime_exclusions_start", "start_s"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    station_id: Mapped[str] = mapped_column(String(64))
+    #: 0 = every EVSE of the station (or of the site).
+    evse_id: Mapped[int] = mapped_column(Integer)
+    start_s: Mapped[int] = mapped_column(BigInteger)
+    end_s: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(500))
