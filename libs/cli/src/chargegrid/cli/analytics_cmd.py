@@ -25,7 +25,7 @@ from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOpt
 from chargegrid.cli.output import as_dict, print_json, table
 
 analytics_app = typer.Typer(
-    help="Energy, peaks and revenue per EVSE, station, site or network; rebuild."
+    help="Energy, peaks, revenue, sessions, utilization, uptime, status; rebuild."
 )
 
 PAGE = 5000
@@ -363,3 +363,9 @@ def users(
         json_output=json_output,
         csv_output=csv_output,
     )
+
+
+# Utilization, uptime, status and exclusions live in their own module, on these helpers.
+from chargegrid.cli.analytics_uptime_cmd import register  # noqa: E402
+
+register(analytics_app)
