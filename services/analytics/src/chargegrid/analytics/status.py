@@ -37,7 +37,7 @@ class EvseStatus:
 
 
 async def current_status(session: AsyncSession, scope: Scope, now: datetime) -> list[EvseStatus]:
-    found = await scope_ports(session, scope, int(now.timestamp() * 1000) + 1)
+    found = await scope_ports(session, scope, int(now.timestamp() * 1000) + 1, with_no_energy=False)
     return [
         EvseStatus(
             p.station_id,

@@ -91,7 +91,7 @@ def _no_energy(rows: Iterable[Row]) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def _port(station: str, evse: int, rows: list[Row], horizon_ms: int) -> Port:
+def _port(station: str, evse: int, rows: list[Row], horizon_ms: int, with_no_energy: bool) -> Port:
     """Replay the station-wide and the port's own rows (already in order) up to horizon."""
     port = Port(station, evse)
     link, station_status, status, charge = "", "", "", ""
@@ -124,7 +124,9 @@ def _port(station: str, evse: int, rows: list[Row], horizon_ms: int) -> Port:
         port.segments.append((began, horizon_ms, current))
     port.status = _status_name(link, station_status, status, current)
     port.since_ms = began
-    port.no_energy = [(a, min(b, horizon_ms)) for a, b in _no_energy(rows) if a < horizon_ms]
+    if with_no_energy:
+        found = _no_energy(rows)
+        port.no_energy = [(a, min(b, horizon_ms)) for a, b in found if a < horizon_ms]
     return port
 
 
@@ -142,8 +144,9 @@ def _status_name(link: str, station_status: str, status: str, state: str | None)
     return "Occupied"
 
 
-def ports(rows: Iterable[Row], horizon_ms: int) -> list[Port]:
-    """Every port the rows name (EVSE > 0), each replayed up to `horizon_ms`."""
+def ports(rows: Iterable[Row], horizon_ms: int, with_no_energy: bool = True) -> list[Port]:
+    """Every port the rows name (EVSE > 0), each replayed up to `horizon_ms` (and its
+    transactions without energy found, when asked: uptime needs them, utilization not)."""
     by_station: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_station[row[0]].append(row)
@@ -153,7 +156,7 @@ def ports(rows: Iterable[Row], horizon_ms: int) -> list[Port]:
         evses = sorted({r[1] for r in found if r[1] > 0})
         for evse in evses:
             mine = [r for r in found if r[1] in (0, evse)]
-            out.append(_port(station, evse, mine, horizon_ms))
+            out.append(_port(station, evse, mine, horizon_ms, with_no_energy))
     return out
 
 

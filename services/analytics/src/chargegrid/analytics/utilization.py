@@ -44,7 +44,9 @@ def scope_filter(scope: Scope) -> list[ColumnElement[bool]]:
     return []
 
 
-async def scope_ports(session: AsyncSession, scope: Scope, horizon_ms: int) -> list[Port]:
+async def scope_ports(
+    session: AsyncSession, scope: Scope, horizon_ms: int, with_no_energy: bool = True
+) -> list[Port]:
     """The scope's ports replayed from every change before `horizon_ms`."""
     columns: Any = (
         C.station_id,
@@ -60,8 +62,8 @@ async def scope_ports(session: AsyncSession, scope: Scope, horizon_ms: int) -> l
     )
     where = [*scope_filter(scope), C.at_ms < horizon_ms]
     result = await session.execute(select(*columns).where(*where))
-    rows: list[Row] = [tuple(r) for r in result.all()]
-    found = ports(rows, horizon_ms)
+    rows: list[Row] = list(result.tuples().all())
+    found = ports(rows, horizon_ms, with_no_energy)
     if scope.kind is Kind.EVSE:
         found = [p for p in found if p.evse_id == scope.evse_id]
     if scope.kind is Kind.SITE:
@@ -85,7 +87,7 @@ async def utilization(
     seconds: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     first: dict[str, int] = {}
     cuts: dict[str, list[tuple[str, int, int]]] = {}
-    for port in await scope_ports(session, query.scope, horizon):
+    for port in await scope_ports(session, query.scope, horizon, with_no_energy=False):
         zone = "UTC" if utc_labels else port.timezone
         if zone not in cuts:
             cuts[zone] = buckets(query.start, query.end, query.grain, zone)
