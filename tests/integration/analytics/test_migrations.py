@@ -23,6 +23,9 @@ TABLES = {
     "closed_sessions",
     "state_changes",
     "uptime_exclusions",
+    "state_stations",
+    "state_ports",
+    "utilization_days",
 }
 
 

@@ -11,8 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select
 
+from chargegrid.analytics import utilization, utilization_cache
 from chargegrid.analytics.api import AnalyticsService
+from chargegrid.analytics.models import StateStationRow, UtilizationDayRow
+from chargegrid.analytics.query import query_of
 from chargegrid.api.analytics.v1 import analytics_pb2 as pb
 from chargegrid.platform.bus.topics import STATION_EVENTS, TRANSACTION_EVENTS
 from chargegrid.platform.grpc.errors import InvalidArgument, NotFound
@@ -305,3 +309,45 @@ async def test_bad_queries_and_exclusions_are_refused(analytics: Analytics) -> N
         with pytest.raises(InvalidArgument) as error:
             await method(request, None)
         assert expected in str(error.value), expected
+
+
+async def test_cached_days_are_recomputed_after_late_changes(
+    analytics: Analytics, states: GeneratedStates, minutes: Minutes
+) -> None:
+    api = api_of(analytics)
+    half = len(states.station_events) // 2
+    await analytics.feed(STATION_EVENTS, states.station_events[:half])
+    await analytics.feed(TRANSACTION_EVENTS, states.transaction_events)
+    await utilization_of(api, "day", site_id="site-berlin")  # fills the cached days
+    berlin = select(func.min(StateStationRow.valid_until_ms)).where(
+        StateStationRow.site_id == "site-berlin"
+    )
+    async with analytics.sessions() as session:
+        cached = await session.scalar(select(func.count()).select_from(UtilizationDayRow))
+        valid = await session.scalar(berlin)
+    assert cached
+    assert cached > 100
+    assert valid
+    assert valid > int(MONTH_END.timestamp() * 1000)
+    await analytics.feed(STATION_EVENTS, states.station_events[half:])  # late, into cached days
+    async with analytics.sessions() as session:
+        lowered = await session.scalar(berlin)
+    assert lowered is not None
+    assert lowered < int(MONTH_END.timestamp() * 1000)
+    await add_exclusions(api)
+    await assert_states_match(analytics, minutes)
+    # The cached days answer on their own (no fallback) and agree with the full replay.
+    for grain in (pb.GRANULARITY_DAY, pb.GRANULARITY_MONTH):
+        request = a_query(pb.SCOPE_KIND_NETWORK, start=MONTH_START, end=MONTH_END)
+        request.granularity = grain
+        query = query_of(request, 370)
+        async with analytics.sessions() as session:
+            from_days = await utilization_cache.cached_seconds(
+                session, query, int(STATES_NOW.timestamp() * 1000)
+            )
+            replay_all = await utilization.replayed(session, query, STATES_NOW)
+        assert len(from_days.by_label) == len(replay_all) > 0
+        for bucket in replay_all:
+            seconds = from_days.by_label[bucket.label]
+            assert sum(seconds.values()) == pytest.approx(bucket.known_s, rel=1e-12)
+            assert from_days.first[bucket.label] // 1000 == bucket.start_s

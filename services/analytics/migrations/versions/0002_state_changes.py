@@ -44,9 +44,51 @@ def upgrade() -> None:
         sa.Column("note", sa.String(500), nullable=False),
     )
     op.create_index("ix_uptime_exclusions_start", "uptime_exclusions", ["start_s"])
+    op.create_table(
+        "state_stations",
+        sa.Column("station_id", sa.String(64), primary_key=True),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("timezone", sa.String(64), nullable=False),
+        sa.Column("valid_until_ms", sa.BigInteger, nullable=False),
+    )
+    op.create_index("ix_state_stations_site", "state_stations", ["site_id"])
+    op.create_table(
+        "state_ports",
+        sa.Column("station_id", sa.String(64), primary_key=True),
+        sa.Column("evse_id", sa.Integer, primary_key=True),
+        *[
+            sa.Column(name, sa.String(32), nullable=False)
+            for name in ("link", "station_status", "status", "charge", "current")
+        ],
+        sa.Column("began_ms", sa.BigInteger, nullable=False),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("timezone", sa.String(64), nullable=False),
+    )
+    op.create_table(
+        "utilization_days",
+        sa.Column("station_id", sa.String(64), primary_key=True),
+        sa.Column("evse_id", sa.Integer, primary_key=True),
+        sa.Column("day_start_s", sa.BigInteger, primary_key=True),
+        sa.Column("month_start_s", sa.BigInteger, nullable=False),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("label_day", sa.String(10), nullable=False),
+        sa.Column("label_month", sa.String(7), nullable=False),
+        *[
+            sa.Column(f"{state}_s", sa.Float, nullable=False)
+            for state in ("charging", "occupied", "available", "unavailable", "faulted", "offline")
+        ],
+    )
+    op.create_index("ix_utilization_days_site_day", "utilization_days", ["site_id", "day_start_s"])
+    op.create_index("ix_utilization_days_day", "utilization_days", ["day_start_s"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_utilization_days_day", table_name="utilization_days")
+    op.drop_index("ix_utilization_days_site_day", table_name="utilization_days")
+    op.drop_table("utilization_days")
+    op.drop_table("state_ports")
+    op.drop_index("ix_state_stations_site", table_name="state_stations")
+    op.drop_table("state_stations")
     op.drop_index("ix_uptime_exclusions_start", table_name="uptime_exclusions")
     op.drop_table("uptime_exclusions")
     op.drop_index("ix_state_changes_at", table_name="state_changes")

@@ -201,3 +201,59 @@ class UptimeExclusionRow(Base):
     end_s: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(String(500))
+
+
+class StateStationRow(Base):
+    """A station with state changes: up to when its `utilization_days` are exact. Ingest
+    lowers `valid_until_ms` to the instant of any change it stores (a late one included);
+    the next utilization query recomputes the days from the stored changes."""
+
+    __tablename__ = "state_stations"
+    __table_args__ = (Index("ix_state_stations_site", "site_id"),)
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+    valid_until_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatePortRow(Base):
+    """A port's replay facts at its station's `valid_until_ms` (to resume from there)."""
+
+    __tablename__ = "state_ports"
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link: Mapped[str] = mapped_column(String(32))
+    station_status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    charge: Mapped[str] = mapped_column(String(32))
+    current: Mapped[str] = mapped_column(String(32))
+    began_ms: Mapped[int] = mapped_column(BigInteger)
+    site_id: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class UtilizationDayRow(Base):
+    """Seconds per state of one port and closed local day, computed from the state changes
+    (a cache of the replay, kept exact by `state_stations.valid_until_ms`)."""
+
+    __tablename__ = "utilization_days"
+    __table_args__ = (
+        Index("ix_utilization_days_site_day", "site_id", "day_start_s"),
+        Index("ix_utilization_days_day", "day_start_s"),
+    )
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_start_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month_start_s: Mapped[int] = mapped_column(BigInteger)
+    site_id: Mapped[str] = mapped_column(String(64))
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    charging_s: Mapped[float] = mapped_column(Float)
+    occupied_s: Mapped[float] = mapped_column(Float)
+    available_s: Mapped[float] = mapped_column(Float)
+    unavailable_s: Mapped[float] = mapped_column(Float)
+    faulted_s: Mapped[float] = mapped_column(Float)
+    offline_s: Mapped[float] = mapped_column(Float)

@@ -11,16 +11,17 @@ ingest, so an event that arrives late lands at its own instant and the next quer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import case
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chargegrid.analytics.models import StateChangeRow
+from chargegrid.analytics.models import StateChangeRow, StateStationRow
 from chargegrid.analytics.sites import SiteLookup
-from chargegrid.analytics.upsert import insert_new
+from chargegrid.analytics.upsert import dialect_insert, insert_new
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.station.v1 import events_pb2 as st
 from chargegrid.api.transaction.v1 import events_pb2 as tx
@@ -134,3 +135,30 @@ class StateChangeIngest:
             return
         async with self.sessions() as session, session.begin():
             await insert_new(session, StateChangeRow.__table__, list(rows.values()))
+            await invalidate(session, rows.values())
+
+
+async def invalidate(session: AsyncSession, rows: Iterable[dict[str, object]]) -> None:
+    """Each station's cached utilization days stay exact only up to its earliest new change."""
+    earliest: dict[str, dict[str, object]] = {}
+    for row in rows:
+        found = earliest.get(str(row["station_id"]))
+        if found is None or int(row["at_ms"]) < int(found["at_ms"]):  # type: ignore[call-overload]
+            earliest[str(row["station_id"])] = row
+    table = StateStationRow.__table__
+    for station, row in sorted(earliest.items()):
+        at = int(row["at_ms"])  # type: ignore[call-overload]
+        statement = dialect_insert(session, table).values(
+            station_id=station, site_id=row["site_id"], timezone=row["timezone"], valid_until_ms=0
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["station_id"],
+            set_={
+                "valid_until_ms": case(
+                    (table.c.valid_until_ms > at, at), else_=table.c.valid_until_ms
+                ),
+                "site_id": statement.excluded.site_id,
+                "timezone": statement.excluded.timezone,
+            },
+        )
+        await session.execute(statement)

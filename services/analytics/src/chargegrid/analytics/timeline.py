@@ -51,6 +51,8 @@ class Port:
     #: The latest status name and when the port's current state began (AFIR status).
     status: str = ""
     since_ms: int = 0
+    #: The facts at the horizon (to resume the replay from there).
+    facts: Facts | None = None
 
     @property
     def key(self) -> tuple[str, int]:
@@ -91,12 +93,42 @@ def _no_energy(rows: Iterable[Row]) -> list[tuple[int, int]]:
     return sorted(out)
 
 
-def _port(station: str, evse: int, rows: list[Row], horizon_ms: int, with_no_energy: bool) -> Port:
-    """Replay the station-wide and the port's own rows (already in order) up to horizon."""
-    port = Port(station, evse)
-    link, station_status, status, charge = "", "", "", ""
-    current: str | None = None
-    began = 0
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a replay knows about a port at an instant: enough to resume it from there."""
+
+    link: str = ""
+    station_status: str = ""
+    status: str = ""
+    charge: str = ""
+    current: str = ""
+    began: int = 0
+    site_id: str = ""
+    timezone: str = "UTC"
+
+
+def _port(
+    station: str,
+    evse: int,
+    rows: list[Row],
+    horizon_ms: int,
+    with_no_energy: bool,
+    initial: Facts | None = None,
+    since_ms: int = 0,
+) -> Port:
+    """Replay the station-wide and the port's own rows (already in order) up to horizon;
+    resumed from `initial` (the facts at `since_ms`) when given, the rows then being those
+    from `since_ms` on."""
+    facts = initial or Facts()
+    port = Port(station, evse, facts.site_id, facts.timezone)
+    link, station_status, status, charge = (
+        facts.link,
+        facts.station_status,
+        facts.status,
+        facts.charge,
+    )
+    current: str | None = facts.current or None
+    began = facts.began
     i = 0
     while i < len(rows) and rows[i][2] < horizon_ms:
         at = rows[i][2]
@@ -117,13 +149,16 @@ def _port(station: str, evse: int, rows: list[Row], horizon_ms: int, with_no_ene
             i += 1
         state = port_state(link, station_status, status, charge)
         if state != current:
-            if current is not None and at > began:
-                port.segments.append((began, at, current))
+            if current is not None and at > max(began, since_ms):
+                port.segments.append((max(began, since_ms), at, current))
             current, began = state, at
-    if current is not None and horizon_ms > began:
-        port.segments.append((began, horizon_ms, current))
+    if current is not None and horizon_ms > max(began, since_ms):
+        port.segments.append((max(began, since_ms), horizon_ms, current))
     port.status = _status_name(link, station_status, status, current)
     port.since_ms = began
+    port.facts = Facts(
+        link, station_status, status, charge, current or "", began, port.site_id, port.timezone
+    )
     if with_no_energy:
         found = _no_energy(rows)
         port.no_energy = [(a, min(b, horizon_ms)) for a, b in found if a < horizon_ms]
@@ -144,19 +179,41 @@ def _status_name(link: str, station_status: str, status: str, state: str | None)
     return "Occupied"
 
 
-def ports(rows: Iterable[Row], horizon_ms: int, with_no_energy: bool = True) -> list[Port]:
+def ports(
+    rows: Iterable[Row],
+    horizon_ms: int,
+    with_no_energy: bool = True,
+    resume: dict[tuple[str, int], Facts] | None = None,
+    since_ms: dict[str, int] | None = None,
+) -> list[Port]:
     """Every port the rows name (EVSE > 0), each replayed up to `horizon_ms` (and its
-    transactions without energy found, when asked: uptime needs them, utilization not)."""
+    transactions without energy found, when asked: uptime needs them, utilization not).
+    Ports in `resume` continue from those facts, their station's rows being those from
+    `since_ms[station]` on."""
+    resume = resume or {}
+    since_ms = since_ms or {}
     by_station: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_station[row[0]].append(row)
+    for station, _evse in resume:
+        by_station.setdefault(station, [])
     out = []
     for station, found in sorted(by_station.items()):
         found.sort(key=lambda r: (r[2], r[7]))
-        evses = sorted({r[1] for r in found if r[1] > 0})
+        evses = sorted({r[1] for r in found if r[1] > 0} | {e for s, e in resume if s == station})
         for evse in evses:
             mine = [r for r in found if r[1] in (0, evse)]
-            out.append(_port(station, evse, mine, horizon_ms, with_no_energy))
+            out.append(
+                _port(
+                    station,
+                    evse,
+                    mine,
+                    horizon_ms,
+                    with_no_energy,
+                    resume.get((station, evse)),
+                    since_ms.get(station, 0),
+                )
+            )
     return out
 
 

@@ -10,13 +10,15 @@ instants, as energy does.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargegrid.analytics import utilization_cache
 from chargegrid.analytics.buckets import buckets
 from chargegrid.analytics.models import StateChangeRow
 from chargegrid.analytics.query import Grain, Kind, Query, Scope
@@ -62,7 +64,7 @@ async def scope_ports(
     )
     where = [*scope_filter(scope), C.at_ms < horizon_ms]
     result = await session.execute(select(*columns).where(*where))
-    rows: list[Row] = list(result.tuples().all())
+    rows = cast(list[Row], list(result.all()))
     found = ports(rows, horizon_ms, with_no_energy)
     if scope.kind is Kind.EVSE:
         found = [p for p in found if p.evse_id == scope.evse_id]
@@ -78,7 +80,22 @@ def _ms(at: datetime) -> int:
 async def utilization(
     session: AsyncSession, query: Query, now: datetime
 ) -> list[UtilizationBucket]:
-    """This page of the query's buckets (those with known connector time)."""
+    """This page of the query's buckets (those with known connector time). Days and months
+    of one site's clock come from the cached closed days (utilization_cache) when they can
+    answer exactly; everything else, and whatever they cannot, replays the changes."""
+    if query.grain in (Grain.DAY, Grain.MONTH):
+        try:
+            cached = await utilization_cache.cached_seconds(session, query, _ms(now))
+        except utilization_cache.Stale:
+            await session.rollback()
+        else:
+            await session.commit()  # the refilled days
+            return _page(cached.by_label, cached.first, query)
+    return await replayed(session, query, now)
+
+
+async def replayed(session: AsyncSession, query: Query, now: datetime) -> list[UtilizationBucket]:
+    """The query answered by replaying every change of its scope."""
     network = query.scope.kind is Kind.NETWORK
     utc_labels = network and query.grain is Grain.QUARTER
     # The longest bucket that begins before the end reaches at most a month past it.
@@ -98,6 +115,12 @@ async def utilization(
                 label = datetime.fromtimestamp(start / 1000, UTC).strftime("%Y-%m-%dT%H:%M+00:00")
             seconds[label][state] += inside / 1000
             first[label] = min(first.get(label, start), start)
+    return _page(seconds, first, query)
+
+
+def _page(
+    seconds: Mapping[str, Mapping[str, float]], first: Mapping[str, int], query: Query
+) -> list[UtilizationBucket]:
     ordered = sorted(seconds, key=lambda label: (first[label], label))
     page = ordered[query.offset : query.offset + query.size]
     out = []
