@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargegrid.analytics import utilization_cache
@@ -86,10 +87,15 @@ async def utilization(
     if query.grain in (Grain.DAY, Grain.MONTH):
         try:
             cached = await utilization_cache.cached_seconds(session, query, _ms(now))
-        except utilization_cache.Stale:
+            await session.flush()
+        except (utilization_cache.Stale, OperationalError):
+            # Cannot be exact, or the refill lost a write race with ingest: replay instead.
             await session.rollback()
         else:
-            await session.commit()  # the refilled days
+            try:
+                await session.commit()  # the refilled days
+            except OperationalError:
+                await session.rollback()  # the figures stand; the refill is redone later
             return _page(cached.by_label, cached.first, query)
     return await replayed(session, query, now)
 
