@@ -184,11 +184,22 @@ async def cached_seconds(session: AsyncSession, query: Query, now_ms: int) -> Se
     return out
 
 
-async def _live(
-    session: AsyncSession, query: Query, stations: list[T], now_ms: int, out: Seconds
-) -> None:
-    reach = int(query.end.timestamp() * 1000) + 32 * 86_400_000
-    horizon = min(now_ms, reach)
+async def resumed_ports(session: AsyncSession, scope: Scope, horizon_ms: int) -> list[Port]:
+    """The scope's ports replayed up to `horizon_ms` (at or after every station's cached
+    instant) from their stored facts; Stale when that cannot be exact."""
+    where = _stations_where(scope)
+    stations = list((await session.scalars(select(T).where(*where))).all())
+    for station in stations:
+        await refill(session, station, horizon_ms)
+    found = await _resume(session, stations, horizon_ms)
+    if scope.kind is Kind.EVSE:
+        found = [p for p in found if p.evse_id == scope.evse_id]
+    if scope.kind is Kind.SITE:
+        found = [p for p in found if p.site_id == scope.site_id]
+    return found
+
+
+async def _resume(session: AsyncSession, stations: list[T], horizon: int) -> list[Port]:
     since = {s.station_id: s.valid_until_ms for s in stations}
     rows: list[Row] = []
     resume: dict[tuple[str, int], Facts] = {}
@@ -213,10 +224,24 @@ async def _live(
                 p.site_id,
                 p.timezone,
             )
-        if {r[1] for r in found if r[1] > 0} - {p.evse_id for p in stored} and stored:
-            raise Stale(f"a port of {station.station_id} appeared after its cached days")
+        if {r[1] for r in found if r[1] > 0} - {p.evse_id for p in stored}:
+            earlier = await session.scalar(
+                select(C.event_id)
+                .where(C.station_id == station.station_id, C.at_ms < station.valid_until_ms)
+                .limit(1)
+            )
+            if earlier is not None:  # its station's earlier facts are not stored for it
+                raise Stale(f"a port of {station.station_id} appeared after its cached days")
         rows += found
-    replayed: list[Port] = ports(rows, horizon, False, resume, since)
+    return ports(rows, horizon, False, resume, since)
+
+
+async def _live(
+    session: AsyncSession, query: Query, stations: list[T], now_ms: int, out: Seconds
+) -> None:
+    reach = int(query.end.timestamp() * 1000) + 32 * 86_400_000
+    horizon = min(now_ms, reach)
+    replayed = await _resume(session, stations, horizon)
     cuts: dict[str, list[tuple[str, int, int]]] = {}
     for port in replayed:
         if query.scope.kind is Kind.EVSE and port.evse_id != query.scope.evse_id:
