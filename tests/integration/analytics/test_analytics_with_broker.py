@@ -26,7 +26,6 @@ from chargegrid.platform.bus import EnvelopeFactory, EventProducer, ProducerConf
 from chargegrid.platform.bus.topics import (
     BILLING_EVENTS,
     SESSION_EVENTS,
-    STATION_EVENTS,
     TRANSACTION_EVENTS,
     default_topic_specs,
     dlq_topic,
@@ -36,13 +35,8 @@ from chargegrid.platform.embedded_broker import EmbeddedBroker, free_port
 from chargegrid.platform.grpc import Role, TokenRegistry, create_channel
 from tests.integration.analytics.conftest import a_query, reference_sites
 from tests.integration.analytics.reference import MONTH_END, MONTH_START, Generated, generate
-from tests.integration.analytics.states_reference import STATES_NOW, generate_states, replay
 from tests.integration.analytics.test_figures_match_the_reference import (
     assert_every_figure_matches,
-)
-from tests.integration.analytics.test_states_match_the_reference import (
-    add_exclusions,
-    assert_states_match,
 )
 
 FAST_GROUP = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 300, "poll_timeout_ms": 100}
@@ -206,42 +200,3 @@ async def test_the_api_refuses_what_makes_no_sense_with_invalid_argument(
     finally:
         await channel.close()
         await app.stop()
-
-
-async def test_connector_states_through_the_broker_with_a_restart_and_a_malformed_event(
-    database_url: str, kafka_bootstrap: str, producer: EventProducer, tmp_path: Path
-) -> None:
-    states = generate_states()
-    minutes = replay(states)
-    settings = settings_for(database_url, kafka_bootstrap, tmp_path, f"st-{uuid.uuid4().hex[:8]}")
-    bad_station = f"CP-BAD-{uuid.uuid4().hex[:6]}"
-    wrong_payload = EnvelopeFactory("test").wrap(
-        "station.status_changed", bad_station, billing.CdrCreated()
-    )
-    half = len(states.station_events) // 2
-    await publish_all(producer, STATION_EVENTS, states.station_events[:half])
-    await producer.publish(STATION_EVENTS, wrong_payload)
-    first = AnalyticsApp(settings, sites=reference_sites(), consumer_tuning=FAST_GROUP)
-    await first.start()
-    await asyncio.sleep(2)
-    await first.stop()
-    await publish_all(producer, STATION_EVENTS, states.station_events[half:])
-    await publish_all(producer, TRANSACTION_EVENTS, states.transaction_events)
-    second = AnalyticsApp(
-        settings, sites=reference_sites(), consumer_tuning=FAST_GROUP, clock=lambda: STATES_NOW
-    )
-    await second.start()
-    try:
-        await add_exclusions(AnalyticsService(second.sessions, 370, clock=lambda: STATES_NOW))
-        deadline = asyncio.get_running_loop().time() + 120
-        while True:
-            try:
-                await assert_states_match(second, minutes)  # type: ignore[arg-type]
-                break
-            except AssertionError:
-                if asyncio.get_running_loop().time() > deadline:
-                    raise
-                await asyncio.sleep(1)
-        assert len(await dead_letters(kafka_bootstrap, bad_station, STATION_EVENTS)) == 1
-    finally:
-        await second.stop()
