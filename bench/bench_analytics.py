@@ -11,6 +11,11 @@
    by day, by month, its first pages (5,000 buckets) by hour and by 15 minutes; the
    network's year by day, by month and its first 15-minute page. p50/p99 over 40 calls
    each (10 for the network), SQLite and (when reachable) PostgreSQL. Target: < 100 ms p99.
+3. Utilization and uptime (computed at query time from state changes, ADR 016): a year of
+   state changes for 3 sites of 4 stations x 2 EVSEs (STATE_SESSIONS_PER_DAY sessions per
+   port and day, 7 rows each: 5 status notifications and the transaction's start and end,
+   ~120,000 rows per site), written straight into `state_changes`; then one site's year of
+   Utilization by day and by month, Uptime by month, the AFIR Status; p50/p99.
 """
 
 from __future__ import annotations
@@ -30,7 +35,13 @@ from sqlalchemy import func, insert, select
 
 from chargegrid.analytics.api import AnalyticsService
 from chargegrid.analytics.app import MIGRATIONS, AnalyticsApp
-from chargegrid.analytics.models import EnergyDayRow, EnergyHourRow, EnergyWindowRow
+from chargegrid.analytics.models import (
+    EnergyDayRow,
+    EnergyHourRow,
+    EnergyWindowRow,
+    StateChangeRow,
+    StateStationRow,
+)
 from chargegrid.analytics.rollups import Rollups
 from chargegrid.analytics.settings import AnalyticsSettings
 from chargegrid.analytics.sites import FixedSites, SiteInfo
@@ -209,6 +220,117 @@ async def bench_queries(url: str) -> dict[str, Any]:
         await engine.dispose()
 
 
+STATE_SITES = 3
+STATE_STATIONS = 4
+STATE_SESSIONS_PER_DAY = 6
+#: A session's status notifications: (minutes after plug-in, status).
+SESSION_STATUSES = ((0, "Preparing"), (2, "Charging"), (70, "SuspendedEV"), (95, "Finishing"))
+
+
+def _state_rows(site: int) -> list[dict[str, Any]]:
+    """A year of one site's state changes, as the state-change ingest keeps them."""
+    rows: list[dict[str, Any]] = []
+    start_ms = int(YEAR_START.timestamp() * 1000)
+
+    def add(station: str, evse: int, at_min: int, signal: str, value: str, **extra: Any) -> None:
+        rows.append(
+            {
+                "event_id": f"s{site}-{len(rows)}",
+                "station_id": station,
+                "evse_id": evse,
+                "site_id": f"state-site-{site}",
+                "timezone": "Europe/Berlin",
+                "at_ms": start_ms + at_min * 60_000,
+                "signal": signal,
+                "value": value,
+                "transaction_id": extra.get("transaction_id", ""),
+                "wh": extra.get("wh"),
+            }
+        )
+
+    for number in range(STATE_STATIONS):
+        station = f"STATE-{site}-{number}"
+        add(station, 0, 0, "link", "online")
+        for evse in (1, 2):
+            add(station, evse, 0, "status", "Available")
+            for day in range(365):
+                for n in range(STATE_SESSIONS_PER_DAY):
+                    plug = day * 1440 + 360 + n * 170 + evse * 7 + number
+                    for offset, status in SESSION_STATUSES:
+                        add(station, evse, plug + offset, "status", status)
+                    tid = f"{station}-{evse}-{day}-{n}"
+                    add(station, evse, plug + 2, "tx", "start", transaction_id=tid, wh=0.0)
+                    wh = 0.0 if n == 3 and day % 10 == 0 else 20_000.0
+                    add(station, evse, plug + 95, "tx", "end", transaction_id=tid, wh=wh)
+                    add(station, evse, plug + 120, "status", "Available")
+            if number == 0 and evse == 1:
+                for day in range(5, 365, 30):  # a monthly fault
+                    add(station, evse, day * 1440 + 60, "status", "Faulted")
+                    add(station, evse, day * 1440 + 200, "status", "Available")
+    return rows
+
+
+async def bench_state_queries(url: str) -> dict[str, Any]:
+    engine = create_engine(url)
+    await upgrade(engine, MIGRATIONS)
+    sessions = session_factory(engine)
+    try:
+        loaded = time.perf_counter()
+        per_site = 0
+        for number in range(STATE_SITES):
+            rows = _state_rows(number)
+            per_site = len(rows)
+            stations = [
+                {"station_id": st, "site_id": site, "timezone": zone, "valid_until_ms": 0}
+                for st, site, zone in sorted(
+                    {(r["station_id"], r["site_id"], r["timezone"]) for r in rows}
+                )
+            ]
+            async with sessions() as db, db.begin():
+                for i in range(0, len(rows), 10_000):
+                    await db.execute(insert(StateChangeRow), rows[i : i + 10_000])
+                await db.execute(insert(StateStationRow), stations)  # as ingest keeps them
+        load_s = time.perf_counter() - loaded
+        api = AnalyticsService(sessions, 370, clock=lambda: YEAR_START + timedelta(days=366))
+        site = pb.Scope(kind=pb.SCOPE_KIND_SITE, site_id="state-site-0")
+        cases: dict[str, Any] = {
+            "utilization_site_year_by_day": (api.Utilization, _query(site, pb.GRANULARITY_DAY)),
+            "utilization_site_year_by_month": (
+                api.Utilization,
+                _query(site, pb.GRANULARITY_MONTH),
+            ),
+            "uptime_site_year_by_month": (api.Uptime, _query(site, pb.GRANULARITY_MONTH)),
+            "status_site": (api.Status, pb.StatusRequest(scope=site)),
+        }
+        result: dict[str, Any] = {
+            "rows_per_site": per_site,
+            "ports_per_site": STATE_STATIONS * 2,
+            "load_s": round(load_s, 1),
+        }
+        for name, (method, request) in cases.items():
+            began = time.perf_counter()
+            await method(request, None)  # warm the cache (fills the cached days)
+            first_ms = round((time.perf_counter() - began) * 1000, 1)
+            samples = []
+            cpu = time.process_time()
+            for _ in range(CALLS // 4):
+                began = time.perf_counter()
+                await method(request, None)
+                samples.append(time.perf_counter() - began)
+            reply = await method(request, None)
+            result[name] = {
+                **_ms(samples),
+                "first_call_ms": first_ms,
+                "items": len(
+                    getattr(reply, "buckets", None) or getattr(reply, "evses", None) or reply.ports
+                ),
+                "cpu_ms_per_call": round((time.process_time() - cpu) / (CALLS // 4) * 1000, 2),
+            }
+        return result
+    finally:
+        await engine.dispose()
+
+
 async def _postgres_url() -> str | None:
     import asyncpg
 
@@ -249,10 +371,14 @@ async def run() -> dict[str, Any]:
         await broker.stop()
     with tempfile.TemporaryDirectory() as var:
         result["queries_sqlite"] = await bench_queries(f"sqlite:///{Path(var) / 'q.db'}")
+        result["state_queries_sqlite"] = await bench_state_queries(
+            f"sqlite:///{Path(var) / 's.db'}"
+        )
     postgres = await _postgres_url()
     if postgres is not None:
         try:
             result["queries_postgresql"] = await bench_queries(postgres)
+            result["state_queries_postgresql"] = await bench_state_queries(postgres)
         finally:
             await _drop(postgres)
     return result

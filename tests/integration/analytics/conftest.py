@@ -19,11 +19,17 @@ from chargegrid.analytics.energy import EnergyIngest
 from chargegrid.analytics.revenue import RevenueIngest
 from chargegrid.analytics.sessions import SessionIngest
 from chargegrid.analytics.sites import FixedSites, SiteInfo
+from chargegrid.analytics.state_changes import StateChangeIngest
 from chargegrid.api.analytics.v1 import analytics_pb2 as pb
 from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus import Delivered
-from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
+from chargegrid.platform.bus.topics import (
+    BILLING_EVENTS,
+    SESSION_EVENTS,
+    STATION_EVENTS,
+    TRANSACTION_EVENTS,
+)
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.migrations import upgrade
 from tests.integration.analytics.reference import SITES, STATIONS
@@ -91,12 +97,15 @@ async def open_analytics(database_url: str) -> Analytics:
     engine = create_engine(database_url)
     await upgrade(engine, MIGRATIONS)
     sessions = session_factory(engine)
+    states = StateChangeIngest(sessions, reference_sites())
     router = TopicRouter(
         {
             TRANSACTION_EVENTS: FanOut(
                 EnergyIngest(sessions, reference_sites(), lambda: NOW),
                 AuthorizationIngest(sessions, reference_sites()),
+                states,
             ),
+            STATION_EVENTS: states,
             BILLING_EVENTS: RevenueIngest(sessions, lambda: NOW),
             SESSION_EVENTS: SessionIngest(sessions, reference_sites(), lambda: NOW),
         }

@@ -108,9 +108,11 @@ async def figures_match(app: AnalyticsApp, month: Generated, timeout_s: float = 
             await asyncio.sleep(0.5)
 
 
-async def dead_letters(bootstrap: str, station: str) -> list[bytes]:
+async def dead_letters(
+    bootstrap: str, station: str, topic: str = TRANSACTION_EVENTS
+) -> list[bytes]:
     consumer = AIOKafkaConsumer(
-        dlq_topic(TRANSACTION_EVENTS),
+        dlq_topic(topic),
         bootstrap_servers=bootstrap,
         group_id=None,
         auto_offset_reset="earliest",

@@ -30,6 +30,11 @@ TABLES = {
     "session_tokens",
     "energy_site_buckets",
     "energy_network_buckets",
+    "state_changes",
+    "uptime_exclusions",
+    "state_stations",
+    "state_ports",
+    "utilization_days",
 }
 
 

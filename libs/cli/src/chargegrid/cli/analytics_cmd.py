@@ -25,7 +25,7 @@ from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOpt
 from chargegrid.cli.output import as_dict, print_json, table
 
 analytics_app = typer.Typer(
-    help="Energy, peaks and revenue per EVSE, station, site or network; rebuild."
+    help="Energy, peaks, revenue, sessions, utilization, uptime, status; rebuild."
 )
 
 PAGE = 5000
@@ -419,3 +419,9 @@ def users(
             f"roaming: {summary.roaming_tokens} tokens, {summary.roaming_sessions} sessions, "
             f"{summary.roaming_energy_wh / 1000:.3f} kWh"
         )
+
+
+# Utilization, uptime, status and exclusions live in their own module, on these helpers.
+from chargegrid.cli.analytics_uptime_cmd import register  # noqa: E402
+
+register(analytics_app)

@@ -71,7 +71,7 @@ class ChargegridGroup(LazyTyperGroup):
         "analytics": LazyGroup(
             "chargegrid.cli.analytics_cmd",
             "analytics_app",
-            "Energy, peaks and revenue per EVSE, station, site or network; rebuild.",
+            "Energy, peaks, revenue, sessions, utilization, uptime, status; rebuild.",
         ),
         "security-events": LazyGroup(
             "chargegrid.cli.logs_cmd",

@@ -1,7 +1,7 @@
 """gRPC `Analytics`: translates proto <-> figures; every refusal is a domain error.
 
-Queries read the service's database only. The RPCs whose figures this service does not
-compute yet answer UNIMPLEMENTED, saying so, rather than an empty answer that looks real.
+Queries read the service's database only. Utilization, uptime and status are computed
+from the stored state changes at query time (docs/adr/016).
 """
 
 from __future__ import annotations
@@ -13,20 +13,24 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from chargegrid.analytics import figures, session_figures
+from chargegrid.analytics import figures, session_figures, status, uptime, utilization
 from chargegrid.analytics.query import (
     EARLIEST,
+    LATEST,
     Breakdown,
+    Kind,
     Query,
+    Scope,
     breakdown_of,
     next_token,
     query_of,
+    scope_of,
 )
 from chargegrid.analytics.rebuild import Removed
 from chargegrid.api.analytics.v1 import analytics_pb2 as pb
 from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
 from chargegrid.platform.bus.envelope import utc_now
-from chargegrid.platform.grpc.errors import InvalidArgument, Unimplemented
+from chargegrid.platform.grpc.errors import InvalidArgument, NotFound, Unimplemented
 
 SERVICE_NAME = "chargegrid.api.analytics.v1.Analytics"
 
@@ -35,6 +39,38 @@ def _ts(value: Any) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(value)
     return stamp
+
+
+def _ms_ts(epoch_ms: int) -> Timestamp:
+    return Timestamp(seconds=epoch_ms // 1000, nanos=epoch_ms % 1000 * 1_000_000)
+
+
+def _time(message: Any, field: str) -> datetime | None:
+    if not message.HasField(field):
+        return None
+    at: datetime = getattr(message, field).ToDatetime(tzinfo=UTC)
+    if at < EARLIEST or at > LATEST:
+        raise InvalidArgument(f"{field} must lie between 2000 and 2200")
+    return at
+
+
+def _exclusion(found: uptime.Exclusion) -> pb.Exclusion:
+    if found.site_id:
+        scope = pb.Scope(kind=pb.SCOPE_KIND_SITE, site_id=found.site_id)
+    elif found.evse_id:
+        scope = pb.Scope(
+            kind=pb.SCOPE_KIND_EVSE, station_id=found.station_id, evse_id=found.evse_id
+        )
+    else:
+        scope = pb.Scope(kind=pb.SCOPE_KIND_STATION, station_id=found.station_id)
+    return pb.Exclusion(
+        id=found.id,
+        scope=scope,
+        start=Timestamp(seconds=found.start_s),
+        end=Timestamp(seconds=found.end_s),
+        reason=found.reason,
+        note=found.note,
+    )
 
 
 Rebuilder = Callable[[datetime], Awaitable[tuple[Removed, str]]]
@@ -125,17 +161,115 @@ class AnalyticsService(pb_grpc.AnalyticsServicer):
             next_page_token=next_token(query, len(found)),
         )
 
-    async def _not_yet(self, request: pb.AnalyticsQuery, figure: str) -> None:
-        self._query(request)  # bad input is still refused as such
-        raise Unimplemented(f"{figure} is not computed by this analytics version yet")
-
     async def Utilization(self, request: pb.AnalyticsQuery, context: Any) -> pb.UtilizationReply:
-        await self._not_yet(request, "utilization")
-        return pb.UtilizationReply()
+        query = self._query(request)
+        async with self.sessions() as session:
+            found = await utilization.utilization(session, query, self.clock())
+        return pb.UtilizationReply(
+            buckets=[
+                pb.UtilizationBucket(
+                    label=b.label,
+                    start=Timestamp(seconds=b.start_s),
+                    known_s=b.known_s,
+                    charging_share=b.shares["charging"],
+                    occupied_share=b.shares["occupied"],
+                    available_share=b.shares["available"],
+                    unavailable_share=b.shares["unavailable"],
+                    faulted_share=b.shares["faulted"],
+                    offline_share=b.shares["offline"],
+                )
+                for b in found
+            ],
+            next_page_token=next_token(query, len(found)),
+        )
 
     async def Uptime(self, request: pb.AnalyticsQuery, context: Any) -> pb.UptimeReply:
-        await self._not_yet(request, "uptime")
-        return pb.UptimeReply()
+        query = self._query(request)
+        async with self.sessions() as session:
+            found = await uptime.uptime(session, query, self.clock())
+        return pb.UptimeReply(
+            uptime_percent=found.uptime_percent,
+            outages=[
+                pb.Outage(
+                    station_id=o.station_id,
+                    evse_id=o.evse_id,
+                    start=_ms_ts(o.start_ms),
+                    end=_ms_ts(o.end_ms),
+                    cause=o.cause,
+                    excluded=o.excluded,
+                )
+                for o in found.outages
+            ],
+            next_page_token=next_token(query, len(found.outages)),
+            ports=[
+                pb.PortUptime(
+                    station_id=p.station_id,
+                    evse_id=p.evse_id,
+                    site_id=p.site_id,
+                    month=p.month,
+                    uptime_percent=p.uptime_percent,
+                    outage_minutes=p.outage_minutes,
+                    excluded_minutes=p.excluded_minutes,
+                )
+                for p in found.ports
+            ],
+        )
+
+    async def Status(self, request: pb.StatusRequest, context: Any) -> pb.StatusReply:
+        scope = scope_of(request.scope)
+        async with self.sessions() as session:
+            found = await status.current_status(session, scope, self.clock())
+        return pb.StatusReply(
+            evses=[
+                pb.EvseStatus(
+                    station_id=e.station_id,
+                    evse_id=e.evse_id,
+                    site_id=e.site_id,
+                    status=e.status,
+                    availability=e.availability,
+                    since=_ms_ts(e.since_ms),
+                )
+                for e in found
+            ]
+        )
+
+    async def AddExclusion(self, request: pb.AddExclusionRequest, context: Any) -> pb.Exclusion:
+        scope = scope_of(request.scope)
+        start, end = _time(request, "start"), _time(request, "end")
+        if start is None or end is None:
+            raise InvalidArgument("start and end are required")
+        async with self.sessions() as session, session.begin():
+            found = await uptime.add_exclusion(
+                session, scope, start, end, request.reason, request.note
+            )
+        return _exclusion(found)
+
+    async def ListExclusions(
+        self, request: pb.ListExclusionsRequest, context: Any
+    ) -> pb.ListExclusionsReply:
+        scope = scope_of(request.scope) if request.HasField("scope") else Scope(Kind.NETWORK)
+        start, end = _time(request, "start"), _time(request, "end")
+        if start is not None and end is not None and end <= start:
+            raise InvalidArgument(f"the range ends ({end.isoformat()}) before it starts")
+        async with self.sessions() as session:
+            found = await uptime.list_exclusions(
+                session,
+                scope,
+                int(start.timestamp()) if start else None,
+                int(end.timestamp()) if end else None,
+            )
+        return pb.ListExclusionsReply(exclusions=[_exclusion(e) for e in found])
+
+    async def RemoveExclusion(
+        self, request: pb.RemoveExclusionRequest, context: Any
+    ) -> pb.RemoveExclusionReply:
+        if not request.id:
+            raise InvalidArgument("id is required: the exclusion to remove")
+        async with self.sessions() as session, session.begin():
+            removed = await uptime.remove_exclusion(session, request.id)
+        if not removed:
+            raise NotFound(f"no exclusion {request.id}")
+        return pb.RemoveExclusionReply(removed=True)
 
     async def SessionStats(self, request: pb.AnalyticsQuery, context: Any) -> pb.SessionStatsReply:
         query = self._query(request)

@@ -25,12 +25,18 @@ from chargegrid.analytics.revenue import RevenueIngest
 from chargegrid.analytics.sessions import SessionIngest
 from chargegrid.analytics.settings import AnalyticsSettings
 from chargegrid.analytics.sites import SiteLookup, StationSites, no_sites
+from chargegrid.analytics.state_changes import StateChangeIngest
 from chargegrid.api.analytics.v1 import analytics_pb2_grpc as pb_grpc
 from chargegrid.platform.bus.envelope import utc_now
 from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
-from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
+from chargegrid.platform.bus.topics import (
+    BILLING_EVENTS,
+    SESSION_EVENTS,
+    STATION_EVENTS,
+    TRANSACTION_EVENTS,
+)
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, TokenRegistry, create_channel
 from chargegrid.platform.logging import configure_logging, get_logger
@@ -80,12 +86,15 @@ class AnalyticsApp:
         self.sessions = session_factory(self.engine)
         self.producer = await connect_producer(settings)
         self.sites = self._site_lookup()
+        states = StateChangeIngest(self.sessions, self.sites)
         self.router = TopicRouter(
             {
                 TRANSACTION_EVENTS: FanOut(
                     EnergyIngest(self.sessions, self.sites, self.clock),
                     AuthorizationIngest(self.sessions, self.sites),
+                    states,
                 ),
+                STATION_EVENTS: states,
                 SESSION_EVENTS: SessionIngest(self.sessions, self.sites, self.clock),
                 BILLING_EVENTS: RevenueIngest(self.sessions, self.clock),
             }
@@ -97,7 +106,9 @@ class AnalyticsApp:
         self.grpc = GrpcServer(
             settings.grpc_host, settings.grpc_port, TokenRegistry(settings.api_tokens_file)
         )
-        service = AnalyticsService(self.sessions, settings.max_query_days, self.rebuild)
+        service = AnalyticsService(
+            self.sessions, settings.max_query_days, self.rebuild, clock=self.clock
+        )
         self.grpc.add(pb_grpc.add_AnalyticsServicer_to_server, service, SERVICE_NAME)
         self.grpc_port = await self.grpc.start()
         log.info("analytics ready", grpc_port=self.grpc_port)

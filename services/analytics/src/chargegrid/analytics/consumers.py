@@ -11,13 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from chargegrid.analytics import authorizations, energy, revenue, sessions
+from chargegrid.analytics import authorizations, energy, revenue, sessions, state_changes
 from chargegrid.platform.bus import BatchConsumer, ConsumerConfig, Delivered, EventProducer
 from chargegrid.platform.bus.batch import BatchHandler
-from chargegrid.platform.bus.topics import BILLING_EVENTS, SESSION_EVENTS, TRANSACTION_EVENTS
+from chargegrid.platform.bus.topics import (
+    BILLING_EVENTS,
+    SESSION_EVENTS,
+    STATION_EVENTS,
+    TRANSACTION_EVENTS,
+)
 
-TOPICS = [TRANSACTION_EVENTS, SESSION_EVENTS, BILLING_EVENTS]
-EVENT_TYPES = energy.HANDLED | revenue.HANDLED | sessions.HANDLED | authorizations.HANDLED
+TOPICS = [TRANSACTION_EVENTS, SESSION_EVENTS, BILLING_EVENTS, STATION_EVENTS]
+EVENT_TYPES = (
+    energy.HANDLED
+    | revenue.HANDLED
+    | sessions.HANDLED
+    | authorizations.HANDLED
+    | state_changes.STATION_HANDLED
+)
 
 
 class TopicRouter:

@@ -228,3 +228,104 @@ class EnergyNetworkBucketRow(Base):
     #: The site-local label ("" for 15-minute windows, which the network labels in UTC).
     label: Mapped[str] = mapped_column(String(32), primary_key=True)
     wh: Mapped[float] = mapped_column(Float)
+
+
+class StateChangeRow(Base):
+    """One connector or station state change (docs/adr/016): the event id is the key, so a
+    re-delivered event is one row; utilization and uptime are computed from these at query
+    time, so a late event simply lands at its instant."""
+
+    __tablename__ = "state_changes"
+    __table_args__ = (
+        Index("ix_state_changes_site_at", "site_id", "at_ms"),
+        Index("ix_state_changes_station_at", "station_id", "evse_id", "at_ms"),
+        Index("ix_state_changes_at", "at_ms"),
+    )
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    #: 0 = the whole station (connectivity, a station-wide status).
+    evse_id: Mapped[int] = mapped_column(Integer)
+    site_id: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: Epoch milliseconds (UTC) of the change.
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    #: link (online/offline), status (a connector status), charge (charging/idle), tx.
+    signal: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(32))
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    #: The register at a transaction's start or end (signal tx), else null.
+    wh: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class UptimeExclusionRow(Base):
+    """A period an operator excluded from uptime, for a site, a station or one EVSE."""
+
+    __tablename__ = "uptime_exclusions"
+    __table_args__ = (Index("ix_uptime_exclusions_start", "start_s"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    station_id: Mapped[str] = mapped_column(String(64))
+    #: 0 = every EVSE of the station (or of the site).
+    evse_id: Mapped[int] = mapped_column(Integer)
+    start_s: Mapped[int] = mapped_column(BigInteger)
+    end_s: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(500))
+
+
+class StateStationRow(Base):
+    """A station with state changes: up to when its `utilization_days` are exact. Ingest
+    lowers `valid_until_ms` to the instant of any change it stores (a late one included);
+    the next utilization query recomputes the days from the stored changes."""
+
+    __tablename__ = "state_stations"
+    __table_args__ = (Index("ix_state_stations_site", "site_id"),)
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+    valid_until_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatePortRow(Base):
+    """A port's replay facts at its station's `valid_until_ms` (to resume from there)."""
+
+    __tablename__ = "state_ports"
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link: Mapped[str] = mapped_column(String(32))
+    station_status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    charge: Mapped[str] = mapped_column(String(32))
+    current: Mapped[str] = mapped_column(String(32))
+    began_ms: Mapped[int] = mapped_column(BigInteger)
+    site_id: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class UtilizationDayRow(Base):
+    """Seconds per state of one port and closed local day, computed from the state changes
+    (a cache of the replay, kept exact by `state_stations.valid_until_ms`)."""
+
+    __tablename__ = "utilization_days"
+    __table_args__ = (
+        Index("ix_utilization_days_site_day", "site_id", "day_start_s"),
+        Index("ix_utilization_days_day", "day_start_s"),
+    )
+
+    station_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    evse_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_start_s: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    month_start_s: Mapped[int] = mapped_column(BigInteger)
+    site_id: Mapped[str] = mapped_column(String(64))
+    label_day: Mapped[str] = mapped_column(String(10))
+    label_month: Mapped[str] = mapped_column(String(7))
+    charging_s: Mapped[float] = mapped_column(Float)
+    occupied_s: Mapped[float] = mapped_column(Float)
+    available_s: Mapped[float] = mapped_column(Float)
+    unavailable_s: Mapped[float] = mapped_column(Float)
+    faulted_s: Mapped[float] = mapped_column(Float)
+    offline_s: Mapped[float] = mapped_column(Float)

@@ -37,3 +37,7 @@ async def insert_new(session: AsyncSession, table: Any, rows: Sequence[dict[str,
     """Insert `rows`, skipping those whose primary key is already there."""
     if rows:
         await session.execute(_insert(session, table).on_conflict_do_nothing(), list(rows))
+
+
+#: The INSERT of the session's dialect (for upserts with their own conflict clause).
+dialect_insert = _insert

@@ -399,6 +399,8 @@ Global___RevenueReply: _TypeAlias = RevenueReply  # noqa: Y015
 
 @_typing.final
 class UtilizationBucket(_message.Message):
+    """Shares of the connector time whose state is known in the bucket (they sum to 1)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     LABEL_FIELD_NUMBER: _builtins.int
@@ -407,12 +409,24 @@ class UtilizationBucket(_message.Message):
     AVAILABLE_SHARE_FIELD_NUMBER: _builtins.int
     UNAVAILABLE_SHARE_FIELD_NUMBER: _builtins.int
     OFFLINE_SHARE_FIELD_NUMBER: _builtins.int
+    FAULTED_SHARE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    KNOWN_S_FIELD_NUMBER: _builtins.int
     label: _builtins.str
+    """As EnergyBucket.label."""
     charging_share: _builtins.float
     occupied_share: _builtins.float
+    """Occupied but not charging (preparing, suspended, finishing, reserved, idle after charge)."""
     available_share: _builtins.float
     unavailable_share: _builtins.float
     offline_share: _builtins.float
+    faulted_share: _builtins.float
+    known_s: _builtins.float
+    """Connector seconds with a known state in the bucket (the shares' denominator)."""
+    @_builtins.property
+    def start(self) -> _timestamp_pb2.Timestamp:
+        """The bucket's first instant (UTC)."""
+
     def __init__(
         self,
         *,
@@ -422,10 +436,13 @@ class UtilizationBucket(_message.Message):
         available_share: _builtins.float = ...,
         unavailable_share: _builtins.float = ...,
         offline_share: _builtins.float = ...,
+        faulted_share: _builtins.float = ...,
+        start: _timestamp_pb2.Timestamp | None = ...,
+        known_s: _builtins.float = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["start", b"start"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["available_share", b"available_share", "charging_share", b"charging_share", "label", b"label", "occupied_share", b"occupied_share", "offline_share", b"offline_share", "unavailable_share", b"unavailable_share"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["available_share", b"available_share", "charging_share", b"charging_share", "faulted_share", b"faulted_share", "known_s", b"known_s", "label", b"label", "occupied_share", b"occupied_share", "offline_share", b"offline_share", "start", b"start", "unavailable_share", b"unavailable_share"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -492,31 +509,325 @@ class Outage(_message.Message):
 Global___Outage: _TypeAlias = Outage  # noqa: Y015
 
 @_typing.final
+class PortUptime(_message.Message):
+    """One port's uptime for one month: over the 12 local months ending with it,
+    (525,600 - (outage - excluded minutes)) / 525,600.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    UPTIME_PERCENT_FIELD_NUMBER: _builtins.int
+    OUTAGE_MINUTES_FIELD_NUMBER: _builtins.int
+    EXCLUDED_MINUTES_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    evse_id: _builtins.int
+    site_id: _builtins.str
+    month: _builtins.str
+    """The local month the 12 months end with ("2026-03")."""
+    uptime_percent: _builtins.float
+    outage_minutes: _builtins.float
+    excluded_minutes: _builtins.float
+    """Outage minutes inside operator-excluded periods."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        evse_id: _builtins.int = ...,
+        site_id: _builtins.str = ...,
+        month: _builtins.str = ...,
+        uptime_percent: _builtins.float = ...,
+        outage_minutes: _builtins.float = ...,
+        excluded_minutes: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evse_id", b"evse_id", "excluded_minutes", b"excluded_minutes", "month", b"month", "outage_minutes", b"outage_minutes", "site_id", b"site_id", "station_id", b"station_id", "uptime_percent", b"uptime_percent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PortUptime: _TypeAlias = PortUptime  # noqa: Y015
+
+@_typing.final
 class UptimeReply(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     UPTIME_PERCENT_FIELD_NUMBER: _builtins.int
     OUTAGES_FIELD_NUMBER: _builtins.int
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    PORTS_FIELD_NUMBER: _builtins.int
     uptime_percent: _builtins.float
-    """Percent, 23 CFR 680.116(b)."""
+    """Percent, 23 CFR 680.116(b): the scope's ports together, for the last month of the range."""
     next_page_token: _builtins.str
     @_builtins.property
-    def outages(self) -> _containers.RepeatedCompositeFieldContainer[Global___Outage]: ...
+    def outages(self) -> _containers.RepeatedCompositeFieldContainer[Global___Outage]:
+        """The outages that overlap the range (this page of them)."""
+
+    @_builtins.property
+    def ports(self) -> _containers.RepeatedCompositeFieldContainer[Global___PortUptime]:
+        """Every port of the scope for every month of the range."""
+
     def __init__(
         self,
         *,
         uptime_percent: _builtins.float = ...,
         outages: _abc.Iterable[Global___Outage] | None = ...,
         next_page_token: _builtins.str = ...,
+        ports: _abc.Iterable[Global___PortUptime] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "outages", b"outages", "uptime_percent", b"uptime_percent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "outages", b"outages", "ports", b"ports", "uptime_percent", b"uptime_percent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UptimeReply: _TypeAlias = UptimeReply  # noqa: Y015
+
+@_typing.final
+class StatusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scope(self) -> Global___Scope: ...
+    def __init__(
+        self,
+        *,
+        scope: Global___Scope | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["scope", b"scope"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusRequest: _TypeAlias = StatusRequest  # noqa: Y015
+
+@_typing.final
+class EvseStatus(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    SITE_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    AVAILABILITY_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    evse_id: _builtins.int
+    site_id: _builtins.str
+    status: _builtins.str
+    """Available, Occupied, Charging, Reserved, Unavailable, Faulted, Offline."""
+    availability: _builtins.str
+    """AFIR availability: AVAILABLE, OCCUPIED, OUT_OF_ORDER or UNKNOWN."""
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp:
+        """When the EVSE entered this status."""
+
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        evse_id: _builtins.int = ...,
+        site_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        availability: _builtins.str = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["availability", b"availability", "evse_id", b"evse_id", "since", b"since", "site_id", b"site_id", "station_id", b"station_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EvseStatus: _TypeAlias = EvseStatus  # noqa: Y015
+
+@_typing.final
+class StatusReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVSES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def evses(self) -> _containers.RepeatedCompositeFieldContainer[Global___EvseStatus]: ...
+    def __init__(
+        self,
+        *,
+        evses: _abc.Iterable[Global___EvseStatus] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evses", b"evses"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusReply: _TypeAlias = StatusReply  # noqa: Y015
+
+@_typing.final
+class Exclusion(_message.Message):
+    """A period an operator excluded from uptime (planned maintenance, grid outage)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    """planned_maintenance or grid_outage."""
+    note: _builtins.str
+    @_builtins.property
+    def scope(self) -> Global___Scope:
+        """A site, a station or one EVSE (not the network)."""
+
+    @_builtins.property
+    def start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def end(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        scope: Global___Scope | None = ...,
+        start: _timestamp_pb2.Timestamp | None = ...,
+        end: _timestamp_pb2.Timestamp | None = ...,
+        reason: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "scope", b"scope", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "id", b"id", "note", b"note", "reason", b"reason", "scope", b"scope", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Exclusion: _TypeAlias = Exclusion  # noqa: Y015
+
+@_typing.final
+class AddExclusionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    reason: _builtins.str
+    note: _builtins.str
+    @_builtins.property
+    def scope(self) -> Global___Scope: ...
+    @_builtins.property
+    def start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def end(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        scope: Global___Scope | None = ...,
+        start: _timestamp_pb2.Timestamp | None = ...,
+        end: _timestamp_pb2.Timestamp | None = ...,
+        reason: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "scope", b"scope", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "note", b"note", "reason", b"reason", "scope", b"scope", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddExclusionRequest: _TypeAlias = AddExclusionRequest  # noqa: Y015
+
+@_typing.final
+class ListExclusionsRequest(_message.Message):
+    """The exclusions of the scope (network: all) that overlap [start, end) (unset: any time)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def scope(self) -> Global___Scope: ...
+    @_builtins.property
+    def start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def end(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        scope: Global___Scope | None = ...,
+        start: _timestamp_pb2.Timestamp | None = ...,
+        end: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "scope", b"scope", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "scope", b"scope", "start", b"start"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListExclusionsRequest: _TypeAlias = ListExclusionsRequest  # noqa: Y015
+
+@_typing.final
+class ListExclusionsReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXCLUSIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def exclusions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Exclusion]: ...
+    def __init__(
+        self,
+        *,
+        exclusions: _abc.Iterable[Global___Exclusion] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["exclusions", b"exclusions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListExclusionsReply: _TypeAlias = ListExclusionsReply  # noqa: Y015
+
+@_typing.final
+class RemoveExclusionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveExclusionRequest: _TypeAlias = RemoveExclusionRequest  # noqa: Y015
+
+@_typing.final
+class RemoveExclusionReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REMOVED_FIELD_NUMBER: _builtins.int
+    removed: _builtins.bool
+    def __init__(
+        self,
+        *,
+        removed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["removed", b"removed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveExclusionReply: _TypeAlias = RemoveExclusionReply  # noqa: Y015
 
 @_typing.final
 class SessionStatsBucket(_message.Message):

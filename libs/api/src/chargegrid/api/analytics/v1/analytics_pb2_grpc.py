@@ -59,6 +59,26 @@ class AnalyticsStub:
                 request_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AnalyticsQuery.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.UptimeReply.FromString,
                 _registered_method=True)
+        self.Status = channel.unary_unary(
+                '/chargegrid.api.analytics.v1.Analytics/Status',
+                request_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.StatusRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.StatusReply.FromString,
+                _registered_method=True)
+        self.AddExclusion = channel.unary_unary(
+                '/chargegrid.api.analytics.v1.Analytics/AddExclusion',
+                request_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AddExclusionRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.Exclusion.FromString,
+                _registered_method=True)
+        self.ListExclusions = channel.unary_unary(
+                '/chargegrid.api.analytics.v1.Analytics/ListExclusions',
+                request_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.ListExclusionsRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.ListExclusionsReply.FromString,
+                _registered_method=True)
+        self.RemoveExclusion = channel.unary_unary(
+                '/chargegrid.api.analytics.v1.Analytics/RemoveExclusion',
+                request_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RemoveExclusionRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RemoveExclusionReply.FromString,
+                _registered_method=True)
         self.SessionStats = channel.unary_unary(
                 '/chargegrid.api.analytics.v1.Analytics/SessionStats',
                 request_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AnalyticsQuery.SerializeToString,
@@ -102,12 +122,42 @@ class AnalyticsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Utilization(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Share of each connector's time charging, occupied but not charging, available,
+        unavailable, faulted and offline, per bucket of the site's clock (from state changes).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Uptime(self, request, context):
+        """US NEVI 23 CFR 680.116(b) uptime per port, for each local month of the range over the
+        12 months ending with it (granularity MONTH), with the outages of the range.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Status(self, request, context):
+        """EU AFIR 2023/1804 Art. 20 dynamic data: each EVSE's current status and availability.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddExclusion(self, request, context):
+        """Operator-excluded periods (planned maintenance, grid outage) uptime does not count.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListExclusions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveExclusion(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -164,6 +214,26 @@ def add_AnalyticsServicer_to_server(servicer, server):
                     servicer.Uptime,
                     request_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AnalyticsQuery.FromString,
                     response_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.UptimeReply.SerializeToString,
+            ),
+            'Status': grpc.unary_unary_rpc_method_handler(
+                    servicer.Status,
+                    request_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.StatusRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.StatusReply.SerializeToString,
+            ),
+            'AddExclusion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddExclusion,
+                    request_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AddExclusionRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.Exclusion.SerializeToString,
+            ),
+            'ListExclusions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListExclusions,
+                    request_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.ListExclusionsRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.ListExclusionsReply.SerializeToString,
+            ),
+            'RemoveExclusion': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveExclusion,
+                    request_deserializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RemoveExclusionRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RemoveExclusionReply.SerializeToString,
             ),
             'SessionStats': grpc.unary_unary_rpc_method_handler(
                     servicer.SessionStats,
@@ -316,6 +386,114 @@ class Analytics:
             '/chargegrid.api.analytics.v1.Analytics/Uptime',
             chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AnalyticsQuery.SerializeToString,
             chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.UptimeReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Status(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.analytics.v1.Analytics/Status',
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.StatusRequest.SerializeToString,
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.StatusReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddExclusion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.analytics.v1.Analytics/AddExclusion',
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.AddExclusionRequest.SerializeToString,
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.Exclusion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListExclusions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.analytics.v1.Analytics/ListExclusions',
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.ListExclusionsRequest.SerializeToString,
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.ListExclusionsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveExclusion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.analytics.v1.Analytics/RemoveExclusion',
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RemoveExclusionRequest.SerializeToString,
+            chargegrid_dot_api_dot_analytics_dot_v1_dot_analytics__pb2.RemoveExclusionReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -44,7 +44,19 @@ class AnalyticsStub:
     Revenue: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.RevenueReply]
     """Revenue from CDRs per site, local day (or month), tariff and currency."""
     Utilization: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UtilizationReply]
+    """Share of each connector's time charging, occupied but not charging, available,
+    unavailable, faulted and offline, per bucket of the site's clock (from state changes).
+    """
     Uptime: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UptimeReply]
+    """US NEVI 23 CFR 680.116(b) uptime per port, for each local month of the range over the
+    12 months ending with it (granularity MONTH), with the outages of the range.
+    """
+    Status: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.StatusRequest, _analytics_pb2.StatusReply]
+    """EU AFIR 2023/1804 Art. 20 dynamic data: each EVSE's current status and availability."""
+    AddExclusion: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AddExclusionRequest, _analytics_pb2.Exclusion]
+    """Operator-excluded periods (planned maintenance, grid outage) uptime does not count."""
+    ListExclusions: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.ListExclusionsRequest, _analytics_pb2.ListExclusionsReply]
+    RemoveExclusion: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.RemoveExclusionRequest, _analytics_pb2.RemoveExclusionReply]
     SessionStats: _grpc.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.SessionStatsReply]
     """Closed sessions (session.events.v1): counts, durations, energy, idle time, sessions
     without energy flow, by local day or month, hour of day or day of week.
@@ -69,7 +81,19 @@ class AnalyticsAsyncStub(AnalyticsStub):
     Revenue: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.RevenueReply]  # type: ignore[assignment]
     """Revenue from CDRs per site, local day (or month), tariff and currency."""
     Utilization: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UtilizationReply]  # type: ignore[assignment]
+    """Share of each connector's time charging, occupied but not charging, available,
+    unavailable, faulted and offline, per bucket of the site's clock (from state changes).
+    """
     Uptime: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.UptimeReply]  # type: ignore[assignment]
+    """US NEVI 23 CFR 680.116(b) uptime per port, for each local month of the range over the
+    12 months ending with it (granularity MONTH), with the outages of the range.
+    """
+    Status: _aio.UnaryUnaryMultiCallable[_analytics_pb2.StatusRequest, _analytics_pb2.StatusReply]  # type: ignore[assignment]
+    """EU AFIR 2023/1804 Art. 20 dynamic data: each EVSE's current status and availability."""
+    AddExclusion: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AddExclusionRequest, _analytics_pb2.Exclusion]  # type: ignore[assignment]
+    """Operator-excluded periods (planned maintenance, grid outage) uptime does not count."""
+    ListExclusions: _aio.UnaryUnaryMultiCallable[_analytics_pb2.ListExclusionsRequest, _analytics_pb2.ListExclusionsReply]  # type: ignore[assignment]
+    RemoveExclusion: _aio.UnaryUnaryMultiCallable[_analytics_pb2.RemoveExclusionRequest, _analytics_pb2.RemoveExclusionReply]  # type: ignore[assignment]
     SessionStats: _aio.UnaryUnaryMultiCallable[_analytics_pb2.AnalyticsQuery, _analytics_pb2.SessionStatsReply]  # type: ignore[assignment]
     """Closed sessions (session.events.v1): counts, durations, energy, idle time, sessions
     without energy flow, by local day or month, hour of day or day of week.
@@ -114,14 +138,50 @@ class AnalyticsServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _analytics_pb2.AnalyticsQuery,
         context: _ServicerContext,
-    ) -> _typing.Union[_analytics_pb2.UtilizationReply, _abc.Awaitable[_analytics_pb2.UtilizationReply]]: ...
+    ) -> _typing.Union[_analytics_pb2.UtilizationReply, _abc.Awaitable[_analytics_pb2.UtilizationReply]]:
+        """Share of each connector's time charging, occupied but not charging, available,
+        unavailable, faulted and offline, per bucket of the site's clock (from state changes).
+        """
 
     @_abc_1.abstractmethod
     def Uptime(
         self,
         request: _analytics_pb2.AnalyticsQuery,
         context: _ServicerContext,
-    ) -> _typing.Union[_analytics_pb2.UptimeReply, _abc.Awaitable[_analytics_pb2.UptimeReply]]: ...
+    ) -> _typing.Union[_analytics_pb2.UptimeReply, _abc.Awaitable[_analytics_pb2.UptimeReply]]:
+        """US NEVI 23 CFR 680.116(b) uptime per port, for each local month of the range over the
+        12 months ending with it (granularity MONTH), with the outages of the range.
+        """
+
+    @_abc_1.abstractmethod
+    def Status(
+        self,
+        request: _analytics_pb2.StatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_analytics_pb2.StatusReply, _abc.Awaitable[_analytics_pb2.StatusReply]]:
+        """EU AFIR 2023/1804 Art. 20 dynamic data: each EVSE's current status and availability."""
+
+    @_abc_1.abstractmethod
+    def AddExclusion(
+        self,
+        request: _analytics_pb2.AddExclusionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_analytics_pb2.Exclusion, _abc.Awaitable[_analytics_pb2.Exclusion]]:
+        """Operator-excluded periods (planned maintenance, grid outage) uptime does not count."""
+
+    @_abc_1.abstractmethod
+    def ListExclusions(
+        self,
+        request: _analytics_pb2.ListExclusionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_analytics_pb2.ListExclusionsReply, _abc.Awaitable[_analytics_pb2.ListExclusionsReply]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveExclusion(
+        self,
+        request: _analytics_pb2.RemoveExclusionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_analytics_pb2.RemoveExclusionReply, _abc.Awaitable[_analytics_pb2.RemoveExclusionReply]]: ...
 
     @_abc_1.abstractmethod
     def SessionStats(
