@@ -35,6 +35,8 @@ from sqlalchemy import func, insert, select
 
 from chargegrid.analytics.api import AnalyticsService
 from chargegrid.analytics.app import MIGRATIONS, AnalyticsApp
+from chargegrid.analytics.energy import CONSUMER_NAME as ENERGY_CONSUMER
+from chargegrid.analytics.energy import HANDLED as ENERGY_HANDLED
 from chargegrid.analytics.models import (
     EnergyDayRow,
     EnergyHourRow,
@@ -71,7 +73,9 @@ def _ms(samples: list[float]) -> dict[str, float]:
 async def bench_ingest(bootstrap: str, var: Path) -> dict[str, Any]:
     month = generate(seed=7, sessions_per_day=6)
     events = month.transaction_events
-    unique = len({e.event_id for e in events})
+    # The energy ingest claims every transaction fact once (the other ingests of the topic
+    # claim under their own names, and accepted Authorizes are claimed by none of them).
+    unique = len({e.event_id for e in events if e.type in ENERGY_HANDLED})
     await ensure_topics(bootstrap, default_topic_specs())
     async with EventProducer(ProducerConfig(bootstrap)) as producer:
         for i in range(0, len(events), 1000):
@@ -99,7 +103,12 @@ async def bench_ingest(bootstrap: str, var: Path) -> dict[str, Any]:
             await asyncio.sleep(0.2)
             async with app.sessions() as db:
                 claimed = int(
-                    await db.scalar(select(func.count()).select_from(processed_events)) or 0
+                    await db.scalar(
+                        select(func.count())
+                        .select_from(processed_events)
+                        .where(processed_events.c.consumer == ENERGY_CONSUMER)
+                    )
+                    or 0
                 )
         elapsed = time.perf_counter() - started
     finally:
