@@ -228,6 +228,8 @@ async def test_a_leader_cut_off_stops_its_work_and_the_other_takes_over_within_t
         api.cut_off.add("pod-a")  # its renewals fail from now on
         await wait_until(lambda: "pod-a" not in timeline.running, TIMING.renew_deadline_s + SLACK_S)
         await wait_until(lambda: b.is_leader, TIMING.lease_duration_s + SLACK_S)
+        # Its work starts on the loop's next turns, after it became leader.
+        await wait_until(lambda: "pod-b" in timeline.running, SLACK_S)
 
         assert not a.is_leader
         assert timeline.stopped_at("pod-a") - cut_at <= TIMING.renew_deadline_s + SLACK_S
