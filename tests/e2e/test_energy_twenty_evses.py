@@ -209,6 +209,9 @@ async def test_twenty_evses_stay_under_the_site_limit_with_a_rejecting_and_a_dro
     rejecting, dropping = stations[REJECTING], stations[DROPPING]
     figures: dict[str, float] = {}
     try:
+        # "admin API token" is printed before every service listens: wait for those asked.
+        for each in (admin, auth, channel):
+            await asyncio.wait_for(each.channel_ready(), 90)
         await _register(admin, auth)
         await _bad_input_is_refused(energy)
         confirming = pb.StationSettings(
