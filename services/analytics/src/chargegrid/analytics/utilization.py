@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import OperationalError
@@ -51,20 +51,8 @@ async def scope_ports(
     session: AsyncSession, scope: Scope, horizon_ms: int, with_no_energy: bool = True
 ) -> list[Port]:
     """The scope's ports replayed from every change before `horizon_ms`."""
-    columns: Any = (
-        C.station_id,
-        C.evse_id,
-        C.at_ms,
-        C.signal,
-        C.value,
-        C.transaction_id,
-        C.wh,
-        C.event_id,
-        C.site_id,
-        C.timezone,
-    )
     where = [*scope_filter(scope), C.at_ms < horizon_ms]
-    result = await session.execute(select(*columns).where(*where))
+    result = await session.execute(select(*utilization_cache.COLUMNS).where(*where))
     rows = cast(list[Row], list(result.all()))
     found = ports(rows, horizon_ms, with_no_energy)
     if scope.kind is Kind.EVSE:
