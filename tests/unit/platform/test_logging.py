@@ -41,3 +41,32 @@ def test_log_lines_inside_a_span_carry_its_trace_id(capsys: pytest.CaptureFixtur
         get_logger().info("inside")
         expected = format(span.get_span_context().trace_id, "032x")
     assert _last_json_line(capsys.readouterr().out)["trace_id"] == expected
+
+
+def test_library_log_lines_come_out_as_the_same_json(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    configure_logging("test-service")
+    logging.getLogger("aiokafka.consumer.group_coordinator").warning("Heartbeat failed: %s", "g1")
+    try:
+        raise ValueError("broken revision")
+    except ValueError:
+        logging.getLogger("alembic.runtime.migration").exception("migration failed")
+    lines = [json.loads(raw) for raw in capsys.readouterr().out.strip().splitlines()]
+    assert lines[0]["event"] == "Heartbeat failed: g1"
+    assert lines[0]["logger"] == "aiokafka.consumer.group_coordinator"
+    assert lines[0]["level"] == "warning"
+    assert lines[0]["service"] == "test-service"
+    assert "broken revision" in str(lines[1]["exception"])
+
+
+def test_console_format_is_chosen_by_the_setting(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARGEGRID_LOG_FORMAT", "console")
+    configure_logging("test-service")
+    get_logger().info("readable", station="CP-1", password="hunter2")
+    out = capsys.readouterr().out
+    assert "readable" in out
+    assert not out.lstrip().startswith("{")
+    assert "hunter2" not in out

@@ -127,6 +127,9 @@ class DevStack:
             # default to true): unknown stations may connect without credentials. A station
             # with a password or a required security profile must still present it.
             "CHARGEGRID_GATEWAY_REQUIRE_BASIC_AUTH": "false",
+            # Lines for people on a terminal; JSON (the services' default) when the output
+            # goes to a file or a log pipeline.
+            "CHARGEGRID_LOG_FORMAT": "console" if sys.stdout.isatty() else "json",
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,

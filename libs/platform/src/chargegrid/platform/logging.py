@@ -1,13 +1,17 @@
 """Structured JSON logs (structlog) carrying the station id and trace id when known.
 
 Every service logs one JSON object per line so a log pipeline can index station_id and
-trace_id. Secrets never reach the output: values of keys that name credentials are masked
+trace_id; the libraries' stdlib loggers (aiokafka, alembic, uvicorn, grpc, websockets) go
+through the same processors and renderer, so no line has another format.
+`CHARGEGRID_LOG_FORMAT=console` renders the same lines for people (the dev stack sets it on a
+terminal). Secrets never reach the output: values of keys that name credentials are masked
 by a processor, whatever the caller passes.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO, cast
@@ -63,27 +67,50 @@ class _CurrentStdout:
         sys.stdout.flush()
 
 
-def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
-    """Configure structlog and the stdlib root logger for one service process."""
+def _wants_json(service: str, json: bool | None) -> bool:
+    if json is not None:
+        return json
+    chosen = os.environ.get(f"CHARGEGRID_{service.upper()}_LOG_FORMAT") or os.environ.get(
+        "CHARGEGRID_LOG_FORMAT", "json"
+    )
+    return chosen.strip().lower() != "console"
+
+
+def configure_logging(service: str, level: str = "INFO", json: bool | None = None) -> None:
+    """Configure structlog and the stdlib root logger for one service process.
+
+    `json=None` takes the format from CHARGEGRID_<SERVICE>_LOG_FORMAT or CHARGEGRID_LOG_FORMAT
+    (json, the default, or console), like every other setting.
+    """
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
-    logging.basicConfig(stream=sys.stdout, level=numeric, format="%(message)s", force=True)
     renderer: Any = (
         structlog.processors.JSONRenderer(serializer=_dumps)
-        if json
+        if _wants_json(service, json)
         else structlog.dev.ConsoleRenderer()
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_id,
+        redact_secrets,
+    ]
+    handler = logging.StreamHandler(cast(TextIO, _CurrentStdout()))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    logging.basicConfig(level=numeric, handlers=[handler], force=True)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            add_trace_id,
-            redact_secrets,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStdout())),
         cache_logger_on_first_use=True,
