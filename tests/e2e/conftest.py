@@ -57,7 +57,9 @@ def _free_offset() -> int:
 
 
 class Stack:
-    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, tmp_path: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+    ) -> None:
         self.offset = _free_offset()
         self.var_dir = tmp_path / "var"
         self.log = (tmp_path / "dev.log").open("w+")
@@ -69,6 +71,7 @@ class Stack:
                 str(self.var_dir),
                 "--port-offset",
                 str(self.offset),
+                *args,
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,

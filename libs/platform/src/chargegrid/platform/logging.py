@@ -25,6 +25,9 @@ SENSITIVE_KEYS = frozenset(
     {"password", "passwd", "secret", "token", "authorization", "api_key", "auth", "credentials"}
 )
 MASK = "***"
+#: Libraries whose DEBUG lines dump whole records, frames or SQL parameters (aiokafka logs
+#: every record it sends, with its bytes): they log at INFO at most, whatever LOG_LEVEL says.
+PAYLOAD_DUMPING_LIBRARIES = ("aiokafka", "kafka", "websockets", "sqlalchemy", "asyncpg", "grpc")
 
 
 def _is_sensitive(key: str) -> bool:
@@ -109,6 +112,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
         )
     )
     logging.basicConfig(level=numeric, handlers=[handler], force=True)
+    for library in PAYLOAD_DUMPING_LIBRARIES:
+        logging.getLogger(library).setLevel(max(numeric, logging.INFO))
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

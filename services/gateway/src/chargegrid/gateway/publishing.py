@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.api.ocpp.v1 import frames_pb2
+from chargegrid.gateway.redaction import SECRET_ACTIONS, redact_call
 from chargegrid.gateway.routing import Emit, StationInfo
 from chargegrid.platform.bus import BusUnavailable, EnvelopeFactory, EventProducer
 from chargegrid.platform.bus.topics import OCPP_FRAMES
@@ -69,13 +70,16 @@ class GatewayPublisher:
         self._flushes: set[asyncio.Task[None]] = set()
 
     def _frame(self, station: StationInfo, exchange: Exchange) -> Envelope:
+        raw = exchange.raw
+        if exchange.direction == OUTBOUND and exchange.action in SECRET_ACTIONS:
+            raw = redact_call(exchange.action, raw)
         payload = frames_pb2.OcppFrame(
             direction=exchange.direction,
             ocpp_version=station.version.to_proto(),
             message_type_id=exchange.message_type_id,
             unique_id=exchange.unique_id,
             action=exchange.action,
-            raw=exchange.raw,
+            raw=raw,
             gateway_pod=station.gateway_pod,
             reply_raw=exchange.reply_raw,
             reply_message_type_id=exchange.reply_message_type_id,
