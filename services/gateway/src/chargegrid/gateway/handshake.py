@@ -31,7 +31,14 @@ from chargegrid.platform.logging import get_logger
 log = get_logger(__name__)
 
 
-def refuse(status: HTTPStatus, text: str, reason: str, *, challenge: bool = False) -> Response:
+def refuse(
+    status: HTTPStatus,
+    text: str,
+    reason: str,
+    *,
+    challenge: bool = False,
+    retry_after_s: int | None = None,
+) -> Response:
     metrics.HANDSHAKE_REFUSED.labels(reason).inc()
     body = f"{text}\n".encode()
     headers = Headers(
@@ -39,6 +46,8 @@ def refuse(status: HTTPStatus, text: str, reason: str, *, challenge: bool = Fals
     )
     if challenge:
         headers["WWW-Authenticate"] = 'Basic realm="ChargeGrid", charset="UTF-8"'
+    if retry_after_s is not None:
+        headers["Retry-After"] = str(retry_after_s)
     return Response(status.value, status.phrase, headers, body)
 
 

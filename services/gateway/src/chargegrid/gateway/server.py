@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import resource
 import ssl
+import time
 import weakref
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
@@ -57,6 +59,20 @@ def station_id_from_path(path: str, prefix: str) -> str | None:
     if not encoded or "/" in encoded:
         return None
     return unquote(encoded, errors="replace")
+
+
+#: Descriptors kept for what is not a station: Kafka, gRPC, presence, logs, files.
+RESERVED_DESCRIPTORS = 64
+
+
+def connection_limit(configured: int | None) -> int:
+    """`configured`, or what the open-file limit leaves for stations."""
+    if configured is not None:
+        return configured
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1_000_000
+    return max(1, soft - RESERVED_DESCRIPTORS)
 
 
 def tls_chains(settings: GatewaySettings) -> list[tuple[str, str]]:
@@ -112,6 +128,8 @@ class GatewayServer:
         )
         self._server: Server | None = None
         self._tls_server: Server | None = None
+        self.max_connections = connection_limit(settings.max_connections)
+        self._limit_logged_at = -1e9
         self._sweeper: asyncio.Task[None] | None = None
 
     @property
@@ -203,11 +221,35 @@ class GatewayServer:
                 f"station id {problem} ({STATION_ID.description})",
                 "station_id",
             )
+        if (
+            self._open_connections() >= self.max_connections
+            and self.registry.get(station_id) is None
+        ):
+            if time.monotonic() - self._limit_logged_at > 10:  # one line per 10 s in a storm
+                self._limit_logged_at = time.monotonic()
+                log.warning(
+                    "connection limit reached: refusing new stations", limit=self.max_connections
+                )
+            return refuse(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "this gateway holds its maximum of stations; retry later",
+                "capacity",
+                retry_after_s=30,
+            )
         outcome = await self.authenticator.profile(connection, request, station_id)
         if isinstance(outcome, Response):
             return outcome
         self._profiles[connection] = outcome
         return None
+
+    def _open_connections(self) -> int:
+        """Upgraded connections (a set's length: O(1)); those still in their handshake are not
+        counted, so a burst may pass the limit by the handshakes in flight."""
+        return sum(
+            len(server.all_connections)
+            for server in (self._server, self._tls_server)
+            if server is not None
+        )
 
     def _select_subprotocol(
         self, _connection: ServerConnection, offered: Sequence[Subprotocol]

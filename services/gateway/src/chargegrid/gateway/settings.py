@@ -26,6 +26,11 @@ class GatewaySettings(ServiceSettings):
     #: Bad frames within `garbage_window_s` after which a station is disconnected.
     garbage_limit: int = 10
     garbage_window_s: float = 60.0
+    #: Stations this pod holds at most; beyond it a new station's upgrade gets HTTP 503 with
+    #: Retry-After (a held station reconnecting is still let in: it replaces itself). Unset:
+    #: the process's open-file limit minus 64 for Kafka, gRPC and files, so the pod refuses
+    #: cleanly instead of failing accept() when it runs out of descriptors.
+    max_connections: int | None = None
     #: Time a station has to answer a CSMS call.
     call_timeout_s: float = 30.0
     #: Per-message deflate costs ~100 KB per connection; stations rarely need it.
