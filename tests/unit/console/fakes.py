@@ -46,8 +46,8 @@ class Call:
 
 @dataclass
 class FakeStub:
-    """Any method of `service`: answers `replies[method]` (a message, a list for streams, or
-    an exception), else the method's empty reply message."""
+    """Any method of `service`: answers `replies[method]` (a message, a list for streams, a
+    callable making either, or an exception), else the method's empty reply message."""
 
     service: str
     replies: dict[str, Any] = field(default_factory=dict)
@@ -63,7 +63,7 @@ class FakeStub:
             self.calls.append(Call(method, request, tuple(metadata or ())))
             reply = self.replies.get(method)
             if descriptor.server_streaming:
-                return _Stream(reply or [])
+                return reply() if callable(reply) else _Stream(reply or [])
             return _unary(reply, descriptor)
 
         return invoke
