@@ -86,6 +86,9 @@ class _Stream:
     def __aiter__(self) -> AsyncIterator[Any]:
         return self._iterate()
 
+    async def wait_for_connection(self) -> None:
+        return None
+
     async def _iterate(self) -> AsyncIterator[Any]:
         for item in self.items:
             if isinstance(item, Exception):
