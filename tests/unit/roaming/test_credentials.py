@@ -192,7 +192,7 @@ async def test_ids_are_echoed_and_hub_routing_reversed(world: World) -> None:
 
 
 async def test_we_register_with_a_partner_using_its_token_a(world: World) -> None:
-    partner, _ = await world.ctx.partners.add("emsp2", allowed_modules=["locations"])
+    partner, _ = await world.ctx.partners.add("emsp2", allowed_modules=["credentials"])
     done = await registration.register_with(
         world.ctx, partner, f"{PARTNER_URL}/ocpi/versions", world.partner.token_a
     )
