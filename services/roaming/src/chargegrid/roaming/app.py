@@ -16,6 +16,9 @@ from typing import Any
 
 import grpc
 
+from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.retention import run_pruner
+from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import create_channel
 from chargegrid.platform.logging import configure_logging, get_logger
@@ -24,7 +27,11 @@ from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
 from chargegrid.roaming.context import RoamingContext
+from chargegrid.roaming.consumers import StationEvents, station_consumer
 from chargegrid.roaming.http import HttpServer, build_http_app
+from chargegrid.roaming.locations.source import Registry, StationsRegistry
+from chargegrid.roaming.locations.store import LocationStore
+from chargegrid.roaming.locations.sync import LocationSync
 from chargegrid.roaming.modules import build_modules
 from chargegrid.roaming.outbox import Outbox, OutboxWorker
 from chargegrid.roaming.partners import PartnerStore
@@ -43,12 +50,20 @@ def service_channel(settings: RoamingSettings, address: str | None) -> grpc.aio.
 
 class RoamingApp:
     def __init__(
-        self, settings: RoamingSettings, *, clock: Clock = utc_now, transport: Any = None
+        self,
+        settings: RoamingSettings,
+        *,
+        clock: Clock = utc_now,
+        transport: Any = None,
+        registry: Registry | None = None,
+        consumer_tuning: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         #: An httpx transport for calls to partners (tests); None = the network.
         self._transport = transport
+        self._registry = registry
+        self._tuning = consumer_tuning or {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._channels: list[grpc.aio.Channel] = []
 
@@ -78,9 +93,46 @@ class RoamingApp:
             batch_size=settings.outbox_batch_size,
         )
         self._spawn(self.worker.run())
+        self.locations = LocationStore(
+            sessions, self.clock, outbox, partners, settings.country_code, settings.party_id
+        )
+        self.context.services["locations"] = self.locations
+        self._start_location_sync()
+        await self._start_consumer()
+        self._spawn(run_pruner(sessions, settings.processed_events_retention))
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
         log.info("roaming ready", http_port=self.http_port)
+
+    def _start_location_sync(self) -> None:
+        registry = self._registry
+        if registry is None:
+            channel = service_channel(self.settings, self.settings.stations_address)
+            if channel is None:
+                log.warning("no stations address: locations are not published")
+                self.sync = None
+                return
+            self._channels.append(channel)
+            registry = StationsRegistry(channel, self.settings.call_timeout_s)
+        self.sync = LocationSync(registry, self.locations, self.settings.locations_sync_interval_s)
+        self.context.services["location_sync"] = self.sync
+        self._spawn(self.sync.run())
+
+    async def _start_consumer(self) -> None:
+        settings = self.settings
+        self.producer = await connect_producer(settings)
+        kafka = client_kwargs(settings)
+        bootstrap = kafka.pop("bootstrap_servers")
+        self.consumer = station_consumer(
+            bootstrap,
+            StationEvents(self.locations),
+            self.producer,
+            settings.consumer_group,
+            extra=kafka,
+            **self._tuning,
+        )
+        await self.consumer.start()
+        self._spawn(self.consumer.run())
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
@@ -89,10 +141,14 @@ class RoamingApp:
 
     async def stop(self) -> None:
         await self.http.stop()
+        await self.consumer.stop()
+        if self.sync is not None:
+            self.sync.stop()
         await self.worker.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.producer.stop()
         await self.context.client.close()
         for channel in self._channels:
             await channel.close()
