@@ -106,7 +106,8 @@ async def test_get_list_is_paged_with_link_total_and_clamped_limit(world: World)
     assert answer.headers["X-Total-Count"] == "3"
     assert [loc["id"] for loc in answer.json()["data"]] == ["SITE1", "SITE2"]
     link = answer.headers["Link"]
-    assert 'rel="next"' in link and "offset=2" in link
+    assert 'rel="next"' in link
+    assert "offset=2" in link
     url = link.split(";")[0].strip("<>")
     last = await world.http.get(url, headers=auth(world.token))
     assert [loc["id"] for loc in last.json()["data"]] == ["SITE3"]
@@ -141,7 +142,8 @@ async def test_one_location_evse_and_connector_and_unknown_ones(world: World) ->
     await world.sync.once()
     base = "/ocpi/2.2.1/locations/SITE1"
     location = (await world.http.get(base, headers=auth(world.token))).json()["data"]
-    assert location["id"] == "SITE1" and location["last_updated"].endswith("Z")
+    assert location["id"] == "SITE1"
+    assert location["last_updated"].endswith("Z")
     evse = (await world.http.get(f"{base}/CS1*2", headers=auth(world.token))).json()["data"]
     assert evse["uid"] == "CS1*2"
     connector = await world.http.get(f"{base}/CS1*2/1", headers=auth(world.token))

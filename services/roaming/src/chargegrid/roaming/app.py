@@ -26,8 +26,8 @@ from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
-from chargegrid.roaming.context import RoamingContext
 from chargegrid.roaming.consumers import StationEvents, station_consumer
+from chargegrid.roaming.context import RoamingContext
 from chargegrid.roaming.http import HttpServer, build_http_app
 from chargegrid.roaming.locations.source import Registry, StationsRegistry
 from chargegrid.roaming.locations.store import LocationStore
