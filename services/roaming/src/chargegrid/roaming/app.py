@@ -36,6 +36,8 @@ from chargegrid.roaming.modules import build_modules
 from chargegrid.roaming.outbox import Outbox, OutboxWorker
 from chargegrid.roaming.partners import PartnerStore
 from chargegrid.roaming.settings import RoamingSettings
+from chargegrid.roaming.tariffs.source import BillingTariffs, Tariffs, TariffSync
+from chargegrid.roaming.tariffs.store import TariffStore
 
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -56,6 +58,7 @@ class RoamingApp:
         clock: Clock = utc_now,
         transport: Any = None,
         registry: Registry | None = None,
+        tariffs: Tariffs | None = None,
         consumer_tuning: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
@@ -63,6 +66,7 @@ class RoamingApp:
         #: An httpx transport for calls to partners (tests); None = the network.
         self._transport = transport
         self._registry = registry
+        self._tariffs = tariffs
         self._tuning = consumer_tuning or {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._channels: list[grpc.aio.Channel] = []
@@ -98,6 +102,11 @@ class RoamingApp:
         )
         self.context.services["locations"] = self.locations
         self._start_location_sync()
+        self.tariffs = TariffStore(
+            sessions, self.clock, outbox, partners, settings.country_code, settings.party_id
+        )
+        self.context.services["tariffs"] = self.tariffs
+        self._start_tariff_sync()
         await self._start_consumer()
         self._spawn(run_pruner(sessions, settings.processed_events_retention))
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
@@ -117,6 +126,20 @@ class RoamingApp:
         self.sync = LocationSync(registry, self.locations, self.settings.locations_sync_interval_s)
         self.context.services["location_sync"] = self.sync
         self._spawn(self.sync.run())
+
+    def _start_tariff_sync(self) -> None:
+        source = self._tariffs
+        if source is None:
+            channel = service_channel(self.settings, self.settings.billing_address)
+            if channel is None:
+                log.warning("no billing address: tariffs are not published")
+                self.tariff_sync = None
+                return
+            self._channels.append(channel)
+            source = BillingTariffs(channel, self.settings.call_timeout_s)
+        self.tariff_sync = TariffSync(source, self.tariffs, self.settings.tariffs_poll_interval_s)
+        self.context.services["tariff_sync"] = self.tariff_sync
+        self._spawn(self.tariff_sync.run())
 
     async def _start_consumer(self) -> None:
         settings = self.settings
@@ -144,6 +167,8 @@ class RoamingApp:
         await self.consumer.stop()
         if self.sync is not None:
             self.sync.stop()
+        if self.tariff_sync is not None:
+            self.tariff_sync.stop()
         await self.worker.stop()
         for task in list(self._tasks):
             task.cancel()
