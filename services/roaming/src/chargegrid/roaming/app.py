@@ -16,14 +16,16 @@ from typing import Any
 
 import grpc
 
+from chargegrid.api.roaming.v1 import roaming_pb2_grpc as pb_grpc
 from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
-from chargegrid.platform.grpc import create_channel
+from chargegrid.platform.grpc import GrpcServer, create_channel
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
+from chargegrid.roaming.api import SERVICE_NAME, RoamingAdminService
 from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
 from chargegrid.roaming.consumers import StationEvents, station_consumer
@@ -111,7 +113,14 @@ class RoamingApp:
         self._spawn(run_pruner(sessions, settings.processed_events_retention))
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
-        log.info("roaming ready", http_port=self.http_port)
+        self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
+        self.grpc.add(
+            pb_grpc.add_RoamingAdminServicer_to_server,
+            RoamingAdminService(self.context),
+            SERVICE_NAME,
+        )
+        self.grpc_port = await self.grpc.start()
+        log.info("roaming ready", http_port=self.http_port, grpc_port=self.grpc_port)
 
     def _start_location_sync(self) -> None:
         registry = self._registry
@@ -163,6 +172,7 @@ class RoamingApp:
         task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
+        await self.grpc.stop(5)
         await self.http.stop()
         await self.consumer.stop()
         if self.sync is not None:

@@ -72,6 +72,18 @@ class TariffStore:
             ).all()
         return [published(r) for r in rows], int(total or 0)
 
+    async def push_all(self, partners: list[Any]) -> int:
+        """A PUT of every active tariff to each partner given (a resync); how many pushes."""
+        pushes = 0
+        async with self.sessions.begin() as session:
+            query = select(TariffRow).where(TariffRow.active.is_(True)).order_by(TariffRow.id)
+            for row in (await session.scalars(query)).all():
+                pushes += await self.outbox.enqueue_all(
+                    partners, MODULE, row.id, "PUT", self.path(row.id), published(row),
+                    session=session,
+                )  # fmt: skip
+        return pushes
+
     async def sync(self, tariffs: Sequence[bp.Tariff]) -> int:
         """Make the projection match billing; return how many pushes were queued."""
         now = self.clock()
