@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
+from chargegrid.platform.leader import elector_for
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
@@ -98,7 +99,7 @@ class RoamingApp:
             max_backoff_s=settings.outbox_max_backoff_s,
             batch_size=settings.outbox_batch_size,
         )
-        self._spawn(self.worker.run())
+        self._singletons: list[Callable[[], Coroutine[Any, Any, None]]] = [self.worker.run]
         self.locations = LocationStore(
             sessions, self.clock, outbox, partners, settings.country_code, settings.party_id
         )
@@ -110,6 +111,9 @@ class RoamingApp:
         self.context.services["tariffs"] = self.tariffs
         self._start_tariff_sync()
         await self._start_consumer()
+        # One sender of the outbox (its order per object needs one) and one poller of the
+        # registry and billing per cluster (a Kubernetes Lease); alone elsewhere.
+        self._spawn(elector_for("roaming-outbox").run(self._run_singletons))
         self._spawn(run_pruner(sessions, settings.processed_events_retention))
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
@@ -134,7 +138,7 @@ class RoamingApp:
             registry = StationsRegistry(channel, self.settings.call_timeout_s)
         self.sync = LocationSync(registry, self.locations, self.settings.locations_sync_interval_s)
         self.context.services["location_sync"] = self.sync
-        self._spawn(self.sync.run())
+        self._singletons.append(self.sync.run)
 
     def _start_tariff_sync(self) -> None:
         source = self._tariffs
@@ -148,7 +152,7 @@ class RoamingApp:
             source = BillingTariffs(channel, self.settings.call_timeout_s)
         self.tariff_sync = TariffSync(source, self.tariffs, self.settings.tariffs_poll_interval_s)
         self.context.services["tariff_sync"] = self.tariff_sync
-        self._spawn(self.tariff_sync.run())
+        self._singletons.append(self.tariff_sync.run)
 
     async def _start_consumer(self) -> None:
         settings = self.settings
@@ -165,6 +169,9 @@ class RoamingApp:
         )
         await self.consumer.start()
         self._spawn(self.consumer.run())
+
+    async def _run_singletons(self) -> None:
+        await asyncio.gather(*(work() for work in self._singletons))
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
