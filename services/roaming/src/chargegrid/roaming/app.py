@@ -159,6 +159,7 @@ class RoamingApp:
         self.producer = await connect_producer(settings)
         kafka = client_kwargs(settings)
         bootstrap = kafka.pop("bootstrap_servers")
+        kafka["fetch_max_wait_ms"] = settings.consumer_fetch_max_wait_ms
         self.consumer = station_consumer(
             bootstrap,
             StationEvents(self.locations),

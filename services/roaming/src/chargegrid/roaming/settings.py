@@ -48,6 +48,8 @@ class RoamingSettings(ServiceSettings):
     outbox_batch_size: int = 200
     #: Kafka consumer group of the station-events consumer.
     consumer_group: str = "roaming"
+    #: Longest wait of one fetch for new station events: lower means faster pushes, more polls.
+    consumer_fetch_max_wait_ms: int = 100
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
