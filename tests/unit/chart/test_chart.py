@@ -23,8 +23,8 @@ SERVICES = (
     "firmware",
     "energy",
     "analytics",
+    "roaming",
 )
-NOT_WRITTEN_YET = ("roaming", "console")
 PER_SERVICE_KINDS = (
     "Deployment",
     "Service",
@@ -284,12 +284,6 @@ def test_strimzi_topics_carry_partitions_retention_and_compaction(render: Render
     assert topics["billing.events.v1"]["spec"]["config"]["retention.ms"] == "7776000000"
     assert presence["metadata"]["labels"]["strimzi.io/cluster"] == "events"
     assert len(topics) == 13
-
-
-def test_components_not_written_yet_render_nothing(render: Render) -> None:
-    manifests = render(DEFAULT)
-    for service in NOT_WRITTEN_YET:
-        assert not [m for m in manifests if service in m["metadata"]["name"]], service
 
 
 def test_enabling_a_component_is_a_values_change(render: Render) -> None:
