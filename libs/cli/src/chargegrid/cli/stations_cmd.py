@@ -413,3 +413,7 @@ def list_sites(
             for s in sites
         ),
     )
+
+
+# The block commands (reservations, alerts, display messages) register on `stations_app`.
+from chargegrid.cli import stations_blocks_cmd as _blocks  # noqa: E402, F401

@@ -294,6 +294,21 @@ class StationControlService(pb_grpc.StationControlServicer):
     ) -> pb.CommandReply:
         return cast(pb.CommandReply, await self.command("CancelReservation", request, context))
 
+    async def SetDisplayMessage(
+        self, request: pb.SetDisplayMessageRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("SetDisplayMessage", request, context))
+
+    async def GetDisplayMessages(
+        self, request: pb.GetDisplayMessagesRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("GetDisplayMessages", request, context))
+
+    async def ClearDisplayMessage(
+        self, request: pb.ClearDisplayMessageRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("ClearDisplayMessage", request, context))
+
     async def ClearCache(self, request: pb.ClearCacheRequest, context: Context) -> pb.CommandReply:
         return cast(pb.CommandReply, await self.command("ClearCache", request, context))
 

@@ -1152,3 +1152,136 @@ class GetConnectionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetConnectionRequest: _TypeAlias = GetConnectionRequest  # noqa: Y015
+
+@_typing.final
+class DisplayMessage(_message.Message):
+    """A message the station shows on its display (2.x MessageInfoType)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    priority: _builtins.str
+    """AlwaysFront, InFront, NormalCycle."""
+    state: _builtins.str
+    """Idle, Charging, Faulted, Unavailable; empty = any state."""
+    transaction_id: _builtins.str
+    """Only while this transaction runs; empty = not bound to one."""
+    format: _builtins.str
+    """ASCII, HTML, URI, UTF8."""
+    language: _builtins.str
+    content: _builtins.str
+    evse_id: _builtins.int
+    """0 = the whole station."""
+    @_builtins.property
+    def start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def end(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        priority: _builtins.str = ...,
+        state: _builtins.str = ...,
+        start: _timestamp_pb2.Timestamp | None = ...,
+        end: _timestamp_pb2.Timestamp | None = ...,
+        transaction_id: _builtins.str = ...,
+        format: _builtins.str = ...,
+        language: _builtins.str = ...,
+        content: _builtins.str = ...,
+        evse_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "end", b"end", "evse_id", b"evse_id", "format", b"format", "id", b"id", "language", b"language", "priority", b"priority", "start", b"start", "state", b"state", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisplayMessage: _TypeAlias = DisplayMessage  # noqa: Y015
+
+@_typing.final
+class SetDisplayMessageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    @_builtins.property
+    def message(self) -> Global___DisplayMessage: ...
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        message: Global___DisplayMessage | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["message", b"message"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetDisplayMessageRequest: _TypeAlias = SetDisplayMessageRequest  # noqa: Y015
+
+@_typing.final
+class GetDisplayMessagesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    request_id: _builtins.int
+    """The station echoes it in NotifyDisplayMessages; the gateway allocates one when 0."""
+    priority: _builtins.str
+    state: _builtins.str
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        request_id: _builtins.int = ...,
+        ids: _abc.Iterable[_builtins.int] | None = ...,
+        priority: _builtins.str = ...,
+        state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids", "priority", b"priority", "request_id", b"request_id", "state", b"state", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDisplayMessagesRequest: _TypeAlias = GetDisplayMessagesRequest  # noqa: Y015
+
+@_typing.final
+class ClearDisplayMessageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearDisplayMessageRequest: _TypeAlias = ClearDisplayMessageRequest  # noqa: Y015

@@ -61,6 +61,11 @@ class StationControlStub:
     """
     ListConnections: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.ListConnectionsRequest, _station_control_pb2.ListConnectionsReply]
     GetConnection: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetConnectionRequest, _station_control_pb2.Connection]
+    SetDisplayMessage: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.SetDisplayMessageRequest, _station_control_pb2.CommandReply]
+    """2.x display messages (block O). Not in 1.6: UNIMPLEMENTED there."""
+    GetDisplayMessages: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetDisplayMessagesRequest, _station_control_pb2.CommandReply]
+    """The station answers Accepted or Unknown; the messages arrive as NotifyDisplayMessages."""
+    ClearDisplayMessage: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.ClearDisplayMessageRequest, _station_control_pb2.CommandReply]
 
 @_typing.type_check_only
 class StationControlAsyncStub(StationControlStub):
@@ -90,6 +95,11 @@ class StationControlAsyncStub(StationControlStub):
     """
     ListConnections: _aio.UnaryUnaryMultiCallable[_station_control_pb2.ListConnectionsRequest, _station_control_pb2.ListConnectionsReply]  # type: ignore[assignment]
     GetConnection: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetConnectionRequest, _station_control_pb2.Connection]  # type: ignore[assignment]
+    SetDisplayMessage: _aio.UnaryUnaryMultiCallable[_station_control_pb2.SetDisplayMessageRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """2.x display messages (block O). Not in 1.6: UNIMPLEMENTED there."""
+    GetDisplayMessages: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetDisplayMessagesRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """The station answers Accepted or Unknown; the messages arrive as NotifyDisplayMessages."""
+    ClearDisplayMessage: _aio.UnaryUnaryMultiCallable[_station_control_pb2.ClearDisplayMessageRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
 
 class StationControlServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -248,5 +258,28 @@ class StationControlServicer(metaclass=_abc_1.ABCMeta):
         request: _station_control_pb2.GetConnectionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_station_control_pb2.Connection, _abc.Awaitable[_station_control_pb2.Connection]]: ...
+
+    @_abc_1.abstractmethod
+    def SetDisplayMessage(
+        self,
+        request: _station_control_pb2.SetDisplayMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """2.x display messages (block O). Not in 1.6: UNIMPLEMENTED there."""
+
+    @_abc_1.abstractmethod
+    def GetDisplayMessages(
+        self,
+        request: _station_control_pb2.GetDisplayMessagesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """The station answers Accepted or Unknown; the messages arrive as NotifyDisplayMessages."""
+
+    @_abc_1.abstractmethod
+    def ClearDisplayMessage(
+        self,
+        request: _station_control_pb2.ClearDisplayMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]: ...
 
 def add_StationControlServicer_to_server(servicer: StationControlServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
