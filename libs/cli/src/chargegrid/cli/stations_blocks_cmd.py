@@ -45,7 +45,7 @@ def _show_reservation(reservation: pb.Reservation, json_output: bool) -> None:
 @stations_app.command("reserve")
 def reserve(
     station_id: Annotated[str, typer.Argument(help="Station id.")],
-    id_token: Annotated[str, typer.Option("--token", help="The token the EVSE is held for.")],
+    id_token: Annotated[str, typer.Option("--id-token", help="The token the EVSE is held for.")],
     token_type: Annotated[str, typer.Option(help="2.x IdTokenType.")] = "ISO14443",  # noqa: S107
     evse: Annotated[int, typer.Option(help="EVSE (2.x); 0 = any.")] = 0,
     connector: Annotated[int, typer.Option(help="Connector (1.6); 0 = any.")] = 0,
