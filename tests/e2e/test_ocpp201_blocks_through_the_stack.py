@@ -8,17 +8,33 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
+import grpc
 import pytest
 
 from chargegrid.api.gateway.v1 import station_control_pb2 as ctl
 from chargegrid.api.gateway.v1.station_control_pb2_grpc import StationControlStub
+from chargegrid.api.stations.v1 import stations_pb2 as pb
+from chargegrid.api.stations.v1.stations_pb2_grpc import StationsStub
 from chargegrid.platform.grpc import create_channel
 from chargegrid.simulator import StationConfig, create_station
 from chargegrid.simulator.charging import ConnectorBusyError
 from chargegrid.simulator.station import Station
 from tests.e2e.conftest import Stack
+
+if TYPE_CHECKING:
+    from chargegrid.api.stations.v1.stations_pb2_grpc import StationsAsyncStub
+
+
+@asynccontextmanager
+async def _registry(stack: Stack) -> AsyncIterator[StationsAsyncStub]:
+    channel = create_channel(stack.address("stations"), token=stack.admin_token)
+    try:
+        yield StationsStub(channel)
+    finally:
+        await channel.close()
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +68,12 @@ async def _station(stack: Stack, station_id: str, version: str = "2.0.1") -> Sta
     await station.wait_registered(60)
 
     async def registered() -> bool:
-        done = await asyncio.to_thread(stack.cli, "stations", "show", station_id, check=False)
-        return done.returncode == 0 and "online" in done.stdout
+        async with _registry(stack) as registry:
+            try:
+                found = await registry.GetStation(pb.GetStationRequest(station_id=station_id))
+            except grpc.aio.AioRpcError:
+                return False
+        return bool(found.online)
 
     assert await _until(registered), f"{station_id} never reached the registry"
     return station
@@ -90,11 +110,12 @@ async def test_H01_FR_01_a_reservation_from_the_cli_holds_the_evse_for_its_token
         )
         assert cancelled["status"] == "Cancelled"
         assert station.connectors[1].reservation is None
-        again = await asyncio.to_thread(
-            stack.cli, "stations", "cancel-reservation", str(made["reservation_id"]), check=False
-        )
-        assert again.returncode != 0
-        assert "not active" in again.stdout + again.stderr
+        async with _registry(stack) as registry:
+            with pytest.raises(grpc.aio.AioRpcError) as again:
+                await registry.CancelReservation(
+                    pb.CancelReservationRequest(reservation_id=made["reservation_id"])
+                )
+        assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     finally:
         await station.stop()
 
@@ -110,15 +131,19 @@ async def test_H01_FR_17_an_expired_reservation_is_reported_by_the_station_and_s
         )  # fmt: skip
         assert made["status"] == "Reserved"
 
-        async def updated_by_the_station() -> dict[str, Any] | None:
-            listed = await _cli_json(stack, "stations", "reservations", "--station", "E2E-EXP-201")
-            row = listed[0]
+        async def updated_by_the_station() -> pb.Reservation | None:
+            async with _registry(stack) as registry:
+                row = await registry.GetReservation(
+                    pb.GetReservationRequest(reservation_id=made["reservation_id"])
+                )
             # A status read from the expiry alone keeps the creation's updated_at.
-            return row if row["updated_at"] > made["updated_at"] else None
+            return row if row.updated_at.ToJsonString() > made["updated_at"] else None
 
         expired = await _until(updated_by_the_station)
         assert expired is not None
-        assert expired["status"] == "Expired"
+        assert expired.status == "Expired"
+        listed = await _cli_json(stack, "stations", "reservations", "--station", "E2E-EXP-201")
+        assert [r["status"] for r in listed] == ["Expired"]
         assert station.answered["ReservationStatusUpdate"] == 1
         assert station.connectors[2].reservation is None
     finally:
@@ -203,5 +228,73 @@ async def test_display_messages_are_unimplemented_for_a_16_station(stack: Stack)
         )  # fmt: skip
         assert done.returncode != 0
         assert "has no SetDisplayMessage" in done.stdout + done.stderr
+    finally:
+        await station.stop()
+
+
+async def _set_variable(stack: Stack, station_id: str, key: str, value: str) -> str:
+    channel = create_channel(stack.address("gateway"), token=stack.admin_token)
+    try:
+        reply = await StationControlStub(channel).SetConfiguration(
+            ctl.SetConfigurationRequest(
+                station_id=station_id, values=[ctl.ConfigurationValue(key=key, value=value)]
+            )
+        )
+    finally:
+        await channel.close()
+    return reply.results[0].status
+
+
+async def test_N04_N07_a_monitor_set_from_the_cli_fires_notify_event_shown_as_an_alert(
+    stack: Stack,
+) -> None:
+    station = await _station(stack, "E2E-MON-201")
+    key = "TxCtrlr/EVConnectionTimeOut"
+    try:
+        unknown = await _cli_json(
+            stack, "stations", "monitors", "set", "E2E-MON-201", "--key", "NoSuch/Thing",
+            "--type", "UpperThreshold", "--value", "1",
+        )  # fmt: skip
+        assert unknown["results"][0]["status"] == "UnknownComponent"
+        made = await _cli_json(
+            stack, "stations", "monitors", "set", "E2E-MON-201", "--key", key,
+            "--type", "UpperThreshold", "--value", "100", "--severity", "3",
+        )  # fmt: skip
+        assert made["results"][0]["status"] == "Accepted"
+        monitor_id = made["results"][0]["id"]
+
+        assert await _set_variable(stack, "E2E-MON-201", key, "150") == "Accepted"
+
+        async def alerted() -> list[Any]:
+            found = await _cli_json(stack, "stations", "alerts", "--station", "E2E-MON-201")
+            return list(found)
+
+        alerts = await _until(alerted)
+        assert [
+            (a["variable"], a["actual_value"], a["variable_monitoring_id"]) for a in alerts
+        ] == [(key, "150", monitor_id)]
+        assert await _set_variable(stack, "E2E-MON-201", key, "60") == "Accepted"
+
+        async def closed() -> bool:
+            opened = await _cli_json(
+                stack, "stations", "alerts", "--station", "E2E-MON-201", "--open"
+            )
+            return opened == []
+
+        assert await _until(closed)
+
+        report = await _cli_json(stack, "stations", "monitors", "report", "E2E-MON-201")
+        assert report["status"] == "Accepted"
+        cleared = await _cli_json(
+            stack, "stations", "monitors", "clear", "E2E-MON-201", str(monitor_id), "999"
+        )
+        assert [r["status"] for r in cleared["results"]] == ["Accepted", "NotFound"]
+        empty = await _cli_json(stack, "stations", "monitors", "report", "E2E-MON-201")
+        assert empty["status"] == "EmptyResultSet"
+        level = await asyncio.to_thread(
+            stack.cli, "stations", "monitors", "level", "E2E-MON-201", "10", check=False
+        )
+        assert level.returncode != 0
+        assert "severity must be 0" in level.stdout + level.stderr
     finally:
         await station.stop()

@@ -70,7 +70,7 @@ async def test_H01_FR_01_the_registry_allocates_the_id_and_keeps_the_accepted_re
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("answer", ["Occupied", "Faulted", "Unavailable", "Rejected"])
+@pytest.mark.parametrize("answer", ["Occupied", "Rejected"])
 async def test_H01_FR_a_refusing_station_leaves_a_refused_inactive_reservation(
     api: Api, gateway: Gateway, clock: FakeClock, answer: str
 ) -> None:

@@ -62,6 +62,10 @@ class DeviceModel2x(Outbound2x):
         for item in set_variable_data:
             component, variable = item["component"], item["variable"]
             attribute = item.get("attribute_type", "Actual")
+            found = self.device_model.find(
+                component["name"], _evse_of(component), variable["name"], variable.get("instance")
+            )
+            old = found.read() if not isinstance(found, str) else ""
             status = self.device_model.set(
                 component["name"],
                 _evse_of(component),
@@ -70,6 +74,8 @@ class DeviceModel2x(Outbound2x):
                 attribute,
                 str(item["attribute_value"]),
             )
+            if status in ("Accepted", "RebootRequired") and not isinstance(found, str):
+                self.variable_changed(found, old, found.read())
             results.append(
                 {
                     "attribute_status": status,

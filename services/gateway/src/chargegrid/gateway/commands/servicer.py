@@ -309,6 +309,33 @@ class StationControlService(pb_grpc.StationControlServicer):
     ) -> pb.CommandReply:
         return cast(pb.CommandReply, await self.command("ClearDisplayMessage", request, context))
 
+    async def SetVariableMonitoring(
+        self, request: pb.SetVariableMonitoringRequest, context: Context
+    ) -> pb.SetVariableMonitoringReply:
+        reply = await self.command("SetVariableMonitoring", request, context)
+        return cast(pb.SetVariableMonitoringReply, reply)
+
+    async def ClearVariableMonitoring(
+        self, request: pb.ClearVariableMonitoringRequest, context: Context
+    ) -> pb.ClearVariableMonitoringReply:
+        reply = await self.command("ClearVariableMonitoring", request, context)
+        return cast(pb.ClearVariableMonitoringReply, reply)
+
+    async def SetMonitoringBase(
+        self, request: pb.SetMonitoringBaseRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("SetMonitoringBase", request, context))
+
+    async def SetMonitoringLevel(
+        self, request: pb.SetMonitoringLevelRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("SetMonitoringLevel", request, context))
+
+    async def GetMonitoringReport(
+        self, request: pb.GetMonitoringReportRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("GetMonitoringReport", request, context))
+
     async def ClearCache(self, request: pb.ClearCacheRequest, context: Context) -> pb.CommandReply:
         return cast(pb.CommandReply, await self.command("ClearCache", request, context))
 
