@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from chargegrid.api.gateway.v1 import station_control_pb2 as pb
 from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
 from chargegrid.api.gateway.v1.presence_pb2 import StationPresence
+from chargegrid.gateway.commands.message_limits import ENTRIES, send_within_limits
 from chargegrid.gateway.commands.translation import InvalidCommand, Translator, Unsupported
 from chargegrid.gateway.connection import (
     StationCallError,
@@ -149,7 +150,17 @@ class StationControlService(pb_grpc.StationControlServicer):
             raise Unimplemented(f"OCPP {target.version} has no {method}: {exc}") from exc
         except InvalidCommand as exc:
             raise InvalidArgument(str(exc)) from exc
-        result = await self._send(target, action, payload, self._timeout(context))
+        timeout = self._timeout(context)
+        if action in ENTRIES and target.version is not OcppVersion.V16:
+
+            async def send(name: str, body: dict[str, Any]) -> dict[str, Any]:
+                return await self._send(target, name, body, timeout)
+
+            result, target.message_limits = await send_within_limits(
+                action, payload, target.message_limits, send
+            )
+        else:
+            result = await self._send(target, action, payload, timeout)
         return translator.reply(method, request, result)
 
     # -- methods answered without translation ------------------------------------------------
