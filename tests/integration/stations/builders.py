@@ -34,6 +34,9 @@ class FakeStation:
     config: dict[str, str] = field(default_factory=dict)
     #: Keys the station refuses to change, with the status it answers.
     refuse: dict[str, str] = field(default_factory=dict)
+    #: Reservation ids the station holds, and what it answers the next ReserveNow.
+    reservations: set[int] = field(default_factory=set)
+    reserve_answer: str = "Accepted"
 
 
 class FakeStationControl(ctl_grpc.StationControlServicer):
@@ -90,6 +93,27 @@ class FakeStationControl(ctl_grpc.StationControlServicer):
         if self._station(request.station_id) is None:
             await context.abort(grpc.StatusCode.NOT_FOUND, "station is not connected")
         return ctl.RawCallReply(payload_json='{"status": "Accepted"}')
+
+    async def ReserveNow(self, request: Any, context: Any) -> ctl.CommandReply:
+        station = self._station(request.station_id)
+        self.calls.append(("ReserveNow", request.station_id, request))
+        if station is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "station is not connected")
+        assert station is not None
+        if station.reserve_answer == "Accepted":
+            station.reservations.add(request.reservation_id)
+        return ctl.CommandReply(status=station.reserve_answer)
+
+    async def CancelReservation(self, request: Any, context: Any) -> ctl.CommandReply:
+        station = self._station(request.station_id)
+        self.calls.append(("CancelReservation", request.station_id, request.reservation_id))
+        if station is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "station is not connected")
+        assert station is not None
+        if request.reservation_id not in station.reservations:
+            return ctl.CommandReply(status="Rejected")
+        station.reservations.discard(request.reservation_id)
+        return ctl.CommandReply(status="Accepted")
 
     def calls_of(self, name: str) -> list[tuple[str, Any]]:
         return [(station, args) for call, station, args in self.calls if call == name]

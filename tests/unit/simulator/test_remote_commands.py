@@ -526,7 +526,7 @@ async def test_actions_the_simulator_does_not_handle_get_not_implemented(
     request = (
         call16.GetInstalledCertificateIds(certificate_type="CentralSystemRootCertificate")
         if version == "1.6"
-        else call21.GetDisplayMessages(request_id=1)
+        else call21.GetPeriodicEventStream()
     )
 
     with pytest.raises(OcppNotImplemented):

@@ -413,3 +413,8 @@ def list_sites(
             for s in sites
         ),
     )
+
+
+# The block commands (reservations, alerts, display messages) register on `stations_app`.
+from chargegrid.cli import stations_blocks_cmd as _blocks  # noqa: E402, F401
+from chargegrid.cli import stations_monitoring_cmd as _monitoring  # noqa: E402, F401

@@ -99,17 +99,20 @@ def cancel_reservation(station: Station, reservation_id: int) -> Outcome:
     return Outcome("Rejected")
 
 
-async def expire_reservation(station: Station, connector: Connector) -> None:
-    """Free the connector when its reservation runs out (unless it was used or replaced)."""
+async def expire_reservation(station: Station, connector: Connector) -> int | None:
+    """Free the connector when its reservation runs out (unless it was used or replaced);
+    the id of the reservation that expired, None when it did not."""
     reservation = connector.reservation
     if reservation is None:
-        return
+        return None
     await asyncio.sleep(max(0.0, (reservation.expires_at - station.clock()).total_seconds()))
-    if connector.reservation is reservation:
-        connector.reservation = None
-        if connector.session is None:
-            connector.status = connector.idle_status
-            await station.charging.announce(connector)
+    if connector.reservation is not reservation:
+        return None
+    connector.reservation = None
+    if connector.session is None:
+        connector.status = connector.idle_status
+        await station.charging.announce(connector)
+    return reservation.reservation_id
 
 
 def install_profile(station: Station, profile: ChargingProfile) -> bool:

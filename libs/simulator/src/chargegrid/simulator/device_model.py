@@ -64,6 +64,12 @@ class DeviceModel:
             return [v for v in self.variables if v.name == "AvailabilityState"]
         return None
 
+    def find(
+        self, component: str, evse_id: int | None, name: str, instance: str | None
+    ) -> Variable | str:
+        """The variable, or UnknownComponent / UnknownVariable."""
+        return self._find(component, evse_id, name, instance, "Actual")
+
     def _find(
         self, component: str, evse_id: int | None, name: str, instance: str | None, attribute: str
     ) -> Variable | str:

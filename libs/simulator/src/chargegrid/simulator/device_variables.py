@@ -244,6 +244,17 @@ def standard_variables(station: Station) -> list[Variable]:
             "integer",
             instance="SetVariables",
         ),
+        *(
+            Variable(
+                "DeviceDataCtrlr",
+                "BytesPerMessage",
+                "8192",
+                "ReadOnly",
+                "integer",
+                instance=action,
+            )
+            for action in ("GetReport", "GetVariables", "SetVariables")
+        ),
     ]
     for evse_id in station.connectors:
         found += [

@@ -12,8 +12,10 @@ from typing import Any
 
 from chargegrid.simulator import commands
 from chargegrid.simulator.clock import parse_iso
+from chargegrid.simulator.link import OfflineError
 from chargegrid.simulator.local_auth import AuthEntry
 from chargegrid.simulator.messages2x import Outbound2x
+from chargegrid.simulator.model import Connector
 from chargegrid.simulator.routing import on
 
 
@@ -76,8 +78,22 @@ class Authorization2x(Outbound2x):
         if outcome.status == "Accepted":
             reserved = [c for c in outcome.changed if c.reservation is not None]
             for connector in reserved:
-                self.defer(partial(commands.expire_reservation, self.station, connector))
+                self.defer(partial(self._expire, connector))
         return self._call_result.ReserveNow(status=outcome.status)
+
+    async def _expire(self, connector: Connector) -> None:
+        """H01.FR.17: an expired reservation is reported as ReservationStatusUpdate Expired."""
+        expired = await commands.expire_reservation(self.station, connector)
+        if expired is None:
+            return
+        try:
+            await self.request(
+                self._call.ReservationStatusUpdate(
+                    reservation_id=expired, reservation_update_status="Expired"
+                )
+            )
+        except OfflineError:
+            self.station.note(f"reservation {expired} expired while offline")
 
     @on("CancelReservation")
     def on_cancel_reservation(self, reservation_id: int, **_: Any) -> Any:

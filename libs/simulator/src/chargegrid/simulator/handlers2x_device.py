@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from websockets.asyncio.client import ClientConnection
 
 from chargegrid.simulator.device_variables import Variable
@@ -32,8 +33,17 @@ class DeviceModel2x(Outbound2x):
         super().__init__(station, connection)
         self.device_model = station.device_model
 
+    def _check_items(self, action: str, count: int) -> None:
+        """B05/B06: more entries than ItemsPerMessage is refused (OccurrenceConstraintViolation)."""
+        limit = self.device_model.find("DeviceDataCtrlr", None, "ItemsPerMessage", action)
+        if not isinstance(limit, str) and count > int(limit.read()):
+            raise OccurrenceConstraintViolationError(
+                description=f"{count} entries, ItemsPerMessage {action} is {limit.read()}"
+            )
+
     @on("GetVariables")
     def on_get_variables(self, get_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        self._check_items("GetVariables", len(get_variable_data))
         results = []
         for item in get_variable_data:
             component, variable = item["component"], item["variable"]
@@ -58,10 +68,15 @@ class DeviceModel2x(Outbound2x):
 
     @on("SetVariables")
     def on_set_variables(self, set_variable_data: list[dict[str, Any]], **_: Any) -> Any:
+        self._check_items("SetVariables", len(set_variable_data))
         results = []
         for item in set_variable_data:
             component, variable = item["component"], item["variable"]
             attribute = item.get("attribute_type", "Actual")
+            found = self.device_model.find(
+                component["name"], _evse_of(component), variable["name"], variable.get("instance")
+            )
+            old = found.read() if not isinstance(found, str) else ""
             status = self.device_model.set(
                 component["name"],
                 _evse_of(component),
@@ -70,6 +85,8 @@ class DeviceModel2x(Outbound2x):
                 attribute,
                 str(item["attribute_value"]),
             )
+            if status in ("Accepted", "RebootRequired") and not isinstance(found, str):
+                self.variable_changed(found, old, found.read())
             results.append(
                 {
                     "attribute_status": status,

@@ -91,6 +91,9 @@ class Outbound2x(LinkBase):
     async def heartbeat(self) -> None:
         await self.request(self._call.Heartbeat())
 
+    def variable_changed(self, variable: Any, old: str, new: str) -> None:
+        """A SetVariables changed a value (monitoring overrides this to raise events)."""
+
     async def status(self, connector: Connector, *, force: bool = False) -> None:
         status = _CONNECTOR_STATUS.get(connector.status, "Occupied")
         previous = self._sent_status.get(connector.connector_id)

@@ -23,6 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.gateway import metrics
 from chargegrid.gateway.clock import Sources
+from chargegrid.gateway.commands.message_limits import MessageLimits
 from chargegrid.gateway.decisions import Decisions
 from chargegrid.gateway.events import notification
 from chargegrid.gateway.limits import TokenBucket, ViolationCounter
@@ -102,6 +103,8 @@ class StationConnection:
         self.sources = sources
         self.limits = limits
         self.last_seen = time.monotonic()
+        #: DeviceDataCtrlr Items/BytesPerMessage, read once when a command first needs them.
+        self.message_limits: MessageLimits | None = None
         self._bucket = TokenBucket(limits.max_messages_per_s, 2 * limits.max_messages_per_s)
         self._violations = ViolationCounter(limits.garbage_limit, limits.garbage_window_s)
         self._call_lock = asyncio.Lock()

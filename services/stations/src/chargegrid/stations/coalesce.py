@@ -25,6 +25,7 @@ STATEFUL = frozenset(
         "station.disconnected",
         "station.booted",
         "station.report",
+        "station.notification",
         "station.protocol_violation",
     }
 )

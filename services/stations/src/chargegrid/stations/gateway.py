@@ -1,9 +1,9 @@
 """Commands to stations through the gateway's StationControl, behind a small port.
 
-The registry only needs four things from a station: read and write configuration, trigger a
-BootNotification, and a raw call (GetBaseReport). An unreachable station, a gateway that is
-not configured or too slow are all "offline" to the caller (`StationUnreachable`); a
-CALLERROR is `CommandRefused` carrying the reason.
+The registry only needs a few things from a station: read and write configuration, trigger a
+BootNotification, a raw call (GetBaseReport), and reserve an EVSE or cancel that. An
+unreachable station, a gateway that is not configured or too slow are all "offline" to the
+caller (`StationUnreachable`); a CALLERROR is `CommandRefused` carrying the reason.
 """
 
 from __future__ import annotations
@@ -52,6 +52,12 @@ class StationCommands(Protocol):
     async def call(
         self, station_id: str, action: str, payload: dict[str, Any]
     ) -> dict[str, Any]: ...
+
+    async def reserve_now(self, request: pb.ReserveNowRequest) -> str:
+        """The station's ReserveNow status (Accepted, Occupied, Faulted, Unavailable, ...)."""
+        ...
+
+    async def cancel_reservation(self, station_id: str, reservation_id: int) -> str: ...
 
 
 def _refusal(exc: grpc.aio.AioRpcError) -> Exception:
@@ -113,3 +119,18 @@ class GatewayCommands:
             raise _refusal(exc) from exc
         answer = json.loads(reply.payload_json or "{}")
         return answer if isinstance(answer, dict) else {}
+
+    async def reserve_now(self, request: pb.ReserveNowRequest) -> str:
+        try:
+            reply = await self._control().ReserveNow(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return str(reply.status)
+
+    async def cancel_reservation(self, station_id: str, reservation_id: int) -> str:
+        request = pb.CancelReservationRequest(station_id=station_id, reservation_id=reservation_id)
+        try:
+            reply = await self._control().CancelReservation(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return str(reply.status)

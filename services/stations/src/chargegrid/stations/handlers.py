@@ -10,6 +10,7 @@ must not hold the transaction, such as talking to the station, is listed in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,8 @@ from chargegrid.api.station.v1 import events_pb2 as ev
 from chargegrid.stations.coalesce import LiveSigns
 from chargegrid.stations.models import StationRow
 from chargegrid.stations.reports import parse_notify_report
-from chargegrid.stations.store import presence
+from chargegrid.stations.store import presence, reservations
+from chargegrid.stations.store.alerts import parse_notify_event, store_alerts
 from chargegrid.stations.store.configuration import store_reported
 from chargegrid.stations.store.status import StatusReport
 
@@ -83,6 +85,19 @@ async def report_received(ctx: EventContext, event: ev.ReportReceived) -> None:
         await store_reported(ctx.session, ctx.station.id, reported, ctx.at)
 
 
+async def notification(ctx: EventContext, event: ev.NotificationReceived) -> None:
+    """Kept 2.x notifications the registry owns: reservation updates and NotifyEvent."""
+    presence.mark_seen(ctx.station, ctx.at)
+    if event.action == "NotifyEvent":
+        await store_alerts(ctx.session, parse_notify_event(ctx.station.id, event.payload_json))
+    elif event.action == "ReservationStatusUpdate":
+        payload = json.loads(event.payload_json or "{}")
+        await reservations.station_update(
+            ctx.session, ctx.station.id, int(payload.get("reservationId", 0)),
+            str(payload.get("reservationUpdateStatus", "")), ctx.at,
+        )  # fmt: skip
+
+
 async def seen(ctx: EventContext, _event: Message | None) -> None:
     presence.mark_seen(ctx.station, ctx.at)
 
@@ -97,6 +112,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Message], Handler]] = {
     "station.heartbeat": (ev.HeartbeatReceived, seen),
     "station.status_changed": (ev.StatusChanged, status_changed),
     "station.report": (ev.ReportReceived, report_received),
+    "station.notification": (ev.NotificationReceived, notification),
 }
 #: Events that never create a station nor count as life.
 NOT_LIFE = frozenset({"station.disconnected", "station.protocol_violation"})

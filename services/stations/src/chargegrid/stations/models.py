@@ -141,3 +141,54 @@ class ReportedVariableRow(Base):
     value: Mapped[str] = mapped_column(Text, default="")
     readonly: Mapped[bool] = mapped_column(Boolean, default=False)
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReservationRow(Base):
+    """A reservation this registry asked a station for; its id is the OCPP reservation id."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (Index("ix_reservations_station_id", "station_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stations.id", ondelete="CASCADE")
+    )
+    evse_id: Mapped[int] = mapped_column(Integer, default=0)
+    connector_id: Mapped[int] = mapped_column(Integer, default=0)
+    id_token: Mapped[str] = mapped_column(String(36))
+    token_type: Mapped[str] = mapped_column(String(20), default="")
+    group_id_token: Mapped[str] = mapped_column(String(36), default="")
+    expiry: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: Requested (sent, no answer yet), Reserved, Cancelled, Expired, Removed, or the
+    #: station's refusal (Occupied, Faulted, Unavailable, Rejected).
+    status: Mapped[str] = mapped_column(String(16))
+    last_station_answer: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AlertRow(Base):
+    """One event of a 2.x NotifyEvent; (station, event id, time) is its natural key."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_station_id", "station_id", "id"),
+        Index("uq_alerts_event", "station_id", "event_id", "occurred_at", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stations.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    trigger: Mapped[str] = mapped_column(String(32), default="")
+    variable: Mapped[str] = mapped_column(String(200), default="")
+    actual_value: Mapped[str] = mapped_column(String(2500), default="")
+    cleared: Mapped[bool] = mapped_column(Boolean, default=False)
+    tech_code: Mapped[str] = mapped_column(String(50), default="")
+    tech_info: Mapped[str] = mapped_column(String(500), default="")
+    severity: Mapped[int] = mapped_column(Integer, default=-1)
+    variable_monitoring_id: Mapped[int] = mapped_column(Integer, default=0)
+    event_notification_type: Mapped[str] = mapped_column(String(32), default="")
+    cause: Mapped[int] = mapped_column(Integer, default=0)

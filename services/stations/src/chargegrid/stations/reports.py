@@ -32,6 +32,11 @@ def _component(component: Any) -> str:
     return name
 
 
+#: The names alerts and reports share ("Component[.instance]#evse", "Variable[.instance]").
+component_name = _component
+variable_name = _named
+
+
 def _actual(attributes: Any) -> dict[str, Any] | None:
     if not isinstance(attributes, list):
         return None

@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from chargegrid.api.gateway.v1 import station_control_pb2 as pb
 from chargegrid.api.gateway.v1 import station_control_pb2_grpc as pb_grpc
 from chargegrid.api.gateway.v1.presence_pb2 import StationPresence
+from chargegrid.gateway.commands.message_limits import ENTRIES, send_within_limits
 from chargegrid.gateway.commands.translation import InvalidCommand, Translator, Unsupported
 from chargegrid.gateway.connection import (
     StationCallError,
@@ -149,7 +150,17 @@ class StationControlService(pb_grpc.StationControlServicer):
             raise Unimplemented(f"OCPP {target.version} has no {method}: {exc}") from exc
         except InvalidCommand as exc:
             raise InvalidArgument(str(exc)) from exc
-        result = await self._send(target, action, payload, self._timeout(context))
+        timeout = self._timeout(context)
+        if action in ENTRIES and target.version is not OcppVersion.V16:
+
+            async def send(name: str, body: dict[str, Any]) -> dict[str, Any]:
+                return await self._send(target, name, body, timeout)
+
+            result, target.message_limits = await send_within_limits(
+                action, payload, target.message_limits, send
+            )
+        else:
+            result = await self._send(target, action, payload, timeout)
         return translator.reply(method, request, result)
 
     # -- methods answered without translation ------------------------------------------------
@@ -293,6 +304,48 @@ class StationControlService(pb_grpc.StationControlServicer):
         self, request: pb.CancelReservationRequest, context: Context
     ) -> pb.CommandReply:
         return cast(pb.CommandReply, await self.command("CancelReservation", request, context))
+
+    async def SetDisplayMessage(
+        self, request: pb.SetDisplayMessageRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("SetDisplayMessage", request, context))
+
+    async def GetDisplayMessages(
+        self, request: pb.GetDisplayMessagesRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("GetDisplayMessages", request, context))
+
+    async def ClearDisplayMessage(
+        self, request: pb.ClearDisplayMessageRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("ClearDisplayMessage", request, context))
+
+    async def SetVariableMonitoring(
+        self, request: pb.SetVariableMonitoringRequest, context: Context
+    ) -> pb.SetVariableMonitoringReply:
+        reply = await self.command("SetVariableMonitoring", request, context)
+        return cast(pb.SetVariableMonitoringReply, reply)
+
+    async def ClearVariableMonitoring(
+        self, request: pb.ClearVariableMonitoringRequest, context: Context
+    ) -> pb.ClearVariableMonitoringReply:
+        reply = await self.command("ClearVariableMonitoring", request, context)
+        return cast(pb.ClearVariableMonitoringReply, reply)
+
+    async def SetMonitoringBase(
+        self, request: pb.SetMonitoringBaseRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("SetMonitoringBase", request, context))
+
+    async def SetMonitoringLevel(
+        self, request: pb.SetMonitoringLevelRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("SetMonitoringLevel", request, context))
+
+    async def GetMonitoringReport(
+        self, request: pb.GetMonitoringReportRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("GetMonitoringReport", request, context))
 
     async def ClearCache(self, request: pb.ClearCacheRequest, context: Context) -> pb.CommandReply:
         return cast(pb.CommandReply, await self.command("ClearCache", request, context))

@@ -20,6 +20,9 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.gateway.v1 import station_control_pb2 as pb
+from chargegrid.gateway.commands import display2x, monitoring2x
+from chargegrid.gateway.commands.device_keys import key_of as _key
+from chargegrid.gateway.commands.device_keys import variable_of as _variable
 from chargegrid.gateway.commands.translation import InvalidCommand, Unsupported
 from chargegrid.gateway.protocol.versions import OcppVersion
 
@@ -58,9 +61,6 @@ _TRIGGERS = {
 #: 1.6 names a neutral caller may still use.
 _TRIGGER_ALIASES = {"DiagnosticsStatusNotification": "LogStatusNotification"}
 _UNKNOWN = ("UnknownComponent", "UnknownVariable")
-_MALFORMED = (
-    "malformed key {key!r}: 2.x keys are Component/Variable, each with an optional .instance"
-)
 _EPOCH_2024 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
@@ -126,28 +126,6 @@ def _evse(evse_id: int, connector_id: int) -> dict[str, Any] | None:
             raise InvalidCommand("a connector_id needs its evse_id on OCPP 2.x")
         return None
     return _compact({"id": evse_id, "connectorId": connector_id or None})
-
-
-def _part(text: str, key: str) -> dict[str, Any]:
-    name, dot, instance = text.partition(".")
-    if not name or (dot and not instance):
-        raise InvalidCommand(_MALFORMED.format(key=key))
-    return _compact({"name": name, "instance": instance or None})
-
-
-def _variable(key: str) -> dict[str, Any]:
-    component, slash, variable = key.partition("/")
-    if not slash or "/" in variable:
-        raise InvalidCommand(_MALFORMED.format(key=key))
-    return {"component": _part(component, key), "variable": _part(variable, key)}
-
-
-def _key(result: dict[str, Any]) -> str:
-    def text(part: dict[str, Any]) -> str:
-        instance = part.get("instance")
-        return f"{part['name']}.{instance}" if instance else str(part["name"])
-
-    return f"{text(result['component'])}/{text(result['variable'])}"
 
 
 def _profile(profile: pb.ChargingProfile) -> dict[str, Any]:
@@ -528,6 +506,8 @@ REQUESTS: dict[str, Callable[[Any, _Env], Call]] = {
     "CancelReservation": cancel_reservation,
     "ClearCache": clear_cache,
     "DataTransfer": data_transfer,
+    **display2x.REQUESTS,
+    **monitoring2x.REQUESTS,
 }
 REPLIES: dict[str, Callable[[Any, dict[str, Any]], Message]] = {
     **dict.fromkeys(REQUESTS, status_reply),
@@ -537,6 +517,7 @@ REPLIES: dict[str, Callable[[Any, dict[str, Any]], Message]] = {
     "GetCompositeSchedule": composite_schedule_reply,
     "GetLocalListVersion": local_list_version_reply,
     "DataTransfer": data_transfer_reply,
+    **monitoring2x.REPLIES,
 }
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from chargegrid.api.stations.v1 import stations_pb2_grpc as pb_grpc
+from chargegrid.stations.api.alerts import AlertsApi
 from chargegrid.stations.api.base import ApiDeps
 from chargegrid.stations.api.boot import BootApi
 from chargegrid.stations.api.configuration import ConfigurationApi
+from chargegrid.stations.api.reservations import ReservationsApi
 from chargegrid.stations.api.security import SecurityApi
 from chargegrid.stations.api.sites import SitesApi
 from chargegrid.stations.api.stations import StationsApi
@@ -23,6 +25,8 @@ class StationsService(
     StationsApi,
     ConfigurationApi,
     WatchApi,
+    ReservationsApi,
+    AlertsApi,
     pb_grpc.StationsServicer,
 ):
     def __init__(self, deps: ApiDeps) -> None:

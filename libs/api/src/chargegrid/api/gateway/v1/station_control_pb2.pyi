@@ -1152,3 +1152,403 @@ class GetConnectionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetConnectionRequest: _TypeAlias = GetConnectionRequest  # noqa: Y015
+
+@_typing.final
+class DisplayMessage(_message.Message):
+    """A message the station shows on its display (2.x MessageInfoType)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    START_FIELD_NUMBER: _builtins.int
+    END_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    priority: _builtins.str
+    """AlwaysFront, InFront, NormalCycle."""
+    state: _builtins.str
+    """Idle, Charging, Faulted, Unavailable; empty = any state."""
+    transaction_id: _builtins.str
+    """Only while this transaction runs; empty = not bound to one."""
+    format: _builtins.str
+    """ASCII, HTML, URI, UTF8."""
+    language: _builtins.str
+    content: _builtins.str
+    evse_id: _builtins.int
+    """0 = the whole station."""
+    @_builtins.property
+    def start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def end(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        priority: _builtins.str = ...,
+        state: _builtins.str = ...,
+        start: _timestamp_pb2.Timestamp | None = ...,
+        end: _timestamp_pb2.Timestamp | None = ...,
+        transaction_id: _builtins.str = ...,
+        format: _builtins.str = ...,
+        language: _builtins.str = ...,
+        content: _builtins.str = ...,
+        evse_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end", b"end", "start", b"start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "end", b"end", "evse_id", b"evse_id", "format", b"format", "id", b"id", "language", b"language", "priority", b"priority", "start", b"start", "state", b"state", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisplayMessage: _TypeAlias = DisplayMessage  # noqa: Y015
+
+@_typing.final
+class SetDisplayMessageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    @_builtins.property
+    def message(self) -> Global___DisplayMessage: ...
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        message: Global___DisplayMessage | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["message", b"message"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetDisplayMessageRequest: _TypeAlias = SetDisplayMessageRequest  # noqa: Y015
+
+@_typing.final
+class GetDisplayMessagesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    request_id: _builtins.int
+    """The station echoes it in NotifyDisplayMessages; the gateway allocates one when 0."""
+    priority: _builtins.str
+    state: _builtins.str
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        request_id: _builtins.int = ...,
+        ids: _abc.Iterable[_builtins.int] | None = ...,
+        priority: _builtins.str = ...,
+        state: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids", "priority", b"priority", "request_id", b"request_id", "state", b"state", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDisplayMessagesRequest: _TypeAlias = GetDisplayMessagesRequest  # noqa: Y015
+
+@_typing.final
+class ClearDisplayMessageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearDisplayMessageRequest: _TypeAlias = ClearDisplayMessageRequest  # noqa: Y015
+
+@_typing.final
+class VariableMonitor(_message.Message):
+    """One monitor on a variable ("Component[.instance]/Variable[.instance]")."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    TRANSACTION_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    id: _builtins.int
+    """0 = a new monitor (the station allocates the id); else replaces that monitor."""
+    type: _builtins.str
+    """UpperThreshold, LowerThreshold, Delta, Periodic, PeriodicClockAligned."""
+    value: _builtins.float
+    severity: _builtins.int
+    """0 (Danger) ... 9 (Debug)."""
+    transaction: _builtins.bool
+    """Only while a transaction runs."""
+    evse_id: _builtins.int
+    """0 = the whole station."""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        id: _builtins.int = ...,
+        type: _builtins.str = ...,
+        value: _builtins.float = ...,
+        severity: _builtins.int = ...,
+        transaction: _builtins.bool = ...,
+        evse_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evse_id", b"evse_id", "id", b"id", "key", b"key", "severity", b"severity", "transaction", b"transaction", "type", b"type", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VariableMonitor: _TypeAlias = VariableMonitor  # noqa: Y015
+
+@_typing.final
+class SetVariableMonitoringRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    MONITORS_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    @_builtins.property
+    def monitors(self) -> _containers.RepeatedCompositeFieldContainer[Global___VariableMonitor]: ...
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        monitors: _abc.Iterable[Global___VariableMonitor] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["monitors", b"monitors", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetVariableMonitoringRequest: _TypeAlias = SetVariableMonitoringRequest  # noqa: Y015
+
+@_typing.final
+class SetMonitorResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    id: _builtins.int
+    """The id the station gave the monitor (when Accepted)."""
+    status: _builtins.str
+    """Accepted, UnknownComponent, UnknownVariable, UnsupportedMonitorType, Rejected, Duplicate."""
+    type: _builtins.str
+    severity: _builtins.int
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        id: _builtins.int = ...,
+        status: _builtins.str = ...,
+        type: _builtins.str = ...,
+        severity: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "key", b"key", "severity", b"severity", "status", b"status", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetMonitorResult: _TypeAlias = SetMonitorResult  # noqa: Y015
+
+@_typing.final
+class SetVariableMonitoringReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___SetMonitorResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___SetMonitorResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetVariableMonitoringReply: _TypeAlias = SetVariableMonitoringReply  # noqa: Y015
+
+@_typing.final
+class ClearVariableMonitoringRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearVariableMonitoringRequest: _TypeAlias = ClearVariableMonitoringRequest  # noqa: Y015
+
+@_typing.final
+class ClearMonitorResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    status: _builtins.str
+    """Accepted, Rejected, NotFound."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        status: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearMonitorResult: _TypeAlias = ClearMonitorResult  # noqa: Y015
+
+@_typing.final
+class ClearVariableMonitoringReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClearMonitorResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___ClearMonitorResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearVariableMonitoringReply: _TypeAlias = ClearVariableMonitoringReply  # noqa: Y015
+
+@_typing.final
+class SetMonitoringBaseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    BASE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    base: _builtins.str
+    """All, FactoryDefault, HardWiredOnly."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        base: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base", b"base", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetMonitoringBaseRequest: _TypeAlias = SetMonitoringBaseRequest  # noqa: Y015
+
+@_typing.final
+class SetMonitoringLevelRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    severity: _builtins.int
+    """0 ... 9: only events of this severity or more severe are reported."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        severity: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["severity", b"severity", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetMonitoringLevelRequest: _TypeAlias = SetMonitoringLevelRequest  # noqa: Y015
+
+@_typing.final
+class GetMonitoringReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    CRITERIA_FIELD_NUMBER: _builtins.int
+    KEYS_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    request_id: _builtins.int
+    """The gateway allocates one when 0."""
+    @_builtins.property
+    def criteria(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """ThresholdMonitoring, DeltaMonitoring, PeriodicMonitoring."""
+
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Only these variables ("Component/Variable"); empty = all."""
+
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        request_id: _builtins.int = ...,
+        criteria: _abc.Iterable[_builtins.str] | None = ...,
+        keys: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["criteria", b"criteria", "keys", b"keys", "request_id", b"request_id", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMonitoringReportRequest: _TypeAlias = GetMonitoringReportRequest  # noqa: Y015

@@ -144,6 +144,46 @@ class StationControlStub:
                 request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetConnectionRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.Connection.FromString,
                 _registered_method=True)
+        self.SetDisplayMessage = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/SetDisplayMessage',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetDisplayMessageRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
+        self.GetDisplayMessages = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/GetDisplayMessages',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetDisplayMessagesRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
+        self.ClearDisplayMessage = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/ClearDisplayMessage',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearDisplayMessageRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
+        self.SetVariableMonitoring = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/SetVariableMonitoring',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetVariableMonitoringRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetVariableMonitoringReply.FromString,
+                _registered_method=True)
+        self.ClearVariableMonitoring = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/ClearVariableMonitoring',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearVariableMonitoringRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearVariableMonitoringReply.FromString,
+                _registered_method=True)
+        self.SetMonitoringBase = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/SetMonitoringBase',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetMonitoringBaseRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
+        self.SetMonitoringLevel = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/SetMonitoringLevel',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetMonitoringLevelRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
+        self.GetMonitoringReport = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/GetMonitoringReport',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetMonitoringReportRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
 
 
 class StationControlServicer:
@@ -283,6 +323,59 @@ class StationControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetDisplayMessage(self, request, context):
+        """2.x display messages (block O). Not in 1.6: UNIMPLEMENTED there.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDisplayMessages(self, request, context):
+        """The station answers Accepted or Unknown; the messages arrive as NotifyDisplayMessages.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearDisplayMessage(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetVariableMonitoring(self, request, context):
+        """2.x monitoring (block N). Not in 1.6: UNIMPLEMENTED there.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearVariableMonitoring(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMonitoringBase(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMonitoringLevel(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMonitoringReport(self, request, context):
+        """Accepted (the monitors follow as NotifyMonitoringReport), Rejected, NotSupported or
+        EmptyResultSet.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -395,6 +488,46 @@ def add_StationControlServicer_to_server(servicer, server):
                     servicer.GetConnection,
                     request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetConnectionRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.Connection.SerializeToString,
+            ),
+            'SetDisplayMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetDisplayMessage,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetDisplayMessageRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'GetDisplayMessages': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDisplayMessages,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetDisplayMessagesRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'ClearDisplayMessage': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearDisplayMessage,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearDisplayMessageRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'SetVariableMonitoring': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetVariableMonitoring,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetVariableMonitoringRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetVariableMonitoringReply.SerializeToString,
+            ),
+            'ClearVariableMonitoring': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearVariableMonitoring,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearVariableMonitoringRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearVariableMonitoringReply.SerializeToString,
+            ),
+            'SetMonitoringBase': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMonitoringBase,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetMonitoringBaseRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'SetMonitoringLevel': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMonitoringLevel,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetMonitoringLevelRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'GetMonitoringReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMonitoringReport,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetMonitoringReportRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -991,6 +1124,222 @@ class StationControl:
             '/chargegrid.api.gateway.v1.StationControl/GetConnection',
             chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetConnectionRequest.SerializeToString,
             chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.Connection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetDisplayMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/SetDisplayMessage',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetDisplayMessageRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDisplayMessages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/GetDisplayMessages',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetDisplayMessagesRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearDisplayMessage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/ClearDisplayMessage',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearDisplayMessageRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetVariableMonitoring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/SetVariableMonitoring',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetVariableMonitoringRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetVariableMonitoringReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearVariableMonitoring(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/ClearVariableMonitoring',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearVariableMonitoringRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.ClearVariableMonitoringReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMonitoringBase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/SetMonitoringBase',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetMonitoringBaseRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMonitoringLevel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/SetMonitoringLevel',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetMonitoringLevelRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMonitoringReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/GetMonitoringReport',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetMonitoringReportRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
             options,
             channel_credentials,
             insecure,

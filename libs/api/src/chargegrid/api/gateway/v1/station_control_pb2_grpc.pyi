@@ -61,6 +61,20 @@ class StationControlStub:
     """
     ListConnections: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.ListConnectionsRequest, _station_control_pb2.ListConnectionsReply]
     GetConnection: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetConnectionRequest, _station_control_pb2.Connection]
+    SetDisplayMessage: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.SetDisplayMessageRequest, _station_control_pb2.CommandReply]
+    """2.x display messages (block O). Not in 1.6: UNIMPLEMENTED there."""
+    GetDisplayMessages: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetDisplayMessagesRequest, _station_control_pb2.CommandReply]
+    """The station answers Accepted or Unknown; the messages arrive as NotifyDisplayMessages."""
+    ClearDisplayMessage: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.ClearDisplayMessageRequest, _station_control_pb2.CommandReply]
+    SetVariableMonitoring: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.SetVariableMonitoringRequest, _station_control_pb2.SetVariableMonitoringReply]
+    """2.x monitoring (block N). Not in 1.6: UNIMPLEMENTED there."""
+    ClearVariableMonitoring: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.ClearVariableMonitoringRequest, _station_control_pb2.ClearVariableMonitoringReply]
+    SetMonitoringBase: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.SetMonitoringBaseRequest, _station_control_pb2.CommandReply]
+    SetMonitoringLevel: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.SetMonitoringLevelRequest, _station_control_pb2.CommandReply]
+    GetMonitoringReport: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetMonitoringReportRequest, _station_control_pb2.CommandReply]
+    """Accepted (the monitors follow as NotifyMonitoringReport), Rejected, NotSupported or
+    EmptyResultSet.
+    """
 
 @_typing.type_check_only
 class StationControlAsyncStub(StationControlStub):
@@ -90,6 +104,20 @@ class StationControlAsyncStub(StationControlStub):
     """
     ListConnections: _aio.UnaryUnaryMultiCallable[_station_control_pb2.ListConnectionsRequest, _station_control_pb2.ListConnectionsReply]  # type: ignore[assignment]
     GetConnection: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetConnectionRequest, _station_control_pb2.Connection]  # type: ignore[assignment]
+    SetDisplayMessage: _aio.UnaryUnaryMultiCallable[_station_control_pb2.SetDisplayMessageRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """2.x display messages (block O). Not in 1.6: UNIMPLEMENTED there."""
+    GetDisplayMessages: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetDisplayMessagesRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """The station answers Accepted or Unknown; the messages arrive as NotifyDisplayMessages."""
+    ClearDisplayMessage: _aio.UnaryUnaryMultiCallable[_station_control_pb2.ClearDisplayMessageRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    SetVariableMonitoring: _aio.UnaryUnaryMultiCallable[_station_control_pb2.SetVariableMonitoringRequest, _station_control_pb2.SetVariableMonitoringReply]  # type: ignore[assignment]
+    """2.x monitoring (block N). Not in 1.6: UNIMPLEMENTED there."""
+    ClearVariableMonitoring: _aio.UnaryUnaryMultiCallable[_station_control_pb2.ClearVariableMonitoringRequest, _station_control_pb2.ClearVariableMonitoringReply]  # type: ignore[assignment]
+    SetMonitoringBase: _aio.UnaryUnaryMultiCallable[_station_control_pb2.SetMonitoringBaseRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    SetMonitoringLevel: _aio.UnaryUnaryMultiCallable[_station_control_pb2.SetMonitoringLevelRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    GetMonitoringReport: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetMonitoringReportRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """Accepted (the monitors follow as NotifyMonitoringReport), Rejected, NotSupported or
+    EmptyResultSet.
+    """
 
 class StationControlServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -248,5 +276,67 @@ class StationControlServicer(metaclass=_abc_1.ABCMeta):
         request: _station_control_pb2.GetConnectionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_station_control_pb2.Connection, _abc.Awaitable[_station_control_pb2.Connection]]: ...
+
+    @_abc_1.abstractmethod
+    def SetDisplayMessage(
+        self,
+        request: _station_control_pb2.SetDisplayMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """2.x display messages (block O). Not in 1.6: UNIMPLEMENTED there."""
+
+    @_abc_1.abstractmethod
+    def GetDisplayMessages(
+        self,
+        request: _station_control_pb2.GetDisplayMessagesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """The station answers Accepted or Unknown; the messages arrive as NotifyDisplayMessages."""
+
+    @_abc_1.abstractmethod
+    def ClearDisplayMessage(
+        self,
+        request: _station_control_pb2.ClearDisplayMessageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]: ...
+
+    @_abc_1.abstractmethod
+    def SetVariableMonitoring(
+        self,
+        request: _station_control_pb2.SetVariableMonitoringRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.SetVariableMonitoringReply, _abc.Awaitable[_station_control_pb2.SetVariableMonitoringReply]]:
+        """2.x monitoring (block N). Not in 1.6: UNIMPLEMENTED there."""
+
+    @_abc_1.abstractmethod
+    def ClearVariableMonitoring(
+        self,
+        request: _station_control_pb2.ClearVariableMonitoringRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.ClearVariableMonitoringReply, _abc.Awaitable[_station_control_pb2.ClearVariableMonitoringReply]]: ...
+
+    @_abc_1.abstractmethod
+    def SetMonitoringBase(
+        self,
+        request: _station_control_pb2.SetMonitoringBaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]: ...
+
+    @_abc_1.abstractmethod
+    def SetMonitoringLevel(
+        self,
+        request: _station_control_pb2.SetMonitoringLevelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMonitoringReport(
+        self,
+        request: _station_control_pb2.GetMonitoringReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """Accepted (the monitors follow as NotifyMonitoringReport), Rejected, NotSupported or
+        EmptyResultSet.
+        """
 
 def add_StationControlServicer_to_server(servicer: StationControlServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

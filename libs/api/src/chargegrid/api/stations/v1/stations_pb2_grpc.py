@@ -154,6 +154,31 @@ class StationsStub:
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportReply.FromString,
                 _registered_method=True)
+        self.CreateReservation = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/CreateReservation',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CreateReservationRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.FromString,
+                _registered_method=True)
+        self.CancelReservation = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/CancelReservation',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CancelReservationRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.FromString,
+                _registered_method=True)
+        self.GetReservation = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/GetReservation',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetReservationRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.FromString,
+                _registered_method=True)
+        self.ListReservations = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/ListReservations',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListReservationsRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListReservationsReply.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/ListAlerts',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsReply.FromString,
+                _registered_method=True)
 
 
 class StationsServicer:
@@ -337,6 +362,48 @@ class StationsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateReservation(self, request, context):
+        """--- reservations -----------------------------------------------------------------------
+        Allocates a reservation id, sends ReserveNow to the station (2.x for an EVSE, 1.6 for a
+        connector; evse_id 0 = any) and stores the station's answer. NOT_FOUND for an unknown
+        station, UNAVAILABLE when it is offline (nothing stored), INVALID_ARGUMENT for an expiry
+        in the past or no token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelReservation(self, request, context):
+        """Sends CancelReservation for a reservation this registry made. NOT_FOUND for an unknown
+        reservation id, FAILED_PRECONDITION when it is no longer active (expired, cancelled, ...);
+        a station that answers Rejected leaves the reservation as it was.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReservation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReservations(self, request, context):
+        """Newest first; a reservation past its expiry reads Expired even before the station says so.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """--- alerts -----------------------------------------------------------------------------
+        Events the station reported (2.x NotifyEvent: monitor triggers, problems, hard-wired
+        notifications), newest first, for the console and `chargegrid stations alerts`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -459,6 +526,31 @@ def add_StationsServicer_to_server(servicer, server):
                     servicer.RequestReport,
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportReply.SerializeToString,
+            ),
+            'CreateReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateReservation,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CreateReservationRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.SerializeToString,
+            ),
+            'CancelReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelReservation,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CancelReservationRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.SerializeToString,
+            ),
+            'GetReservation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReservation,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetReservationRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.SerializeToString,
+            ),
+            'ListReservations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReservations,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListReservationsRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListReservationsReply.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1109,6 +1201,141 @@ class Stations:
             '/chargegrid.api.stations.v1.Stations/RequestReport',
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportRequest.SerializeToString,
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/CreateReservation',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CreateReservationRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/CancelReservation',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CancelReservationRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReservation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/GetReservation',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetReservationRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Reservation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReservations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/ListReservations',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListReservationsRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListReservationsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/ListAlerts',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -103,6 +103,26 @@ class StationsStub:
     """Asks the station for a full report now (2.x GetBaseReport FullInventory, 1.6
     GetConfiguration); the result arrives as events and is stored.
     """
+    CreateReservation: _grpc.UnaryUnaryMultiCallable[_stations_pb2.CreateReservationRequest, _stations_pb2.Reservation]
+    """--- reservations -----------------------------------------------------------------------
+    Allocates a reservation id, sends ReserveNow to the station (2.x for an EVSE, 1.6 for a
+    connector; evse_id 0 = any) and stores the station's answer. NOT_FOUND for an unknown
+    station, UNAVAILABLE when it is offline (nothing stored), INVALID_ARGUMENT for an expiry
+    in the past or no token.
+    """
+    CancelReservation: _grpc.UnaryUnaryMultiCallable[_stations_pb2.CancelReservationRequest, _stations_pb2.Reservation]
+    """Sends CancelReservation for a reservation this registry made. NOT_FOUND for an unknown
+    reservation id, FAILED_PRECONDITION when it is no longer active (expired, cancelled, ...);
+    a station that answers Rejected leaves the reservation as it was.
+    """
+    GetReservation: _grpc.UnaryUnaryMultiCallable[_stations_pb2.GetReservationRequest, _stations_pb2.Reservation]
+    ListReservations: _grpc.UnaryUnaryMultiCallable[_stations_pb2.ListReservationsRequest, _stations_pb2.ListReservationsReply]
+    """Newest first; a reservation past its expiry reads Expired even before the station says so."""
+    ListAlerts: _grpc.UnaryUnaryMultiCallable[_stations_pb2.ListAlertsRequest, _stations_pb2.ListAlertsReply]
+    """--- alerts -----------------------------------------------------------------------------
+    Events the station reported (2.x NotifyEvent: monitor triggers, problems, hard-wired
+    notifications), newest first, for the console and `chargegrid stations alerts`.
+    """
 
 @_typing.type_check_only
 class StationsAsyncStub(StationsStub):
@@ -176,6 +196,26 @@ class StationsAsyncStub(StationsStub):
     RequestReport: _aio.UnaryUnaryMultiCallable[_stations_pb2.RequestReportRequest, _stations_pb2.RequestReportReply]  # type: ignore[assignment]
     """Asks the station for a full report now (2.x GetBaseReport FullInventory, 1.6
     GetConfiguration); the result arrives as events and is stored.
+    """
+    CreateReservation: _aio.UnaryUnaryMultiCallable[_stations_pb2.CreateReservationRequest, _stations_pb2.Reservation]  # type: ignore[assignment]
+    """--- reservations -----------------------------------------------------------------------
+    Allocates a reservation id, sends ReserveNow to the station (2.x for an EVSE, 1.6 for a
+    connector; evse_id 0 = any) and stores the station's answer. NOT_FOUND for an unknown
+    station, UNAVAILABLE when it is offline (nothing stored), INVALID_ARGUMENT for an expiry
+    in the past or no token.
+    """
+    CancelReservation: _aio.UnaryUnaryMultiCallable[_stations_pb2.CancelReservationRequest, _stations_pb2.Reservation]  # type: ignore[assignment]
+    """Sends CancelReservation for a reservation this registry made. NOT_FOUND for an unknown
+    reservation id, FAILED_PRECONDITION when it is no longer active (expired, cancelled, ...);
+    a station that answers Rejected leaves the reservation as it was.
+    """
+    GetReservation: _aio.UnaryUnaryMultiCallable[_stations_pb2.GetReservationRequest, _stations_pb2.Reservation]  # type: ignore[assignment]
+    ListReservations: _aio.UnaryUnaryMultiCallable[_stations_pb2.ListReservationsRequest, _stations_pb2.ListReservationsReply]  # type: ignore[assignment]
+    """Newest first; a reservation past its expiry reads Expired even before the station says so."""
+    ListAlerts: _aio.UnaryUnaryMultiCallable[_stations_pb2.ListAlertsRequest, _stations_pb2.ListAlertsReply]  # type: ignore[assignment]
+    """--- alerts -----------------------------------------------------------------------------
+    Events the station reported (2.x NotifyEvent: monitor triggers, problems, hard-wired
+    notifications), newest first, for the console and `chargegrid stations alerts`.
     """
 
 class StationsServicer(metaclass=_abc_1.ABCMeta):
@@ -391,6 +431,56 @@ class StationsServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_stations_pb2.RequestReportReply, _abc.Awaitable[_stations_pb2.RequestReportReply]]:
         """Asks the station for a full report now (2.x GetBaseReport FullInventory, 1.6
         GetConfiguration); the result arrives as events and is stored.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateReservation(
+        self,
+        request: _stations_pb2.CreateReservationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.Reservation, _abc.Awaitable[_stations_pb2.Reservation]]:
+        """--- reservations -----------------------------------------------------------------------
+        Allocates a reservation id, sends ReserveNow to the station (2.x for an EVSE, 1.6 for a
+        connector; evse_id 0 = any) and stores the station's answer. NOT_FOUND for an unknown
+        station, UNAVAILABLE when it is offline (nothing stored), INVALID_ARGUMENT for an expiry
+        in the past or no token.
+        """
+
+    @_abc_1.abstractmethod
+    def CancelReservation(
+        self,
+        request: _stations_pb2.CancelReservationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.Reservation, _abc.Awaitable[_stations_pb2.Reservation]]:
+        """Sends CancelReservation for a reservation this registry made. NOT_FOUND for an unknown
+        reservation id, FAILED_PRECONDITION when it is no longer active (expired, cancelled, ...);
+        a station that answers Rejected leaves the reservation as it was.
+        """
+
+    @_abc_1.abstractmethod
+    def GetReservation(
+        self,
+        request: _stations_pb2.GetReservationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.Reservation, _abc.Awaitable[_stations_pb2.Reservation]]: ...
+
+    @_abc_1.abstractmethod
+    def ListReservations(
+        self,
+        request: _stations_pb2.ListReservationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.ListReservationsReply, _abc.Awaitable[_stations_pb2.ListReservationsReply]]:
+        """Newest first; a reservation past its expiry reads Expired even before the station says so."""
+
+    @_abc_1.abstractmethod
+    def ListAlerts(
+        self,
+        request: _stations_pb2.ListAlertsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.ListAlertsReply, _abc.Awaitable[_stations_pb2.ListAlertsReply]]:
+        """--- alerts -----------------------------------------------------------------------------
+        Events the station reported (2.x NotifyEvent: monitor triggers, problems, hard-wired
+        notifications), newest first, for the console and `chargegrid stations alerts`.
         """
 
 def add_StationsServicer_to_server(servicer: StationsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
