@@ -49,7 +49,11 @@ def test_the_stack_comes_up_answers_and_stops_cleanly_on_sigterm(stack: Stack) -
     assert token in stack.output()
     assert oct((stack.var_dir / "admin.token").stat().st_mode & 0o777) == "0o600"
     for spec in installed_services(port_offset=stack.offset):
-        assert f"{spec.name} gRPC" in stack.output()
+        if spec.grpc_port:
+            assert f"{spec.name} gRPC" in stack.output()
+        if spec.http_port:
+            assert f"{spec.name} HTTP" in stack.output()
+    assert f"console (dashboard and API): http://127.0.0.1:{8080 + stack.offset}/" in stack.output()
     assert "NOT SERVING" not in stack.output()
 
     children = _children_of(stack.process.pid)

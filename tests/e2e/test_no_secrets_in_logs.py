@@ -33,6 +33,7 @@ from tests.e2e.conftest import Stack
 PASSWORD = "correct-horse-battery-staple-42"
 WRONG_PASSWORD = "wrong-horse-battery-staple-000"
 BOGUS_TOKEN = "bogus-api-token-" + uuid.uuid4().hex
+pytestmark = pytest.mark.timeout(300)
 #: Secrets generated during the flow, for the Kafka check that runs after it.
 SEEN_SECRETS: list[bytes] = []
 SERVICE_LINE = re.compile(r"^\s*(?P<name>[a-z]+) \| (?P<line>.*)$")

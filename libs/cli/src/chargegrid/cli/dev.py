@@ -222,13 +222,24 @@ class DevStack:
         if not self.options.services:
             table.add_row("services", "none installed yet", "")
         self.console.print(table)
+        for spec in self.options.services:
+            if spec.name == "console" and spec.http_port:
+                self.console.print(
+                    f"console (dashboard and API): http://{host}:{spec.http_port}/ "
+                    "(sign in with the admin API token below)"
+                )
         self.console.print(f"admin API token: {admin_token}")
         self.console.print(f"  (stored in {self.options.var_dir / 'admin.token'}; Ctrl-C stops)")
         self.console.print(cli_hint(Path(sys.executable).parent), soft_wrap=True)
 
     async def stop(self) -> None:
-        for process in reversed(self.processes):
-            await process.stop()
+        # The services at once (each takes seconds to drain and close; one after another
+        # that was half a minute for ten), the broker only after every one has stopped.
+        services = [p for p in self.processes if p.name != "broker"]
+        await asyncio.gather(*(process.stop() for process in services))
+        for process in self.processes:
+            if process.name == "broker":
+                await process.stop()
         for task in getattr(self, "_tasks", []):
             task.cancel()
         await asyncio.gather(*getattr(self, "_tasks", []), return_exceptions=True)

@@ -26,8 +26,17 @@ SENSITIVE_KEYS = frozenset(
 )
 MASK = "***"
 #: Libraries whose DEBUG lines dump whole records, frames or SQL parameters (aiokafka logs
-#: every record it sends, with its bytes): they log at INFO at most, whatever LOG_LEVEL says.
-PAYLOAD_DUMPING_LIBRARIES = ("aiokafka", "kafka", "websockets", "sqlalchemy", "asyncpg", "grpc")
+#: every record it sends, with its bytes), with the least level they log at whatever
+#: LOG_LEVEL says. SQLAlchemy logs every statement at INFO, so WARNING for it (its own
+#: default, which it sets only if nobody configured it first).
+PAYLOAD_DUMPING_LIBRARIES = {
+    "aiokafka": logging.INFO,
+    "kafka": logging.INFO,
+    "websockets": logging.INFO,
+    "grpc": logging.INFO,
+    "sqlalchemy": logging.WARNING,
+    "asyncpg": logging.WARNING,
+}
 
 
 def _is_sensitive(key: str) -> bool:
@@ -112,8 +121,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
         )
     )
     logging.basicConfig(level=numeric, handlers=[handler], force=True)
-    for library in PAYLOAD_DUMPING_LIBRARIES:
-        logging.getLogger(library).setLevel(max(numeric, logging.INFO))
+    for library, least in PAYLOAD_DUMPING_LIBRARIES.items():
+        logging.getLogger(library).setLevel(max(numeric, least))
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
