@@ -1,6 +1,6 @@
 """OCPP 2.0.1 blocks H (reservations) and O (display messages) through the whole `make run`
 stack: the CLI -> stations service / gateway -> a simulated station and back, one stack for
-the module. Test names carry the FR rows they prove."""
+the module. Test names carry the use cases they prove."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ async def _station(stack: Stack, station_id: str, version: str = "2.0.1") -> Sta
     return station
 
 
-async def test_H01_FR_01_a_reservation_from_the_cli_holds_the_evse_for_its_token_only(
+async def test_H01_a_reservation_from_the_cli_holds_the_evse_for_its_token_only(
     stack: Stack,
 ) -> None:
     station = await _station(stack, "E2E-RES-201")
@@ -120,7 +120,7 @@ async def test_H01_FR_01_a_reservation_from_the_cli_holds_the_evse_for_its_token
         await station.stop()
 
 
-async def test_H01_FR_17_an_expired_reservation_is_reported_by_the_station_and_stored(
+async def test_H04_an_expired_reservation_is_reported_by_the_station_and_stored(
     stack: Stack,
 ) -> None:
     station = await _station(stack, "E2E-EXP-201")
