@@ -284,3 +284,33 @@ async def test_a_cleared_event_closes_the_open_alert_of_its_variable(
 
     assert list(opened.alerts) == []
     assert [a.event_id for a in every.alerts] == [2, 1]
+
+
+async def test_O03_N02_report_parts_are_kept_by_request_id_once_each(
+    api: Api, db: Database, clock: FakeClock
+) -> None:
+    events = Events(db, clock)
+    await events.send("connected", ev.StationConnected(gateway_pod="gw", ocpp_version=2))  # type: ignore[arg-type]
+    first = {"requestId": 7, "seqNo": 0, "tbc": True, "messageInfo": [{"id": 1}]}
+    last = {"requestId": 7, "seqNo": 1, "messageInfo": [{"id": 2}]}
+    for part in (first, last, last):  # the last part sent twice
+        await events.send("notification", ev.NotificationReceived(
+            action="NotifyDisplayMessages", payload_json=json.dumps(part)
+        ))  # fmt: skip
+    await events.send(
+        "notification",
+        ev.NotificationReceived(action="NotifyDisplayMessages", payload_json='{"seqNo": 0}'),
+    )  # fmt: skip  (no requestId: skipped)
+
+    reply = await api.as_role(Role.VIEWER).ListStationReports(
+        pb.ListStationReportsRequest(
+            station_id="CP-1", action="NotifyDisplayMessages", request_id=7
+        )
+    )
+
+    assert [(p.seq_no, p.tbc) for p in reply.parts] == [(0, True), (1, False)]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await api.as_role().ListStationReports(
+            pb.ListStationReportsRequest(station_id="CP-1", action="NotifyReport")
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
