@@ -1,5 +1,5 @@
 """Reservations (block H) and alerts (NotifyEvent, block N) in the registry, on SQLite and
-PostgreSQL, against a fake gateway over real gRPC. Named after the OCPP 2.0.1 FR rows."""
+PostgreSQL, against a fake gateway over real gRPC. Named after the OCPP 2.0.1 use cases."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ async def _rows(db: Database) -> list[ReservationRow]:
         return list((await session.scalars(select(ReservationRow))).all())
 
 
-async def test_H01_FR_01_the_registry_allocates_the_id_and_keeps_the_accepted_reservation(
+async def test_H01_the_registry_allocates_the_id_and_keeps_the_accepted_reservation(
     api: Api, gateway: Gateway, clock: FakeClock
 ) -> None:
     station = await _online_station(api, gateway)
@@ -71,7 +71,7 @@ async def test_H01_FR_01_the_registry_allocates_the_id_and_keeps_the_accepted_re
 
 
 @pytest.mark.parametrize("answer", ["Occupied", "Rejected"])
-async def test_H01_FR_a_refusing_station_leaves_a_refused_inactive_reservation(
+async def test_H01_a_refusing_station_leaves_a_refused_inactive_reservation(
     api: Api, gateway: Gateway, clock: FakeClock, answer: str
 ) -> None:
     station = await _online_station(api, gateway)
@@ -140,7 +140,7 @@ async def test_a_reservation_for_an_unknown_station_is_not_found(
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def test_H02_FR_01_cancel_sends_the_reservation_id_and_marks_it_cancelled(
+async def test_H02_cancel_sends_the_reservation_id_and_marks_it_cancelled(
     api: Api, gateway: Gateway, clock: FakeClock
 ) -> None:
     station = await _online_station(api, gateway)
@@ -159,7 +159,7 @@ async def test_H02_FR_01_cancel_sends_the_reservation_id_and_marks_it_cancelled(
     assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
-async def test_H02_FR_02_a_station_rejecting_the_cancel_leaves_the_reservation_as_it_was(
+async def test_H02_a_station_rejecting_the_cancel_leaves_the_reservation_as_it_was(
     api: Api, gateway: Gateway, clock: FakeClock
 ) -> None:
     station = await _online_station(api, gateway)
@@ -200,7 +200,7 @@ async def test_a_reservation_past_its_expiry_reads_expired_without_the_station(
 
 
 @pytest.mark.parametrize("update", ["Expired", "Removed"])
-async def test_H01_FR_17_a_reservation_status_update_is_stored(
+async def test_H04_a_reservation_status_update_is_stored(
     api: Api, gateway: Gateway, db: Database, clock: FakeClock, update: str
 ) -> None:
     await _online_station(api, gateway)
@@ -252,7 +252,7 @@ def _event(event_id: int, **overrides: object) -> dict[str, object]:
     return datum
 
 
-async def test_N07_FR_notify_event_is_stored_once_and_listed_as_an_alert(
+async def test_N07_notify_event_is_stored_once_and_listed_as_an_alert(
     api: Api, db: Database, clock: FakeClock
 ) -> None:
     events = Events(db, clock)
@@ -284,3 +284,33 @@ async def test_a_cleared_event_closes_the_open_alert_of_its_variable(
 
     assert list(opened.alerts) == []
     assert [a.event_id for a in every.alerts] == [2, 1]
+
+
+async def test_O03_N02_report_parts_are_kept_by_request_id_once_each(
+    api: Api, db: Database, clock: FakeClock
+) -> None:
+    events = Events(db, clock)
+    await events.send("connected", ev.StationConnected(gateway_pod="gw", ocpp_version=2))  # type: ignore[arg-type]
+    first = {"requestId": 7, "seqNo": 0, "tbc": True, "messageInfo": [{"id": 1}]}
+    last = {"requestId": 7, "seqNo": 1, "messageInfo": [{"id": 2}]}
+    for part in (first, last, last):  # the last part sent twice
+        await events.send("notification", ev.NotificationReceived(
+            action="NotifyDisplayMessages", payload_json=json.dumps(part)
+        ))  # fmt: skip
+    await events.send(
+        "notification",
+        ev.NotificationReceived(action="NotifyDisplayMessages", payload_json='{"seqNo": 0}'),
+    )  # fmt: skip  (no requestId: skipped)
+
+    reply = await api.as_role(Role.VIEWER).ListStationReports(
+        pb.ListStationReportsRequest(
+            station_id="CP-1", action="NotifyDisplayMessages", request_id=7
+        )
+    )
+
+    assert [(p.seq_no, p.tbc) for p in reply.parts] == [(0, True), (1, False)]
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await api.as_role().ListStationReports(
+            pb.ListStationReportsRequest(station_id="CP-1", action="NotifyReport")
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT

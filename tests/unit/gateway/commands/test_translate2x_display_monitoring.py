@@ -31,7 +31,7 @@ def a_message(**overrides: Any) -> pb.DisplayMessage:
     return pb.DisplayMessage(**fields)
 
 
-def test_O01_FR_01_set_display_message_carries_the_message_info(
+def test_O01_set_display_message_carries_the_message_info(
     translator: Ocpp2xTranslator,
 ) -> None:
     message = a_message(priority="AlwaysFront", state="Charging", evse_id=2, end=stamp(NOW_TEXT))
@@ -89,7 +89,7 @@ def test_O05_clear_display_message_sends_the_id(translator: Ocpp2xTranslator) ->
     ) == ("ClearDisplayMessage", {"id": 9})
 
 
-def test_N04_FR_set_variable_monitoring_sends_each_monitor_and_types_the_results(
+def test_N04_set_variable_monitoring_sends_each_monitor_and_types_the_results(
     translator: Ocpp2xTranslator,
 ) -> None:
     request = pb.SetVariableMonitoringRequest(

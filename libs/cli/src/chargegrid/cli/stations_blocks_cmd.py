@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import grpc
 import typer
@@ -19,8 +19,10 @@ from chargegrid.api.stations.v1 import stations_pb2 as pb
 from chargegrid.api.stations.v1.stations_pb2_grpc import StationsStub
 from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call, paged
 from chargegrid.cli.output import as_dict, fields, out, print_json, table
+from chargegrid.cli.report_wait import new_request_id, wait_for_report
 from chargegrid.cli.stations_cmd import PAGE, stations_app, when
 
+REPORT = "NotifyDisplayMessages"
 display_app = typer.Typer(help="Messages on a 2.x station's display: set, get, clear.")
 stations_app.add_typer(display_app, name="display-messages")
 
@@ -209,21 +211,44 @@ def get_display_messages(
     ids: Annotated[list[int] | None, typer.Option("--id", help="Only these ids.")] = None,
     priority: Annotated[str, typer.Option()] = "",
     state: Annotated[str, typer.Option()] = "",
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the NotifyDisplayMessages report.")
+    ] = 10.0,
     json_output: JsonOption = False,
     address: AddressOption = None,
     token: TokenOption = None,
     var_dir: VarDirOption = Path("var"),
 ) -> None:
-    """GetDisplayMessages: Accepted (the messages follow as NotifyDisplayMessages) or Unknown."""
+    """GetDisplayMessages, then the messages the station reports (NotifyDisplayMessages)."""
+    request_id = new_request_id()
     request = ctl.GetDisplayMessagesRequest(
-        station_id=station_id, ids=ids or [], priority=priority, state=state
-    )
+        station_id=station_id, request_id=request_id, ids=ids or [], priority=priority,
+        state=state,
+    )  # fmt: skip
 
-    async def work(channel: grpc.aio.Channel) -> ctl.CommandReply:
+    async def ask(channel: grpc.aio.Channel) -> ctl.CommandReply:
         reply: ctl.CommandReply = await StationControlStub(channel).GetDisplayMessages(request)
         return reply
 
-    _command_reply(call("gateway", address, token, var_dir, work), json_output)
+    reply = call("gateway", address, token, var_dir, ask)
+
+    async def collect(channel: grpc.aio.Channel) -> list[dict[str, Any]]:
+        return await wait_for_report(channel, station_id, REPORT, request_id, wait)
+
+    parts = call("stations", address, token, var_dir, collect) if reply.status == "Accepted" else []
+    messages = [m for part in parts for m in part.get("messageInfo", [])]
+    if json_output:
+        print_json({"status": reply.status, "messages": messages})
+        return
+    table(
+        f"{reply.status}: {len(messages)} message(s)",
+        ["id", "priority", "state", "language", "content"],
+        (
+            [m.get("id"), m.get("priority"), m.get("state", ""),
+             m.get("message", {}).get("language", ""), m.get("message", {}).get("content", "")]
+            for m in messages
+        ),
+    )  # fmt: skip
 
 
 @display_app.command("clear")

@@ -4,7 +4,7 @@ through the gateway (block N). What the monitors raise is `chargegrid stations a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import grpc
 import typer
@@ -13,7 +13,10 @@ from chargegrid.api.gateway.v1 import station_control_pb2 as ctl
 from chargegrid.api.gateway.v1.station_control_pb2_grpc import StationControlStub
 from chargegrid.cli.api import AddressOption, JsonOption, TokenOption, VarDirOption, call
 from chargegrid.cli.output import as_dict, out, print_json, table
+from chargegrid.cli.report_wait import new_request_id, wait_for_report
 from chargegrid.cli.stations_cmd import stations_app
+
+REPORT = "NotifyMonitoringReport"
 
 monitors_app = typer.Typer(help="Variable monitors of a 2.x station: set, clear, base, level.")
 stations_app.add_typer(monitors_app, name="monitors")
@@ -133,18 +136,46 @@ def get_report(
         list[str] | None, typer.Option("--criterion", help="Threshold/Delta/PeriodicMonitoring.")
     ] = None,
     keys: Annotated[list[str] | None, typer.Option("--key", help="Only these variables.")] = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the NotifyMonitoringReport.")
+    ] = 10.0,
     json_output: JsonOption = False,
     address: AddressOption = None,
     token: TokenOption = None,
     var_dir: VarDirOption = Path("var"),
 ) -> None:
-    """GetMonitoringReport: Accepted (NotifyMonitoringReport follows) or EmptyResultSet."""
+    """GetMonitoringReport, then the monitors the station reports (NotifyMonitoringReport)."""
+    request_id = new_request_id()
     request = ctl.GetMonitoringReportRequest(
-        station_id=station_id, criteria=criteria or [], keys=keys or []
+        station_id=station_id, request_id=request_id, criteria=criteria or [], keys=keys or []
     )
 
-    async def work(channel: grpc.aio.Channel) -> ctl.CommandReply:
+    async def ask(channel: grpc.aio.Channel) -> ctl.CommandReply:
         reply: ctl.CommandReply = await StationControlStub(channel).GetMonitoringReport(request)
         return reply
 
-    _status(call("gateway", address, token, var_dir, work), json_output)
+    reply = call("gateway", address, token, var_dir, ask)
+
+    async def collect(channel: grpc.aio.Channel) -> list[dict[str, Any]]:
+        return await wait_for_report(channel, station_id, REPORT, request_id, wait)
+
+    parts = call("stations", address, token, var_dir, collect) if reply.status == "Accepted" else []
+    monitors = [
+        {"key": _key(entry), **monitor}
+        for part in parts
+        for entry in part.get("monitor", [])
+        for monitor in entry.get("variableMonitoring", [])
+    ]
+    if json_output:
+        print_json({"status": reply.status, "monitors": monitors})
+        return
+    table(
+        f"{reply.status}: {len(monitors)} monitor(s)",
+        ["id", "key", "type", "value", "severity"],
+        ([m["id"], m["key"], m["type"], m["value"], m["severity"]] for m in monitors),
+    )
+
+
+def _key(entry: dict[str, Any]) -> str:
+    component, variable = entry.get("component", {}), entry.get("variable", {})
+    return f"{component.get('name', '')}/{variable.get('name', '')}"

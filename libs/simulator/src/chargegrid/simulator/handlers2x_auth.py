@@ -82,7 +82,7 @@ class Authorization2x(Outbound2x):
         return self._call_result.ReserveNow(status=outcome.status)
 
     async def _expire(self, connector: Connector) -> None:
-        """H01.FR.17: an expired reservation is reported as ReservationStatusUpdate Expired."""
+        """H04: an expired reservation is reported as ReservationStatusUpdate Expired."""
         expired = await commands.expire_reservation(self.station, connector)
         if expired is None:
             return

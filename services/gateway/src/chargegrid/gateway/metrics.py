@@ -25,6 +25,10 @@ CALLS = Histogram(
 CALL_ERRORS = Counter(
     "chargegrid_gateway_call_errors_total", "CALLERRORs sent to stations", ["version", "code"]
 )
+TRANSACTION_SEQ_GAPS = Counter(
+    "chargegrid_gateway_transaction_seq_gaps_total",
+    "2.x TransactionEvents whose seqNo skipped numbers on their connection",
+)
 THROTTLED = Counter(
     "chargegrid_gateway_throttled_total", "Messages delayed by the rate limit", ["version"]
 )

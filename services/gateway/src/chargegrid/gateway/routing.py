@@ -28,6 +28,8 @@ class StationInfo:
     remote_address: str
     connected_at: datetime
     security_profile: int = 0
+    #: 2.x: the highest TransactionEvent seqNo seen per transaction on this connection.
+    transaction_seq: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from chargegrid.stations.reports import parse_notify_report
 from chargegrid.stations.store import presence, reservations
 from chargegrid.stations.store.alerts import parse_notify_event, store_alerts
 from chargegrid.stations.store.configuration import store_reported
+from chargegrid.stations.store.station_reports import KEPT, keep_part
 from chargegrid.stations.store.status import StatusReport
 
 ACCEPTED = "Accepted"
@@ -83,6 +84,8 @@ async def report_received(ctx: EventContext, event: ev.ReportReceived) -> None:
     if event.action == "NotifyReport":
         reported = parse_notify_report(event.payload_json)
         await store_reported(ctx.session, ctx.station.id, reported, ctx.at)
+    elif event.action in KEPT:
+        await keep_part(ctx.session, ctx.station.id, event.action, event.payload_json, ctx.at)
 
 
 async def notification(ctx: EventContext, event: ev.NotificationReceived) -> None:
@@ -90,6 +93,8 @@ async def notification(ctx: EventContext, event: ev.NotificationReceived) -> Non
     presence.mark_seen(ctx.station, ctx.at)
     if event.action == "NotifyEvent":
         await store_alerts(ctx.session, parse_notify_event(ctx.station.id, event.payload_json))
+    elif event.action in KEPT:
+        await keep_part(ctx.session, ctx.station.id, event.action, event.payload_json, ctx.at)
     elif event.action == "ReservationStatusUpdate":
         payload = json.loads(event.payload_json or "{}")
         await reservations.station_update(

@@ -192,3 +192,20 @@ class AlertRow(Base):
     variable_monitoring_id: Mapped[int] = mapped_column(Integer, default=0)
     event_notification_type: Mapped[str] = mapped_column(String(32), default="")
     cause: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StationReportRow(Base):
+    """One part of an asynchronous 2.x report the registry keeps whole (display messages,
+    monitors); the station numbers the parts of one request by seqNo."""
+
+    __tablename__ = "station_reports"
+
+    station_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True
+    )
+    action: Mapped[str] = mapped_column(String(32), primary_key=True)
+    request_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tbc: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload_json: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

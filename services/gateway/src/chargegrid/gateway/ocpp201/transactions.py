@@ -10,6 +10,7 @@ from chargegrid.gateway.decisions import AuthRequest
 from chargegrid.gateway.events import id_token, station_event, transaction_event
 from chargegrid.gateway.normalize import add_samples_2x, energy_register_wh, parse_time
 from chargegrid.gateway.ocpp201.core import id_token_info
+from chargegrid.gateway.ocpp201.seq_gaps import seq_gap
 from chargegrid.gateway.routing import CallContext, Emit, Outcome
 from chargegrid.platform.bus.envelope import set_timestamp
 
@@ -85,7 +86,8 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
         cost = await context.decisions.total_cost(context.station_id, info["transactionId"])
         if cost is not None:
             response["totalCost"] = float(cost)
-    return Outcome(response, [event])
+    gap = seq_gap(context.station, info["transactionId"], common["seq_no"], kind, common["evse_id"])
+    return Outcome(response, [event] if gap is None else [event, gap])
 
 
 async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome:

@@ -1,4 +1,5 @@
-"""Alerts: what stations reported through NotifyEvent, newest first."""
+"""Alerts (what stations reported through NotifyEvent, newest first) and the kept parts of
+asynchronous reports (display messages, monitors)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from chargegrid.stations.api.convert import stamp
 from chargegrid.stations.models import AlertRow
 from chargegrid.stations.store.alerts import list_alerts
 from chargegrid.stations.store.paging import next_token, page_of
+from chargegrid.stations.store.station_reports import KEPT, report_parts
 
 
 def alert_to_proto(row: AlertRow) -> pb.Alert:
@@ -38,3 +40,20 @@ class AlertsApi(ApiBase):
             alerts=[alert_to_proto(row) for row in rows[: page.size]],
             next_page_token=next_token([str(row.id) for row in rows], page),
         )
+
+    async def ListStationReports(
+        self, request: pb.ListStationReportsRequest, context: Context
+    ) -> pb.ListStationReportsReply:
+        station_id = check.station_id(request.station_id, "station_id")
+        if request.action not in KEPT:
+            raise InvalidArgument(f"action must be one of {', '.join(sorted(KEPT))}")
+        async with self.deps.sessions() as session:
+            rows = await report_parts(session, station_id, request.action, request.request_id)
+        reply = pb.ListStationReportsReply()
+        for row in rows:
+            part = reply.parts.add(
+                request_id=row.request_id, seq_no=row.seq_no, tbc=row.tbc,
+                payload_json=row.payload_json,
+            )  # fmt: skip
+            stamp(part.received_at, row.received_at)
+        return reply

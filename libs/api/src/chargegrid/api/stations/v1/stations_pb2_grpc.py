@@ -179,6 +179,11 @@ class StationsStub:
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsReply.FromString,
                 _registered_method=True)
+        self.ListStationReports = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/ListStationReports',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsReply.FromString,
+                _registered_method=True)
 
 
 class StationsServicer:
@@ -404,6 +409,14 @@ class StationsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListStationReports(self, request, context):
+        """The parts of a station's asynchronous reports the registry keeps (2.x NotifyDisplayMessages
+        after GetDisplayMessages, NotifyMonitoringReport after GetMonitoringReport), by request id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -551,6 +564,11 @@ def add_StationsServicer_to_server(servicer, server):
                     servicer.ListAlerts,
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsReply.SerializeToString,
+            ),
+            'ListStationReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStationReports,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1336,6 +1354,33 @@ class Stations:
             '/chargegrid.api.stations.v1.Stations/ListAlerts',
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsRequest.SerializeToString,
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListAlertsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStationReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/ListStationReports',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsReply.FromString,
             options,
             channel_credentials,
             insecure,

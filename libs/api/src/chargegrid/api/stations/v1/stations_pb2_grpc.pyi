@@ -123,6 +123,10 @@ class StationsStub:
     Events the station reported (2.x NotifyEvent: monitor triggers, problems, hard-wired
     notifications), newest first, for the console and `chargegrid stations alerts`.
     """
+    ListStationReports: _grpc.UnaryUnaryMultiCallable[_stations_pb2.ListStationReportsRequest, _stations_pb2.ListStationReportsReply]
+    """The parts of a station's asynchronous reports the registry keeps (2.x NotifyDisplayMessages
+    after GetDisplayMessages, NotifyMonitoringReport after GetMonitoringReport), by request id.
+    """
 
 @_typing.type_check_only
 class StationsAsyncStub(StationsStub):
@@ -216,6 +220,10 @@ class StationsAsyncStub(StationsStub):
     """--- alerts -----------------------------------------------------------------------------
     Events the station reported (2.x NotifyEvent: monitor triggers, problems, hard-wired
     notifications), newest first, for the console and `chargegrid stations alerts`.
+    """
+    ListStationReports: _aio.UnaryUnaryMultiCallable[_stations_pb2.ListStationReportsRequest, _stations_pb2.ListStationReportsReply]  # type: ignore[assignment]
+    """The parts of a station's asynchronous reports the registry keeps (2.x NotifyDisplayMessages
+    after GetDisplayMessages, NotifyMonitoringReport after GetMonitoringReport), by request id.
     """
 
 class StationsServicer(metaclass=_abc_1.ABCMeta):
@@ -481,6 +489,16 @@ class StationsServicer(metaclass=_abc_1.ABCMeta):
         """--- alerts -----------------------------------------------------------------------------
         Events the station reported (2.x NotifyEvent: monitor triggers, problems, hard-wired
         notifications), newest first, for the console and `chargegrid stations alerts`.
+        """
+
+    @_abc_1.abstractmethod
+    def ListStationReports(
+        self,
+        request: _stations_pb2.ListStationReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.ListStationReportsReply, _abc.Awaitable[_stations_pb2.ListStationReportsReply]]:
+        """The parts of a station's asynchronous reports the registry keeps (2.x NotifyDisplayMessages
+        after GetDisplayMessages, NotifyMonitoringReport after GetMonitoringReport), by request id.
         """
 
 def add_StationsServicer_to_server(servicer: StationsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

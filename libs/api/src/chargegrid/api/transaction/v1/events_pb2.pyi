@@ -319,3 +319,38 @@ class TokenAuthorized(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TokenAuthorized: _TypeAlias = TokenAuthorized  # noqa: Y015
+
+@_typing.final
+class TransactionSeqGap(_message.Message):
+    """A 2.x TransactionEvent arrived with a seqNo beyond the next one expected on the same
+    connection (event type transaction.seq_gap): the events in between were lost or are still
+    queued at the station. Detected per connection only (a gap across a reconnect is not).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    FIRST_MISSING_SEQ_NO_FIELD_NUMBER: _builtins.int
+    RECEIVED_SEQ_NO_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    transaction_id: _builtins.str
+    first_missing_seq_no: _builtins.int
+    """The first seqNo that did not arrive."""
+    received_seq_no: _builtins.int
+    """The seqNo that arrived instead (missing: first_missing_seq_no .. received_seq_no - 1)."""
+    evse_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        transaction_id: _builtins.str = ...,
+        first_missing_seq_no: _builtins.int = ...,
+        received_seq_no: _builtins.int = ...,
+        evse_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evse_id", b"evse_id", "first_missing_seq_no", b"first_missing_seq_no", "received_seq_no", b"received_seq_no", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransactionSeqGap: _TypeAlias = TransactionSeqGap  # noqa: Y015
