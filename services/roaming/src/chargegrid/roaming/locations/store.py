@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,7 +48,7 @@ class SyncResult:
 
 
 def published_evse(row: EvseRow) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(row.doc)
+    doc: dict[str, Any] = orjson.loads(row.doc)
     stamp = ocpi_time(row.last_updated)
     doc["status"] = row.status
     doc["last_updated"] = stamp
@@ -57,7 +58,7 @@ def published_evse(row: EvseRow) -> dict[str, Any]:
 
 
 def published_location(row: LocationRow, evses: list[EvseRow]) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(row.doc)
+    doc: dict[str, Any] = orjson.loads(row.doc)
     doc["evses"] = [published_evse(e) for e in sorted(evses, key=lambda e: e.uid)]
     doc["last_updated"] = ocpi_time(row.last_updated)
     return doc

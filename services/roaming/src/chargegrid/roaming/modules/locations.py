@@ -12,7 +12,7 @@ from starlette.requests import Request
 from chargegrid.roaming.context import RoamingContext, context_of
 from chargegrid.roaming.locations.store import LocationStore
 from chargegrid.roaming.ocpi.auth import partner_for
-from chargegrid.roaming.ocpi.envelope import envelope
+from chargegrid.roaming.ocpi.envelope import OcpiResponse, envelope
 from chargegrid.roaming.ocpi.paging import page_of, paged_response
 from chargegrid.roaming.ocpi.registry import Module
 from chargegrid.roaming.ocpi.status import not_found
@@ -57,7 +57,7 @@ async def get_location(
     partner: Partner = Depends(authorized),
     ctx: RoamingContext = Depends(context_of),
 ) -> JSONResponse:
-    return JSONResponse(envelope(await _location(ctx, location_id)))
+    return OcpiResponse(envelope(await _location(ctx, location_id)))
 
 
 @router.get("/{location_id}/{evse_uid}")
@@ -67,7 +67,7 @@ async def get_evse(
     partner: Partner = Depends(authorized),
     ctx: RoamingContext = Depends(context_of),
 ) -> JSONResponse:
-    return JSONResponse(envelope(_evse(await _location(ctx, location_id), evse_uid)))
+    return OcpiResponse(envelope(_evse(await _location(ctx, location_id), evse_uid)))
 
 
 @router.get("/{location_id}/{evse_uid}/{connector_id}")
@@ -81,7 +81,7 @@ async def get_connector(
     evse = _evse(await _location(ctx, location_id), evse_uid)
     for connector in evse["connectors"]:
         if connector["id"] == connector_id:
-            return JSONResponse(envelope(connector))
+            return OcpiResponse(envelope(connector))
     raise not_found(f"unknown connector {connector_id!r} of EVSE {evse_uid!r}")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
-from chargegrid.roaming.ocpi.envelope import envelope, parse_ocpi_time
+from chargegrid.roaming.ocpi.envelope import OcpiResponse, envelope, parse_ocpi_time
 from chargegrid.roaming.ocpi.status import invalid
 
 
@@ -79,4 +79,4 @@ def paged_response(
     if items and following < total:
         url = request.url.include_query_params(offset=following, limit=page.limit)
         extra["Link"] = f'<{url}>; rel="next"'
-    return JSONResponse(envelope(items), headers=extra)
+    return OcpiResponse(envelope(items), headers=extra)
