@@ -13,9 +13,11 @@ not a queue.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -31,6 +33,7 @@ from chargegrid.api.stations.v1 import stations_pb2 as st
 from chargegrid.platform.bus import EnvelopeFactory, EventProducer, ProducerConfig
 from chargegrid.platform.bus.topics import STATION_EVENTS, default_topic_specs, ensure_topics
 from chargegrid.platform.embedded_broker import EmbeddedBroker, free_port
+from chargegrid.platform.logging import configure_logging
 from chargegrid.roaming.app import RoamingApp
 from chargegrid.roaming.http import HttpServer
 from chargegrid.roaming.ocpi import tokens
@@ -171,6 +174,10 @@ async def measure(
 
 
 async def run() -> dict[str, Any]:
+    configure_logging("roaming-bench", "WARNING")
+    for handler in logging.getLogger().handlers:  # the JSON report alone on stdout
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
     broker = EmbeddedBroker(port=free_port())
     await broker.start()
     received: dict[tuple[str, str], float] = {}

@@ -123,6 +123,13 @@ class FakePartner:
             partner.token_c = partner.issued_c
             return JSONResponse(ok(partner.credentials(partner.issued_c)))
 
+        @app.delete("/ocpi/emsp/credentials")
+        async def unregistered(request: Request) -> JSONResponse:
+            if not allowed(request):
+                return JSONResponse({"status_code": 2001}, 401)
+            partner.received.append(("DELETE", "credentials", None))
+            return JSONResponse(ok())
+
         @app.api_route(
             "/ocpi/emsp/{module}/{path:path}", methods=["PUT", "PATCH", "POST", "DELETE"]
         )

@@ -210,3 +210,16 @@ async def test_a_failed_registration_with_a_partner_keeps_nothing(world: World) 
     stored = await world.ctx.partners.get("emsp3")
     assert stored.status == PENDING
     assert stored.their_token is None
+
+
+async def test_unregistering_from_a_partner_tells_it_and_reports_a_refusal(
+    world: World,
+) -> None:
+    await register(world)
+    partner = await world.ctx.partners.get("emsp1")
+    assert await registration.unregister_from(world.ctx, partner) is None
+    assert ("DELETE", "credentials", None) in world.partner.received
+    world.partner.token_b = "changed"  # the partner no longer accepts our token
+    failed = await registration.unregister_from(world.ctx, partner)
+    assert failed is not None
+    assert "HTTP 401" in failed

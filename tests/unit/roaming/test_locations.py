@@ -105,6 +105,9 @@ async def test_get_list_is_paged_with_link_total_and_clamped_limit(world: World)
     assert answer.headers["X-Limit"] == "2"
     assert answer.headers["X-Total-Count"] == "3"
     assert [loc["id"] for loc in answer.json()["data"]] == ["SITE1", "SITE2"]
+    # The page is spliced from stored text: it must be what the object itself says.
+    assert answer.json()["data"][0] == await world.store.location("SITE1")
+    assert answer.json()["status_code"] == 1000
     link = answer.headers["Link"]
     assert 'rel="next"' in link
     assert "offset=2" in link

@@ -66,9 +66,11 @@ async def test_a_partner_down_gets_everything_in_order_once_when_back(world: Wor
         assert got == [0, 1, 2]
     assert len(world.partner.received) == 6
     assert await world.worker.sweep() == 0
+    assert await world.ctx.outbox.prune(timedelta(days=1)) == 0  # delivered just now: kept
     after = (await world.ctx.outbox.backlog())["emsp1"]
     assert after.backlog == 0
     assert after.last_push_at is not None
+    assert await world.ctx.outbox.prune(timedelta(0)) == 6  # delivered ones go after `keep`
 
 
 async def test_a_refusing_partner_holds_the_object_not_the_rest(world: World) -> None:
@@ -94,6 +96,7 @@ async def test_a_failed_push_waits_for_its_backoff(world: World) -> None:
     assert world.partner.received == []
     assert slow.backoff(1) == timedelta(seconds=60)
     assert slow.backoff(4) == timedelta(seconds=300)  # doubled, then capped
+    assert await world.ctx.outbox.prune(timedelta(0)) == 0  # never one still pending
 
 
 async def test_bad_pushes_are_refused_before_they_are_stored(world: World) -> None:

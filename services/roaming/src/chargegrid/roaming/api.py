@@ -116,7 +116,9 @@ class RoamingAdminService(pb_grpc.RoamingAdminServicer):
         self, request: pb.RemovePartnerRequest, context: Any
     ) -> pb.RemovePartnerReply:
         async with _refusals(request.partner_id):
-            await self.ctx.partners.remove(request.partner_id)
+            partner = await self.ctx.partners.get(request.partner_id)
+            await registration.unregister_from(self.ctx, partner)
+            await self.ctx.partners.remove(partner.id)
         return pb.RemovePartnerReply()
 
     async def Register(self, request: pb.RegisterRequest, context: Any) -> pb.Partner:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,7 @@ class RoamingApp:
         # registry and billing per cluster (a Kubernetes Lease); alone elsewhere.
         self._spawn(elector_for("roaming-outbox").run(self._run_singletons))
         self._spawn(run_pruner(sessions, settings.processed_events_retention))
+        self._spawn(self._prune_outbox(outbox))
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
@@ -170,6 +172,15 @@ class RoamingApp:
         )
         await self.consumer.start()
         self._spawn(self.consumer.run())
+
+    async def _prune_outbox(self, outbox: Outbox, every_s: float = 3600.0) -> None:
+        keep = timedelta(days=self.settings.outbox_retention_days)
+        while True:
+            try:
+                await outbox.prune(keep)
+            except Exception as exc:  # the database was away: the next hour prunes it
+                log.warning("outbox prune failed", error=repr(exc))
+            await asyncio.sleep(every_s)
 
     async def _run_singletons(self) -> None:
         await asyncio.gather(*(work() for work in self._singletons))

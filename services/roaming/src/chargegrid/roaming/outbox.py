@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.platform.logging import get_logger
@@ -85,10 +85,11 @@ class Outbox:
         row = self._row(partner_id, module, object_key, method, path, body)
         if session is not None:
             session.add(row)
+            self.wake_after_commit(session)
         else:
             async with self.sessions.begin() as own:
                 own.add(row)
-        self.wake()
+            self.wake()
 
     async def enqueue_all(
         self,
@@ -108,11 +109,32 @@ class Outbox:
                 session.add(self._row(partner.id, module, object_key, method, path, body))
                 count += 1
         if count:
-            self.wake()
+            self.wake_after_commit(session)
         return count
 
     def wake(self) -> None:
         self.woken.set()
+
+    def wake_after_commit(self, session: AsyncSession) -> None:
+        """Wake the worker once the caller's transaction committed (before, it would find
+        nothing and sleep a whole poll interval)."""
+        sync_session = session.sync_session
+        if not event.contains(sync_session, "after_commit", self._committed):
+            event.listen(sync_session, "after_commit", self._committed, once=True)
+
+    def _committed(self, _session: object) -> None:
+        self.woken.set()
+
+    async def prune(self, keep: timedelta) -> int:
+        """Forget pushes delivered longer than `keep` ago; how many."""
+        before = self.clock() - keep
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.delivered_at.is_not(None), OutboxRow.delivered_at < before
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def backlog(self) -> dict[str, PartnerBacklog]:
         """Per partner: pending pushes, failing ones, last push and last error."""

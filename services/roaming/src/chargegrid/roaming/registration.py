@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chargegrid.roaming.client import OcpiClient, PartnerCallFailed
+from chargegrid.platform.logging import get_logger
+from chargegrid.roaming.client import OcpiClient, PartnerCallFailed, Party
 from chargegrid.roaming.context import RoamingContext
 from chargegrid.roaming.ocpi import tokens
 from chargegrid.roaming.ocpi.registry import VERSION
@@ -25,6 +26,8 @@ from chargegrid.roaming.partners import (
     PartnerError,
     check_party,
 )
+
+log = get_logger(__name__)
 
 
 class RegistrationFailed(Exception):
@@ -109,6 +112,23 @@ async def unregister(ctx: RoamingContext, partner: Partner) -> None:
     await ctx.partners.update(
         partner.id, status=UNREGISTERED, token_hash=None, token_a_hash=None, their_token=None
     )
+
+
+async def unregister_from(ctx: RoamingContext, partner: Partner) -> str | None:
+    """Tell a registered partner that its credentials with us are gone (DELETE on its
+    credentials endpoint); the partner being away does not stop the removal. None when it
+    acknowledged, else why not."""
+    url = partner.endpoint("credentials", "RECEIVER") or partner.endpoint("credentials", "")
+    if partner.status != REGISTERED or not partner.their_token or not url:
+        return "not registered"
+    try:
+        await ctx.client.call(
+            "DELETE", url, partner.their_token, to=Party(partner.country_code, partner.party_id)
+        )
+    except PartnerCallFailed as exc:
+        log.warning("partner not told of its removal", partner=partner.id, error=str(exc))
+        return str(exc)
+    return None
 
 
 async def register_with(ctx: RoamingContext, partner: Partner, url: str, token_a: str) -> Partner:

@@ -44,6 +44,8 @@ class RoamingSettings(ServiceSettings):
     #: First retry delay of a failed push; doubled per attempt up to outbox_max_backoff_s.
     outbox_base_backoff_s: float = 1.0
     outbox_max_backoff_s: float = 300.0
+    #: Days a delivered push is kept (the record of what each partner was sent).
+    outbox_retention_days: float = 7.0
     #: Pushes sent in one sweep (each partner's objects stay in order).
     outbox_batch_size: int = 200
     #: Kafka consumer group of the station-events consumer.

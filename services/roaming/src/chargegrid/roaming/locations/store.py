@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,17 +48,33 @@ class SyncResult:
 
 
 def published_evse(row: EvseRow) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(row.doc)
+    doc: dict[str, Any] = orjson.loads(row.doc)
     stamp = ocpi_time(row.last_updated)
     doc["status"] = row.status
     doc["last_updated"] = stamp
     for c in doc["connectors"]:
-        c["last_updated"] = stamp
+        c.setdefault("last_updated", stamp)
     return doc
 
 
+def rendered_evse(doc: str, status: str, last_updated: datetime) -> str:
+    """The published EVSE as JSON text, spliced, not parsed: a page holds hundreds."""
+    if '"last_updated"' not in doc:  # written before connectors carried their own time
+        parsed: dict[str, Any] = orjson.loads(doc)
+        for c in parsed["connectors"]:
+            c["last_updated"] = ocpi_time(last_updated)
+        doc = json.dumps(parsed)
+    return f'{doc[:-1]}, "status": "{status}", "last_updated": "{ocpi_time(last_updated)}"}}'
+
+
+def rendered_location(doc: str, last_updated: datetime, evses: list[str]) -> str:
+    return (
+        f'{doc[:-1]}, "evses": [{", ".join(evses)}], "last_updated": "{ocpi_time(last_updated)}"}}'
+    )
+
+
 def published_location(row: LocationRow, evses: list[EvseRow]) -> dict[str, Any]:
-    doc: dict[str, Any] = json.loads(row.doc)
+    doc: dict[str, Any] = orjson.loads(row.doc)
     doc["evses"] = [published_evse(e) for e in sorted(evses, key=lambda e: e.uid)]
     doc["last_updated"] = ocpi_time(row.last_updated)
     return doc
@@ -86,8 +103,8 @@ class LocationStore:
 
     # --- reads --------------------------------------------------------------------------
 
-    async def page(self, page: Page) -> tuple[list[dict[str, Any]], int]:
-        """One page of Locations (ordered by id) and how many match the dates."""
+    async def page(self, page: Page) -> tuple[list[str], int]:
+        """One page of Locations (ordered by id, as JSON text) and how many match the dates."""
         conditions = []
         if page.date_from:
             conditions.append(LocationRow.last_updated >= page.date_from)
@@ -98,16 +115,25 @@ class LocationStore:
                 select(func.count()).select_from(LocationRow).where(*conditions)
             )
             rows = (
-                await session.scalars(
-                    select(LocationRow)
+                await session.execute(
+                    select(LocationRow.id, LocationRow.doc, LocationRow.last_updated)
                     .where(*conditions)
                     .order_by(LocationRow.id)
                     .offset(page.offset)
                     .limit(page.limit)
                 )
             ).all()
-            evses = await self._evses(session, [r.id for r in rows])
-        return [published_location(r, evses.get(r.id, [])) for r in rows], int(total or 0)
+            evses: dict[str, list[str]] = {}
+            if rows:
+                query = (
+                    select(EvseRow.location_id, EvseRow.doc, EvseRow.status, EvseRow.last_updated)
+                    .where(EvseRow.location_id.in_([r[0] for r in rows]))
+                    .order_by(EvseRow.uid)
+                )
+                for location_id, doc, status, at in (await session.execute(query)).all():
+                    evses.setdefault(location_id, []).append(rendered_evse(doc, status, at))
+        found = [rendered_location(doc, at, evses.get(lid, [])) for lid, doc, at in rows]
+        return found, int(total or 0)
 
     async def _evses(self, session: AsyncSession, ids: list[str]) -> dict[str, list[EvseRow]]:
         if not ids:
@@ -212,6 +238,9 @@ class LocationStore:
     ) -> bool:
         doc = mapping.evse(self.country_code, self.party_id, station, e)
         uid = doc["uid"]
+        digest = mapping.digest(doc)  # of the registry's data alone, without times
+        for c in doc["connectors"]:
+            c["last_updated"] = ocpi_time(now)
         reported = statuses.get((station.id, e.evse_id))
         status = reported.status if reported else self._registry_status(e)
         row = evses.get(uid)
@@ -222,18 +251,18 @@ class LocationStore:
                 station_id=station.id,
                 evse_id=e.evse_id,
                 doc=json.dumps(doc),
-                digest=mapping.digest(doc),
+                digest=digest,
                 status=status,
                 last_updated=now,
             )
             session.add(row)
             evses[uid] = row
             return True
-        if row.digest == mapping.digest(doc) and row.location_id == location_id:
+        if row.digest == digest and row.location_id == location_id:
             if row.status != REMOVED:
                 return False
             row.status = status
-        row.doc, row.digest, row.location_id = json.dumps(doc), mapping.digest(doc), location_id
+        row.doc, row.digest, row.location_id = json.dumps(doc), digest, location_id
         row.last_updated = now
         return True
 

@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
+from starlette.responses import Response
 
 from chargegrid.roaming.context import RoamingContext, context_of
 from chargegrid.roaming.locations.store import LocationStore
 from chargegrid.roaming.ocpi.auth import partner_for
-from chargegrid.roaming.ocpi.envelope import envelope
-from chargegrid.roaming.ocpi.paging import page_of, paged_response
+from chargegrid.roaming.ocpi.envelope import OcpiResponse, envelope
+from chargegrid.roaming.ocpi.paging import page_of, paged_raw_response
 from chargegrid.roaming.ocpi.registry import Module
 from chargegrid.roaming.ocpi.status import not_found
 from chargegrid.roaming.partners import Partner
@@ -45,10 +46,10 @@ async def list_locations(
     request: Request,
     partner: Partner = Depends(authorized),
     ctx: RoamingContext = Depends(context_of),
-) -> JSONResponse:
+) -> Response:
     page = page_of(request, ctx.settings.page_default_limit, ctx.settings.page_max_limit)
     items, total = await store_of(ctx).page(page)
-    return paged_response(request, items, total, page)
+    return paged_raw_response(request, items, total, page)
 
 
 @router.get("/{location_id}")
@@ -57,7 +58,7 @@ async def get_location(
     partner: Partner = Depends(authorized),
     ctx: RoamingContext = Depends(context_of),
 ) -> JSONResponse:
-    return JSONResponse(envelope(await _location(ctx, location_id)))
+    return OcpiResponse(envelope(await _location(ctx, location_id)))
 
 
 @router.get("/{location_id}/{evse_uid}")
@@ -67,7 +68,7 @@ async def get_evse(
     partner: Partner = Depends(authorized),
     ctx: RoamingContext = Depends(context_of),
 ) -> JSONResponse:
-    return JSONResponse(envelope(_evse(await _location(ctx, location_id), evse_uid)))
+    return OcpiResponse(envelope(_evse(await _location(ctx, location_id), evse_uid)))
 
 
 @router.get("/{location_id}/{evse_uid}/{connector_id}")
@@ -81,7 +82,7 @@ async def get_connector(
     evse = _evse(await _location(ctx, location_id), evse_uid)
     for connector in evse["connectors"]:
         if connector["id"] == connector_id:
-            return JSONResponse(envelope(connector))
+            return OcpiResponse(envelope(connector))
     raise not_found(f"unknown connector {connector_id!r} of EVSE {evse_uid!r}")
 
 

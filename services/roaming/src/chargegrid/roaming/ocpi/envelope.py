@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+from fastapi.responses import JSONResponse
+
 from chargegrid.roaming.ocpi.status import Status
+
+
+class OcpiResponse(JSONResponse):
+    """A JSON answer rendered by orjson: a page of 100 locations is a few hundred KB."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 def ocpi_time(when: datetime) -> str:

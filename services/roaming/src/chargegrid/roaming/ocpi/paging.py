@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
+from starlette.responses import Response
 
-from chargegrid.roaming.ocpi.envelope import envelope, parse_ocpi_time
+from chargegrid.roaming.ocpi.envelope import OcpiResponse, envelope, parse_ocpi_time
 from chargegrid.roaming.ocpi.status import invalid
 
 
@@ -64,6 +66,29 @@ def page_of(request: Request, default_limit: int, max_limit: int) -> Page:
     return page
 
 
+def paged_raw_response(
+    request: Request,
+    items: list[str],
+    total: int,
+    page: Page,
+) -> Response:
+    """`paged_response` for items already rendered as JSON text (spliced, not re-parsed)."""
+    head = orjson.dumps(envelope())[:-1]
+    body = head + b',"data":[' + ",".join(items).encode() + b"]}"
+    return Response(
+        body, media_type="application/json", headers=_headers(request, items, total, page)
+    )
+
+
+def _headers(request: Request, items: list[Any], total: int, page: Page) -> dict[str, str]:
+    extra = {"X-Total-Count": str(total), "X-Limit": str(page.limit)}
+    following = page.offset + len(items)
+    if items and following < total:
+        url = request.url.include_query_params(offset=following, limit=page.limit)
+        extra["Link"] = f'<{url}>; rel="next"'
+    return extra
+
+
 def paged_response(
     request: Request,
     items: list[Any],
@@ -72,11 +97,5 @@ def paged_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """The envelope of one page with X-Total-Count, X-Limit and Link headers."""
-    extra = dict(headers or {})
-    extra["X-Total-Count"] = str(total)
-    extra["X-Limit"] = str(page.limit)
-    following = page.offset + len(items)
-    if items and following < total:
-        url = request.url.include_query_params(offset=following, limit=page.limit)
-        extra["Link"] = f'<{url}>; rel="next"'
-    return JSONResponse(envelope(items), headers=extra)
+    extra = dict(headers or {}) | _headers(request, items, total, page)
+    return OcpiResponse(envelope(items), headers=extra)

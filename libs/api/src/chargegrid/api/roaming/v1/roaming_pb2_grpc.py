@@ -107,7 +107,8 @@ class RoamingAdminServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RemovePartner(self, request, context):
-        """Forgets the partner, its tokens and its pending pushes.
+        """Forgets the partner, its tokens and its pending pushes; a registered partner is told
+        first (DELETE on its credentials endpoint; removed even when it cannot be reached).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

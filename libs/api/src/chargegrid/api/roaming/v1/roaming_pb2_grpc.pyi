@@ -43,7 +43,9 @@ class RoamingAdminStub:
     UpdatePartner: _grpc.UnaryUnaryMultiCallable[_roaming_pb2.UpdatePartnerRequest, _roaming_pb2.Partner]
     """Allowed modules and suspension (a suspended partner's token is refused, nothing pushed)."""
     RemovePartner: _grpc.UnaryUnaryMultiCallable[_roaming_pb2.RemovePartnerRequest, _roaming_pb2.RemovePartnerReply]
-    """Forgets the partner, its tokens and its pending pushes."""
+    """Forgets the partner, its tokens and its pending pushes; a registered partner is told
+    first (DELETE on its credentials endpoint; removed even when it cannot be reached).
+    """
     Register: _grpc.UnaryUnaryMultiCallable[_roaming_pb2.RegisterRequest, _roaming_pb2.Partner]
     """We register with a partner at its versions URL with its token A. FAILED_PRECONDITION
     when the partner refuses or cannot be used (the message says why); nothing is kept then.
@@ -67,7 +69,9 @@ class RoamingAdminAsyncStub(RoamingAdminStub):
     UpdatePartner: _aio.UnaryUnaryMultiCallable[_roaming_pb2.UpdatePartnerRequest, _roaming_pb2.Partner]  # type: ignore[assignment]
     """Allowed modules and suspension (a suspended partner's token is refused, nothing pushed)."""
     RemovePartner: _aio.UnaryUnaryMultiCallable[_roaming_pb2.RemovePartnerRequest, _roaming_pb2.RemovePartnerReply]  # type: ignore[assignment]
-    """Forgets the partner, its tokens and its pending pushes."""
+    """Forgets the partner, its tokens and its pending pushes; a registered partner is told
+    first (DELETE on its credentials endpoint; removed even when it cannot be reached).
+    """
     Register: _aio.UnaryUnaryMultiCallable[_roaming_pb2.RegisterRequest, _roaming_pb2.Partner]  # type: ignore[assignment]
     """We register with a partner at its versions URL with its token A. FAILED_PRECONDITION
     when the partner refuses or cannot be used (the message says why); nothing is kept then.
@@ -118,7 +122,9 @@ class RoamingAdminServicer(metaclass=_abc_1.ABCMeta):
         request: _roaming_pb2.RemovePartnerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_roaming_pb2.RemovePartnerReply, _abc.Awaitable[_roaming_pb2.RemovePartnerReply]]:
-        """Forgets the partner, its tokens and its pending pushes."""
+        """Forgets the partner, its tokens and its pending pushes; a registered partner is told
+        first (DELETE on its credentials endpoint; removed even when it cannot be reached).
+        """
 
     @_abc_1.abstractmethod
     def Register(
