@@ -28,6 +28,7 @@ from websockets.exceptions import WebSocketException
 from websockets.typing import Subprotocol
 
 from chargegrid.simulator.authorize import Authorizer
+from chargegrid.simulator.certificates import CertificateStore
 from chargegrid.simulator.charging import ChargingController
 from chargegrid.simulator.clock import Clock, utc_now
 from chargegrid.simulator.config import OcppVersion, StationConfig
@@ -83,6 +84,7 @@ class Station(ABC):
         self.charging = ChargingController(self)
         self.firmware = FirmwareUpdater(self)
         self.uploads = LogUploader(self)
+        self.certificates = CertificateStore(config.station_id, config.cpo_name, clock)
         self.registration: str | None = None
         self.boot_count = 0
         #: CALLs the CSMS answered with a CALLRESULT, per action: what it acknowledged.
@@ -226,6 +228,11 @@ class Station(ABC):
             self.registration = result.status
             if result.interval_s > 0:
                 self.policy.set_heartbeat(float(result.interval_s))
+
+    async def request_certificate(self, kind: str | None = None) -> str | None:
+        """SignCertificate with a CSR on a new key (A03); the CSMS's status, None offline."""
+        csr = self.certificates.new_csr(kind or "ChargingStationCertificate")
+        return await self.outbox.send(lambda link: link.sign_certificate(csr, kind))
 
     async def security_event(self, kind: str, tech_info: str | None = None) -> None:
         await self.outbox.send(lambda link: link.security_event(kind, tech_info))

@@ -21,11 +21,14 @@ from chargegrid.simulator.handlers2x_core import Core2x
 from chargegrid.simulator.handlers2x_cost import Cost2x
 from chargegrid.simulator.handlers2x_device import DeviceModel2x
 from chargegrid.simulator.handlers2x_maintenance import Maintenance2x
+from chargegrid.simulator.handlers2x_security import Security2x
 from chargegrid.simulator.link import Link
 from chargegrid.simulator.station import Station
 
 
-class Handlers2x(Core2x, DeviceModel2x, SmartCharging2x, Maintenance2x, Authorization2x, Cost2x):
+class Handlers2x(
+    Core2x, DeviceModel2x, SmartCharging2x, Maintenance2x, Authorization2x, Cost2x, Security2x
+):
     """Every 2.x handler family; 2.0.1 and 2.1 links add their version's `ocpp` classes."""
 
 

@@ -28,6 +28,7 @@ from chargegrid.gateway.decisions import (
     AuthRequest,
     BootDecision,
     BootRequest,
+    CertificateDecision,
     FallbackDecisions,
 )
 from chargegrid.gateway.ocpp16.core import ID_TAG
@@ -144,6 +145,26 @@ class ServiceDecisions:
         except ArithmeticError:
             log.error("billing service gave a malformed cost", cost=estimate.total_incl_vat)
             return None
+
+    async def sign_certificate(
+        self, station_id: str, csr: str, certificate_type: str
+    ) -> CertificateDecision:
+        if self._stations is None:
+            return await self.fallback.sign_certificate(station_id, csr, certificate_type)
+        try:
+            reply = await self._stations.SignCertificate(
+                stations_pb.SignCertificateRequest(
+                    station_id=station_id, csr_pem=csr, certificate_type=certificate_type
+                ),
+                timeout=self.timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("stations service did not answer a CSR", error=exc.code().name)
+            return await self.fallback.sign_certificate(station_id, csr, certificate_type)
+        if reply.status not in ("Accepted", "Rejected"):
+            log.error("stations service gave an unknown CSR status", status=reply.status)
+            return await self.fallback.sign_certificate(station_id, csr, certificate_type)
+        return CertificateDecision(reply.status, reply.reason, reply.detail)
 
     async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
         if self._sessions is None:

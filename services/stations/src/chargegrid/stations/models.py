@@ -141,3 +141,27 @@ class ReportedVariableRow(Base):
     value: Mapped[str] = mapped_column(Text, default="")
     readonly: Mapped[bool] = mapped_column(Boolean, default=False)
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IssuedCertificateRow(Base):
+    """A certificate the CSMS CA issued to a station: kept for expiry tracking and renewal."""
+
+    __tablename__ = "issued_certificates"
+    __table_args__ = (Index("ix_issued_certificates_not_after", "not_after"),)
+
+    #: The serial number in hex (unique per CA; random 159 bits).
+    serial: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stations.id", ondelete="CASCADE"), index=True
+    )
+    #: ChargingStationCertificate or V2GCertificate.
+    certificate_type: Mapped[str] = mapped_column(String(40))
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    #: pending (not yet delivered), delivered, rejected (the station refused it), failed.
+    delivery: Mapped[str] = mapped_column(String(16), default="pending")
+    #: When renewal was asked for (TriggerMessage); a newer certificate supersedes this one.
+    renewal_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -59,9 +59,6 @@ def kept(action: str, response: dict[str, Any] | None = None) -> Any:
     return handle
 
 
-sign_certificate = kept(
-    "SignCertificate", {"status": "Rejected", "statusInfo": NO_CERTIFICATE_SERVICE}
-)
 get_15118_certificate = kept(
     "Get15118EVCertificate",
     {"status": "Failed", "exiResponse": "", "statusInfo": NO_CERTIFICATE_SERVICE},

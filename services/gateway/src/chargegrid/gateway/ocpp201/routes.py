@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chargegrid.gateway import shared_actions
-from chargegrid.gateway.ocpp201 import core, notifications, transactions
+from chargegrid.gateway.ocpp201 import certificates, core, notifications, transactions
 from chargegrid.gateway.ocpp201.notifications import kept, report
 from chargegrid.gateway.routing import Routes
 
@@ -30,7 +30,7 @@ ROUTES: Routes = {
     "ReportChargingProfiles": kept("ReportChargingProfiles"),
     "ReservationStatusUpdate": kept("ReservationStatusUpdate"),
     "SecurityEventNotification": shared_actions.security_event,
-    "SignCertificate": notifications.sign_certificate,
+    "SignCertificate": certificates.sign_certificate,
     "StatusNotification": core.status_notification,
     "TransactionEvent": transactions.transaction_event_2x,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chargegrid.api.stations.v1 import stations_pb2_grpc as pb_grpc
 from chargegrid.stations.api.base import ApiDeps
 from chargegrid.stations.api.boot import BootApi
+from chargegrid.stations.api.certificates import CertificatesApi
 from chargegrid.stations.api.configuration import ConfigurationApi
 from chargegrid.stations.api.security import SecurityApi
 from chargegrid.stations.api.sites import SitesApi
@@ -18,6 +19,7 @@ SERVICE_NAME = "chargegrid.api.stations.v1.Stations"
 
 class StationsService(
     BootApi,
+    CertificatesApi,
     SecurityApi,
     SitesApi,
     StationsApi,

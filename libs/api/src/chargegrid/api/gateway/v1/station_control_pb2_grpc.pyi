@@ -61,6 +61,14 @@ class StationControlStub:
     """
     ListConnections: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.ListConnectionsRequest, _station_control_pb2.ListConnectionsReply]
     GetConnection: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetConnectionRequest, _station_control_pb2.Connection]
+    CertificateSigned: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.CertificateSignedRequest, _station_control_pb2.CommandReply]
+    """--- certificates (2.x A02/A03/M03-M05; 1.6 security whitepaper) --------------------------
+    Delivers a chain the CSMS CA signed after SignCertificate (leaf first).
+    """
+    InstallCertificate: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.InstallCertificateRequest, _station_control_pb2.CommandReply]
+    """Installs a root certificate in the station's trust store (not its own certificate)."""
+    DeleteCertificate: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.DeleteCertificateRequest, _station_control_pb2.CommandReply]
+    GetInstalledCertificateIds: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetInstalledCertificateIdsRequest, _station_control_pb2.GetInstalledCertificateIdsReply]
 
 @_typing.type_check_only
 class StationControlAsyncStub(StationControlStub):
@@ -90,6 +98,14 @@ class StationControlAsyncStub(StationControlStub):
     """
     ListConnections: _aio.UnaryUnaryMultiCallable[_station_control_pb2.ListConnectionsRequest, _station_control_pb2.ListConnectionsReply]  # type: ignore[assignment]
     GetConnection: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetConnectionRequest, _station_control_pb2.Connection]  # type: ignore[assignment]
+    CertificateSigned: _aio.UnaryUnaryMultiCallable[_station_control_pb2.CertificateSignedRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """--- certificates (2.x A02/A03/M03-M05; 1.6 security whitepaper) --------------------------
+    Delivers a chain the CSMS CA signed after SignCertificate (leaf first).
+    """
+    InstallCertificate: _aio.UnaryUnaryMultiCallable[_station_control_pb2.InstallCertificateRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """Installs a root certificate in the station's trust store (not its own certificate)."""
+    DeleteCertificate: _aio.UnaryUnaryMultiCallable[_station_control_pb2.DeleteCertificateRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    GetInstalledCertificateIds: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetInstalledCertificateIdsRequest, _station_control_pb2.GetInstalledCertificateIdsReply]  # type: ignore[assignment]
 
 class StationControlServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -248,5 +264,37 @@ class StationControlServicer(metaclass=_abc_1.ABCMeta):
         request: _station_control_pb2.GetConnectionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_station_control_pb2.Connection, _abc.Awaitable[_station_control_pb2.Connection]]: ...
+
+    @_abc_1.abstractmethod
+    def CertificateSigned(
+        self,
+        request: _station_control_pb2.CertificateSignedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """--- certificates (2.x A02/A03/M03-M05; 1.6 security whitepaper) --------------------------
+        Delivers a chain the CSMS CA signed after SignCertificate (leaf first).
+        """
+
+    @_abc_1.abstractmethod
+    def InstallCertificate(
+        self,
+        request: _station_control_pb2.InstallCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """Installs a root certificate in the station's trust store (not its own certificate)."""
+
+    @_abc_1.abstractmethod
+    def DeleteCertificate(
+        self,
+        request: _station_control_pb2.DeleteCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]: ...
+
+    @_abc_1.abstractmethod
+    def GetInstalledCertificateIds(
+        self,
+        request: _station_control_pb2.GetInstalledCertificateIdsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.GetInstalledCertificateIdsReply, _abc.Awaitable[_station_control_pb2.GetInstalledCertificateIdsReply]]: ...
 
 def add_StationControlServicer_to_server(servicer: StationControlServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

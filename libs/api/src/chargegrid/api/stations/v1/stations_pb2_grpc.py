@@ -154,6 +154,21 @@ class StationsStub:
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportReply.FromString,
                 _registered_method=True)
+        self.SignCertificate = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/SignCertificate',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateReply.FromString,
+                _registered_method=True)
+        self.ListIssuedCertificates = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/ListIssuedCertificates',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesReply.FromString,
+                _registered_method=True)
+        self.GetCertificateAuthority = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/GetCertificateAuthority',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.FromString,
+                _registered_method=True)
 
 
 class StationsServicer:
@@ -337,6 +352,31 @@ class StationsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignCertificate(self, request, context):
+        """--- certificates (ADR 017) -------------------------------------------------------------
+        A station's CSR (2.x / 1.6 SignCertificate, from the gateway): checked against the
+        station (commonName = station id); when accepted the CSMS CA signs it and the chain is
+        sent to the station as CertificateSigned shortly after this reply.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListIssuedCertificates(self, request, context):
+        """Certificates the CSMS CA issued, newest first, with expiry and delivery state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCertificateAuthority(self, request, context):
+        """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
+        and what stations install as CSMSRootCertificate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -459,6 +499,21 @@ def add_StationsServicer_to_server(servicer, server):
                     servicer.RequestReport,
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportReply.SerializeToString,
+            ),
+            'SignCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignCertificate,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateReply.SerializeToString,
+            ),
+            'ListIssuedCertificates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListIssuedCertificates,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesReply.SerializeToString,
+            ),
+            'GetCertificateAuthority': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCertificateAuthority,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1109,6 +1164,87 @@ class Stations:
             '/chargegrid.api.stations.v1.Stations/RequestReport',
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportRequest.SerializeToString,
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.RequestReportReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/SignCertificate',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListIssuedCertificates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/ListIssuedCertificates',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCertificateAuthority(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/GetCertificateAuthority',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.FromString,
             options,
             channel_credentials,
             insecure,

@@ -103,6 +103,18 @@ class StationsStub:
     """Asks the station for a full report now (2.x GetBaseReport FullInventory, 1.6
     GetConfiguration); the result arrives as events and is stored.
     """
+    SignCertificate: _grpc.UnaryUnaryMultiCallable[_stations_pb2.SignCertificateRequest, _stations_pb2.SignCertificateReply]
+    """--- certificates (ADR 017) -------------------------------------------------------------
+    A station's CSR (2.x / 1.6 SignCertificate, from the gateway): checked against the
+    station (commonName = station id); when accepted the CSMS CA signs it and the chain is
+    sent to the station as CertificateSigned shortly after this reply.
+    """
+    ListIssuedCertificates: _grpc.UnaryUnaryMultiCallable[_stations_pb2.ListIssuedCertificatesRequest, _stations_pb2.ListIssuedCertificatesReply]
+    """Certificates the CSMS CA issued, newest first, with expiry and delivery state."""
+    GetCertificateAuthority: _grpc.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateAuthorityRequest, _stations_pb2.CertificateAuthority]
+    """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
+    and what stations install as CSMSRootCertificate.
+    """
 
 @_typing.type_check_only
 class StationsAsyncStub(StationsStub):
@@ -176,6 +188,18 @@ class StationsAsyncStub(StationsStub):
     RequestReport: _aio.UnaryUnaryMultiCallable[_stations_pb2.RequestReportRequest, _stations_pb2.RequestReportReply]  # type: ignore[assignment]
     """Asks the station for a full report now (2.x GetBaseReport FullInventory, 1.6
     GetConfiguration); the result arrives as events and is stored.
+    """
+    SignCertificate: _aio.UnaryUnaryMultiCallable[_stations_pb2.SignCertificateRequest, _stations_pb2.SignCertificateReply]  # type: ignore[assignment]
+    """--- certificates (ADR 017) -------------------------------------------------------------
+    A station's CSR (2.x / 1.6 SignCertificate, from the gateway): checked against the
+    station (commonName = station id); when accepted the CSMS CA signs it and the chain is
+    sent to the station as CertificateSigned shortly after this reply.
+    """
+    ListIssuedCertificates: _aio.UnaryUnaryMultiCallable[_stations_pb2.ListIssuedCertificatesRequest, _stations_pb2.ListIssuedCertificatesReply]  # type: ignore[assignment]
+    """Certificates the CSMS CA issued, newest first, with expiry and delivery state."""
+    GetCertificateAuthority: _aio.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateAuthorityRequest, _stations_pb2.CertificateAuthority]  # type: ignore[assignment]
+    """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
+    and what stations install as CSMSRootCertificate.
     """
 
 class StationsServicer(metaclass=_abc_1.ABCMeta):
@@ -391,6 +415,36 @@ class StationsServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_stations_pb2.RequestReportReply, _abc.Awaitable[_stations_pb2.RequestReportReply]]:
         """Asks the station for a full report now (2.x GetBaseReport FullInventory, 1.6
         GetConfiguration); the result arrives as events and is stored.
+        """
+
+    @_abc_1.abstractmethod
+    def SignCertificate(
+        self,
+        request: _stations_pb2.SignCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.SignCertificateReply, _abc.Awaitable[_stations_pb2.SignCertificateReply]]:
+        """--- certificates (ADR 017) -------------------------------------------------------------
+        A station's CSR (2.x / 1.6 SignCertificate, from the gateway): checked against the
+        station (commonName = station id); when accepted the CSMS CA signs it and the chain is
+        sent to the station as CertificateSigned shortly after this reply.
+        """
+
+    @_abc_1.abstractmethod
+    def ListIssuedCertificates(
+        self,
+        request: _stations_pb2.ListIssuedCertificatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.ListIssuedCertificatesReply, _abc.Awaitable[_stations_pb2.ListIssuedCertificatesReply]]:
+        """Certificates the CSMS CA issued, newest first, with expiry and delivery state."""
+
+    @_abc_1.abstractmethod
+    def GetCertificateAuthority(
+        self,
+        request: _stations_pb2.GetCertificateAuthorityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.CertificateAuthority, _abc.Awaitable[_stations_pb2.CertificateAuthority]]:
+        """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
+        and what stations install as CSMSRootCertificate.
         """
 
 def add_StationsServicer_to_server(servicer: StationsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
