@@ -413,3 +413,12 @@ def list_sites(
             for s in sites
         ),
     )
+
+
+def _add_certificates() -> None:
+    from chargegrid.cli.certificates_cmd import certificates_app
+
+    stations_app.add_typer(certificates_app, name="certificates")
+
+
+_add_certificates()
