@@ -32,7 +32,9 @@ from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 from chargegrid.stations.api.base import ApiDeps
 from chargegrid.stations.api.servicer import SERVICE_NAME, StationsService
+from chargegrid.stations.certificates.contracts import ContractProvider
 from chargegrid.stations.certificates.issuing import CertificateIssuer, IssuerSettings
+from chargegrid.stations.certificates.ocsp import OcspForwarder
 from chargegrid.stations.certificates.renewal import CertificateRenewal
 from chargegrid.stations.certificates.setup import authorities
 from chargegrid.stations.clock import Clock, utc_now
@@ -137,6 +139,14 @@ class StationsApp:
             self.background,
             self.hub,
             certificates=self.certificates,
+            ocsp=OcspForwarder(self.clock, settings.ocsp_timeout_s)
+            if settings.ocsp_forwarding
+            else None,
+            contracts=ContractProvider(
+                settings.contract_certificate_url, settings.contract_certificate_timeout_s
+            )
+            if settings.contract_certificate_url
+            else None,
         )
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
         self.grpc.add(pb_grpc.add_StationsServicer_to_server, StationsService(deps), SERVICE_NAME)

@@ -53,6 +53,12 @@ class StationsSettings(ServiceSettings):
     #: has its answer first; and how often a failed delivery is retried.
     certificate_delivery_delay_s: float = 0.5
     certificate_delivery_attempts: int = 3
+    #: ISO 15118 contract certificates (M01/M02): the provider's HTTP hook; empty = Failed.
+    contract_certificate_url: str = ""
+    contract_certificate_timeout_s: float = 10.0
+    #: GetCertificateStatus (M06): OCSP requests forwarded to the station's responder.
+    ocsp_forwarding: bool = True
+    ocsp_timeout_s: float = 5.0
 
     @property
     def database(self) -> str:

@@ -21,7 +21,9 @@ from chargegrid.stations.store.stations import connectors_of
 from chargegrid.stations.watch import StatusHub
 
 if TYPE_CHECKING:
+    from chargegrid.stations.certificates.contracts import ContractProvider
     from chargegrid.stations.certificates.issuing import CertificateIssuer
+    from chargegrid.stations.certificates.ocsp import OcspForwarder
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -45,6 +47,9 @@ class ApiDeps:
     request_ids: Callable[[], int] = field(default_factory=_request_ids)
     #: The CSMS CA (ADR 017); None = SignCertificate is refused.
     certificates: CertificateIssuer | None = None
+    #: GetCertificateStatus forwarding and the contract-certificate hook (None = Failed).
+    ocsp: OcspForwarder | None = None
+    contracts: ContractProvider | None = None
 
 
 class ApiBase:

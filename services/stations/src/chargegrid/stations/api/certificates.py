@@ -9,7 +9,9 @@ from chargegrid.platform.bus.envelope import set_timestamp
 from chargegrid.platform.grpc import FailedPrecondition, InvalidArgument
 from chargegrid.stations.api import validation as check
 from chargegrid.stations.api.base import ApiBase, Context
+from chargegrid.stations.certificates.contracts import ContractFailed, ContractRequest
 from chargegrid.stations.certificates.issuing import CertificateIssuer
+from chargegrid.stations.certificates.ocsp import CertificateId, OcspFailed
 from chargegrid.stations.certificates.store import list_issued
 from chargegrid.stations.models import IssuedCertificateRow
 
@@ -77,3 +79,49 @@ class CertificatesApi(ApiBase):
         )
         set_timestamp(reply.not_after, certificate.not_valid_after_utc)
         return reply
+
+    async def Get15118EVCertificate(
+        self, request: pb.Get15118EVCertificateRequest, context: Context
+    ) -> pb.Get15118EVCertificateReply:
+        station_id = check.station_id(request.station_id, "station_id")
+        if self.deps.contracts is None:
+            return pb.Get15118EVCertificateReply(
+                status="Failed", reason="NoProvider", detail="no contract-certificate provider"
+            )
+        try:
+            exi = await self.deps.contracts.forward(
+                ContractRequest(
+                    station_id,
+                    request.iso15118_schema_version,
+                    request.action,
+                    request.exi_request,
+                )
+            )
+        except ContractFailed as exc:
+            return pb.Get15118EVCertificateReply(
+                status="Failed", reason=exc.reason, detail=exc.detail
+            )
+        return pb.Get15118EVCertificateReply(status="Accepted", exi_response=exi)
+
+    async def GetCertificateStatus(
+        self, request: pb.GetCertificateStatusRequest, context: Context
+    ) -> pb.GetCertificateStatusReply:
+        check.station_id(request.station_id, "station_id")
+        if self.deps.ocsp is None:
+            return pb.GetCertificateStatusReply(
+                status="Failed", reason="NoOCSP", detail="OCSP forwarding is off"
+            )
+        cert_id = CertificateId(
+            request.hash_algorithm,
+            request.issuer_name_hash,
+            request.issuer_key_hash,
+            request.serial_number,
+            request.responder_url,
+        )
+        try:
+            result = await self.deps.ocsp.status(cert_id)
+        except OcspFailed as exc:
+            return pb.GetCertificateStatusReply(
+                status="Failed", reason=exc.reason, detail=exc.detail
+            )
+        return pb.GetCertificateStatusReply(status="Accepted", ocsp_result=result)

@@ -1446,3 +1446,126 @@ class CertificateAuthority(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CertificateAuthority: _TypeAlias = CertificateAuthority  # noqa: Y015
+
+@_typing.final
+class Get15118EVCertificateRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    ISO15118_SCHEMA_VERSION_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    EXI_REQUEST_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    iso15118_schema_version: _builtins.str
+    action: _builtins.str
+    """Install or Update."""
+    exi_request: _builtins.str
+    """Base64 EXI CertificateInstallationReq / CertificateUpdateReq."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        iso15118_schema_version: _builtins.str = ...,
+        action: _builtins.str = ...,
+        exi_request: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "exi_request", b"exi_request", "iso15118_schema_version", b"iso15118_schema_version", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Get15118EVCertificateRequest: _TypeAlias = Get15118EVCertificateRequest  # noqa: Y015
+
+@_typing.final
+class Get15118EVCertificateReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    EXI_RESPONSE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """Accepted or Failed."""
+    exi_response: _builtins.str
+    reason: _builtins.str
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        exi_response: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "exi_response", b"exi_response", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Get15118EVCertificateReply: _TypeAlias = Get15118EVCertificateReply  # noqa: Y015
+
+@_typing.final
+class GetCertificateStatusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    HASH_ALGORITHM_FIELD_NUMBER: _builtins.int
+    ISSUER_NAME_HASH_FIELD_NUMBER: _builtins.int
+    ISSUER_KEY_HASH_FIELD_NUMBER: _builtins.int
+    SERIAL_NUMBER_FIELD_NUMBER: _builtins.int
+    RESPONDER_URL_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    hash_algorithm: _builtins.str
+    issuer_name_hash: _builtins.str
+    issuer_key_hash: _builtins.str
+    serial_number: _builtins.str
+    responder_url: _builtins.str
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        hash_algorithm: _builtins.str = ...,
+        issuer_name_hash: _builtins.str = ...,
+        issuer_key_hash: _builtins.str = ...,
+        serial_number: _builtins.str = ...,
+        responder_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hash_algorithm", b"hash_algorithm", "issuer_key_hash", b"issuer_key_hash", "issuer_name_hash", b"issuer_name_hash", "responder_url", b"responder_url", "serial_number", b"serial_number", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCertificateStatusRequest: _TypeAlias = GetCertificateStatusRequest  # noqa: Y015
+
+@_typing.final
+class GetCertificateStatusReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    OCSP_RESULT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """Accepted or Failed."""
+    ocsp_result: _builtins.str
+    """Base64 DER OCSPResponse."""
+    reason: _builtins.str
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        ocsp_result: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "ocsp_result", b"ocsp_result", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCertificateStatusReply: _TypeAlias = GetCertificateStatusReply  # noqa: Y015

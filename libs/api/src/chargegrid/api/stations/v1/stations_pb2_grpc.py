@@ -169,6 +169,16 @@ class StationsStub:
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.FromString,
                 _registered_method=True)
+        self.Get15118EVCertificate = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/Get15118EVCertificate',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateReply.FromString,
+                _registered_method=True)
+        self.GetCertificateStatus = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/GetCertificateStatus',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.FromString,
+                _registered_method=True)
 
 
 class StationsServicer:
@@ -377,6 +387,22 @@ class StationsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Get15118EVCertificate(self, request, context):
+        """ISO 15118 (M01/M02, from the gateway): the EXI request forwarded to the configured
+        contract-certificate provider; Failed when none is configured or it does not answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCertificateStatus(self, request, context):
+        """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
+        its responder, the DER answer cached until its nextUpdate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -514,6 +540,16 @@ def add_StationsServicer_to_server(servicer, server):
                     servicer.GetCertificateAuthority,
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.SerializeToString,
+            ),
+            'Get15118EVCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get15118EVCertificate,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateReply.SerializeToString,
+            ),
+            'GetCertificateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCertificateStatus,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1245,6 +1281,60 @@ class Stations:
             '/chargegrid.api.stations.v1.Stations/GetCertificateAuthority',
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.SerializeToString,
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get15118EVCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/Get15118EVCertificate',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCertificateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/GetCertificateStatus',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.FromString,
             options,
             channel_credentials,
             insecure,

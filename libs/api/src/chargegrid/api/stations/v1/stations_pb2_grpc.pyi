@@ -115,6 +115,14 @@ class StationsStub:
     """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
     and what stations install as CSMSRootCertificate.
     """
+    Get15118EVCertificate: _grpc.UnaryUnaryMultiCallable[_stations_pb2.Get15118EVCertificateRequest, _stations_pb2.Get15118EVCertificateReply]
+    """ISO 15118 (M01/M02, from the gateway): the EXI request forwarded to the configured
+    contract-certificate provider; Failed when none is configured or it does not answer.
+    """
+    GetCertificateStatus: _grpc.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateStatusRequest, _stations_pb2.GetCertificateStatusReply]
+    """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
+    its responder, the DER answer cached until its nextUpdate.
+    """
 
 @_typing.type_check_only
 class StationsAsyncStub(StationsStub):
@@ -200,6 +208,14 @@ class StationsAsyncStub(StationsStub):
     GetCertificateAuthority: _aio.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateAuthorityRequest, _stations_pb2.CertificateAuthority]  # type: ignore[assignment]
     """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
     and what stations install as CSMSRootCertificate.
+    """
+    Get15118EVCertificate: _aio.UnaryUnaryMultiCallable[_stations_pb2.Get15118EVCertificateRequest, _stations_pb2.Get15118EVCertificateReply]  # type: ignore[assignment]
+    """ISO 15118 (M01/M02, from the gateway): the EXI request forwarded to the configured
+    contract-certificate provider; Failed when none is configured or it does not answer.
+    """
+    GetCertificateStatus: _aio.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateStatusRequest, _stations_pb2.GetCertificateStatusReply]  # type: ignore[assignment]
+    """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
+    its responder, the DER answer cached until its nextUpdate.
     """
 
 class StationsServicer(metaclass=_abc_1.ABCMeta):
@@ -445,6 +461,26 @@ class StationsServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_stations_pb2.CertificateAuthority, _abc.Awaitable[_stations_pb2.CertificateAuthority]]:
         """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
         and what stations install as CSMSRootCertificate.
+        """
+
+    @_abc_1.abstractmethod
+    def Get15118EVCertificate(
+        self,
+        request: _stations_pb2.Get15118EVCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.Get15118EVCertificateReply, _abc.Awaitable[_stations_pb2.Get15118EVCertificateReply]]:
+        """ISO 15118 (M01/M02, from the gateway): the EXI request forwarded to the configured
+        contract-certificate provider; Failed when none is configured or it does not answer.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCertificateStatus(
+        self,
+        request: _stations_pb2.GetCertificateStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.GetCertificateStatusReply, _abc.Awaitable[_stations_pb2.GetCertificateStatusReply]]:
+        """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
+        its responder, the DER answer cached until its nextUpdate.
         """
 
 def add_StationsServicer_to_server(servicer: StationsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
