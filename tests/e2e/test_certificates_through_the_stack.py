@@ -9,6 +9,7 @@ the station's trust store from the CLI. One stack for the module.
 from __future__ import annotations
 
 import asyncio
+import base64
 import ipaddress
 import json
 import socket
@@ -26,6 +27,7 @@ import websockets
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 from websockets.exceptions import InvalidStatus
 
@@ -38,6 +40,11 @@ from chargegrid.simulator import StationConfig, create_station
 from chargegrid.simulator.station import Station
 from chargegrid.stations.certificates.authority import CertificateAuthority, load_or_create
 from tests.e2e.conftest import Stack
+from tests.integration.stations.iso15118_servers import (
+    ContractProviderPeer,
+    OcspResponder,
+    serving,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -81,6 +88,10 @@ def _server_certificate(authority: CertificateAuthority, directory: Path) -> tup
 class TlsStack(Stack):
     tls_port: int
     ca_file: Path
+    authority: CertificateAuthority
+    responder: OcspResponder
+    responder_url: str
+    provider: ContractProviderPeer
 
     @property
     def wss_url(self) -> str:
@@ -95,21 +106,27 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TlsSt
     authority = load_or_create(root / "var" / "ca", datetime.now(UTC), timedelta(days=3650))
     cert_file, key_file = _server_certificate(authority, root)
     tls_port = _free_port()
-    env = {
-        "CHARGEGRID_GATEWAY_TLS_PORT": str(tls_port),
-        "CHARGEGRID_GATEWAY_TLS_CERT_FILE": str(cert_file),
-        "CHARGEGRID_GATEWAY_TLS_KEY_FILE": str(key_file),
-        "CHARGEGRID_GATEWAY_TLS_CLIENT_CA_FILE": str(root / "var" / "ca" / "ca.pem"),
-        "CHARGEGRID_STATIONS_CERTIFICATE_DELIVERY_DELAY_S": "0.3",
-    }
-    running = TlsStack(root, env)
-    running.tls_port = tls_port
-    running.ca_file = root / "var" / "ca" / "ca.pem"
-    try:
-        await asyncio.to_thread(running.wait_for_output, "admin API token")
-        yield running
-    finally:
-        running.stop()
+    provider, responder = ContractProviderPeer(), OcspResponder(authority, datetime.now(UTC))
+    with serving(provider) as provider_url, serving(responder) as responder_url:
+        env = {
+            "CHARGEGRID_STATIONS_CONTRACT_CERTIFICATE_URL": provider_url,
+            "CHARGEGRID_GATEWAY_TLS_PORT": str(tls_port),
+            "CHARGEGRID_GATEWAY_TLS_CERT_FILE": str(cert_file),
+            "CHARGEGRID_GATEWAY_TLS_KEY_FILE": str(key_file),
+            "CHARGEGRID_GATEWAY_TLS_CLIENT_CA_FILE": str(root / "var" / "ca" / "ca.pem"),
+            "CHARGEGRID_STATIONS_CERTIFICATE_DELIVERY_DELAY_S": "0.3",
+        }
+        running = TlsStack(root, env)
+        running.tls_port = tls_port
+        running.ca_file = root / "var" / "ca" / "ca.pem"
+        running.authority = authority
+        running.provider, running.responder = provider, responder
+        running.responder_url = responder_url
+        try:
+            await asyncio.to_thread(running.wait_for_output, "admin API token")
+            yield running
+        finally:
+            running.stop()
 
 
 async def cli(stack: Stack, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -242,6 +259,72 @@ async def test_A02_csr_naming_another_station_is_rejected_and_nothing_issued(
     assert answer[2]["statusInfo"]["reasonCode"] == "InvalidCSR"
     assert await issued_for(stack, intruder) == []
     assert len(await issued_for(stack, victim)) == len(before)
+
+
+async def raw_calls(
+    stack: Stack, station_id: str, calls: list[tuple[str, dict[str, Any]]]
+) -> list[Any]:
+    """A bare 2.0.1 client: boots, then each CALL's answer (CSMS CALLs meanwhile refused)."""
+    answers = []
+    async with websockets.connect(
+        f"{stack.ocpp_url}/{station_id}", subprotocols=["ocpp2.0.1"]
+    ) as ws:  # type: ignore[list-item]
+        boot = {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}}
+        for n, (action, payload) in enumerate([("BootNotification", boot), *calls]):
+            await ws.send(json.dumps([2, f"m{n}", action, payload]))
+            answer = json.loads(await ws.recv())
+            while answer[0] == 2:
+                await ws.send(json.dumps([4, answer[1], "NotImplemented", "", {}]))
+                answer = json.loads(await ws.recv())
+            answers.append(answer)
+    return answers[1:]
+
+
+async def test_M01_M02_M06_ev_certificates_and_ocsp_through_the_gateway(stack: TlsStack) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "DEABCC123456789")])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    contract = stack.authority.issue(csr, datetime.now(UTC), timedelta(days=30), client_auth=False)
+    stack.responder.known[contract.serial_number] = contract
+    ids = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(contract, stack.authority.certificate, hashes.SHA256())
+        .build()
+    )
+    ocsp_data = {
+        "hashAlgorithm": "SHA256",
+        "issuerNameHash": ids.issuer_name_hash.hex(),
+        "issuerKeyHash": ids.issuer_key_hash.hex(),
+        "serialNumber": format(contract.serial_number, "x"),
+        "responderURL": stack.responder_url,
+    }
+    ev = {
+        "iso15118SchemaVersion": "urn:iso:15118:2:2013:MsgDef",
+        "action": "Install",
+        "exiRequest": "QUJDREVGR0g=",
+    }
+
+    installed, status, again, bad = await raw_calls(
+        stack,
+        unique("PNC"),
+        [
+            ("Get15118EVCertificate", ev),
+            ("GetCertificateStatus", {"ocspRequestData": ocsp_data}),
+            ("GetCertificateStatus", {"ocspRequestData": ocsp_data}),
+            ("GetCertificateStatus", {"ocspRequestData": ocsp_data | {"issuerKeyHash": "zz"}}),
+        ],
+    )
+
+    assert installed[2]["status"] == "Accepted"
+    assert installed[2]["exiResponse"].startswith("RVhJLXJlc3BvbnNl")
+    assert stack.provider.received[-1]["exiRequest"] == "QUJDREVGR0g="
+    assert status[2]["status"] == "Accepted"
+    response = ocsp.load_der_ocsp_response(base64.b64decode(status[2]["ocspResult"]))
+    assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert again[2]["ocspResult"] == status[2]["ocspResult"]  # cached until nextUpdate
+    assert len(stack.responder.requests) == 1
+    assert bad[2]["status"] == "Failed"
+    assert bad[2]["statusInfo"]["reasonCode"] == "InvalidHashData"
 
 
 def _client_context(stack: TlsStack, station: Station, directory: Path) -> ssl.SSLContext:
