@@ -441,3 +441,39 @@ def _expired_ca(directory: Path) -> Path:
     path = directory / "expired.pem"
     path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     return path
+
+
+async def test_1_6_security_whitepaper_sign_certificate_and_trust_store(stack: TlsStack) -> None:
+    station = create_station("1.6", StationConfig(station_id=unique("SEC16")), stack.ocpp_url)
+    await station.start()
+    try:
+        await station.wait_registered(60)
+        sid = station.station_id
+        assert await station.request_certificate() == "Accepted"
+
+        async def adopted() -> bool:
+            return "ChargingStationCertificate" in station.certificates.chains
+
+        await eventually(adopted)
+        [row] = await issued_for(stack, sid)
+        assert row.certificate_type == "ChargingStationCertificate"
+
+        await cli(stack, "stations", "certificates", "install", sid, "--csms-ca")
+        listed = await cli(
+            stack,
+            "stations",
+            "certificates",
+            "list",
+            sid,
+            "--type",
+            "CSMSRootCertificate",
+            "--json",
+        )
+        [entry] = json.loads(listed.stdout)["certificates"]
+        assert entry["certificate_type"] == "CSMSRootCertificate"
+        # 1.6 lists one kind at a time: no --type is refused before anything is sent.
+        every = await cli(stack, "stations", "certificates", "list", sid, "--json", check=False)
+        assert every.returncode != 0
+        assert "one certificate type" in every.stdout + every.stderr
+    finally:
+        await station.stop()

@@ -12,7 +12,8 @@ from chargegrid.simulator.routing import on
 SIGNING_KINDS = ("ChargingStationCertificate", "V2GCertificate")
 
 
-def _hash(data: dict[str, Any]) -> HashData:
+def hash_from_wire(data: dict[str, Any]) -> HashData:
+    """CertificateHashData as the CSMS sent it (hex case and leading zeros vary)."""
     return HashData(
         data["hash_algorithm"],
         data["issuer_name_hash"].lower(),
@@ -61,7 +62,7 @@ class Security2x(Outbound2x):
 
     @on("DeleteCertificate")
     def on_delete_certificate(self, certificate_hash_data: dict[str, Any], **_: Any) -> Any:
-        status = self.station.certificates.delete(_hash(certificate_hash_data))
+        status = self.station.certificates.delete(hash_from_wire(certificate_hash_data))
         return self._call_result.DeleteCertificate(status=status)
 
     async def sign_certificate(self, csr: str, kind: str | None) -> str:
