@@ -247,3 +247,38 @@ def show_ca(
         return reply
 
     print(call("stations", address, token, var_dir, fetch).certificate_pem, end="")
+
+
+def upgrade_security(
+    station_id: StationArg,
+    profile: Annotated[int, typer.Option(help="The new security profile (1-3).")],
+    url: Annotated[str, typer.Option(help="2.x: the CSMS URL of the new profile.")] = "",
+    slot: Annotated[int, typer.Option(help="2.x: the network configuration slot.")] = 1,
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Move a connected station to a higher security profile (A05); it is required once the
+    station reconnects with it."""
+
+    async def send(channel: grpc.aio.Channel) -> pb.UpgradeSecurityProfileReply:
+        reply: pb.UpgradeSecurityProfileReply = await StationsStub(channel).UpgradeSecurityProfile(
+            pb.UpgradeSecurityProfileRequest(
+                station_id=station_id,
+                security_profile=profile,
+                csms_url=url,
+                configuration_slot=slot,
+            )
+        )
+        return reply
+
+    reply = call("stations", address, token, var_dir, send)
+    if json_output:
+        print_json(as_dict(reply))
+        return
+    for step in reply.steps:
+        out.print(step)
+    out.print(
+        f"profile {reply.pending_security_profile} is required once {station_id} reconnects with it"
+    )

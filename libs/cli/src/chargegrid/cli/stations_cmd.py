@@ -416,9 +416,10 @@ def list_sites(
 
 
 def _add_certificates() -> None:
-    from chargegrid.cli.certificates_cmd import certificates_app
+    from chargegrid.cli.certificates_cmd import certificates_app, upgrade_security
 
     stations_app.add_typer(certificates_app, name="certificates")
+    stations_app.command("upgrade-security")(upgrade_security)
 
 
 _add_certificates()

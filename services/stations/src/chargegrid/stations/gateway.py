@@ -54,6 +54,16 @@ class StationCommands(Protocol):
         """A TriggerMessage by its version-neutral name; the station's status."""
         ...
 
+    async def set_network_profile(
+        self, station_id: str, slot: int, security_profile: int, csms_url: str
+    ) -> str:
+        """2.x SetNetworkProfile; the station's status."""
+        ...
+
+    async def reset(self, station_id: str) -> str:
+        """Reset OnIdle (a 2.x station then reconnects with its new network profile)."""
+        ...
+
     async def certificate_signed(
         self, station_id: str, chain_pem: str, certificate_type: str
     ) -> str:
@@ -125,6 +135,29 @@ class GatewayCommands:
         )
         try:
             reply = await self._control().CertificateSigned(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return str(reply.status)
+
+    async def set_network_profile(
+        self, station_id: str, slot: int, security_profile: int, csms_url: str
+    ) -> str:
+        request = pb.SetNetworkProfileRequest(
+            station_id=station_id,
+            configuration_slot=slot,
+            security_profile=security_profile,
+            csms_url=csms_url,
+        )
+        try:
+            reply = await self._control().SetNetworkProfile(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return str(reply.status)
+
+    async def reset(self, station_id: str) -> str:
+        request = pb.ResetRequest(station_id=station_id, kind=pb.RESET_KIND_ON_IDLE)
+        try:
+            reply = await self._control().Reset(request, timeout=self.timeout_s)
         except grpc.aio.AioRpcError as exc:
             raise _refusal(exc) from exc
         return str(reply.status)

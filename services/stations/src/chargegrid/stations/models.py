@@ -67,6 +67,8 @@ class StationRow(Base):
     security_profile: Mapped[int] = mapped_column(Integer, default=0)
     #: The profile every connection must meet (0 = none; a password still requires Basic).
     required_security_profile: Mapped[int] = mapped_column(Integer, default=0)
+    #: A profile upgrade sent to the station (A05), required once it reconnects with it.
+    pending_security_profile: Mapped[int] = mapped_column(Integer, default=0)
     #: OCPP spelling: Accepted, Pending, Rejected.
     registration_status: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)

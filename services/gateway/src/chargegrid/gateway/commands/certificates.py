@@ -120,6 +120,27 @@ def installed_reply_2x(_m: Message, payload: dict[str, Any]) -> pb.GetInstalledC
     )
 
 
+def set_network_profile_2x(m: pb.SetNetworkProfileRequest, env: Any) -> Call:
+    if not 1 <= m.security_profile <= 3:
+        raise InvalidCommand("security_profile is 1, 2 or 3")
+    if not m.csms_url.startswith(("ws://", "wss://")):
+        raise InvalidCommand("csms_url is a ws:// or wss:// URL")
+    if m.security_profile >= 2 and not m.csms_url.startswith("wss://"):
+        raise InvalidCommand("security profiles 2 and 3 need a wss:// URL")
+    version = "OCPP21" if str(getattr(env, "version", "")) == "2.1" else "OCPP20"
+    return "SetNetworkProfile", {
+        "configurationSlot": m.configuration_slot or 1,
+        "connectionData": {
+            "ocppVersion": version,
+            "ocppTransport": "JSON",
+            "ocppCsmsUrl": m.csms_url,
+            "messageTimeout": m.message_timeout_s or 30,
+            "securityProfile": m.security_profile,
+            "ocppInterface": m.ocpp_interface or "Wired0",
+        },
+    }
+
+
 # -- 1.6 security whitepaper -----------------------------------------------------------------
 
 
@@ -169,6 +190,7 @@ REQUESTS_2X: Requests = {
     "InstallCertificate": install_certificate_2x,
     "DeleteCertificate": delete_certificate,
     "GetInstalledCertificateIds": get_installed_2x,
+    "SetNetworkProfile": set_network_profile_2x,
 }
 REPLIES_2X: Replies = {
     **dict.fromkeys(REQUESTS_2X, status_reply),

@@ -326,3 +326,8 @@ class StationControlService(pb_grpc.StationControlServicer):
             pb.GetInstalledCertificateIdsReply,
             await self.command("GetInstalledCertificateIds", request, context),
         )
+
+    async def SetNetworkProfile(
+        self, request: pb.SetNetworkProfileRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("SetNetworkProfile", request, context))

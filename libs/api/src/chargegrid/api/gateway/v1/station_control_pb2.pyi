@@ -1341,3 +1341,39 @@ class GetInstalledCertificateIdsReply(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetInstalledCertificateIdsReply: _TypeAlias = GetInstalledCertificateIdsReply  # noqa: Y015
+
+@_typing.final
+class SetNetworkProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    CONFIGURATION_SLOT_FIELD_NUMBER: _builtins.int
+    SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
+    CSMS_URL_FIELD_NUMBER: _builtins.int
+    MESSAGE_TIMEOUT_S_FIELD_NUMBER: _builtins.int
+    OCPP_INTERFACE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    configuration_slot: _builtins.int
+    security_profile: _builtins.int
+    csms_url: _builtins.str
+    """The CSMS URL of the new profile (wss://... for profiles 2 and 3)."""
+    message_timeout_s: _builtins.int
+    ocpp_interface: _builtins.str
+    """Wired0 when empty."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        configuration_slot: _builtins.int = ...,
+        security_profile: _builtins.int = ...,
+        csms_url: _builtins.str = ...,
+        message_timeout_s: _builtins.int = ...,
+        ocpp_interface: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["configuration_slot", b"configuration_slot", "csms_url", b"csms_url", "message_timeout_s", b"message_timeout_s", "ocpp_interface", b"ocpp_interface", "security_profile", b"security_profile", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetNetworkProfileRequest: _TypeAlias = SetNetworkProfileRequest  # noqa: Y015

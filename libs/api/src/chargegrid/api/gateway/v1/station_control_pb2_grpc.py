@@ -164,6 +164,11 @@ class StationControlStub:
                 request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsReply.FromString,
                 _registered_method=True)
+        self.SetNetworkProfile = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/SetNetworkProfile',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetNetworkProfileRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
 
 
 class StationControlServicer:
@@ -330,6 +335,15 @@ class StationControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetNetworkProfile(self, request, context):
+        """2.x A05 security profile upgrade: a new connection profile in a configuration slot
+        (SetNetworkProfile). 1.6 has none (UNIMPLEMENTED): its upgrade is ChangeConfiguration
+        SecurityProfile.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -462,6 +476,11 @@ def add_StationControlServicer_to_server(servicer, server):
                     servicer.GetInstalledCertificateIds,
                     request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsReply.SerializeToString,
+            ),
+            'SetNetworkProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNetworkProfile,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetNetworkProfileRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1166,6 +1185,33 @@ class StationControl:
             '/chargegrid.api.gateway.v1.StationControl/GetInstalledCertificateIds',
             chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsRequest.SerializeToString,
             chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNetworkProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/SetNetworkProfile',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetNetworkProfileRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
             options,
             channel_credentials,
             insecure,

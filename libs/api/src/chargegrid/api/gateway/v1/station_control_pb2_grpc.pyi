@@ -69,6 +69,11 @@ class StationControlStub:
     """Installs a root certificate in the station's trust store (not its own certificate)."""
     DeleteCertificate: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.DeleteCertificateRequest, _station_control_pb2.CommandReply]
     GetInstalledCertificateIds: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetInstalledCertificateIdsRequest, _station_control_pb2.GetInstalledCertificateIdsReply]
+    SetNetworkProfile: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.SetNetworkProfileRequest, _station_control_pb2.CommandReply]
+    """2.x A05 security profile upgrade: a new connection profile in a configuration slot
+    (SetNetworkProfile). 1.6 has none (UNIMPLEMENTED): its upgrade is ChangeConfiguration
+    SecurityProfile.
+    """
 
 @_typing.type_check_only
 class StationControlAsyncStub(StationControlStub):
@@ -106,6 +111,11 @@ class StationControlAsyncStub(StationControlStub):
     """Installs a root certificate in the station's trust store (not its own certificate)."""
     DeleteCertificate: _aio.UnaryUnaryMultiCallable[_station_control_pb2.DeleteCertificateRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
     GetInstalledCertificateIds: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetInstalledCertificateIdsRequest, _station_control_pb2.GetInstalledCertificateIdsReply]  # type: ignore[assignment]
+    SetNetworkProfile: _aio.UnaryUnaryMultiCallable[_station_control_pb2.SetNetworkProfileRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """2.x A05 security profile upgrade: a new connection profile in a configuration slot
+    (SetNetworkProfile). 1.6 has none (UNIMPLEMENTED): its upgrade is ChangeConfiguration
+    SecurityProfile.
+    """
 
 class StationControlServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -296,5 +306,16 @@ class StationControlServicer(metaclass=_abc_1.ABCMeta):
         request: _station_control_pb2.GetInstalledCertificateIdsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_station_control_pb2.GetInstalledCertificateIdsReply, _abc.Awaitable[_station_control_pb2.GetInstalledCertificateIdsReply]]: ...
+
+    @_abc_1.abstractmethod
+    def SetNetworkProfile(
+        self,
+        request: _station_control_pb2.SetNetworkProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """2.x A05 security profile upgrade: a new connection profile in a configuration slot
+        (SetNetworkProfile). 1.6 has none (UNIMPLEMENTED): its upgrade is ChangeConfiguration
+        SecurityProfile.
+        """
 
 def add_StationControlServicer_to_server(servicer: StationControlServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1569,3 +1569,58 @@ class GetCertificateStatusReply(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetCertificateStatusReply: _TypeAlias = GetCertificateStatusReply  # noqa: Y015
+
+@_typing.final
+class UpgradeSecurityProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
+    CSMS_URL_FIELD_NUMBER: _builtins.int
+    CONFIGURATION_SLOT_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    security_profile: _builtins.int
+    csms_url: _builtins.str
+    """2.x: the URL of the new profile (required there) and the slot to write (default 1)."""
+    configuration_slot: _builtins.int
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        security_profile: _builtins.int = ...,
+        csms_url: _builtins.str = ...,
+        configuration_slot: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["configuration_slot", b"configuration_slot", "csms_url", b"csms_url", "security_profile", b"security_profile", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpgradeSecurityProfileRequest: _TypeAlias = UpgradeSecurityProfileRequest  # noqa: Y015
+
+@_typing.final
+class UpgradeSecurityProfileReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STEPS_FIELD_NUMBER: _builtins.int
+    PENDING_SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
+    pending_security_profile: _builtins.int
+    """The profile required once the station reconnects with it."""
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The station's answers, step by step ("SetNetworkProfile: Accepted", ...)."""
+
+    def __init__(
+        self,
+        *,
+        steps: _abc.Iterable[_builtins.str] | None = ...,
+        pending_security_profile: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pending_security_profile", b"pending_security_profile", "steps", b"steps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpgradeSecurityProfileReply: _TypeAlias = UpgradeSecurityProfileReply  # noqa: Y015

@@ -179,6 +179,11 @@ class StationsStub:
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.FromString,
                 _registered_method=True)
+        self.UpgradeSecurityProfile = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/UpgradeSecurityProfile',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileReply.FromString,
+                _registered_method=True)
 
 
 class StationsServicer:
@@ -403,6 +408,16 @@ class StationsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpgradeSecurityProfile(self, request, context):
+        """A05 / 1.6 security whitepaper: moves a connected station to a higher security profile
+        (2.x SetNetworkProfile + SetVariables OCPPCommCtrlr.NetworkConfigurationPriority +
+        Reset OnIdle; 1.6 ChangeConfiguration SecurityProfile). The registry requires the new
+        profile only once the station has reconnected with it (`pending_security_profile`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -550,6 +565,11 @@ def add_StationsServicer_to_server(servicer, server):
                     servicer.GetCertificateStatus,
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.SerializeToString,
+            ),
+            'UpgradeSecurityProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpgradeSecurityProfile,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1335,6 +1355,33 @@ class Stations:
             '/chargegrid.api.stations.v1.Stations/GetCertificateStatus',
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.SerializeToString,
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpgradeSecurityProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/UpgradeSecurityProfile',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileReply.FromString,
             options,
             channel_credentials,
             insecure,

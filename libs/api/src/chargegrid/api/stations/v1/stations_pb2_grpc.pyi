@@ -123,6 +123,12 @@ class StationsStub:
     """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
     its responder, the DER answer cached until its nextUpdate.
     """
+    UpgradeSecurityProfile: _grpc.UnaryUnaryMultiCallable[_stations_pb2.UpgradeSecurityProfileRequest, _stations_pb2.UpgradeSecurityProfileReply]
+    """A05 / 1.6 security whitepaper: moves a connected station to a higher security profile
+    (2.x SetNetworkProfile + SetVariables OCPPCommCtrlr.NetworkConfigurationPriority +
+    Reset OnIdle; 1.6 ChangeConfiguration SecurityProfile). The registry requires the new
+    profile only once the station has reconnected with it (`pending_security_profile`).
+    """
 
 @_typing.type_check_only
 class StationsAsyncStub(StationsStub):
@@ -216,6 +222,12 @@ class StationsAsyncStub(StationsStub):
     GetCertificateStatus: _aio.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateStatusRequest, _stations_pb2.GetCertificateStatusReply]  # type: ignore[assignment]
     """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
     its responder, the DER answer cached until its nextUpdate.
+    """
+    UpgradeSecurityProfile: _aio.UnaryUnaryMultiCallable[_stations_pb2.UpgradeSecurityProfileRequest, _stations_pb2.UpgradeSecurityProfileReply]  # type: ignore[assignment]
+    """A05 / 1.6 security whitepaper: moves a connected station to a higher security profile
+    (2.x SetNetworkProfile + SetVariables OCPPCommCtrlr.NetworkConfigurationPriority +
+    Reset OnIdle; 1.6 ChangeConfiguration SecurityProfile). The registry requires the new
+    profile only once the station has reconnected with it (`pending_security_profile`).
     """
 
 class StationsServicer(metaclass=_abc_1.ABCMeta):
@@ -481,6 +493,18 @@ class StationsServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_stations_pb2.GetCertificateStatusReply, _abc.Awaitable[_stations_pb2.GetCertificateStatusReply]]:
         """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
         its responder, the DER answer cached until its nextUpdate.
+        """
+
+    @_abc_1.abstractmethod
+    def UpgradeSecurityProfile(
+        self,
+        request: _stations_pb2.UpgradeSecurityProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.UpgradeSecurityProfileReply, _abc.Awaitable[_stations_pb2.UpgradeSecurityProfileReply]]:
+        """A05 / 1.6 security whitepaper: moves a connected station to a higher security profile
+        (2.x SetNetworkProfile + SetVariables OCPPCommCtrlr.NetworkConfigurationPriority +
+        Reset OnIdle; 1.6 ChangeConfiguration SecurityProfile). The registry requires the new
+        profile only once the station has reconnected with it (`pending_security_profile`).
         """
 
 def add_StationsServicer_to_server(servicer: StationsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
