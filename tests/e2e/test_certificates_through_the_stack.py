@@ -477,3 +477,59 @@ async def test_1_6_security_whitepaper_sign_certificate_and_trust_store(stack: T
         assert "one certificate type" in every.stdout + every.stderr
     finally:
         await station.stop()
+
+
+async def test_A05_upgrade_to_profile_3_is_required_only_after_the_station_reconnects_with_it(
+    stack: TlsStack,
+) -> None:
+    station = await started(stack, unique("UPG"))
+    try:
+        sid = station.station_id
+        assert await station.request_certificate() == "Accepted"
+
+        async def adopted() -> bool:
+            return "ChargingStationCertificate" in station.certificates.chains
+
+        await eventually(adopted)
+
+        async def delivered() -> bool:
+            return [r.delivery for r in await issued_for(stack, sid)] == ["delivered"]
+
+        await eventually(delivered)
+        ca = await stations_stub(stack).GetCertificateAuthority(
+            stations_pb.GetCertificateAuthorityRequest()
+        )
+        installed = await control_stub(stack).InstallCertificate(
+            control_pb.InstallCertificateRequest(
+                station_id=sid,
+                certificate_type="CSMSRootCertificate",
+                certificate_pem=ca.certificate_pem,
+            )
+        )
+        assert installed.status == "Accepted"
+
+        done = await cli(
+            stack, "stations", "upgrade-security", sid, "--profile", "3", "--url", stack.wss_url
+        )
+        assert "SetNetworkProfile: Accepted" in done.stdout
+
+        async def required_3() -> bool:
+            row = await stations_stub(stack).GetStation(
+                stations_pb.GetStationRequest(station_id=sid)
+            )
+            return bool(row.required_security_profile == 3)
+
+        await eventually(required_3, 60)
+        connection = await control_stub(stack).GetConnection(
+            control_pb.GetConnectionRequest(station_id=sid)
+        )
+        assert connection.security_profile == 3
+        assert station.url == stack.wss_url
+    finally:
+        await station.stop()
+
+    # Profile 3 is now required: the old plain connection is refused.
+    with pytest.raises(InvalidStatus) as refused:
+        async with websockets.connect(f"{stack.ocpp_url}/{sid}", subprotocols=["ocpp2.0.1"]):  # type: ignore[list-item]
+            pass
+    assert refused.value.response.status_code == 401

@@ -65,6 +65,14 @@ class Security2x(Outbound2x):
         status = self.station.certificates.delete(hash_from_wire(certificate_hash_data))
         return self._call_result.DeleteCertificate(status=status)
 
+    @on("SetNetworkProfile")
+    def on_set_network_profile(
+        self, configuration_slot: int, connection_data: dict[str, Any], **_: Any
+    ) -> Any:
+        has_certificate = "ChargingStationCertificate" in self.station.certificates.chains
+        status = self.station.network.store(configuration_slot, connection_data, has_certificate)
+        return self._call_result.SetNetworkProfile(status=status)
+
     async def sign_certificate(self, csr: str, kind: str | None) -> str:
         result = await self.request(self._call.SignCertificate(csr=csr, certificate_type=kind))
         return str(result.status)

@@ -37,6 +37,7 @@ from chargegrid.simulator.firmware import FirmwareUpdater
 from chargegrid.simulator.link import Link, OfflineError
 from chargegrid.simulator.local_auth import AuthCache, LocalAuthList
 from chargegrid.simulator.model import BootReason, Connector, Session, StopReason
+from chargegrid.simulator.network_profiles import NetworkProfiles, ssl_context_for
 from chargegrid.simulator.outbox import Outbox
 from chargegrid.simulator.policy import StationPolicy
 from chargegrid.simulator.profiles import ProfileStore
@@ -85,6 +86,7 @@ class Station(ABC):
         self.firmware = FirmwareUpdater(self)
         self.uploads = LogUploader(self)
         self.certificates = CertificateStore(config.station_id, config.cpo_name, clock)
+        self.network = NetworkProfiles()
         self.registration: str | None = None
         self.boot_count = 0
         #: CALLs the CSMS answered with a CALLRESULT, per action: what it acknowledged.
@@ -249,7 +251,20 @@ class Station(ABC):
         token = base64.b64encode(f"{self.station_id}:{self.config.password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
+    def _switch_network_profile(self) -> None:
+        """A05: after a reset, connect with the first profile of the new priority."""
+        chosen = self.network.next_profile()
+        if chosen is None:
+            return
+        slot, profile = chosen
+        self.url = profile.url
+        self.ssl = ssl_context_for(self, profile) if profile.url.startswith("wss") else None
+        self.network.active_slot = slot
+        self.note(f"network profile {slot}: security profile {profile.security_profile}")
+
     async def _connect_once(self) -> bool:
+        if self._needs_boot:
+            self._switch_network_profile()
         options: dict[str, Any] = {}
         if self.ssl is not None:
             options["ssl"] = self.ssl
