@@ -78,7 +78,7 @@ async def issued(db: Database) -> list[IssuedCertificateRow]:
         return list(await session.scalars(select(IssuedCertificateRow)))
 
 
-async def test_A02_FR_02_accepted_csr_is_signed_and_sent_as_certificate_signed(
+async def test_A02_A03_accepted_csr_is_signed_and_sent_as_certificate_signed(
     db: Database, clock: FakeClock
 ) -> None:
     await register(db, "CS-1")

@@ -53,7 +53,7 @@ def hash_data(certificate: x509.Certificate, url: str) -> CertificateId:
     )
 
 
-async def test_M06_FR_01_ocsp_request_is_forwarded_and_answer_cached_until_next_update() -> None:
+async def test_M06_ocsp_request_is_forwarded_and_answer_cached_until_next_update() -> None:
     clock = FakeClock()
     certificate = a_contract_certificate()
     responder = OcspResponder(AUTHORITY, T0)
