@@ -418,3 +418,13 @@ def list_sites(
 # The block commands (reservations, alerts, display messages) register on `stations_app`.
 from chargegrid.cli import stations_blocks_cmd as _blocks  # noqa: E402, F401
 from chargegrid.cli import stations_monitoring_cmd as _monitoring  # noqa: E402, F401
+
+
+def _add_certificates() -> None:
+    from chargegrid.cli.certificates_cmd import certificates_app, upgrade_security
+
+    stations_app.add_typer(certificates_app, name="certificates")
+    stations_app.command("upgrade-security")(upgrade_security)
+
+
+_add_certificates()

@@ -62,6 +62,8 @@ class StationConfig:
     upload_method: str = "POST"
     upload_timeout_s: float = 30.0
     password: str | None = None
+    #: organizationName of the station's CSRs (2.x SecurityCtrlr.OrganizationName, 1.6 CpoName).
+    cpo_name: str = ""
     security_events: bool = True
     boot_on_reconnect: bool = False
     stop_sessions_on_shutdown: bool = True

@@ -96,7 +96,13 @@ def standard_variables(station: Station) -> list[Variable]:
             unit="s",
             apply=lambda v: policy.set_heartbeat(float(v)),
         ),
-        Variable("OCPPCommCtrlr", "NetworkConfigurationPriority", "0", reboot_required=True),
+        Variable(
+            "OCPPCommCtrlr",
+            "NetworkConfigurationPriority",
+            "0",
+            reboot_required=True,
+            apply=station.network.set_priority,
+        ),
         Variable(
             "OCPPCommCtrlr", "MessageTimeout", "30", "ReadOnly", "integer", instance="Default"
         ),

@@ -123,6 +123,8 @@ class Core16(Outbound16):
     def on_extended_trigger_message(
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> Any:
+        if requested_message == "SignChargePointCertificate":
+            requested_message = "SignChargingStationCertificate"
         status = self._trigger(requested_message, connector_id)
         return call_result.ExtendedTriggerMessage(status=status)
 

@@ -153,6 +153,11 @@ class Outbound16(LinkBase):
             )
         )
 
+    async def sign_certificate(self, csr: str, kind: str | None) -> str:
+        # 1.6 security whitepaper: one kind of certificate, no certificateType.
+        result = await self.request(call.SignCertificate(csr=csr))
+        return str(result.status)
+
     async def data_transfer(
         self, vendor_id: str, message_id: str | None, data: str | None
     ) -> tuple[str, str | None]:

@@ -28,6 +28,7 @@ from websockets.exceptions import WebSocketException
 from websockets.typing import Subprotocol
 
 from chargegrid.simulator.authorize import Authorizer
+from chargegrid.simulator.certificates import CertificateStore
 from chargegrid.simulator.charging import ChargingController
 from chargegrid.simulator.clock import Clock, utc_now
 from chargegrid.simulator.config import OcppVersion, StationConfig
@@ -36,6 +37,7 @@ from chargegrid.simulator.firmware import FirmwareUpdater
 from chargegrid.simulator.link import Link, OfflineError
 from chargegrid.simulator.local_auth import AuthCache, LocalAuthList
 from chargegrid.simulator.model import BootReason, Connector, Session, StopReason
+from chargegrid.simulator.network_profiles import NetworkProfiles, ssl_context_for
 from chargegrid.simulator.outbox import Outbox
 from chargegrid.simulator.policy import StationPolicy
 from chargegrid.simulator.profiles import ProfileStore
@@ -83,6 +85,8 @@ class Station(ABC):
         self.charging = ChargingController(self)
         self.firmware = FirmwareUpdater(self)
         self.uploads = LogUploader(self)
+        self.certificates = CertificateStore(config.station_id, config.cpo_name, clock)
+        self.network = NetworkProfiles()
         self.registration: str | None = None
         self.boot_count = 0
         #: CALLs the CSMS answered with a CALLRESULT, per action: what it acknowledged.
@@ -227,6 +231,11 @@ class Station(ABC):
             if result.interval_s > 0:
                 self.policy.set_heartbeat(float(result.interval_s))
 
+    async def request_certificate(self, kind: str | None = None) -> str | None:
+        """SignCertificate with a CSR on a new key (A03); the CSMS's status, None offline."""
+        csr = self.certificates.new_csr(kind or "ChargingStationCertificate")
+        return await self.outbox.send(lambda link: link.sign_certificate(csr, kind))
+
     async def security_event(self, kind: str, tech_info: str | None = None) -> None:
         await self.outbox.send(lambda link: link.security_event(kind, tech_info))
 
@@ -242,7 +251,20 @@ class Station(ABC):
         token = base64.b64encode(f"{self.station_id}:{self.config.password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
+    def _switch_network_profile(self) -> None:
+        """A05: after a reset, connect with the first profile of the new priority."""
+        chosen = self.network.next_profile()
+        if chosen is None:
+            return
+        slot, profile = chosen
+        self.url = profile.url
+        self.ssl = ssl_context_for(self, profile) if profile.url.startswith("wss") else None
+        self.network.active_slot = slot
+        self.note(f"network profile {slot}: security profile {profile.security_profile}")
+
     async def _connect_once(self) -> bool:
+        if self._needs_boot:
+            self._switch_network_profile()
         options: dict[str, Any] = {}
         if self.ssl is not None:
             options["ssl"] = self.ssl

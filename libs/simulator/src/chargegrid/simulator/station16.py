@@ -19,11 +19,19 @@ from chargegrid.simulator.handlers16_auth import Authorization16
 from chargegrid.simulator.handlers16_charging import SmartCharging16
 from chargegrid.simulator.handlers16_core import Core16
 from chargegrid.simulator.handlers16_maintenance import Maintenance16
+from chargegrid.simulator.handlers16_security import Security16
 from chargegrid.simulator.link import Link
 from chargegrid.simulator.station import Station
 
 
-class Link16(Core16, SmartCharging16, Maintenance16, Authorization16, ChargePoint):  # type: ignore[misc]
+class Link16(
+    Core16,
+    SmartCharging16,
+    Maintenance16,
+    Authorization16,
+    Security16,
+    ChargePoint,  # type: ignore[misc]
+):
     """One OCPP 1.6 connection of a `Station16`."""
 
 

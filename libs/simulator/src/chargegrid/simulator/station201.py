@@ -23,6 +23,7 @@ from chargegrid.simulator.handlers2x_device import DeviceModel2x
 from chargegrid.simulator.handlers2x_display import Display2x
 from chargegrid.simulator.handlers2x_maintenance import Maintenance2x
 from chargegrid.simulator.handlers2x_monitoring import Monitoring2x
+from chargegrid.simulator.handlers2x_security import Security2x
 from chargegrid.simulator.link import Link
 from chargegrid.simulator.station import Station
 
@@ -36,6 +37,7 @@ class Handlers2x(
     Cost2x,
     Display2x,
     Monitoring2x,
+    Security2x,
 ):
     """Every 2.x handler family; 2.0.1 and 2.1 links add their version's `ocpp` classes."""
 

@@ -21,6 +21,14 @@ SUPPORTED = {
     "FirmwareStatusNotification",
     "DiagnosticsStatusNotification",
     "LogStatusNotification",
+    "SignChargingStationCertificate",
+    "SignV2GCertificate",
+}
+#: Certificate triggers (2.x names; 1.6 ExtendedTriggerMessage SignChargePointCertificate
+#: is the first) and the kind of certificate each asks the station to renew.
+CERTIFICATE_TRIGGERS = {
+    "SignChargingStationCertificate": "ChargingStationCertificate",
+    "SignV2GCertificate": "V2GCertificate",
 }
 
 
@@ -54,6 +62,8 @@ async def send_triggered(station: Station, message: str, connectors: list[Connec
         request_id = request.request_id if request else None
         signed = request.signed if request else False
         await outbox.send(lambda link: link.firmware_status(firmware.status, request_id, signed))
+    elif message in CERTIFICATE_TRIGGERS:
+        await station.request_certificate(CERTIFICATE_TRIGGERS[message])
     elif message in ("DiagnosticsStatusNotification", "LogStatusNotification"):
         report = station.uploads.report(diagnostics=message == "DiagnosticsStatusNotification")
         await outbox.send(lambda link: link.upload_status(report))

@@ -12,6 +12,9 @@ documented, configurable fallback below, logs it and counts it in
   `authorize_cache_ttl_s`, only Accepted / Blocked / Expired / Invalid, an Accepted past the
   token's expiry answered Expired), else `authorize_fallback`: Invalid (default) or Accepted |
 | running cost (billing service, 2.x TransactionEvent totalCost) | none: no totalCost |
+| Get15118EVCertificate, GetCertificateStatus (stations service) | Failed, NoCertificateService |
+| SignCertificate (stations service, its CA) | Rejected, reason NoCertificateService: nothing is
+  signed without the service that checks the CSR against the station |
 | 1.6 transaction id (session service) | a locally allocated id: milliseconds since 2024 in
   31 bits, increasing per process (unique per pod; collisions across pods are improbable but
   possible) |
@@ -81,6 +84,33 @@ class AuthRequest:
     evse_id: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CertificateDecision:
+    """The answer to a station's SignCertificate: Accepted (the chain follows) or Rejected."""
+
+    status: str
+    reason: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateAnswer:
+    """Get15118EVCertificate (value: exiResponse) or GetCertificateStatus (value: ocspResult)."""
+
+    status: str  # Accepted | Failed
+    value: str = ""
+    reason: str = ""
+    detail: str = ""
+
+
+NO_CERTIFICATE_ANSWER = CertificateAnswer(
+    "Failed", "", "NoCertificateService", "the certificate service is unavailable"
+)
+NO_CERTIFICATE_SERVICE = CertificateDecision(
+    "Rejected", "NoCertificateService", "the certificate service is unavailable"
+)
+
+
 class Decisions(Protocol):
     async def boot(self, request: BootRequest) -> BootDecision: ...
 
@@ -89,6 +119,18 @@ class Decisions(Protocol):
     async def transaction_id(self, station_id: str, connector_id: int = 0) -> int: ...
 
     async def total_cost(self, station_id: str, transaction_id: str) -> Decimal | None: ...
+
+    async def sign_certificate(
+        self, station_id: str, csr: str, certificate_type: str
+    ) -> CertificateDecision: ...
+
+    async def ev_certificate(
+        self, station_id: str, schema_version: str, action: str, exi_request: str
+    ) -> CertificateAnswer: ...
+
+    async def certificate_status(
+        self, station_id: str, ocsp_request: dict[str, str]
+    ) -> CertificateAnswer: ...
 
 
 #: What a token *is*, and so may be cached (OCPP Authorization Cache: IdTagInfo statuses).
@@ -182,6 +224,25 @@ class FallbackDecisions:
     async def total_cost(self, station_id: str, transaction_id: str) -> Decimal | None:
         """No billing service: the station shows no cost."""
         return None
+
+    async def sign_certificate(
+        self, station_id: str, csr: str, certificate_type: str
+    ) -> CertificateDecision:
+        FALLBACKS.labels("sign_certificate", "Rejected").inc()
+        log.warning("stations service unavailable: CSR refused", station_id=station_id)
+        return NO_CERTIFICATE_SERVICE
+
+    async def ev_certificate(
+        self, station_id: str, schema_version: str, action: str, exi_request: str
+    ) -> CertificateAnswer:
+        FALLBACKS.labels("ev_certificate", "Failed").inc()
+        return NO_CERTIFICATE_ANSWER
+
+    async def certificate_status(
+        self, station_id: str, ocsp_request: dict[str, str]
+    ) -> CertificateAnswer:
+        FALLBACKS.labels("certificate_status", "Failed").inc()
+        return NO_CERTIFICATE_ANSWER
 
     async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
         millis = int((self.clock() - _EPOCH_2024).total_seconds() * 1000) & 0x7FFFFFFF

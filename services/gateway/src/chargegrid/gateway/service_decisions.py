@@ -28,6 +28,8 @@ from chargegrid.gateway.decisions import (
     AuthRequest,
     BootDecision,
     BootRequest,
+    CertificateAnswer,
+    CertificateDecision,
     FallbackDecisions,
 )
 from chargegrid.gateway.ocpp16.core import ID_TAG
@@ -144,6 +146,73 @@ class ServiceDecisions:
         except ArithmeticError:
             log.error("billing service gave a malformed cost", cost=estimate.total_incl_vat)
             return None
+
+    async def sign_certificate(
+        self, station_id: str, csr: str, certificate_type: str
+    ) -> CertificateDecision:
+        if self._stations is None:
+            return await self.fallback.sign_certificate(station_id, csr, certificate_type)
+        try:
+            reply = await self._stations.SignCertificate(
+                stations_pb.SignCertificateRequest(
+                    station_id=station_id, csr_pem=csr, certificate_type=certificate_type
+                ),
+                timeout=self.timeout_s,
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("stations service did not answer a CSR", error=exc.code().name)
+            return await self.fallback.sign_certificate(station_id, csr, certificate_type)
+        if reply.status not in ("Accepted", "Rejected"):
+            log.error("stations service gave an unknown CSR status", status=reply.status)
+            return await self.fallback.sign_certificate(station_id, csr, certificate_type)
+        return CertificateDecision(reply.status, reply.reason, reply.detail)
+
+    async def ev_certificate(
+        self, station_id: str, schema_version: str, action: str, exi_request: str
+    ) -> CertificateAnswer:
+        if self._stations is None:
+            return await self.fallback.ev_certificate(
+                station_id, schema_version, action, exi_request
+            )
+        try:
+            reply = await self._stations.Get15118EVCertificate(
+                stations_pb.Get15118EVCertificateRequest(
+                    station_id=station_id,
+                    iso15118_schema_version=schema_version,
+                    action=action,
+                    exi_request=exi_request,
+                ),
+                # The provider's own timeout bounds it; the decision timeout would cut it short.
+                timeout=max(self.timeout_s, 15.0),
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("stations service did not forward an EV certificate", error=exc.code().name)
+            return await self.fallback.ev_certificate(
+                station_id, schema_version, action, exi_request
+            )
+        return CertificateAnswer(reply.status, reply.exi_response, reply.reason, reply.detail)
+
+    async def certificate_status(
+        self, station_id: str, ocsp_request: dict[str, str]
+    ) -> CertificateAnswer:
+        if self._stations is None:
+            return await self.fallback.certificate_status(station_id, ocsp_request)
+        try:
+            reply = await self._stations.GetCertificateStatus(
+                stations_pb.GetCertificateStatusRequest(
+                    station_id=station_id,
+                    hash_algorithm=ocsp_request["hashAlgorithm"],
+                    issuer_name_hash=ocsp_request["issuerNameHash"],
+                    issuer_key_hash=ocsp_request["issuerKeyHash"],
+                    serial_number=ocsp_request["serialNumber"],
+                    responder_url=ocsp_request["responderURL"],
+                ),
+                timeout=max(self.timeout_s, 10.0),
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning("stations service did not answer an OCSP status", error=exc.code().name)
+            return await self.fallback.certificate_status(station_id, ocsp_request)
+        return CertificateAnswer(reply.status, reply.ocsp_result, reply.reason, reply.detail)
 
     async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
         if self._sessions is None:

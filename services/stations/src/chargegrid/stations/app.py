@@ -11,6 +11,7 @@ import asyncio
 import signal
 import uuid
 from collections.abc import Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 from chargegrid.stations.api.base import ApiDeps
 from chargegrid.stations.api.servicer import SERVICE_NAME, StationsService
+from chargegrid.stations.certificates.contracts import ContractProvider
+from chargegrid.stations.certificates.issuing import CertificateIssuer, IssuerSettings
+from chargegrid.stations.certificates.ocsp import OcspForwarder
+from chargegrid.stations.certificates.renewal import CertificateRenewal
+from chargegrid.stations.certificates.setup import authorities
 from chargegrid.stations.clock import Clock, utc_now
 from chargegrid.stations.consumers import RegistryEvents, registry_consumer
 from chargegrid.stations.gateway import GatewayCommands, StationCommands
@@ -114,6 +120,15 @@ class StationsApp:
         # One sweeper per cluster (a Kubernetes Lease); every process alone elsewhere. The
         # sweep is idempotent, so a brief overlap at a hand-over is harmless.
         self._spawn(elector_for("stations-sweeper").run(self.sweeper.run))
+        self.certificates = self._certificates(commands)
+        self.renewal = CertificateRenewal(
+            self.sessions,
+            self.clock,
+            commands,
+            timedelta(days=settings.certificate_renew_before_days),
+            settings.certificate_renewal_check_interval_s,
+        )
+        self._spawn(elector_for("stations-certificate-renewal").run(self.renewal.run))
         deps = ApiDeps(
             self.sessions,
             self.clock,
@@ -123,11 +138,38 @@ class StationsApp:
             self.reconciler,
             self.background,
             self.hub,
+            certificates=self.certificates,
+            ocsp=OcspForwarder(self.clock, settings.ocsp_timeout_s)
+            if settings.ocsp_forwarding
+            else None,
+            contracts=ContractProvider(
+                settings.contract_certificate_url, settings.contract_certificate_timeout_s
+            )
+            if settings.contract_certificate_url
+            else None,
         )
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
         self.grpc.add(pb_grpc.add_StationsServicer_to_server, StationsService(deps), SERVICE_NAME)
         self.grpc_port = await self.grpc.start()
         log.info("stations ready", grpc_port=self.grpc_port, policy=policy.unknown_station_policy)
+
+    def _certificates(self, commands: StationCommands) -> CertificateIssuer:
+        settings = self.settings
+        csms, v2g = authorities(settings, self.clock)
+        return CertificateIssuer(
+            self.sessions,
+            self.clock,
+            commands,
+            self.background,
+            csms,
+            v2g,
+            IssuerSettings(
+                timedelta(days=settings.certificate_validity_days),
+                settings.certificate_organization,
+                settings.certificate_delivery_delay_s,
+                settings.certificate_delivery_attempts,
+            ),
+        )
 
     def _reconcile(self, station_id: str) -> None:
         self.background.spawn(f"reconcile:{station_id}", self.reconciler.reconcile(station_id))

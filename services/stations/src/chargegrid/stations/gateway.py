@@ -1,9 +1,10 @@
 """Commands to stations through the gateway's StationControl, behind a small port.
 
 The registry only needs a few things from a station: read and write configuration, trigger a
-BootNotification, a raw call (GetBaseReport), and reserve an EVSE or cancel that. An
-unreachable station, a gateway that is not configured or too slow are all "offline" to the
-caller (`StationUnreachable`); a CALLERROR is `CommandRefused` carrying the reason.
+BootNotification (or a certificate renewal), deliver a signed certificate, a raw call
+(GetBaseReport), and reserve an EVSE or cancel that. An unreachable station, a gateway that
+is not configured or too slow are all "offline" to the caller (`StationUnreachable`); a
+CALLERROR is `CommandRefused` carrying the reason.
 """
 
 from __future__ import annotations
@@ -48,6 +49,26 @@ class StationCommands(Protocol):
         ...
 
     async def trigger_boot(self, station_id: str) -> str: ...
+
+    async def trigger(self, station_id: str, message: str) -> str:
+        """A TriggerMessage by its version-neutral name; the station's status."""
+        ...
+
+    async def set_network_profile(
+        self, station_id: str, slot: int, security_profile: int, csms_url: str
+    ) -> str:
+        """2.x SetNetworkProfile; the station's status."""
+        ...
+
+    async def reset(self, station_id: str) -> str:
+        """Reset OnIdle (a 2.x station then reconnects with its new network profile)."""
+        ...
+
+    async def certificate_signed(
+        self, station_id: str, chain_pem: str, certificate_type: str
+    ) -> str:
+        """CertificateSigned with the chain; the station's status (Accepted / Rejected)."""
+        ...
 
     async def call(
         self, station_id: str, action: str, payload: dict[str, Any]
@@ -102,9 +123,47 @@ class GatewayCommands:
         return {result.key: result.status for result in reply.results}
 
     async def trigger_boot(self, station_id: str) -> str:
-        request = pb.TriggerMessageRequest(station_id=station_id, message="BootNotification")
+        return await self.trigger(station_id, "BootNotification")
+
+    async def trigger(self, station_id: str, message: str) -> str:
+        request = pb.TriggerMessageRequest(station_id=station_id, message=message)
         try:
             reply = await self._control().TriggerMessage(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return str(reply.status)
+
+    async def certificate_signed(
+        self, station_id: str, chain_pem: str, certificate_type: str
+    ) -> str:
+        request = pb.CertificateSignedRequest(
+            station_id=station_id, certificate_chain=chain_pem, certificate_type=certificate_type
+        )
+        try:
+            reply = await self._control().CertificateSigned(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return str(reply.status)
+
+    async def set_network_profile(
+        self, station_id: str, slot: int, security_profile: int, csms_url: str
+    ) -> str:
+        request = pb.SetNetworkProfileRequest(
+            station_id=station_id,
+            configuration_slot=slot,
+            security_profile=security_profile,
+            csms_url=csms_url,
+        )
+        try:
+            reply = await self._control().SetNetworkProfile(request, timeout=self.timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise _refusal(exc) from exc
+        return str(reply.status)
+
+    async def reset(self, station_id: str) -> str:
+        request = pb.ResetRequest(station_id=station_id, kind=pb.RESET_KIND_ON_IDLE)
+        try:
+            reply = await self._control().Reset(request, timeout=self.timeout_s)
         except grpc.aio.AioRpcError as exc:
             raise _refusal(exc) from exc
         return str(reply.status)

@@ -23,6 +23,7 @@ from chargegrid.api.station.v1 import events_pb2 as ev
 from chargegrid.stations.coalesce import LiveSigns
 from chargegrid.stations.models import StationRow
 from chargegrid.stations.reports import parse_notify_report
+from chargegrid.stations.security import adopt_upgraded_profile
 from chargegrid.stations.store import presence, reservations
 from chargegrid.stations.store.alerts import parse_notify_event, store_alerts
 from chargegrid.stations.store.configuration import store_reported
@@ -47,6 +48,7 @@ async def connected(ctx: EventContext, event: ev.StationConnected) -> None:
     presence.mark_connected(
         ctx.station, event.gateway_pod, event.ocpp_version, event.security_profile, ctx.at
     )
+    adopt_upgraded_profile(ctx.station, event.security_profile)
 
 
 async def disconnected(ctx: EventContext, event: ev.StationDisconnected) -> None:

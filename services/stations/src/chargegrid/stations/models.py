@@ -67,6 +67,8 @@ class StationRow(Base):
     security_profile: Mapped[int] = mapped_column(Integer, default=0)
     #: The profile every connection must meet (0 = none; a password still requires Basic).
     required_security_profile: Mapped[int] = mapped_column(Integer, default=0)
+    #: A profile upgrade sent to the station (A05), required once it reconnects with it.
+    pending_security_profile: Mapped[int] = mapped_column(Integer, default=0)
     #: OCPP spelling: Accepted, Pending, Rejected.
     registration_status: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -209,3 +211,27 @@ class StationReportRow(Base):
     tbc: Mapped[bool] = mapped_column(Boolean, default=False)
     payload_json: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IssuedCertificateRow(Base):
+    """A certificate the CSMS CA issued to a station: kept for expiry tracking and renewal."""
+
+    __tablename__ = "issued_certificates"
+    __table_args__ = (Index("ix_issued_certificates_not_after", "not_after"),)
+
+    #: The serial number in hex (unique per CA; random 159 bits).
+    serial: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("stations.id", ondelete="CASCADE"), index=True
+    )
+    #: ChargingStationCertificate or V2GCertificate.
+    certificate_type: Mapped[str] = mapped_column(String(40))
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    not_after: Mapped[datetime] = mapped_column(UtcDateTime)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    #: pending (not yet delivered), delivered, rejected (the station refused it), failed.
+    delivery: Mapped[str] = mapped_column(String(16), default="pending")
+    #: When renewal was asked for (TriggerMessage); a newer certificate supersedes this one.
+    renewal_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)

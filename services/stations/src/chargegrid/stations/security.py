@@ -30,3 +30,13 @@ def raise_profile(station: StationRow, profile: int) -> None:
             f"{station.required_security_profile}: a profile is never lowered"
         )
     station.required_security_profile = profile
+
+
+def adopt_upgraded_profile(station: StationRow, connected_with: int) -> bool:
+    """A05: the upgraded profile becomes required once the station connects with it."""
+    pending = station.pending_security_profile
+    if not pending or connected_with < pending:
+        return False
+    station.required_security_profile = max(station.required_security_profile, pending)
+    station.pending_security_profile = 0
+    return True

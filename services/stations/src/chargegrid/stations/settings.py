@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from chargegrid.platform.db import async_url
@@ -29,11 +30,44 @@ class StationsSettings(ServiceSettings):
     call_timeout_s: float = 35.0
     #: Kafka consumer group of the registry's event consumer.
     consumer_group: str = "stations"
+    #: The CSMS CA (ADR 017). Operator-provided: certificate and key (PEM, unencrypted key).
+    #: Unset: a CA of its own, created on first start under ca_dir (key 0600).
+    ca_cert_file: Path | None = None
+    ca_key_file: Path | None = None
+    #: Where the self-created CA lives; empty = var_dir/ca.
+    ca_dir: Path | None = None
+    #: Validity of a self-created CA.
+    ca_validity_days: int = 3650
+    #: A V2G CA (certificate and key) signs V2GCertificate CSRs; unset = those are Rejected.
+    v2g_ca_cert_file: Path | None = None
+    v2g_ca_key_file: Path | None = None
+    #: Validity of a station certificate the CA issues (capped at the CA's own expiry).
+    certificate_validity_days: int = 365
+    #: Renewal (TriggerMessage SignChargingStationCertificate) this long before expiry.
+    certificate_renew_before_days: int = 30
+    certificate_renewal_check_interval_s: float = 3600.0
+    #: The organizationName a CSR must carry (SecurityCtrlr.OrganizationName / CpoName);
+    #: empty = not checked.
+    certificate_organization: str = ""
+    #: Pause between answering SignCertificate and sending CertificateSigned, so the station
+    #: has its answer first; and how often a failed delivery is retried.
+    certificate_delivery_delay_s: float = 0.5
+    certificate_delivery_attempts: int = 3
+    #: ISO 15118 contract certificates (M01/M02): the provider's HTTP hook; empty = Failed.
+    contract_certificate_url: str = ""
+    contract_certificate_timeout_s: float = 10.0
+    #: GetCertificateStatus (M06): OCSP requests forwarded to the station's responder.
+    ocsp_forwarding: bool = True
+    ocsp_timeout_s: float = 5.0
 
     @property
     def database(self) -> str:
         """The async URL of the service's database (a SQLite file under var_dir by default)."""
         return async_url(self.database_url, self.service_name, self.var_dir)
+
+    @property
+    def certificate_authority_dir(self) -> Path:
+        return self.ca_dir or Path(self.var_dir) / "ca"
 
     @property
     def offline_after_s(self) -> float:

@@ -354,3 +354,33 @@ class StationControlService(pb_grpc.StationControlServicer):
         self, request: pb.DataTransferRequest, context: Context
     ) -> pb.DataTransferReply:
         return cast(pb.DataTransferReply, await self.command("DataTransfer", request, context))
+
+    # -- certificates -------------------------------------------------------------------------
+
+    async def CertificateSigned(
+        self, request: pb.CertificateSignedRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("CertificateSigned", request, context))
+
+    async def InstallCertificate(
+        self, request: pb.InstallCertificateRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("InstallCertificate", request, context))
+
+    async def DeleteCertificate(
+        self, request: pb.DeleteCertificateRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("DeleteCertificate", request, context))
+
+    async def GetInstalledCertificateIds(
+        self, request: pb.GetInstalledCertificateIdsRequest, context: Context
+    ) -> pb.GetInstalledCertificateIdsReply:
+        return cast(
+            pb.GetInstalledCertificateIdsReply,
+            await self.command("GetInstalledCertificateIds", request, context),
+        )
+
+    async def SetNetworkProfile(
+        self, request: pb.SetNetworkProfileRequest, context: Context
+    ) -> pb.CommandReply:
+        return cast(pb.CommandReply, await self.command("SetNetworkProfile", request, context))

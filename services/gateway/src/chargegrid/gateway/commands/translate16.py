@@ -21,6 +21,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.gateway.v1 import station_control_pb2 as pb
+from chargegrid.gateway.commands import certificates
 from chargegrid.gateway.commands.translation import InvalidCommand, Unsupported
 
 Call = tuple[str, dict[str, Any]]
@@ -467,6 +468,7 @@ REQUESTS: dict[str, Callable[[Any, _Env], Call]] = {
     "CancelReservation": cancel_reservation,
     "ClearCache": clear_cache,
     "DataTransfer": data_transfer,
+    **certificates.REQUESTS_16,
 }
 REPLIES: dict[str, Callable[[Any, dict[str, Any]], Message]] = {
     **dict.fromkeys(REQUESTS, status_reply),
@@ -477,6 +479,7 @@ REPLIES: dict[str, Callable[[Any, dict[str, Any]], Message]] = {
     "GetCompositeSchedule": composite_schedule_reply,
     "GetLocalListVersion": local_list_version_reply,
     "DataTransfer": data_transfer_reply,
+    **certificates.REPLIES_16,
 }
 
 

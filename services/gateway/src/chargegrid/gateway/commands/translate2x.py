@@ -20,7 +20,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from chargegrid.api.gateway.v1 import station_control_pb2 as pb
-from chargegrid.gateway.commands import display2x, monitoring2x
+from chargegrid.gateway.commands import certificates, display2x, monitoring2x
 from chargegrid.gateway.commands.device_keys import key_of as _key
 from chargegrid.gateway.commands.device_keys import variable_of as _variable
 from chargegrid.gateway.commands.translation import InvalidCommand, Unsupported
@@ -508,6 +508,7 @@ REQUESTS: dict[str, Callable[[Any, _Env], Call]] = {
     "DataTransfer": data_transfer,
     **display2x.REQUESTS,
     **monitoring2x.REQUESTS,
+    **certificates.REQUESTS_2X,
 }
 REPLIES: dict[str, Callable[[Any, dict[str, Any]], Message]] = {
     **dict.fromkeys(REQUESTS, status_reply),
@@ -518,6 +519,7 @@ REPLIES: dict[str, Callable[[Any, dict[str, Any]], Message]] = {
     "GetLocalListVersion": local_list_version_reply,
     "DataTransfer": data_transfer_reply,
     **monitoring2x.REPLIES,
+    **certificates.REPLIES_2X,
 }
 
 

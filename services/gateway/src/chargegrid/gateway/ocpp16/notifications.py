@@ -26,7 +26,8 @@ async def diagnostics_status(_context: CallContext, payload: dict[str, Any]) -> 
     return Outcome({}, [station_event("log_status", event)])
 
 
-async def sign_certificate(_context: CallContext, payload: dict[str, Any]) -> Outcome:
-    # No certificate authority is configured in this deployment: the CSR is kept (for an
-    # operator or a future CA integration) and the station told it will not be signed.
-    return Outcome({"status": "Rejected"}, [notification("SignCertificate", payload)])
+async def sign_certificate(context: CallContext, payload: dict[str, Any]) -> Outcome:
+    # The stations service's CA decides (ADR 017); 1.6 has no statusInfo and one kind of
+    # certificate. The CSR is kept whole as a notification (audit).
+    decision = await context.decisions.sign_certificate(context.station_id, payload["csr"], "")
+    return Outcome({"status": decision.status}, [notification("SignCertificate", payload)])

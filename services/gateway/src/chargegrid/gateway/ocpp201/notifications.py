@@ -2,8 +2,7 @@
 
 Reports and notifications nothing normalizes yet are kept whole as JSON events, so the
 services that own them (stations for device models, energy for charging needs) read them
-from Kafka. Certificate requests are refused honestly: no certificate authority or OCSP
-responder is configured in this deployment.
+from Kafka. Certificate requests are answered by the stations service (`certificates`).
 """
 
 from __future__ import annotations
@@ -16,11 +15,6 @@ from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.gateway.events import notification, station_event
 from chargegrid.gateway.normalize import parse_time
 from chargegrid.gateway.routing import CallContext, Outcome
-
-NO_CERTIFICATE_SERVICE = {
-    "reasonCode": "NoCertificateService",
-    "additionalInfo": "no certificate authority is configured",
-}
 
 
 async def firmware_status(_context: CallContext, payload: dict[str, Any]) -> Outcome:
@@ -59,16 +53,6 @@ def kept(action: str, response: dict[str, Any] | None = None) -> Any:
     return handle
 
 
-sign_certificate = kept(
-    "SignCertificate", {"status": "Rejected", "statusInfo": NO_CERTIFICATE_SERVICE}
-)
-get_15118_certificate = kept(
-    "Get15118EVCertificate",
-    {"status": "Failed", "exiResponse": "", "statusInfo": NO_CERTIFICATE_SERVICE},
-)
-get_certificate_status = kept(
-    "GetCertificateStatus", {"status": "Failed", "statusInfo": NO_CERTIFICATE_SERVICE}
-)
 # Energy reads the needs (departure, energy, EV max current) from the kept notification and
 # sends the schedule as a TxProfile: Accepted tells the station one is coming.
 ev_charging_needs = kept("NotifyEVChargingNeeds", {"status": "Accepted"})

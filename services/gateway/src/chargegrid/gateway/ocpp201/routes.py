@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chargegrid.gateway import shared_actions
-from chargegrid.gateway.ocpp201 import core, notifications, transactions
+from chargegrid.gateway.ocpp201 import certificates, core, notifications, transactions
 from chargegrid.gateway.ocpp201.notifications import kept, report
 from chargegrid.gateway.routing import Routes
 
@@ -13,8 +13,8 @@ ROUTES: Routes = {
     "ClearedChargingLimit": kept("ClearedChargingLimit"),
     "DataTransfer": core.data_transfer,
     "FirmwareStatusNotification": notifications.firmware_status,
-    "Get15118EVCertificate": notifications.get_15118_certificate,
-    "GetCertificateStatus": notifications.get_certificate_status,
+    "Get15118EVCertificate": certificates.get_15118_ev_certificate,
+    "GetCertificateStatus": certificates.get_certificate_status,
     "Heartbeat": core.heartbeat,
     "LogStatusNotification": shared_actions.log_status,
     "MeterValues": transactions.meter_values,
@@ -30,7 +30,7 @@ ROUTES: Routes = {
     "ReportChargingProfiles": kept("ReportChargingProfiles"),
     "ReservationStatusUpdate": kept("ReservationStatusUpdate"),
     "SecurityEventNotification": shared_actions.security_event,
-    "SignCertificate": notifications.sign_certificate,
+    "SignCertificate": certificates.sign_certificate,
     "StatusNotification": core.status_notification,
     "TransactionEvent": transactions.transaction_event_2x,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +19,11 @@ from chargegrid.stations.policy import BootPolicy
 from chargegrid.stations.reconcile import BackgroundTasks, Reconciler
 from chargegrid.stations.store.stations import connectors_of
 from chargegrid.stations.watch import StatusHub
+
+if TYPE_CHECKING:
+    from chargegrid.stations.certificates.contracts import ContractProvider
+    from chargegrid.stations.certificates.issuing import CertificateIssuer
+    from chargegrid.stations.certificates.ocsp import OcspForwarder
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -40,6 +45,11 @@ class ApiDeps:
     hub: StatusHub
     #: GetBaseReport request ids (the station echoes them in NotifyReport).
     request_ids: Callable[[], int] = field(default_factory=_request_ids)
+    #: The CSMS CA (ADR 017); None = SignCertificate is refused.
+    certificates: CertificateIssuer | None = None
+    #: GetCertificateStatus forwarding and the contract-certificate hook (None = Failed).
+    ocsp: OcspForwarder | None = None
+    contracts: ContractProvider | None = None
 
 
 class ApiBase:

@@ -11,6 +11,7 @@ from chargegrid.stations.api.convert import REGISTRATION
 from chargegrid.stations.boots import SecurityLookup
 from chargegrid.stations.security import raise_profile
 from chargegrid.stations.store.stations import get_station
+from chargegrid.stations.upgrade import upgrade_profile
 
 log = get_logger(__name__)
 
@@ -44,3 +45,20 @@ class SecurityApi(ApiBase):
             reply = await self.station_message(session, station)
         log.info("security profile raised", station_id=station_id, was=was, now=profile)
         return reply
+
+    async def UpgradeSecurityProfile(
+        self, request: pb.UpgradeSecurityProfileRequest, context: Context
+    ) -> pb.UpgradeSecurityProfileReply:
+        station_id = check.station_id(request.station_id, "station_id")
+        done = await upgrade_profile(
+            self.deps.sessions,
+            self.deps.commands,
+            station_id,
+            request.security_profile,
+            request.csms_url,
+            request.configuration_slot,
+        )
+        log.info("security profile upgrade sent", station_id=station_id, steps=done.steps)
+        return pb.UpgradeSecurityProfileReply(
+            steps=done.steps, pending_security_profile=done.pending_profile
+        )

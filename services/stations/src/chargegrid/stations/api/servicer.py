@@ -6,6 +6,7 @@ from chargegrid.api.stations.v1 import stations_pb2_grpc as pb_grpc
 from chargegrid.stations.api.alerts import AlertsApi
 from chargegrid.stations.api.base import ApiDeps
 from chargegrid.stations.api.boot import BootApi
+from chargegrid.stations.api.certificates import CertificatesApi
 from chargegrid.stations.api.configuration import ConfigurationApi
 from chargegrid.stations.api.reservations import ReservationsApi
 from chargegrid.stations.api.security import SecurityApi
@@ -20,6 +21,7 @@ SERVICE_NAME = "chargegrid.api.stations.v1.Stations"
 
 class StationsService(
     BootApi,
+    CertificatesApi,
     SecurityApi,
     SitesApi,
     StationsApi,

@@ -63,6 +63,7 @@ def new_station(station_id: str, registration_status: str, now: datetime) -> Sta
         ocpp_version=0,
         security_profile=0,
         required_security_profile=0,
+        pending_security_profile=0,
         registration_status=registration_status,
         password_hash=None,
         certificate_fingerprint="",

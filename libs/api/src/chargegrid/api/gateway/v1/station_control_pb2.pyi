@@ -1552,3 +1552,228 @@ class GetMonitoringReportRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetMonitoringReportRequest: _TypeAlias = GetMonitoringReportRequest  # noqa: Y015
+
+@_typing.final
+class CertificateSignedRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_CHAIN_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_TYPE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    certificate_chain: _builtins.str
+    """PEM chain, leaf first."""
+    certificate_type: _builtins.str
+    """ChargingStationCertificate or V2GCertificate (2.x only; 1.6 has one kind)."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        certificate_chain: _builtins.str = ...,
+        certificate_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_chain", b"certificate_chain", "certificate_type", b"certificate_type", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CertificateSignedRequest: _TypeAlias = CertificateSignedRequest  # noqa: Y015
+
+@_typing.final
+class InstallCertificateRequest(_message.Message):
+    """2.x spelling of the root certificate kinds: V2GRootCertificate, MORootCertificate,
+    CSMSRootCertificate, ManufacturerRootCertificate (1.6: the last two only, translated to
+    CentralSystemRootCertificate / ManufacturerRootCertificate).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_TYPE_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_PEM_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    certificate_type: _builtins.str
+    certificate_pem: _builtins.str
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        certificate_type: _builtins.str = ...,
+        certificate_pem: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_pem", b"certificate_pem", "certificate_type", b"certificate_type", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InstallCertificateRequest: _TypeAlias = InstallCertificateRequest  # noqa: Y015
+
+@_typing.final
+class CertificateHashData(_message.Message):
+    """Identifies an installed certificate (OCPP CertificateHashDataType)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HASH_ALGORITHM_FIELD_NUMBER: _builtins.int
+    ISSUER_NAME_HASH_FIELD_NUMBER: _builtins.int
+    ISSUER_KEY_HASH_FIELD_NUMBER: _builtins.int
+    SERIAL_NUMBER_FIELD_NUMBER: _builtins.int
+    hash_algorithm: _builtins.str
+    """SHA256, SHA384 or SHA512."""
+    issuer_name_hash: _builtins.str
+    issuer_key_hash: _builtins.str
+    serial_number: _builtins.str
+    def __init__(
+        self,
+        *,
+        hash_algorithm: _builtins.str = ...,
+        issuer_name_hash: _builtins.str = ...,
+        issuer_key_hash: _builtins.str = ...,
+        serial_number: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hash_algorithm", b"hash_algorithm", "issuer_key_hash", b"issuer_key_hash", "issuer_name_hash", b"issuer_name_hash", "serial_number", b"serial_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CertificateHashData: _TypeAlias = CertificateHashData  # noqa: Y015
+
+@_typing.final
+class DeleteCertificateRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    @_builtins.property
+    def certificate(self) -> Global___CertificateHashData: ...
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        certificate: Global___CertificateHashData | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteCertificateRequest: _TypeAlias = DeleteCertificateRequest  # noqa: Y015
+
+@_typing.final
+class GetInstalledCertificateIdsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_TYPES_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    @_builtins.property
+    def certificate_types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Kinds to list (2.x GetCertificateIdUseEnumType spelling); empty = all."""
+
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        certificate_types: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_types", b"certificate_types", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInstalledCertificateIdsRequest: _TypeAlias = GetInstalledCertificateIdsRequest  # noqa: Y015
+
+@_typing.final
+class InstalledCertificate(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CERTIFICATE_TYPE_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_FIELD_NUMBER: _builtins.int
+    CHILD_CERTIFICATES_FIELD_NUMBER: _builtins.int
+    certificate_type: _builtins.str
+    @_builtins.property
+    def certificate(self) -> Global___CertificateHashData: ...
+    @_builtins.property
+    def child_certificates(self) -> _containers.RepeatedCompositeFieldContainer[Global___CertificateHashData]:
+        """2.x: the chain's sub-CA certificates of a V2GCertificateChain entry."""
+
+    def __init__(
+        self,
+        *,
+        certificate_type: _builtins.str = ...,
+        certificate: Global___CertificateHashData | None = ...,
+        child_certificates: _abc.Iterable[Global___CertificateHashData] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate", b"certificate", "certificate_type", b"certificate_type", "child_certificates", b"child_certificates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InstalledCertificate: _TypeAlias = InstalledCertificate  # noqa: Y015
+
+@_typing.final
+class GetInstalledCertificateIdsReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    CERTIFICATES_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """Accepted or NotFound."""
+    @_builtins.property
+    def certificates(self) -> _containers.RepeatedCompositeFieldContainer[Global___InstalledCertificate]: ...
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        certificates: _abc.Iterable[Global___InstalledCertificate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificates", b"certificates", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInstalledCertificateIdsReply: _TypeAlias = GetInstalledCertificateIdsReply  # noqa: Y015
+
+@_typing.final
+class SetNetworkProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    CONFIGURATION_SLOT_FIELD_NUMBER: _builtins.int
+    SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
+    CSMS_URL_FIELD_NUMBER: _builtins.int
+    MESSAGE_TIMEOUT_S_FIELD_NUMBER: _builtins.int
+    OCPP_INTERFACE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    configuration_slot: _builtins.int
+    security_profile: _builtins.int
+    csms_url: _builtins.str
+    """The CSMS URL of the new profile (wss://... for profiles 2 and 3)."""
+    message_timeout_s: _builtins.int
+    ocpp_interface: _builtins.str
+    """Wired0 when empty."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        configuration_slot: _builtins.int = ...,
+        security_profile: _builtins.int = ...,
+        csms_url: _builtins.str = ...,
+        message_timeout_s: _builtins.int = ...,
+        ocpp_interface: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["configuration_slot", b"configuration_slot", "csms_url", b"csms_url", "message_timeout_s", b"message_timeout_s", "ocpp_interface", b"ocpp_interface", "security_profile", b"security_profile", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetNetworkProfileRequest: _TypeAlias = SetNetworkProfileRequest  # noqa: Y015

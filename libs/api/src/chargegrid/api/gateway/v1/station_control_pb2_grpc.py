@@ -184,6 +184,31 @@ class StationControlStub:
                 request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetMonitoringReportRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
                 _registered_method=True)
+        self.CertificateSigned = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/CertificateSigned',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CertificateSignedRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
+        self.InstallCertificate = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/InstallCertificate',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.InstallCertificateRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
+        self.DeleteCertificate = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/DeleteCertificate',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.DeleteCertificateRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
+        self.GetInstalledCertificateIds = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/GetInstalledCertificateIds',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsReply.FromString,
+                _registered_method=True)
+        self.SetNetworkProfile = channel.unary_unary(
+                '/chargegrid.api.gateway.v1.StationControl/SetNetworkProfile',
+                request_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetNetworkProfileRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+                _registered_method=True)
 
 
 class StationControlServicer:
@@ -376,6 +401,42 @@ class StationControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CertificateSigned(self, request, context):
+        """--- certificates (2.x A02/A03/M03-M05; 1.6 security whitepaper) --------------------------
+        Delivers a chain the CSMS CA signed after SignCertificate (leaf first).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InstallCertificate(self, request, context):
+        """Installs a root certificate in the station's trust store (not its own certificate).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteCertificate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInstalledCertificateIds(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetNetworkProfile(self, request, context):
+        """2.x A05 security profile upgrade: a new connection profile in a configuration slot
+        (SetNetworkProfile). 1.6 has none (UNIMPLEMENTED): its upgrade is ChangeConfiguration
+        SecurityProfile.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -527,6 +588,31 @@ def add_StationControlServicer_to_server(servicer, server):
             'GetMonitoringReport': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMonitoringReport,
                     request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetMonitoringReportRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'CertificateSigned': grpc.unary_unary_rpc_method_handler(
+                    servicer.CertificateSigned,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CertificateSignedRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'InstallCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.InstallCertificate,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.InstallCertificateRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'DeleteCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteCertificate,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.DeleteCertificateRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
+            ),
+            'GetInstalledCertificateIds': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInstalledCertificateIds,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsReply.SerializeToString,
+            ),
+            'SetNetworkProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNetworkProfile,
+                    request_deserializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetNetworkProfileRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.SerializeToString,
             ),
     }
@@ -1339,6 +1425,141 @@ class StationControl:
             target,
             '/chargegrid.api.gateway.v1.StationControl/GetMonitoringReport',
             chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetMonitoringReportRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CertificateSigned(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/CertificateSigned',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CertificateSignedRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InstallCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/InstallCertificate',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.InstallCertificateRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/DeleteCertificate',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.DeleteCertificateRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInstalledCertificateIds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/GetInstalledCertificateIds',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsRequest.SerializeToString,
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.GetInstalledCertificateIdsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNetworkProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.gateway.v1.StationControl/SetNetworkProfile',
+            chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.SetNetworkProfileRequest.SerializeToString,
             chargegrid_dot_api_dot_gateway_dot_v1_dot_station__control__pb2.CommandReply.FromString,
             options,
             channel_credentials,

@@ -75,6 +75,19 @@ class StationControlStub:
     """Accepted (the monitors follow as NotifyMonitoringReport), Rejected, NotSupported or
     EmptyResultSet.
     """
+    CertificateSigned: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.CertificateSignedRequest, _station_control_pb2.CommandReply]
+    """--- certificates (2.x A02/A03/M03-M05; 1.6 security whitepaper) --------------------------
+    Delivers a chain the CSMS CA signed after SignCertificate (leaf first).
+    """
+    InstallCertificate: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.InstallCertificateRequest, _station_control_pb2.CommandReply]
+    """Installs a root certificate in the station's trust store (not its own certificate)."""
+    DeleteCertificate: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.DeleteCertificateRequest, _station_control_pb2.CommandReply]
+    GetInstalledCertificateIds: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.GetInstalledCertificateIdsRequest, _station_control_pb2.GetInstalledCertificateIdsReply]
+    SetNetworkProfile: _grpc.UnaryUnaryMultiCallable[_station_control_pb2.SetNetworkProfileRequest, _station_control_pb2.CommandReply]
+    """2.x A05 security profile upgrade: a new connection profile in a configuration slot
+    (SetNetworkProfile). 1.6 has none (UNIMPLEMENTED): its upgrade is ChangeConfiguration
+    SecurityProfile.
+    """
 
 @_typing.type_check_only
 class StationControlAsyncStub(StationControlStub):
@@ -117,6 +130,19 @@ class StationControlAsyncStub(StationControlStub):
     GetMonitoringReport: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetMonitoringReportRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
     """Accepted (the monitors follow as NotifyMonitoringReport), Rejected, NotSupported or
     EmptyResultSet.
+    """
+    CertificateSigned: _aio.UnaryUnaryMultiCallable[_station_control_pb2.CertificateSignedRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """--- certificates (2.x A02/A03/M03-M05; 1.6 security whitepaper) --------------------------
+    Delivers a chain the CSMS CA signed after SignCertificate (leaf first).
+    """
+    InstallCertificate: _aio.UnaryUnaryMultiCallable[_station_control_pb2.InstallCertificateRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """Installs a root certificate in the station's trust store (not its own certificate)."""
+    DeleteCertificate: _aio.UnaryUnaryMultiCallable[_station_control_pb2.DeleteCertificateRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    GetInstalledCertificateIds: _aio.UnaryUnaryMultiCallable[_station_control_pb2.GetInstalledCertificateIdsRequest, _station_control_pb2.GetInstalledCertificateIdsReply]  # type: ignore[assignment]
+    SetNetworkProfile: _aio.UnaryUnaryMultiCallable[_station_control_pb2.SetNetworkProfileRequest, _station_control_pb2.CommandReply]  # type: ignore[assignment]
+    """2.x A05 security profile upgrade: a new connection profile in a configuration slot
+    (SetNetworkProfile). 1.6 has none (UNIMPLEMENTED): its upgrade is ChangeConfiguration
+    SecurityProfile.
     """
 
 class StationControlServicer(metaclass=_abc_1.ABCMeta):
@@ -337,6 +363,49 @@ class StationControlServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
         """Accepted (the monitors follow as NotifyMonitoringReport), Rejected, NotSupported or
         EmptyResultSet.
+        """
+
+    @_abc_1.abstractmethod
+    def CertificateSigned(
+        self,
+        request: _station_control_pb2.CertificateSignedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """--- certificates (2.x A02/A03/M03-M05; 1.6 security whitepaper) --------------------------
+        Delivers a chain the CSMS CA signed after SignCertificate (leaf first).
+        """
+
+    @_abc_1.abstractmethod
+    def InstallCertificate(
+        self,
+        request: _station_control_pb2.InstallCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """Installs a root certificate in the station's trust store (not its own certificate)."""
+
+    @_abc_1.abstractmethod
+    def DeleteCertificate(
+        self,
+        request: _station_control_pb2.DeleteCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]: ...
+
+    @_abc_1.abstractmethod
+    def GetInstalledCertificateIds(
+        self,
+        request: _station_control_pb2.GetInstalledCertificateIdsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.GetInstalledCertificateIdsReply, _abc.Awaitable[_station_control_pb2.GetInstalledCertificateIdsReply]]: ...
+
+    @_abc_1.abstractmethod
+    def SetNetworkProfile(
+        self,
+        request: _station_control_pb2.SetNetworkProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_station_control_pb2.CommandReply, _abc.Awaitable[_station_control_pb2.CommandReply]]:
+        """2.x A05 security profile upgrade: a new connection profile in a configuration slot
+        (SetNetworkProfile). 1.6 has none (UNIMPLEMENTED): its upgrade is ChangeConfiguration
+        SecurityProfile.
         """
 
 def add_StationControlServicer_to_server(servicer: StationControlServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

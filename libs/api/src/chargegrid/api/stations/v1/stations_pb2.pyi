@@ -1634,3 +1634,379 @@ class ListStationReportsReply(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListStationReportsReply: _TypeAlias = ListStationReportsReply  # noqa: Y015
+
+@_typing.final
+class SignCertificateRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    CSR_PEM_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_TYPE_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    csr_pem: _builtins.str
+    certificate_type: _builtins.str
+    """ChargingStationCertificate, V2GCertificate, or empty (1.6, or 2.x without a type:
+    a charging station certificate).
+    """
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        csr_pem: _builtins.str = ...,
+        certificate_type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_type", b"certificate_type", "csr_pem", b"csr_pem", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignCertificateRequest: _TypeAlias = SignCertificateRequest  # noqa: Y015
+
+@_typing.final
+class SignCertificateReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    SERIAL_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """Accepted or Rejected (OCPP GenericStatusEnumType)."""
+    reason: _builtins.str
+    """statusInfo reasonCode and additionalInfo when Rejected."""
+    detail: _builtins.str
+    serial: _builtins.str
+    """Hex serial of the certificate issued when Accepted."""
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        serial: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "reason", b"reason", "serial", b"serial", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignCertificateReply: _TypeAlias = SignCertificateReply  # noqa: Y015
+
+@_typing.final
+class ListIssuedCertificatesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    EXPIRING_WITHIN_DAYS_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    """Empty = every station."""
+    expiring_within_days: _builtins.int
+    """Only certificates expiring before now + this many days (0 = no filter)."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        expiring_within_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expiring_within_days", b"expiring_within_days", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListIssuedCertificatesRequest: _TypeAlias = ListIssuedCertificatesRequest  # noqa: Y015
+
+@_typing.final
+class IssuedCertificate(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERIAL_FIELD_NUMBER: _builtins.int
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_TYPE_FIELD_NUMBER: _builtins.int
+    NOT_BEFORE_FIELD_NUMBER: _builtins.int
+    NOT_AFTER_FIELD_NUMBER: _builtins.int
+    ISSUED_AT_FIELD_NUMBER: _builtins.int
+    DELIVERY_FIELD_NUMBER: _builtins.int
+    RENEWAL_REQUESTED_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_PEM_FIELD_NUMBER: _builtins.int
+    serial: _builtins.str
+    station_id: _builtins.str
+    certificate_type: _builtins.str
+    delivery: _builtins.str
+    """pending, delivered, rejected, failed."""
+    renewal_requested: _builtins.bool
+    superseded: _builtins.bool
+    certificate_pem: _builtins.str
+    @_builtins.property
+    def not_before(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def not_after(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def issued_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        serial: _builtins.str = ...,
+        station_id: _builtins.str = ...,
+        certificate_type: _builtins.str = ...,
+        not_before: _timestamp_pb2.Timestamp | None = ...,
+        not_after: _timestamp_pb2.Timestamp | None = ...,
+        issued_at: _timestamp_pb2.Timestamp | None = ...,
+        delivery: _builtins.str = ...,
+        renewal_requested: _builtins.bool = ...,
+        superseded: _builtins.bool = ...,
+        certificate_pem: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["issued_at", b"issued_at", "not_after", b"not_after", "not_before", b"not_before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_pem", b"certificate_pem", "certificate_type", b"certificate_type", "delivery", b"delivery", "issued_at", b"issued_at", "not_after", b"not_after", "not_before", b"not_before", "renewal_requested", b"renewal_requested", "serial", b"serial", "station_id", b"station_id", "superseded", b"superseded"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssuedCertificate: _TypeAlias = IssuedCertificate  # noqa: Y015
+
+@_typing.final
+class ListIssuedCertificatesReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CERTIFICATES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def certificates(self) -> _containers.RepeatedCompositeFieldContainer[Global___IssuedCertificate]: ...
+    def __init__(
+        self,
+        *,
+        certificates: _abc.Iterable[Global___IssuedCertificate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificates", b"certificates"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListIssuedCertificatesReply: _TypeAlias = ListIssuedCertificatesReply  # noqa: Y015
+
+@_typing.final
+class GetCertificateAuthorityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCertificateAuthorityRequest: _TypeAlias = GetCertificateAuthorityRequest  # noqa: Y015
+
+@_typing.final
+class CertificateAuthority(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CERTIFICATE_PEM_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    NOT_AFTER_FIELD_NUMBER: _builtins.int
+    V2G_FIELD_NUMBER: _builtins.int
+    certificate_pem: _builtins.str
+    subject: _builtins.str
+    v2g: _builtins.bool
+    """V2G CA configured (V2GCertificate CSRs are signed)."""
+    @_builtins.property
+    def not_after(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        certificate_pem: _builtins.str = ...,
+        subject: _builtins.str = ...,
+        not_after: _timestamp_pb2.Timestamp | None = ...,
+        v2g: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["not_after", b"not_after"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_pem", b"certificate_pem", "not_after", b"not_after", "subject", b"subject", "v2g", b"v2g"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CertificateAuthority: _TypeAlias = CertificateAuthority  # noqa: Y015
+
+@_typing.final
+class Get15118EVCertificateRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    ISO15118_SCHEMA_VERSION_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    EXI_REQUEST_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    iso15118_schema_version: _builtins.str
+    action: _builtins.str
+    """Install or Update."""
+    exi_request: _builtins.str
+    """Base64 EXI CertificateInstallationReq / CertificateUpdateReq."""
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        iso15118_schema_version: _builtins.str = ...,
+        action: _builtins.str = ...,
+        exi_request: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "exi_request", b"exi_request", "iso15118_schema_version", b"iso15118_schema_version", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Get15118EVCertificateRequest: _TypeAlias = Get15118EVCertificateRequest  # noqa: Y015
+
+@_typing.final
+class Get15118EVCertificateReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    EXI_RESPONSE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """Accepted or Failed."""
+    exi_response: _builtins.str
+    reason: _builtins.str
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        exi_response: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "exi_response", b"exi_response", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Get15118EVCertificateReply: _TypeAlias = Get15118EVCertificateReply  # noqa: Y015
+
+@_typing.final
+class GetCertificateStatusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    HASH_ALGORITHM_FIELD_NUMBER: _builtins.int
+    ISSUER_NAME_HASH_FIELD_NUMBER: _builtins.int
+    ISSUER_KEY_HASH_FIELD_NUMBER: _builtins.int
+    SERIAL_NUMBER_FIELD_NUMBER: _builtins.int
+    RESPONDER_URL_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    hash_algorithm: _builtins.str
+    issuer_name_hash: _builtins.str
+    issuer_key_hash: _builtins.str
+    serial_number: _builtins.str
+    responder_url: _builtins.str
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        hash_algorithm: _builtins.str = ...,
+        issuer_name_hash: _builtins.str = ...,
+        issuer_key_hash: _builtins.str = ...,
+        serial_number: _builtins.str = ...,
+        responder_url: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hash_algorithm", b"hash_algorithm", "issuer_key_hash", b"issuer_key_hash", "issuer_name_hash", b"issuer_name_hash", "responder_url", b"responder_url", "serial_number", b"serial_number", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCertificateStatusRequest: _TypeAlias = GetCertificateStatusRequest  # noqa: Y015
+
+@_typing.final
+class GetCertificateStatusReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    OCSP_RESULT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """Accepted or Failed."""
+    ocsp_result: _builtins.str
+    """Base64 DER OCSPResponse."""
+    reason: _builtins.str
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        ocsp_result: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "ocsp_result", b"ocsp_result", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCertificateStatusReply: _TypeAlias = GetCertificateStatusReply  # noqa: Y015
+
+@_typing.final
+class UpgradeSecurityProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATION_ID_FIELD_NUMBER: _builtins.int
+    SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
+    CSMS_URL_FIELD_NUMBER: _builtins.int
+    CONFIGURATION_SLOT_FIELD_NUMBER: _builtins.int
+    station_id: _builtins.str
+    security_profile: _builtins.int
+    csms_url: _builtins.str
+    """2.x: the URL of the new profile (required there) and the slot to write (default 1)."""
+    configuration_slot: _builtins.int
+    def __init__(
+        self,
+        *,
+        station_id: _builtins.str = ...,
+        security_profile: _builtins.int = ...,
+        csms_url: _builtins.str = ...,
+        configuration_slot: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["configuration_slot", b"configuration_slot", "csms_url", b"csms_url", "security_profile", b"security_profile", "station_id", b"station_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpgradeSecurityProfileRequest: _TypeAlias = UpgradeSecurityProfileRequest  # noqa: Y015
+
+@_typing.final
+class UpgradeSecurityProfileReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STEPS_FIELD_NUMBER: _builtins.int
+    PENDING_SECURITY_PROFILE_FIELD_NUMBER: _builtins.int
+    pending_security_profile: _builtins.int
+    """The profile required once the station reconnects with it."""
+    @_builtins.property
+    def steps(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The station's answers, step by step ("SetNetworkProfile: Accepted", ...)."""
+
+    def __init__(
+        self,
+        *,
+        steps: _abc.Iterable[_builtins.str] | None = ...,
+        pending_security_profile: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pending_security_profile", b"pending_security_profile", "steps", b"steps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpgradeSecurityProfileReply: _TypeAlias = UpgradeSecurityProfileReply  # noqa: Y015

@@ -184,6 +184,36 @@ class StationsStub:
                 request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsReply.FromString,
                 _registered_method=True)
+        self.SignCertificate = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/SignCertificate',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateReply.FromString,
+                _registered_method=True)
+        self.ListIssuedCertificates = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/ListIssuedCertificates',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesReply.FromString,
+                _registered_method=True)
+        self.GetCertificateAuthority = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/GetCertificateAuthority',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.FromString,
+                _registered_method=True)
+        self.Get15118EVCertificate = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/Get15118EVCertificate',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateReply.FromString,
+                _registered_method=True)
+        self.GetCertificateStatus = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/GetCertificateStatus',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.FromString,
+                _registered_method=True)
+        self.UpgradeSecurityProfile = channel.unary_unary(
+                '/chargegrid.api.stations.v1.Stations/UpgradeSecurityProfile',
+                request_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileReply.FromString,
+                _registered_method=True)
 
 
 class StationsServicer:
@@ -417,6 +447,57 @@ class StationsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignCertificate(self, request, context):
+        """--- certificates (ADR 017) -------------------------------------------------------------
+        A station's CSR (2.x / 1.6 SignCertificate, from the gateway): checked against the
+        station (commonName = station id); when accepted the CSMS CA signs it and the chain is
+        sent to the station as CertificateSigned shortly after this reply.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListIssuedCertificates(self, request, context):
+        """Certificates the CSMS CA issued, newest first, with expiry and delivery state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCertificateAuthority(self, request, context):
+        """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
+        and what stations install as CSMSRootCertificate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get15118EVCertificate(self, request, context):
+        """ISO 15118 (M01/M02, from the gateway): the EXI request forwarded to the configured
+        contract-certificate provider; Failed when none is configured or it does not answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCertificateStatus(self, request, context):
+        """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
+        its responder, the DER answer cached until its nextUpdate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpgradeSecurityProfile(self, request, context):
+        """A05 / 1.6 security whitepaper: moves a connected station to a higher security profile
+        (2.x SetNetworkProfile + SetVariables OCPPCommCtrlr.NetworkConfigurationPriority +
+        Reset OnIdle; 1.6 ChangeConfiguration SecurityProfile). The registry requires the new
+        profile only once the station has reconnected with it (`pending_security_profile`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StationsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -569,6 +650,36 @@ def add_StationsServicer_to_server(servicer, server):
                     servicer.ListStationReports,
                     request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsReply.SerializeToString,
+            ),
+            'SignCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignCertificate,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateReply.SerializeToString,
+            ),
+            'ListIssuedCertificates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListIssuedCertificates,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesReply.SerializeToString,
+            ),
+            'GetCertificateAuthority': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCertificateAuthority,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.SerializeToString,
+            ),
+            'Get15118EVCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get15118EVCertificate,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateReply.SerializeToString,
+            ),
+            'GetCertificateStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCertificateStatus,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.SerializeToString,
+            ),
+            'UpgradeSecurityProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpgradeSecurityProfile,
+                    request_deserializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1381,6 +1492,168 @@ class Stations:
             '/chargegrid.api.stations.v1.Stations/ListStationReports',
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsRequest.SerializeToString,
             chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListStationReportsReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/SignCertificate',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.SignCertificateReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListIssuedCertificates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/ListIssuedCertificates',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.ListIssuedCertificatesReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCertificateAuthority(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/GetCertificateAuthority',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateAuthorityRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.CertificateAuthority.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get15118EVCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/Get15118EVCertificate',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.Get15118EVCertificateReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCertificateStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/GetCertificateStatus',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.GetCertificateStatusReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpgradeSecurityProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.stations.v1.Stations/UpgradeSecurityProfile',
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileRequest.SerializeToString,
+            chargegrid_dot_api_dot_stations_dot_v1_dot_stations__pb2.UpgradeSecurityProfileReply.FromString,
             options,
             channel_credentials,
             insecure,

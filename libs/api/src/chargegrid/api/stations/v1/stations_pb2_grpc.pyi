@@ -127,6 +127,32 @@ class StationsStub:
     """The parts of a station's asynchronous reports the registry keeps (2.x NotifyDisplayMessages
     after GetDisplayMessages, NotifyMonitoringReport after GetMonitoringReport), by request id.
     """
+    SignCertificate: _grpc.UnaryUnaryMultiCallable[_stations_pb2.SignCertificateRequest, _stations_pb2.SignCertificateReply]
+    """--- certificates (ADR 017) -------------------------------------------------------------
+    A station's CSR (2.x / 1.6 SignCertificate, from the gateway): checked against the
+    station (commonName = station id); when accepted the CSMS CA signs it and the chain is
+    sent to the station as CertificateSigned shortly after this reply.
+    """
+    ListIssuedCertificates: _grpc.UnaryUnaryMultiCallable[_stations_pb2.ListIssuedCertificatesRequest, _stations_pb2.ListIssuedCertificatesReply]
+    """Certificates the CSMS CA issued, newest first, with expiry and delivery state."""
+    GetCertificateAuthority: _grpc.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateAuthorityRequest, _stations_pb2.CertificateAuthority]
+    """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
+    and what stations install as CSMSRootCertificate.
+    """
+    Get15118EVCertificate: _grpc.UnaryUnaryMultiCallable[_stations_pb2.Get15118EVCertificateRequest, _stations_pb2.Get15118EVCertificateReply]
+    """ISO 15118 (M01/M02, from the gateway): the EXI request forwarded to the configured
+    contract-certificate provider; Failed when none is configured or it does not answer.
+    """
+    GetCertificateStatus: _grpc.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateStatusRequest, _stations_pb2.GetCertificateStatusReply]
+    """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
+    its responder, the DER answer cached until its nextUpdate.
+    """
+    UpgradeSecurityProfile: _grpc.UnaryUnaryMultiCallable[_stations_pb2.UpgradeSecurityProfileRequest, _stations_pb2.UpgradeSecurityProfileReply]
+    """A05 / 1.6 security whitepaper: moves a connected station to a higher security profile
+    (2.x SetNetworkProfile + SetVariables OCPPCommCtrlr.NetworkConfigurationPriority +
+    Reset OnIdle; 1.6 ChangeConfiguration SecurityProfile). The registry requires the new
+    profile only once the station has reconnected with it (`pending_security_profile`).
+    """
 
 @_typing.type_check_only
 class StationsAsyncStub(StationsStub):
@@ -224,6 +250,32 @@ class StationsAsyncStub(StationsStub):
     ListStationReports: _aio.UnaryUnaryMultiCallable[_stations_pb2.ListStationReportsRequest, _stations_pb2.ListStationReportsReply]  # type: ignore[assignment]
     """The parts of a station's asynchronous reports the registry keeps (2.x NotifyDisplayMessages
     after GetDisplayMessages, NotifyMonitoringReport after GetMonitoringReport), by request id.
+    """
+    SignCertificate: _aio.UnaryUnaryMultiCallable[_stations_pb2.SignCertificateRequest, _stations_pb2.SignCertificateReply]  # type: ignore[assignment]
+    """--- certificates (ADR 017) -------------------------------------------------------------
+    A station's CSR (2.x / 1.6 SignCertificate, from the gateway): checked against the
+    station (commonName = station id); when accepted the CSMS CA signs it and the chain is
+    sent to the station as CertificateSigned shortly after this reply.
+    """
+    ListIssuedCertificates: _aio.UnaryUnaryMultiCallable[_stations_pb2.ListIssuedCertificatesRequest, _stations_pb2.ListIssuedCertificatesReply]  # type: ignore[assignment]
+    """Certificates the CSMS CA issued, newest first, with expiry and delivery state."""
+    GetCertificateAuthority: _aio.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateAuthorityRequest, _stations_pb2.CertificateAuthority]  # type: ignore[assignment]
+    """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
+    and what stations install as CSMSRootCertificate.
+    """
+    Get15118EVCertificate: _aio.UnaryUnaryMultiCallable[_stations_pb2.Get15118EVCertificateRequest, _stations_pb2.Get15118EVCertificateReply]  # type: ignore[assignment]
+    """ISO 15118 (M01/M02, from the gateway): the EXI request forwarded to the configured
+    contract-certificate provider; Failed when none is configured or it does not answer.
+    """
+    GetCertificateStatus: _aio.UnaryUnaryMultiCallable[_stations_pb2.GetCertificateStatusRequest, _stations_pb2.GetCertificateStatusReply]  # type: ignore[assignment]
+    """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
+    its responder, the DER answer cached until its nextUpdate.
+    """
+    UpgradeSecurityProfile: _aio.UnaryUnaryMultiCallable[_stations_pb2.UpgradeSecurityProfileRequest, _stations_pb2.UpgradeSecurityProfileReply]  # type: ignore[assignment]
+    """A05 / 1.6 security whitepaper: moves a connected station to a higher security profile
+    (2.x SetNetworkProfile + SetVariables OCPPCommCtrlr.NetworkConfigurationPriority +
+    Reset OnIdle; 1.6 ChangeConfiguration SecurityProfile). The registry requires the new
+    profile only once the station has reconnected with it (`pending_security_profile`).
     """
 
 class StationsServicer(metaclass=_abc_1.ABCMeta):
@@ -499,6 +551,68 @@ class StationsServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_stations_pb2.ListStationReportsReply, _abc.Awaitable[_stations_pb2.ListStationReportsReply]]:
         """The parts of a station's asynchronous reports the registry keeps (2.x NotifyDisplayMessages
         after GetDisplayMessages, NotifyMonitoringReport after GetMonitoringReport), by request id.
+        """
+
+    @_abc_1.abstractmethod
+    def SignCertificate(
+        self,
+        request: _stations_pb2.SignCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.SignCertificateReply, _abc.Awaitable[_stations_pb2.SignCertificateReply]]:
+        """--- certificates (ADR 017) -------------------------------------------------------------
+        A station's CSR (2.x / 1.6 SignCertificate, from the gateway): checked against the
+        station (commonName = station id); when accepted the CSMS CA signs it and the chain is
+        sent to the station as CertificateSigned shortly after this reply.
+        """
+
+    @_abc_1.abstractmethod
+    def ListIssuedCertificates(
+        self,
+        request: _stations_pb2.ListIssuedCertificatesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.ListIssuedCertificatesReply, _abc.Awaitable[_stations_pb2.ListIssuedCertificatesReply]]:
+        """Certificates the CSMS CA issued, newest first, with expiry and delivery state."""
+
+    @_abc_1.abstractmethod
+    def GetCertificateAuthority(
+        self,
+        request: _stations_pb2.GetCertificateAuthorityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.CertificateAuthority, _abc.Awaitable[_stations_pb2.CertificateAuthority]]:
+        """The CSMS CA's certificate (PEM): what the gateway's wss listener trusts for profile 3
+        and what stations install as CSMSRootCertificate.
+        """
+
+    @_abc_1.abstractmethod
+    def Get15118EVCertificate(
+        self,
+        request: _stations_pb2.Get15118EVCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.Get15118EVCertificateReply, _abc.Awaitable[_stations_pb2.Get15118EVCertificateReply]]:
+        """ISO 15118 (M01/M02, from the gateway): the EXI request forwarded to the configured
+        contract-certificate provider; Failed when none is configured or it does not answer.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCertificateStatus(
+        self,
+        request: _stations_pb2.GetCertificateStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.GetCertificateStatusReply, _abc.Awaitable[_stations_pb2.GetCertificateStatusReply]]:
+        """M06 (from the gateway): an OCSP request built from the station's hash data, sent to
+        its responder, the DER answer cached until its nextUpdate.
+        """
+
+    @_abc_1.abstractmethod
+    def UpgradeSecurityProfile(
+        self,
+        request: _stations_pb2.UpgradeSecurityProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_stations_pb2.UpgradeSecurityProfileReply, _abc.Awaitable[_stations_pb2.UpgradeSecurityProfileReply]]:
+        """A05 / 1.6 security whitepaper: moves a connected station to a higher security profile
+        (2.x SetNetworkProfile + SetVariables OCPPCommCtrlr.NetworkConfigurationPriority +
+        Reset OnIdle; 1.6 ChangeConfiguration SecurityProfile). The registry requires the new
+        profile only once the station has reconnected with it (`pending_security_profile`).
         """
 
 def add_StationsServicer_to_server(servicer: StationsServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
