@@ -16,6 +16,7 @@ GRPC_PORTS = {
     "firmware": 50056,
     "energy": 50057,
     "analytics": 50058,
+    "roaming": 50059,
 }
 
 

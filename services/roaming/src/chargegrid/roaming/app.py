@@ -1,0 +1,114 @@
+"""Composition root of the roaming service: everything is built inside `start`.
+
+Start order: database (migrated), stores, the OCPI client, the outbox worker, the sources of
+what we publish (locations from stations + station events, tariffs from billing), the OCPI
+HTTP server, then the gRPC admin server, so the service reports SERVING only once it can do
+its work. `stop` reverses it; what is left in the outbox goes out at the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from chargegrid.platform.db import create_engine, session_factory
+from chargegrid.platform.grpc import create_channel
+from chargegrid.platform.logging import configure_logging, get_logger
+from chargegrid.platform.migrations import upgrade
+from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
+from chargegrid.roaming.client import OcpiClient, Party
+from chargegrid.roaming.clock import Clock, utc_now
+from chargegrid.roaming.context import RoamingContext
+from chargegrid.roaming.http import HttpServer, build_http_app
+from chargegrid.roaming.modules import build_modules
+from chargegrid.roaming.outbox import Outbox, OutboxWorker
+from chargegrid.roaming.partners import PartnerStore
+from chargegrid.roaming.settings import RoamingSettings
+
+log = get_logger(__name__)
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def service_channel(settings: RoamingSettings, address: str | None) -> grpc.aio.Channel | None:
+    if not address:
+        return None
+    token = settings.service_token.get_secret_value() if settings.service_token else None
+    return create_channel(address, token=token, default_timeout_s=settings.call_timeout_s)
+
+
+class RoamingApp:
+    def __init__(
+        self, settings: RoamingSettings, *, clock: Clock = utc_now, transport: Any = None
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        #: An httpx transport for calls to partners (tests); None = the network.
+        self._transport = transport
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._channels: list[grpc.aio.Channel] = []
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.engine = create_engine(settings.database)
+        await upgrade(self.engine, MIGRATIONS)
+        sessions = session_factory(self.engine)
+        registry = build_modules()
+        partners = PartnerStore(sessions, self.clock, registry.identifiers())
+        outbox = Outbox(sessions, self.clock)
+        client = OcpiClient(
+            Party(settings.country_code, settings.party_id),
+            settings.partner_timeout_s,
+            transport=self._transport,
+        )
+        self.context = RoamingContext(
+            settings, sessions, self.clock, partners, outbox, client, registry
+        )
+        self.worker = OutboxWorker(
+            outbox,
+            partners,
+            client,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            base_backoff_s=settings.outbox_base_backoff_s,
+            max_backoff_s=settings.outbox_max_backoff_s,
+            batch_size=settings.outbox_batch_size,
+        )
+        self._spawn(self.worker.run())
+        self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
+        self.http_port = await self.http.start()
+        log.info("roaming ready", http_port=self.http_port)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        await self.http.stop()
+        await self.worker.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.context.client.close()
+        for channel in self._channels:
+            await channel.close()
+        await self.engine.dispose()
+
+
+async def run(settings: RoamingSettings) -> None:
+    configure_logging("roaming", settings.log_level)
+    setup_telemetry("roaming", settings.otlp_endpoint)
+    start_metrics_server(settings.metrics_port, settings.metrics_host)
+    app = RoamingApp(settings)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("roaming stopping")
+    await app.stop()
