@@ -16,18 +16,24 @@ from typing import Any
 
 import grpc
 
+from chargegrid.api.roaming.v1.authorization_pb2_grpc import (
+    add_RoamingAuthorizationServicer_to_server,
+)
 from chargegrid.platform.db import create_engine, session_factory
-from chargegrid.platform.grpc import create_channel
+from chargegrid.platform.grpc import create_channel, create_server
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
+from chargegrid.roaming import authorization_api
 from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
 from chargegrid.roaming.context import RoamingContext
 from chargegrid.roaming.http import HttpServer, build_http_app
 from chargegrid.roaming.modules import build_modules
+from chargegrid.roaming.modules.tokens import tokens_of
 from chargegrid.roaming.outbox import Outbox, OutboxWorker
 from chargegrid.roaming.partners import PartnerStore
+from chargegrid.roaming.realtime import RealtimeAuthorization
 from chargegrid.roaming.settings import RoamingSettings
 
 log = get_logger(__name__)
@@ -80,7 +86,15 @@ class RoamingApp:
         self._spawn(self.worker.run())
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
-        log.info("roaming ready", http_port=self.http_port)
+        self.grpc = create_server(settings)
+        realtime = RealtimeAuthorization(tokens_of(self.context), partners, client)
+        self.grpc.add(
+            add_RoamingAuthorizationServicer_to_server,
+            authorization_api.RoamingAuthorizationApi(realtime),
+            authorization_api.SERVICE_NAME,
+        )
+        self.grpc_port = await self.grpc.start()
+        log.info("roaming ready", http_port=self.http_port, grpc_port=self.grpc_port)
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
@@ -88,6 +102,7 @@ class RoamingApp:
         task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
+        await self.grpc.stop(5)
         await self.http.stop()
         await self.worker.stop()
         for task in list(self._tasks):
