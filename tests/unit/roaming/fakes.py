@@ -172,3 +172,32 @@ async def build_context(
 async def close_context(ctx: RoamingContext) -> None:
     await ctx.client.close()
     await ctx.services["engine"].dispose()
+
+
+async def a_registered_partner(
+    ctx: RoamingContext,
+    partner_id: str = "emsp1",
+    modules: list[str] | None = None,
+    token: str = "our-token-c",
+    their_token: str = "partner-token-b",
+) -> str:
+    """A partner past the handshake (its receivers at PARTNER_URL); the token it presents."""
+    from chargegrid.roaming.ocpi import tokens
+    from chargegrid.roaming.partners import REGISTERED
+
+    await ctx.partners.add(partner_id, allowed_modules=modules or ["credentials", "locations"])
+    endpoints = [
+        {"identifier": m, "role": "RECEIVER", "url": f"{PARTNER_URL}/ocpi/emsp/{m}"}
+        for m in ("credentials", "locations", "tariffs", "sessions", "cdrs")
+    ]
+    await ctx.partners.update(
+        partner_id,
+        status=REGISTERED,
+        token_hash=tokens.digest(token),
+        token_a_hash=None,
+        their_token=their_token,
+        endpoints=endpoints,
+        country_code="NL",
+        party_id="EMS",
+    )
+    return token

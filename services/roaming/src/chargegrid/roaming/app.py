@@ -19,6 +19,9 @@ import grpc
 from chargegrid.api.roaming.v1.authorization_pb2_grpc import (
     add_RoamingAuthorizationServicer_to_server,
 )
+from chargegrid.platform.bus.kafka_config import client_kwargs
+from chargegrid.platform.bus.retention import run_pruner
+from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import create_channel, create_server
 from chargegrid.platform.logging import configure_logging, get_logger
@@ -27,8 +30,12 @@ from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 from chargegrid.roaming import authorization_api
 from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
+from chargegrid.roaming.consumers import StationEvents, station_consumer
 from chargegrid.roaming.context import RoamingContext
 from chargegrid.roaming.http import HttpServer, build_http_app
+from chargegrid.roaming.locations.source import Registry, StationsRegistry
+from chargegrid.roaming.locations.store import LocationStore
+from chargegrid.roaming.locations.sync import LocationSync
 from chargegrid.roaming.modules import build_modules
 from chargegrid.roaming.modules.tokens import tokens_of
 from chargegrid.roaming.outbox import Outbox, OutboxWorker
@@ -49,12 +56,20 @@ def service_channel(settings: RoamingSettings, address: str | None) -> grpc.aio.
 
 class RoamingApp:
     def __init__(
-        self, settings: RoamingSettings, *, clock: Clock = utc_now, transport: Any = None
+        self,
+        settings: RoamingSettings,
+        *,
+        clock: Clock = utc_now,
+        transport: Any = None,
+        registry: Registry | None = None,
+        consumer_tuning: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         #: An httpx transport for calls to partners (tests); None = the network.
         self._transport = transport
+        self._registry = registry
+        self._tuning = consumer_tuning or {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._channels: list[grpc.aio.Channel] = []
 
@@ -84,6 +99,13 @@ class RoamingApp:
             batch_size=settings.outbox_batch_size,
         )
         self._spawn(self.worker.run())
+        self.locations = LocationStore(
+            sessions, self.clock, outbox, partners, settings.country_code, settings.party_id
+        )
+        self.context.services["locations"] = self.locations
+        self._start_location_sync()
+        await self._start_consumer()
+        self._spawn(run_pruner(sessions, settings.processed_events_retention))
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
         self.grpc = create_server(settings)
@@ -96,6 +118,36 @@ class RoamingApp:
         self.grpc_port = await self.grpc.start()
         log.info("roaming ready", http_port=self.http_port, grpc_port=self.grpc_port)
 
+    def _start_location_sync(self) -> None:
+        registry = self._registry
+        if registry is None:
+            channel = service_channel(self.settings, self.settings.stations_address)
+            if channel is None:
+                log.warning("no stations address: locations are not published")
+                self.sync = None
+                return
+            self._channels.append(channel)
+            registry = StationsRegistry(channel, self.settings.call_timeout_s)
+        self.sync = LocationSync(registry, self.locations, self.settings.locations_sync_interval_s)
+        self.context.services["location_sync"] = self.sync
+        self._spawn(self.sync.run())
+
+    async def _start_consumer(self) -> None:
+        settings = self.settings
+        self.producer = await connect_producer(settings)
+        kafka = client_kwargs(settings)
+        bootstrap = kafka.pop("bootstrap_servers")
+        self.consumer = station_consumer(
+            bootstrap,
+            StationEvents(self.locations),
+            self.producer,
+            settings.consumer_group,
+            extra=kafka,
+            **self._tuning,
+        )
+        await self.consumer.start()
+        self._spawn(self.consumer.run())
+
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
@@ -104,10 +156,14 @@ class RoamingApp:
     async def stop(self) -> None:
         await self.grpc.stop(5)
         await self.http.stop()
+        await self.consumer.stop()
+        if self.sync is not None:
+            self.sync.stop()
         await self.worker.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.producer.stop()
         await self.context.client.close()
         for channel in self._channels:
             await channel.close()

@@ -1,0 +1,273 @@
+"""The locations projection: written by the sync (from stations) and by station events,
+read by the OCPI GETs; every change that a partner must see is put in the outbox in the
+same transaction. Pushes of one location share its id as outbox key, so a whole-location
+PUT and a later EVSE status PATCH reach a partner in the order they were made.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from chargegrid.api.stations.v1 import stations_pb2 as st
+from chargegrid.platform.bus.idempotency import claim_events
+from chargegrid.roaming.clock import Clock
+from chargegrid.roaming.locations import mapping
+from chargegrid.roaming.models import EvseRow, LocationRow, StationStatusRow
+from chargegrid.roaming.ocpi.envelope import ocpi_time
+from chargegrid.roaming.ocpi.paging import Page
+from chargegrid.roaming.outbox import Outbox
+from chargegrid.roaming.partners import PartnerStore
+
+MODULE = "locations"
+CONSUMER = "roaming-locations"
+REMOVED = "REMOVED"
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    event_id: str
+    station_id: str
+    evse_id: int
+    status: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    locations_changed: int
+    evses_changed: int
+    pushes: int
+
+
+def published_evse(row: EvseRow) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(row.doc)
+    stamp = ocpi_time(row.last_updated)
+    doc["status"] = row.status
+    doc["last_updated"] = stamp
+    for c in doc["connectors"]:
+        c["last_updated"] = stamp
+    return doc
+
+
+def published_location(row: LocationRow, evses: list[EvseRow]) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(row.doc)
+    doc["evses"] = [published_evse(e) for e in sorted(evses, key=lambda e: e.uid)]
+    doc["last_updated"] = ocpi_time(row.last_updated)
+    return doc
+
+
+class LocationStore:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        outbox: Outbox,
+        partners: PartnerStore,
+        country_code: str,
+        party_id: str,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.outbox = outbox
+        self.partners = partners
+        self.country_code = country_code
+        self.party_id = party_id
+
+    def path(self, location_id: str, uid: str | None = None) -> str:
+        tail = f"/{uid}" if uid else ""
+        return f"/{self.country_code}/{self.party_id}/{location_id}{tail}"
+
+    # --- reads --------------------------------------------------------------------------
+
+    async def page(self, page: Page) -> tuple[list[dict[str, Any]], int]:
+        """One page of Locations (ordered by id) and how many match the dates."""
+        conditions = []
+        if page.date_from:
+            conditions.append(LocationRow.last_updated >= page.date_from)
+        if page.date_to:
+            conditions.append(LocationRow.last_updated < page.date_to)
+        async with self.sessions() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(LocationRow).where(*conditions)
+            )
+            rows = (
+                await session.scalars(
+                    select(LocationRow)
+                    .where(*conditions)
+                    .order_by(LocationRow.id)
+                    .offset(page.offset)
+                    .limit(page.limit)
+                )
+            ).all()
+            evses = await self._evses(session, [r.id for r in rows])
+        return [published_location(r, evses.get(r.id, [])) for r in rows], int(total or 0)
+
+    async def _evses(self, session: AsyncSession, ids: list[str]) -> dict[str, list[EvseRow]]:
+        if not ids:
+            return {}
+        found: dict[str, list[EvseRow]] = {}
+        for row in await session.scalars(select(EvseRow).where(EvseRow.location_id.in_(ids))):
+            found.setdefault(row.location_id, []).append(row)
+        return found
+
+    async def location(self, location_id: str) -> dict[str, Any] | None:
+        async with self.sessions() as session:
+            row = await session.get(LocationRow, location_id)
+            if row is None:
+                return None
+            evses = await self._evses(session, [location_id])
+        return published_location(row, evses.get(location_id, []))
+
+    # --- writes -------------------------------------------------------------------------
+
+    async def sync(self, sites: Sequence[st.Site], stations: Sequence[st.Station]) -> SyncResult:
+        """Make the projection match the registry; push every location that changed."""
+        now = self.clock()
+        by_site: dict[str, list[st.Station]] = {}
+        for station in stations:
+            by_site.setdefault(station.site_id, []).append(station)
+        partners = await self.partners.registered_with(MODULE)
+        changed_locations = changed_evses = pushes = 0
+        async with self.sessions.begin() as session:
+            locations = {r.id: r for r in await session.scalars(select(LocationRow))}
+            evses = {r.uid: r for r in await session.scalars(select(EvseRow))}
+            statuses = {
+                (r.station_id, r.evse_id): r
+                for r in await session.scalars(select(StationStatusRow))
+            }
+            touched: set[str] = set()
+            seen_uids: set[str] = set()
+            for site in sites:
+                doc = mapping.location(self.country_code, self.party_id, site)
+                row = locations.get(site.id)
+                if row is None:
+                    row = LocationRow(id=site.id, doc="", digest="", last_updated=now)
+                    session.add(row)
+                    locations[site.id] = row
+                if row.digest != mapping.digest(doc):
+                    row.doc, row.digest, row.last_updated = (
+                        json.dumps(doc),
+                        mapping.digest(doc),
+                        now,
+                    )
+                    touched.add(site.id)
+                    changed_locations += 1
+                for station in by_site.get(site.id, []):
+                    for e in station.evses:
+                        if e.evse_id <= 0:
+                            continue
+                        uid = mapping.evse_uid(station.id, e.evse_id)
+                        seen_uids.add(uid)
+                        if self._sync_evse(session, evses, statuses, site.id, station, e, now):
+                            touched.add(site.id)
+                            changed_evses += 1
+            for uid, gone in evses.items():
+                if uid not in seen_uids and gone.status != REMOVED:
+                    gone.status, gone.last_updated = REMOVED, now
+                    touched.add(gone.location_id)
+                    changed_evses += 1
+            await session.flush()
+            for location_id in sorted(touched):
+                location = locations.get(location_id)
+                if location is None:
+                    continue
+                location.last_updated = now
+                members = [e for e in evses.values() if e.location_id == location_id]
+                doc = published_location(location, members)
+                pushes += await self.outbox.enqueue_all(
+                    partners, MODULE, location_id, "PUT", self.path(location_id), doc,
+                    session=session,
+                )  # fmt: skip
+        return SyncResult(changed_locations, changed_evses, pushes)
+
+    def _sync_evse(
+        self,
+        session: AsyncSession,
+        evses: dict[str, EvseRow],
+        statuses: dict[tuple[str, int], StationStatusRow],
+        location_id: str,
+        station: st.Station,
+        e: st.Evse,
+        now: datetime,
+    ) -> bool:
+        doc = mapping.evse(self.country_code, self.party_id, station, e)
+        uid = doc["uid"]
+        reported = statuses.get((station.id, e.evse_id))
+        status = reported.status if reported else self._registry_status(e)
+        row = evses.get(uid)
+        if row is None:
+            row = EvseRow(
+                uid=uid,
+                location_id=location_id,
+                station_id=station.id,
+                evse_id=e.evse_id,
+                doc=json.dumps(doc),
+                digest=mapping.digest(doc),
+                status=status,
+                last_updated=now,
+            )
+            session.add(row)
+            evses[uid] = row
+            return True
+        if row.digest == mapping.digest(doc) and row.location_id == location_id:
+            if row.status != REMOVED:
+                return False
+            row.status = status
+        row.doc, row.digest, row.location_id = json.dumps(doc), mapping.digest(doc), location_id
+        row.last_updated = now
+        return True
+
+    @staticmethod
+    def _registry_status(e: st.Evse) -> str:
+        statuses = [c.status for c in e.connectors]
+        return mapping.evse_status(statuses[0]) if statuses else mapping.UNKNOWN
+
+    async def apply_statuses(self, reports: Sequence[StatusReport]) -> int:
+        """Station status reports (one batch, one transaction); PATCHes pushed; how many."""
+        if not reports:
+            return 0
+        partners = await self.partners.registered_with(MODULE)
+        now = self.clock()
+        pushes = 0
+        async with self.sessions.begin() as session:
+            fresh = await claim_events(session, CONSUMER, [r.event_id for r in reports], now)
+            for report in reports:
+                if report.event_id not in fresh or report.evse_id <= 0:
+                    continue
+                fresh.discard(report.event_id)
+                pushes += await self._apply_one(session, report, partners)
+        return pushes
+
+    async def _apply_one(self, session: AsyncSession, report: StatusReport, partners: Any) -> int:
+        status = mapping.evse_status(report.status)
+        key = (report.station_id, report.evse_id)
+        known = await session.get(StationStatusRow, key)
+        if known is not None and known.at > report.at:
+            return 0  # an older report that arrived late changes nothing
+        if known is None:
+            session.add(
+                StationStatusRow(station_id=key[0], evse_id=key[1], status=status, at=report.at)
+            )
+        else:
+            known.status, known.at = status, report.at
+        evse = await session.scalar(
+            select(EvseRow).where(EvseRow.station_id == key[0], EvseRow.evse_id == key[1])
+        )
+        if evse is None or evse.status == status or evse.status == REMOVED:
+            return 0
+        evse.status, evse.last_updated = status, max(report.at, evse.last_updated)
+        location = await session.get(LocationRow, evse.location_id)
+        if location is not None:
+            location.last_updated = max(location.last_updated, evse.last_updated)
+        body = {"status": status, "last_updated": ocpi_time(evse.last_updated)}
+        return await self.outbox.enqueue_all(
+            partners, MODULE, evse.location_id, "PATCH", self.path(evse.location_id, evse.uid),
+            body, session=session,
+        )  # fmt: skip
