@@ -32,6 +32,8 @@ from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
 from chargegrid.roaming.consumers import StationEvents, station_consumer
 from chargegrid.roaming.context import RoamingContext
+from chargegrid.roaming.flows.consumer import flows_consumer
+from chargegrid.roaming.flows.pushes import Flows
 from chargegrid.roaming.http import HttpServer, build_http_app
 from chargegrid.roaming.locations.source import Registry, StationsRegistry
 from chargegrid.roaming.locations.store import LocationStore
@@ -147,6 +149,18 @@ class RoamingApp:
         )
         await self.consumer.start()
         self._spawn(self.consumer.run())
+        ctx = self.context
+        self.flows = Flows(
+            ctx.sessions, self.clock, ctx.outbox, ctx.partners, tokens_of(ctx),
+            (settings.country_code, settings.party_id), settings.currency,
+            settings.session_patch_interval_s,
+        )  # fmt: skip
+        self.flows_consumer = flows_consumer(
+            bootstrap, self.flows, self.producer, settings.flows_consumer_group, extra=kafka,
+            **self._tuning,
+        )  # fmt: skip
+        await self.flows_consumer.start()
+        self._spawn(self.flows_consumer.run())
 
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
@@ -157,6 +171,7 @@ class RoamingApp:
         await self.grpc.stop(5)
         await self.http.stop()
         await self.consumer.stop()
+        await self.flows_consumer.stop()
         if self.sync is not None:
             self.sync.stop()
         await self.worker.stop()

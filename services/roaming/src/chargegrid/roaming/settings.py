@@ -48,6 +48,12 @@ class RoamingSettings(ServiceSettings):
     outbox_batch_size: int = 200
     #: Kafka consumer group of the station-events consumer.
     consumer_group: str = "roaming"
+    #: Kafka consumer group of the sessions / CDRs consumer (session and billing events).
+    flows_consumer_group: str = "roaming-flows"
+    #: Currency of Sessions pushed before billing priced them (CDRs carry billing's).
+    currency: str = "EUR"
+    #: Least session time between two PATCHes of one Session (start and end are always sent).
+    session_patch_interval_s: float = 60.0
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
