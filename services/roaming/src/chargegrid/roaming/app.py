@@ -111,10 +111,10 @@ class RoamingApp:
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
         self.grpc = create_server(settings)
-        realtime = RealtimeAuthorization(tokens_of(self.context), partners, client)
+        self.realtime = RealtimeAuthorization(tokens_of(self.context), partners, client)
         self.grpc.add(
             add_RoamingAuthorizationServicer_to_server,
-            authorization_api.RoamingAuthorizationApi(realtime),
+            authorization_api.RoamingAuthorizationApi(self.realtime),
             authorization_api.SERVICE_NAME,
         )
         self.grpc_port = await self.grpc.start()

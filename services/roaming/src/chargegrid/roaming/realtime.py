@@ -115,6 +115,8 @@ class RealtimeAuthorization:
             partner.their_token,
             to=Party(partner.country_code, partner.party_id),
         )
+        if isinstance(data, list) and len(data) == 1:
+            data = data[0]  # some eMSPs wrap the one AuthorizationInfo in a list
         if not isinstance(data, dict) or data.get("allowed") not in ALLOWED_STATUS:
             raise PartnerCallFailed(f"partner {partner.id} answered no AuthorizationInfo", 200)
         return data

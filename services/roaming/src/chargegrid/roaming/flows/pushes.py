@@ -190,8 +190,12 @@ class Flows:
                 body=json.dumps(body, separators=(",", ":")), last_updated=self.clock(),
             )
         )  # fmt: skip
-        await self.outbox.enqueue(owner.partner_id, "cdrs", f"cdr:{body['id']}", "POST", "", body,
-                                  session=session)  # fmt: skip
+        # POST goes to the cdrs URL exactly as the partner gave it (the outbox strips a
+        # trailing slash before appending a path; a slash path puts it back).
+        partner = await self.partners.get(owner.partner_id)
+        path = "/" if (partner.endpoint("cdrs") or "").endswith("/") else ""
+        await self.outbox.enqueue(owner.partner_id, "cdrs", f"cdr:{body['id']}", "POST", path,
+                                  body, session=session)  # fmt: skip
         return 1
 
 
