@@ -23,8 +23,9 @@ SERVICES = (
     "firmware",
     "energy",
     "analytics",
+    "roaming",
 )
-NOT_WRITTEN_YET = ("roaming", "console")
+NOT_WRITTEN_YET = ("console",)
 PER_SERVICE_KINDS = (
     "Deployment",
     "Service",

@@ -123,13 +123,16 @@ class FakePartner:
             partner.token_c = partner.issued_c
             return JSONResponse(ok(partner.credentials(partner.issued_c)))
 
-        @app.api_route("/ocpi/emsp/{module}/{path:path}", methods=["PUT", "PATCH", "POST"])
+        @app.api_route(
+            "/ocpi/emsp/{module}/{path:path}", methods=["PUT", "PATCH", "POST", "DELETE"]
+        )
         async def receive(module: str, path: str, request: Request) -> JSONResponse:
             if partner.failing:
                 return JSONResponse({"status_code": 3000}, 503)
             if not allowed(request):
                 return JSONResponse({"status_code": 2001}, 401)
-            partner.received.append((request.method, f"{module}/{path}", await request.json()))
+            body = await request.json() if await request.body() else None
+            partner.received.append((request.method, f"{module}/{path}", body))
             return JSONResponse(ok())
 
         return app

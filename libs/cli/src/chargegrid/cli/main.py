@@ -73,6 +73,11 @@ class ChargegridGroup(LazyTyperGroup):
             "analytics_app",
             "Energy, peaks, revenue, sessions, utilization, uptime, status; rebuild.",
         ),
+        "roaming": LazyGroup(
+            "chargegrid.cli.roaming_cmd",
+            "roaming_app",
+            "Roaming (OCPI 2.2.1): partners, registration, push status, resync.",
+        ),
         "security-events": LazyGroup(
             "chargegrid.cli.logs_cmd",
             "security_events_app",

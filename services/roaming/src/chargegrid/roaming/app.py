@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import grpc
 
+from chargegrid.api.roaming.v1 import roaming_pb2_grpc as pb_grpc
 from chargegrid.api.roaming.v1.authorization_pb2_grpc import (
     add_RoamingAuthorizationServicer_to_server,
 )
@@ -23,11 +24,13 @@ from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
-from chargegrid.platform.grpc import create_channel, create_server
+from chargegrid.platform.grpc import GrpcServer, create_channel
+from chargegrid.platform.leader import elector_for
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 from chargegrid.roaming import authorization_api
+from chargegrid.roaming.api import SERVICE_NAME, RoamingAdminService
 from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
 from chargegrid.roaming.consumers import StationEvents, station_consumer
@@ -44,6 +47,8 @@ from chargegrid.roaming.outbox import Outbox, OutboxWorker
 from chargegrid.roaming.partners import PartnerStore
 from chargegrid.roaming.realtime import RealtimeAuthorization
 from chargegrid.roaming.settings import RoamingSettings
+from chargegrid.roaming.tariffs.source import BillingTariffs, Tariffs, TariffSync
+from chargegrid.roaming.tariffs.store import TariffStore
 
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -64,6 +69,7 @@ class RoamingApp:
         clock: Clock = utc_now,
         transport: Any = None,
         registry: Registry | None = None,
+        tariffs: Tariffs | None = None,
         consumer_tuning: dict[str, Any] | None = None,
     ) -> None:
         self.settings = settings
@@ -71,6 +77,7 @@ class RoamingApp:
         #: An httpx transport for calls to partners (tests); None = the network.
         self._transport = transport
         self._registry = registry
+        self._tariffs = tariffs
         self._tuning = consumer_tuning or {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._channels: list[grpc.aio.Channel] = []
@@ -100,17 +107,30 @@ class RoamingApp:
             max_backoff_s=settings.outbox_max_backoff_s,
             batch_size=settings.outbox_batch_size,
         )
-        self._spawn(self.worker.run())
+        self._singletons: list[Callable[[], Coroutine[Any, Any, None]]] = [self.worker.run]
         self.locations = LocationStore(
             sessions, self.clock, outbox, partners, settings.country_code, settings.party_id
         )
         self.context.services["locations"] = self.locations
         self._start_location_sync()
+        self.tariffs = TariffStore(
+            sessions, self.clock, outbox, partners, settings.country_code, settings.party_id
+        )
+        self.context.services["tariffs"] = self.tariffs
+        self._start_tariff_sync()
         await self._start_consumer()
+        # One sender of the outbox (its order per object needs one) and one poller of the
+        # registry and billing per cluster (a Kubernetes Lease); alone elsewhere.
+        self._spawn(elector_for("roaming-outbox").run(self._run_singletons))
         self._spawn(run_pruner(sessions, settings.processed_events_retention))
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
-        self.grpc = create_server(settings)
+        self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
+        self.grpc.add(
+            pb_grpc.add_RoamingAdminServicer_to_server,
+            RoamingAdminService(self.context),
+            SERVICE_NAME,
+        )
         self.realtime = RealtimeAuthorization(tokens_of(self.context), partners, client)
         self.grpc.add(
             add_RoamingAuthorizationServicer_to_server,
@@ -132,13 +152,28 @@ class RoamingApp:
             registry = StationsRegistry(channel, self.settings.call_timeout_s)
         self.sync = LocationSync(registry, self.locations, self.settings.locations_sync_interval_s)
         self.context.services["location_sync"] = self.sync
-        self._spawn(self.sync.run())
+        self._singletons.append(self.sync.run)
+
+    def _start_tariff_sync(self) -> None:
+        source = self._tariffs
+        if source is None:
+            channel = service_channel(self.settings, self.settings.billing_address)
+            if channel is None:
+                log.warning("no billing address: tariffs are not published")
+                self.tariff_sync = None
+                return
+            self._channels.append(channel)
+            source = BillingTariffs(channel, self.settings.call_timeout_s)
+        self.tariff_sync = TariffSync(source, self.tariffs, self.settings.tariffs_poll_interval_s)
+        self.context.services["tariff_sync"] = self.tariff_sync
+        self._singletons.append(self.tariff_sync.run)
 
     async def _start_consumer(self) -> None:
         settings = self.settings
         self.producer = await connect_producer(settings)
         kafka = client_kwargs(settings)
         bootstrap = kafka.pop("bootstrap_servers")
+        kafka["fetch_max_wait_ms"] = settings.consumer_fetch_max_wait_ms
         self.consumer = station_consumer(
             bootstrap,
             StationEvents(self.locations),
@@ -162,6 +197,9 @@ class RoamingApp:
         await self.flows_consumer.start()
         self._spawn(self.flows_consumer.run())
 
+    async def _run_singletons(self) -> None:
+        await asyncio.gather(*(work() for work in self._singletons))
+
     def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
@@ -174,6 +212,8 @@ class RoamingApp:
         await self.flows_consumer.stop()
         if self.sync is not None:
             self.sync.stop()
+        if self.tariff_sync is not None:
+            self.tariff_sync.stop()
         await self.worker.stop()
         for task in list(self._tasks):
             task.cancel()

@@ -54,6 +54,8 @@ class RoamingSettings(ServiceSettings):
     currency: str = "EUR"
     #: Least session time between two PATCHes of one Session (start and end are always sent).
     session_patch_interval_s: float = 60.0
+    #: Longest wait of one fetch for new station events: lower means faster pushes, more polls.
+    consumer_fetch_max_wait_ms: int = 100
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)

@@ -127,6 +127,19 @@ class LocationStore:
 
     # --- writes -------------------------------------------------------------------------
 
+    async def push_all(self, partners: list[Any]) -> int:
+        """A PUT of every location to each partner given (a resync); how many pushes."""
+        pushes = 0
+        async with self.sessions.begin() as session:
+            rows = (await session.scalars(select(LocationRow).order_by(LocationRow.id))).all()
+            evses = await self._evses(session, [r.id for r in rows])
+            for row in rows:
+                doc = published_location(row, evses.get(row.id, []))
+                pushes += await self.outbox.enqueue_all(
+                    partners, MODULE, row.id, "PUT", self.path(row.id), doc, session=session
+                )
+        return pushes
+
     async def sync(self, sites: Sequence[st.Site], stations: Sequence[st.Station]) -> SyncResult:
         """Make the projection match the registry; push every location that changed."""
         now = self.clock()

@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from chargegrid.roaming.ocpi import tokens
 from chargegrid.roaming.ocpi.status import forbidden, unauthorized
-from chargegrid.roaming.partners import REGISTERED, Partner, PartnerStore
+from chargegrid.roaming.partners import REGISTERED, SUSPENDED, Partner, PartnerStore
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ async def caller_of(request: Request) -> Caller:
     if found is None:
         raise unauthorized("unknown credentials token")
     partner, with_token_a = found
+    if partner.status == SUSPENDED:
+        raise unauthorized("this partner is suspended")
     request.state.partner = partner
     return Caller(partner, with_token_a)
 
