@@ -35,6 +35,7 @@ from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
 from chargegrid.roaming.consumers import StationEvents, station_consumer
 from chargegrid.roaming.context import RoamingContext
+from chargegrid.roaming.flows.commands import CommandRunner
 from chargegrid.roaming.flows.consumer import flows_consumer
 from chargegrid.roaming.flows.pushes import Flows
 from chargegrid.roaming.http import HttpServer, build_http_app
@@ -123,6 +124,11 @@ class RoamingApp:
         # registry and billing per cluster (a Kubernetes Lease); alone elsewhere.
         self._spawn(elector_for("roaming-outbox").run(self._run_singletons))
         self._spawn(run_pruner(sessions, settings.processed_events_retention))
+        gateway = service_channel(settings, settings.gateway_address)
+        if gateway is not None:
+            self._channels.append(gateway)
+        self.commands = CommandRunner(gateway, client, settings.command_timeout_s)
+        self.context.services["commands"] = self.commands
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
@@ -215,6 +221,7 @@ class RoamingApp:
         if self.tariff_sync is not None:
             self.tariff_sync.stop()
         await self.worker.stop()
+        await self.commands.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -54,6 +54,10 @@ class RoamingSettings(ServiceSettings):
     currency: str = "EUR"
     #: Least session time between two PATCHes of one Session (start and end are always sent).
     session_patch_interval_s: float = 60.0
+    #: The gateway's StationControl (OCPI commands); None = commands are answered REJECTED.
+    gateway_address: str | None = None
+    #: How long a station may take to answer a command before its result is TIMEOUT.
+    command_timeout_s: float = 30.0
     #: Longest wait of one fetch for new station events: lower means faster pushes, more polls.
     consumer_fetch_max_wait_ms: int = 100
 
