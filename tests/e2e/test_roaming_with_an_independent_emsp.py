@@ -52,13 +52,25 @@ def peer(request: pytest.FixtureRequest) -> Iterator[OcpiPeer]:
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     running = Stack(
         tmp_path_factory.mktemp("roaming"),
-        env={"CHARGEGRID_ROAMING_OUTBOX_POLL_INTERVAL_S": "0.2"},
+        env={
+            "CHARGEGRID_ROAMING_OUTBOX_POLL_INTERVAL_S": "0.2",
+            "CHARGEGRID_ROAMING_LOCATIONS_SYNC_INTERVAL_S": "2",
+        },
     )
     try:
         await asyncio.to_thread(running.wait_for_output, "admin API token")
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+async def registered(stack: Stack, peer: OcpiPeer) -> OcpiPeer:
+    """The peer, registered with the token A an operator created for it."""
+    added = json.loads(stack.cli("roaming", "partners", "add", "peer", "--json").stdout)
+    answer = await peer.register(added["versions_url"], added["token_a"])
+    assert answer["body"]["status_code"] == 1000, answer
+    return peer
 
 
 async def until(check: Any, timeout_s: float = 90.0) -> Any:
@@ -107,11 +119,9 @@ def by_id(objects: dict[str, Any], object_id: str) -> Any:
 
 
 async def test_an_independent_emsp_roams_on_the_stack(
-    stack: Stack, peer: OcpiPeer, tmp_path: Path
+    stack: Stack, registered: OcpiPeer, tmp_path: Path
 ) -> None:
-    added = json.loads(stack.cli("roaming", "partners", "add", "peer", "--json").stdout)
-    registered = await peer.register(added["versions_url"], added["token_a"])
-    assert registered["body"]["status_code"] == 1000, registered
+    peer = registered
     tariff = {"id": "T-ROAM", "currency": "EUR", "vat_percent": "19",
               "elements": [{"price_components": [
                   {"type": "PRICE_COMPONENT_TYPE_ENERGY", "price": "0.30"},
@@ -148,3 +158,82 @@ async def test_an_independent_emsp_roams_on_the_stack(
     assert {r["status"] for r in asked} == {200}
 
     assert refused(await peer.received()) == []
+
+
+async def test_the_emsp_sees_locations_and_status_and_steers_a_station(
+    stack: Stack, registered: OcpiPeer
+) -> None:
+    peer = registered
+    site, station_id = f"S{uuid.uuid4().hex[:6].upper()}", f"RC-{uuid.uuid4().hex[:6]}"
+    stack.cli("sites", "add", "Roaming site", "--id", site, "--street", "Hauptstr. 1",
+              "--city", "Berlin", "--country", "DE", "--latitude", "52.52",
+              "--longitude", "13.40")  # fmt: skip
+    stack.cli("stations", "add", station_id, "--site", site)
+    uid = f"C{uuid.uuid4().hex[:8].upper()}"
+    await peer.call("PUT", "tokens", f"/NL/EMS/{uid}", json=a_token(uid, "ALLOWED"))
+    config = StationConfig(station_id=station_id, meter_interval_s=0.5, time_scale=1.0)
+    station = create_station("1.6", config, stack.ocpp_url)
+    await station.start()
+    try:
+        await station.wait_registered(30)
+
+        async def location_with_evse() -> Any:
+            location = by_id((await peer.stored())["locations"], site)
+            return location if location and location.get("evses") else None
+
+        location = await until(location_with_evse)
+        assert location, await peer.received()
+        evse_uid = location["evses"][0]["uid"]
+        pulled = await peer.call("GET", "locations", params={"limit": 100}, model="locations")
+        assert pulled["errors"] == []
+        assert site.upper() in [loc["id"].upper() for loc in pulled["body"]["data"]]
+
+        results = registered_results_url(peer)
+        start = await peer.call("POST", "commands", "/START_SESSION", model="command_response",
+                                json={"response_url": f"{results}/START1",
+                                      "token": a_token(uid, "ALLOWED"), "location_id": site,
+                                      "evse_uid": evse_uid, "connector_id": "1"})  # fmt: skip
+        assert start["http_status"] == 200, start
+        assert start["body"]["data"]["result"] == "ACCEPTED", start
+
+        async def started() -> Any:
+            stored = await peer.stored()
+            sessions = [s for s in stored["sessions"].values() if s["evse_uid"].upper()
+                        == evse_uid.upper() and s["status"] == "ACTIVE"]  # fmt: skip
+            return sessions[0] if sessions and "START1" in _results(stored) else None
+
+        session = await until(started)
+        assert session, await peer.received()
+        assert _results(await peer.stored())["START1"]["result"] == "ACCEPTED"
+
+        async def status_patched() -> bool:
+            return any(
+                r["method"] == "PATCH"
+                and evse_uid.upper() in r["path"].upper()
+                and r["body"].get("status") == "CHARGING"
+                for r in await peer.received()
+            )
+
+        assert await until(status_patched), await peer.received()
+        stop = await peer.call("POST", "commands", "/STOP_SESSION", model="command_response",
+                               json={"response_url": f"{results}/STOP1",
+                                     "session_id": session["id"]})  # fmt: skip
+        assert stop["body"]["data"]["result"] == "ACCEPTED", stop
+
+        async def stopped() -> bool:
+            return "STOP1" in _results(await peer.stored())
+
+        assert await until(stopped), await peer.received()
+        assert _results(await peer.stored())["STOP1"]["result"] == "ACCEPTED"
+    finally:
+        await station.stop()
+    assert refused(await peer.received()) == []
+
+
+def registered_results_url(peer: OcpiPeer) -> str:
+    """Where the peer takes CommandResults: its commands endpoint (SENDER of commands)."""
+    return f"{peer.base}/ocpi/emsp/2.2.1/commands"
+
+
+def _results(stored: dict[str, Any]) -> dict[str, Any]:
+    return {k.upper(): v for k, v in stored.get("command_results", {}).items()}

@@ -43,6 +43,8 @@ async def session_of_partner(
     async with sessions() as session:
         return await session.scalar(
             select(RoamingSessionRow).where(
-                RoamingSessionRow.partner_id == partner_id, RoamingSessionRow.ocpi_id == ocpi_id
+                RoamingSessionRow.partner_id == partner_id,
+                # a CiString: the partner may send it in another case
+                func.upper(RoamingSessionRow.ocpi_id) == ocpi_id.upper(),
             )
         )

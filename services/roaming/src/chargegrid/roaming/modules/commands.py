@@ -15,7 +15,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.requests import Request
 
 from chargegrid.api.gateway.v1 import station_control_pb2 as gw
@@ -104,9 +104,10 @@ def reservation_number(reservation_id: str) -> int:
 
 async def _evse(ctx: RoamingContext, location_id: str, evse_uid: str | None) -> EvseRow:
     async with ctx.sessions() as session:
-        query = select(EvseRow).where(EvseRow.location_id == location_id)
+        # OCPI ids are CiStrings: partners may send them in another case (some upper-case).
+        query = select(EvseRow).where(func.upper(EvseRow.location_id) == location_id.upper())
         if evse_uid:
-            query = query.where(EvseRow.uid == evse_uid)
+            query = query.where(func.upper(EvseRow.uid) == evse_uid.upper())
         found = await session.scalar(query.order_by(EvseRow.uid).limit(1))
     if found is None:
         raise not_found(f"unknown location {location_id!r} or EVSE {evse_uid!r}")
