@@ -32,6 +32,7 @@ from chargegrid.authorization.list_service import ListService
 from chargegrid.authorization.local_list_store import LocalListStore
 from chargegrid.authorization.local_lists import LocalLists
 from chargegrid.authorization.refresher import Refresher
+from chargegrid.authorization.roaming import RoamingAuthorizer
 from chargegrid.authorization.settings import AuthorizationSettings
 from chargegrid.authorization.sites import SiteDirectory
 from chargegrid.authorization.store import TokenStore
@@ -100,6 +101,11 @@ class AuthorizationApp:
         list_store = LocalListStore(sessions)
         self.stations_channel = self._channel(settings.stations_address)
         self.gateway_channel = self._channel(settings.gateway_address)
+        self.roaming_channel = self._channel(settings.roaming_address)
+        if self.remote is None and self.roaming_channel is not None:
+            self.remote = RoamingAuthorizer(
+                self.roaming_channel, settings.roaming_timeout_s, settings.roaming_down_for_s
+            )
         self.sites = SiteDirectory(
             self.stations_channel, settings.site_cache_ttl_s, settings.call_timeout_s
         )
@@ -194,7 +200,7 @@ class AuthorizationApp:
             await self.audit.flush()
         if self.producer is not None:
             await self.producer.stop()
-        for channel in (self.stations_channel, self.gateway_channel):
+        for channel in (self.stations_channel, self.gateway_channel, self.roaming_channel):
             if channel is not None:
                 await channel.close()
         await self.db.dispose()

@@ -14,6 +14,13 @@ class AuthorizationSettings(ServiceSettings):
     stations_address: str | None = None
     #: The gateway's StationControl (local lists, ClearCache); None = nothing is pushed.
     gateway_address: str | None = None
+    #: The roaming service (OCPI partners' tokens, real-time authorization); None = not
+    #: deployed, so tokens unknown here are Invalid.
+    roaming_address: str | None = None
+    #: Deadline of a roaming Authorize (a driver is waiting), and how long a roaming service
+    #: that did not answer is skipped (its tokens are Invalid, reason remote_unavailable).
+    roaming_timeout_s: float = 3.0
+    roaming_down_for_s: float = 5.0
     #: How long a station's site is remembered (Authorize must not ask on every call).
     site_cache_ttl_s: float = 60.0
     #: How often other replicas' token and transaction changes are read from the database.

@@ -18,6 +18,9 @@ from typing import Any
 import grpc
 
 from chargegrid.api.roaming.v1 import roaming_pb2_grpc as pb_grpc
+from chargegrid.api.roaming.v1.authorization_pb2_grpc import (
+    add_RoamingAuthorizationServicer_to_server,
+)
 from chargegrid.platform.bus.kafka_config import client_kwargs
 from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
@@ -27,18 +30,24 @@ from chargegrid.platform.leader import elector_for
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.migrations import upgrade
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
+from chargegrid.roaming import authorization_api
 from chargegrid.roaming.api import SERVICE_NAME, RoamingAdminService
 from chargegrid.roaming.client import OcpiClient, Party
 from chargegrid.roaming.clock import Clock, utc_now
 from chargegrid.roaming.consumers import StationEvents, station_consumer
 from chargegrid.roaming.context import RoamingContext
+from chargegrid.roaming.flows.commands import CommandRunner
+from chargegrid.roaming.flows.consumer import flows_consumer
+from chargegrid.roaming.flows.pushes import Flows
 from chargegrid.roaming.http import HttpServer, build_http_app
 from chargegrid.roaming.locations.source import Registry, StationsRegistry
 from chargegrid.roaming.locations.store import LocationStore
 from chargegrid.roaming.locations.sync import LocationSync
 from chargegrid.roaming.modules import build_modules
+from chargegrid.roaming.modules.tokens import tokens_of
 from chargegrid.roaming.outbox import Outbox, OutboxWorker
 from chargegrid.roaming.partners import PartnerStore
+from chargegrid.roaming.realtime import RealtimeAuthorization
 from chargegrid.roaming.settings import RoamingSettings
 from chargegrid.roaming.tariffs.source import BillingTariffs, Tariffs, TariffSync
 from chargegrid.roaming.tariffs.store import TariffStore
@@ -117,6 +126,11 @@ class RoamingApp:
         self._spawn(elector_for("roaming-outbox").run(self._run_singletons))
         self._spawn(run_pruner(sessions, settings.processed_events_retention))
         self._spawn(self._prune_outbox(outbox))
+        gateway = service_channel(settings, settings.gateway_address)
+        if gateway is not None:
+            self._channels.append(gateway)
+        self.commands = CommandRunner(gateway, client, settings.command_timeout_s)
+        self.context.services["commands"] = self.commands
         self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
         self.http_port = await self.http.start()
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
@@ -124,6 +138,12 @@ class RoamingApp:
             pb_grpc.add_RoamingAdminServicer_to_server,
             RoamingAdminService(self.context),
             SERVICE_NAME,
+        )
+        self.realtime = RealtimeAuthorization(tokens_of(self.context), partners, client)
+        self.grpc.add(
+            add_RoamingAuthorizationServicer_to_server,
+            authorization_api.RoamingAuthorizationApi(self.realtime),
+            authorization_api.SERVICE_NAME,
         )
         self.grpc_port = await self.grpc.start()
         log.info("roaming ready", http_port=self.http_port, grpc_port=self.grpc_port)
@@ -172,6 +192,18 @@ class RoamingApp:
         )
         await self.consumer.start()
         self._spawn(self.consumer.run())
+        ctx = self.context
+        self.flows = Flows(
+            ctx.sessions, self.clock, ctx.outbox, ctx.partners, tokens_of(ctx),
+            (settings.country_code, settings.party_id), settings.currency,
+            settings.session_patch_interval_s,
+        )  # fmt: skip
+        self.flows_consumer = flows_consumer(
+            bootstrap, self.flows, self.producer, settings.flows_consumer_group, extra=kafka,
+            **self._tuning,
+        )  # fmt: skip
+        await self.flows_consumer.start()
+        self._spawn(self.flows_consumer.run())
 
     async def _prune_outbox(self, outbox: Outbox, every_s: float = 3600.0) -> None:
         keep = timedelta(days=self.settings.outbox_retention_days)
@@ -194,11 +226,13 @@ class RoamingApp:
         await self.grpc.stop(5)
         await self.http.stop()
         await self.consumer.stop()
+        await self.flows_consumer.stop()
         if self.sync is not None:
             self.sync.stop()
         if self.tariff_sync is not None:
             self.tariff_sync.stop()
         await self.worker.stop()
+        await self.commands.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -50,6 +50,16 @@ class RoamingSettings(ServiceSettings):
     outbox_batch_size: int = 200
     #: Kafka consumer group of the station-events consumer.
     consumer_group: str = "roaming"
+    #: Kafka consumer group of the sessions / CDRs consumer (session and billing events).
+    flows_consumer_group: str = "roaming-flows"
+    #: Currency of Sessions pushed before billing priced them (CDRs carry billing's).
+    currency: str = "EUR"
+    #: Least session time between two PATCHes of one Session (start and end are always sent).
+    session_patch_interval_s: float = 60.0
+    #: The gateway's StationControl (OCPI commands); None = commands are answered REJECTED.
+    gateway_address: str | None = None
+    #: How long a station may take to answer a command before its result is TIMEOUT.
+    command_timeout_s: float = 30.0
     #: Longest wait of one fetch for new station events: lower means faster pushes, more polls.
     consumer_fetch_max_wait_ms: int = 100
 
