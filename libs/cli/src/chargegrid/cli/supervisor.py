@@ -76,7 +76,7 @@ class ManagedProcess:
                 return
             if time.monotonic() - started > self.stable_after_s:
                 backoff = self.first_backoff_s
-            self.sink(self.name, f"exited with code {code}; restarting in {backoff:.0f}s")
+            self.sink(self.name, f"exited with code {code}; restarting in {backoff:.1f}s")
             self._process = None
             self.restarts += 1
             with contextlib.suppress(TimeoutError):
