@@ -144,6 +144,10 @@ class DevStack:
             # default to true): unknown stations may connect without credentials. A station
             # with a password or a required security profile must still present it.
             "CHARGEGRID_GATEWAY_REQUIRE_BASIC_AUTH": "false",
+            # A killed service's consumer is back within ~4 s: the embedded broker hands a dead
+            # member's partitions on only after its session timeout (ADR 018). Real Kafka
+            # needs at least 6 s; the services' default is 10 s.
+            **self._group_timeouts(),
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
@@ -156,6 +160,14 @@ class DevStack:
             "CHARGEGRID_HTTP_HOST": self.options.host,
             "CHARGEGRID_METRICS_HOST": self.options.host,
             **ports,
+        }
+
+    def _group_timeouts(self) -> dict[str, str]:
+        if self.options.kafka:
+            return {}
+        return {
+            "CHARGEGRID_KAFKA_SESSION_TIMEOUT_MS": "3000",
+            "CHARGEGRID_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
         }
 
     async def _provision(self) -> None:

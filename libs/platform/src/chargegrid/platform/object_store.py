@@ -43,7 +43,7 @@ def free_base_port(host: str = "127.0.0.1") -> int:
 
     Below the ephemeral range (32768+), so no outgoing connection takes one meanwhile."""
     for _ in range(200):
-        base = random.randrange(12_000, 22_000, 4)  # noqa: S311 - not a secret
+        base = random.randrange(12_000, 22_000, 4)
         if all(_port_free(host, p) for p in LocalObjectStore(Path(), host, base).ports()):
             return base
     raise ObjectStoreError("no free block of ports for the object store")
