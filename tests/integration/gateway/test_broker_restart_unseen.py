@@ -77,7 +77,7 @@ async def test_a_broker_restart_shorter_than_the_budget_is_never_seen_by_a_stati
             for n in range(3):
                 await heartbeat(n)
             failed_before = failed_publishes()
-            broker.kill()  # SIGKILL: a crash, not a shutdown
+            await broker.kill()  # SIGKILL: a crash, not a shutdown
             pending = asyncio.create_task(heartbeat(3))  # sent while the broker is down
             # Down longer than one publish attempt (1 s), shorter than the budget (8 s).
             await asyncio.sleep(2.0)

@@ -162,11 +162,13 @@ class EmbeddedBroker:
             await self.stop()
             raise
 
-    def kill(self) -> None:
-        """SIGKILL the broker (not its store): a crash, for tests."""
-        if self._process is not None and self._process.returncode is None:
+    async def kill(self) -> None:
+        """SIGKILL the broker (not its store) and reap it: a crash, for tests."""
+        process = self._process
+        if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
+                os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
 
     async def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the broker, then its object store."""
