@@ -57,14 +57,23 @@ class ManagedProcess:
         async for raw in process.stdout:
             self.sink(self.name, raw.decode(errors="replace").rstrip())
 
+    async def _after_start(self) -> None:
+        """Readiness or provisioning after a restart; a failure is reported, never the end of
+        supervision (a broker that came back slowly must still be restarted next time)."""
+        if self.after_start is None:
+            return
+        try:
+            await self.after_start()
+        except Exception as exc:
+            self.sink(self.name, f"not ready after restart: {exc!r}")
+
     async def supervise(self) -> None:
         """Keep the process running until stop(); the first spawn must already have happened."""
         backoff = self.first_backoff_s
         while not self._stopping:
             if self._process is None:
                 await self.spawn()
-                if self.after_start is not None:
-                    await self.after_start()
+                await self._after_start()
             process = self._process
             assert process is not None
             started = time.monotonic()
