@@ -95,7 +95,7 @@ async def _storage(name: str, work: Path) -> dict[str, Any]:
         await broker.start(timeout_s=90)
         await wait_for_metadata(broker.bootstrap_servers, 30)
         result["restart_after_sigkill_s"] = round(time.perf_counter() - started, 2)
-        after = await _records(broker.bootstrap_servers) if name == "durable" else 0
+        after = await _records(broker.bootstrap_servers)
         result["records_before_kill"] = before
         result["records_after_kill"] = after
         result["cold_start_s"] = round(cold_start_s, 2)
