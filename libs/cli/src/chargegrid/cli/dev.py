@@ -189,8 +189,15 @@ class DevStack:
 
     async def _start_object_store(self, store: LocalObjectStore) -> None:
         store.data_dir.mkdir(parents=True, exist_ok=True)
+        # SIGKILL if this supervisor is killed: a lingering store keeps its database locked,
+        # and the next `make run` could not open it.
         process = ManagedProcess(
-            "objectstore", store.command(), dict(os.environ), self.sink, store.wait_ready
+            "objectstore",
+            store.command(),
+            dict(os.environ),
+            self.sink,
+            store.wait_ready,
+            death_signal=signal.SIGKILL,
         )
         await process.spawn()
         self.processes.append(process)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,9 @@ class ManagedProcess:
     first_backoff_s: float = 1.0
     max_backoff_s: float = 30.0
     stable_after_s: float = 30.0
+    #: What the child gets if the supervisor dies without stopping it (SIGKILL for a child
+    #: that takes long over SIGTERM and loses nothing to SIGKILL, like the object store).
+    death_signal: int = signal.SIGTERM
     restarts: int = field(default=0, init=False)
     _process: asyncio.subprocess.Process | None = field(default=None, init=False, repr=False)
     _stopping: bool = field(default=False, init=False, repr=False)
@@ -48,7 +52,7 @@ class ManagedProcess:
             stderr=asyncio.subprocess.STDOUT,
             env=self.env,
             start_new_session=True,
-            preexec_fn=die_with_parent,
+            preexec_fn=functools.partial(die_with_parent, self.death_signal),
             limit=1 << 20,
         )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -123,7 +124,9 @@ class EmbeddedBroker:
         store = {} if self.object_store is None else self.object_store.broker_env()
         return {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn"), **store}
 
-    async def _spawn(self, argv: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+    async def _spawn(
+        self, argv: list[str], env: dict[str, str], death_signal: int = signal.SIGTERM
+    ) -> asyncio.subprocess.Process:
         out: int | IO[bytes] = asyncio.subprocess.DEVNULL
         log_file: IO[bytes] | None = None
         if self.log_path is not None:
@@ -136,7 +139,8 @@ class EmbeddedBroker:
                 stdout=out,
                 stderr=out,
                 start_new_session=True,
-                preexec_fn=die_with_parent,  # no orphan broker if the test run is killed
+                # No orphan broker if the test run is killed.
+                preexec_fn=functools.partial(die_with_parent, death_signal),
                 env=env,
             )
         finally:
@@ -148,7 +152,8 @@ class EmbeddedBroker:
         if store is None or (self._store_process and self._store_process.returncode is None):
             return
         store.data_dir.mkdir(parents=True, exist_ok=True)
-        self._store_process = await self._spawn(store.command(), dict(os.environ))
+        # SIGKILL with its parent: it is slow over SIGTERM and loses nothing to SIGKILL.
+        self._store_process = await self._spawn(store.command(), dict(os.environ), signal.SIGKILL)
         await store.wait_ready()
 
     async def start(self, timeout_s: float = 20.0) -> None:
