@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from chargegrid.cli.stack import BROKER_PORT, OCPP_PORT, installed_services
+from chargegrid.platform.object_store import BASE_PORT as STORE_BASE_PORT
+from chargegrid.platform.object_store import LocalObjectStore
 from chargegrid.platform.settings import GRPC_PORTS
 
 CHARGEGRID = Path(sys.executable).with_name("chargegrid")
@@ -51,6 +53,7 @@ def _free_offset() -> int:
         ports = [BROKER_PORT + offset] + [
             p for s in specs for p in (s.grpc_port, s.metrics_port, s.http_port, s.ocpp_port) if p
         ]
+        ports += LocalObjectStore(Path(), base_port=STORE_BASE_PORT + offset).ports()
         if all(port_free("127.0.0.1", port) for port in ports):
             return offset
     raise RuntimeError("no free port offset found")
@@ -76,7 +79,8 @@ class Stack:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={**os.environ, **(env or {})},
+            # Memory storage unless a test asks for the durable default (faster, ADR 018).
+            env={"CHARGEGRID_BROKER_STORAGE": "memory", **os.environ, **(env or {})},
         )
 
     @property
@@ -138,6 +142,15 @@ class Stack:
             if cmdline.exists() and cmdline.read_bytes().split(b"\0")[2:3] == [module.encode()]:
                 return pid
         raise AssertionError(f"no {module} process in the stack")
+
+    def broker_pid(self) -> int:
+        """The embedded broker's process (Tansu)."""
+        for pid in _children_of(self.process.pid):
+            cmdline = Path(f"/proc/{pid}/cmdline")
+            argv = cmdline.read_bytes().split(b"\0") if cmdline.exists() else []
+            if len(argv) > 1 and b"tansu" in argv[0] and argv[1] == b"broker":
+                return pid
+        raise AssertionError("no broker process in the stack")
 
     def restart_service(self, service: str, sig: int = signal.SIGTERM) -> int:
         """Signal one service; the dev supervisor starts it again. Returns the old pid."""

@@ -29,7 +29,8 @@ async def test_stopping_the_broker_mid_run_turns_answers_into_internal_errors() 
         ocpp_host="127.0.0.1", ocpp_port=0, boot_fallback="accepted", require_basic_auth=False
     )
     decisions = FallbackDecisions("accepted", 60, 300, "accepted", AuthorizationCache(60))
-    publisher = GatewayPublisher(producer, EnvelopeFactory("gateway/test"))
+    # An outage longer than the retry budget: the station must be told.
+    publisher = GatewayPublisher(producer, EnvelopeFactory("gateway/test"), retry_budget_s=1.0)
     server = GatewayServer(settings, build_routes(), publisher, decisions, ConnectionRegistry())
     await server.start()
     url = f"ws://127.0.0.1:{server.port}/ocpp/CP-OUTAGE"

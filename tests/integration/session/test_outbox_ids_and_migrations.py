@@ -31,7 +31,9 @@ class FlakyProducer(EventProducer):
         self.failures = failures
         self.sent: list[tuple[str, Envelope]] = []
 
-    async def publish_batch(self, items: list[tuple[str, Envelope]]) -> list[Delivery]:
+    async def publish_batch(
+        self, items: list[tuple[str, Envelope]], timeout_s: float | None = None
+    ) -> list[Delivery]:
         if self.failures > 0:
             self.failures -= 1
             raise BusUnavailable("Kafka is down")

@@ -53,3 +53,28 @@ async def test_stop_ends_a_long_running_process_and_its_group() -> None:
     await asyncio.sleep(0.1)
     stat = Path(f"/proc/{pid}/stat")
     assert not stat.exists() or stat.read_text().split()[2] == "Z"
+
+
+async def test_a_failing_readiness_check_after_a_restart_does_not_end_supervision() -> None:
+    lines: list[str] = []
+
+    async def never_ready() -> None:
+        raise RuntimeError("broker did not answer")
+
+    crasher = ManagedProcess(
+        "broker",
+        [sys.executable, "-c", "raise SystemExit(9)"],
+        dict(os.environ),
+        lambda _name, line: lines.append(line),
+        after_start=never_ready,
+        first_backoff_s=0.05,
+        max_backoff_s=0.1,
+    )
+    await crasher.spawn()
+    supervising = asyncio.create_task(crasher.supervise())
+    while crasher.restarts < 3:
+        await asyncio.sleep(0.05)
+    assert not supervising.done()
+    await crasher.stop(grace_s=2)
+    await asyncio.wait_for(supervising, 5)
+    assert any("not ready after restart: RuntimeError('broker did not answer')" in x for x in lines)

@@ -25,7 +25,9 @@ class FakeProducer:
         self.release = asyncio.Event()
         self.fail_with: BaseException | None = None
 
-    async def publish_batch(self, items: list[tuple[str, Any]]) -> None:
+    async def publish_batch(
+        self, items: list[tuple[str, Any]], timeout_s: float | None = None
+    ) -> None:
         self.batches.append(list(items))
         await self.release.wait()
         if self.fail_with is not None:

@@ -1,6 +1,8 @@
 """`chargegrid dev`: the whole stack on one machine, as `make run` starts it.
 
-It starts the embedded broker (unless `--kafka` names one), provisions the topics, creates
+It starts the embedded broker (unless `--kafka` names one; durable by default: its log and
+consumer offsets live in a local object store under `var/broker/`, ADR 018), provisions the
+topics that are missing (a restarted durable broker still has them), creates
 the admin and service API tokens under `var/` on first start, runs every installed service
 as its own supervised process on the default ports, waits for each to report SERVING on
 gRPC health, prints the endpoints, creates the simulator's id tokens that are missing (so
@@ -29,8 +31,10 @@ from chargegrid.cli.health import wait_serving
 from chargegrid.cli.stack import BROKER_PORT, ServiceSpec
 from chargegrid.cli.supervisor import ManagedProcess
 from chargegrid.platform.bus.topics import default_topic_specs, ensure_topics
-from chargegrid.platform.embedded_broker import EmbeddedBroker, wait_for_metadata
+from chargegrid.platform.embedded_broker import DURABLE, EmbeddedBroker, wait_for_metadata
 from chargegrid.platform.grpc.tokens import ensure_bootstrap_tokens
+from chargegrid.platform.object_store import BASE_PORT as STORE_BASE_PORT
+from chargegrid.platform.object_store import LocalObjectStore
 from chargegrid.platform.procctl import die_with_parent
 
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan", "white")
@@ -50,10 +54,20 @@ class DevOptions:
     port_offset: int = 0
     #: Create the simulator's id tokens (SIMTAG0001...) in the authorization service.
     sim_tokens: bool = True
+    #: `durable` (log and offsets on disk under var/broker/) or `memory` (lost on restart).
+    broker_storage: str = DURABLE
 
     @property
     def broker_port(self) -> int:
         return BROKER_PORT + self.port_offset
+
+    def object_store(self) -> LocalObjectStore | None:
+        """The broker's local S3 store, or None (external Kafka, or memory storage)."""
+        if self.kafka or self.broker_storage != DURABLE:
+            return None
+        return LocalObjectStore(
+            self.var_dir.resolve() / "broker", self.host, STORE_BASE_PORT + self.port_offset
+        )
 
 
 def port_free(host: str, port: int) -> bool:
@@ -88,6 +102,7 @@ class DevStack:
             spec.name: COLOURS[i % len(COLOURS)] for i, spec in enumerate(options.services)
         }
         self._colours["broker"] = "bright_black"
+        self._colours["objectstore"] = "bright_black"
 
     def sink(self, name: str, line: str) -> None:
         prefix = Text(f"{name:>13} | ", style=self._colours.get(name, "white"))
@@ -95,6 +110,8 @@ class DevStack:
 
     def _ports_needed(self) -> list[int]:
         ports = [] if self.options.kafka else [self.options.broker_port]
+        store = self.options.object_store()
+        ports += store.ports() if store else []
         for spec in self.options.services:
             ports += [
                 p for p in (spec.grpc_port, spec.metrics_port, spec.http_port, spec.ocpp_port) if p
@@ -130,6 +147,10 @@ class DevStack:
             # Lines for people on a terminal; JSON (the services' default) when the output
             # goes to a file or a log pipeline.
             "CHARGEGRID_LOG_FORMAT": "console" if sys.stdout.isatty() else "json",
+            # A killed service's consumer is back within ~4 s: the embedded broker hands a dead
+            # member's partitions on only after its session timeout (ADR 018). Real Kafka
+            # needs at least 6 s; the services' default is 10 s.
+            **self._group_timeouts(),
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
@@ -144,6 +165,14 @@ class DevStack:
             **ports,
         }
 
+    def _group_timeouts(self) -> dict[str, str]:
+        if self.options.kafka:
+            return {}
+        return {
+            "CHARGEGRID_KAFKA_SESSION_TIMEOUT_MS": "3000",
+            "CHARGEGRID_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+        }
+
     async def _provision(self) -> None:
         # aiokafka logs each refused probe ("Connect call failed") while the broker starts:
         # alarming, and not an error; a broker that never answers still fails below.
@@ -151,17 +180,42 @@ class DevStack:
         await wait_for_metadata(self.bootstrap, 30)
         await ensure_topics(self.bootstrap, default_topic_specs())
 
-    def _broker_process(self) -> ManagedProcess:
-        broker = EmbeddedBroker(host=self.options.host, port=self.options.broker_port)
-        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
-        return ManagedProcess("broker", broker.command(), env, self.sink, self._provision)
+    def _broker_process(self, store: LocalObjectStore | None) -> ManagedProcess:
+        broker = EmbeddedBroker(
+            host=self.options.host, port=self.options.broker_port, object_store=store
+        )
+        # Back at once after a crash: a restart shorter than the gateway's retry budget is
+        # never seen by a station.
+        return ManagedProcess(
+            "broker", broker.command(), broker.env(), self.sink, self._provision, 0.2
+        )
+
+    async def _start_object_store(self, store: LocalObjectStore) -> None:
+        store.data_dir.mkdir(parents=True, exist_ok=True)
+        # SIGKILL if this supervisor is killed: a lingering store keeps its database locked,
+        # and the next `make run` could not open it.
+        process = ManagedProcess(
+            "objectstore",
+            store.command(),
+            dict(os.environ),
+            self.sink,
+            store.wait_ready,
+            death_signal=signal.SIGKILL,
+        )
+        await process.spawn()
+        self.processes.append(process)
+        await store.wait_ready()
 
     async def start(self) -> None:
         self.check_ports()
         self.options.var_dir.mkdir(parents=True, exist_ok=True)
         admin_token, service_token = ensure_bootstrap_tokens(self.options.var_dir)
         if not self.options.kafka:
-            broker = self._broker_process()  # re-provisions topics after every restart
+            store = self.options.object_store()
+            if store is not None:
+                await self._start_object_store(store)
+            # After every restart: wait for metadata, create only the topics that are missing.
+            broker = self._broker_process(store)
             await broker.spawn()
             self.processes.append(broker)
         await self._provision()
@@ -208,7 +262,7 @@ class DevStack:
         table.add_column("what")
         table.add_column("endpoint")
         table.add_column("status")
-        table.add_row("Kafka broker", self.bootstrap, "external" if self.options.kafka else "up")
+        table.add_row("Kafka broker", self.bootstrap, self._broker_status())
         for spec in self.options.services:
             if spec.grpc_port:
                 ok = await wait_serving(f"{host}:{spec.grpc_port}")
@@ -232,14 +286,25 @@ class DevStack:
         self.console.print(f"  (stored in {self.options.var_dir / 'admin.token'}; Ctrl-C stops)")
         self.console.print(cli_hint(Path(sys.executable).parent), soft_wrap=True)
 
+    def _broker_status(self) -> str:
+        if self.options.kafka:
+            return "external"
+        store = self.options.object_store()
+        if store is None:
+            return "up (memory: lost on restart)"
+        return f"up (durable: {store.data_dir})"
+
     async def stop(self) -> None:
         # The services at once (each takes seconds to drain and close; one after another
-        # that was half a minute for ten), the broker only after every one has stopped.
-        services = [p for p in self.processes if p.name != "broker"]
+        # that was half a minute for ten), then the broker and its object store. The object
+        # store ignores SIGTERM for a long while; what it acknowledged is on disk already (a
+        # SIGKILL loses nothing, ADR 018), so it gets a short grace.
+        infrastructure = ("broker", "objectstore")
+        services = [p for p in self.processes if p.name not in infrastructure]
         await asyncio.gather(*(process.stop() for process in services))
-        for process in self.processes:
-            if process.name == "broker":
-                await process.stop()
+        for process in reversed(self.processes):
+            if process.name in infrastructure:
+                await process.stop(grace_s=2.0 if process.name == "objectstore" else 10.0)
         for task in getattr(self, "_tasks", []):
             task.cancel()
         await asyncio.gather(*getattr(self, "_tasks", []), return_exceptions=True)

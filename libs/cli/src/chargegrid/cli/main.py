@@ -153,6 +153,14 @@ def dev(
             help="Create the simulator's id tokens (SIMTAG0001..SIMTAG0100) when missing.",
         ),
     ] = True,
+    broker_storage: Annotated[
+        str,
+        typer.Option(
+            envvar="CHARGEGRID_BROKER_STORAGE",
+            help="Embedded broker storage: durable (log and offsets kept under VAR_DIR/broker) "
+            "or memory (lost when the broker restarts).",
+        ),
+    ] = "durable",
 ) -> None:
     """Run the whole stack on this machine: broker, every installed service, default ports."""
     import asyncio
@@ -161,8 +169,13 @@ def dev(
 
     from chargegrid.cli.dev import DevOptions, run_dev
     from chargegrid.cli.stack import installed_services
+    from chargegrid.platform.embedded_broker import STORAGE_ENV, storage_from_env
 
     console = Console()
+    try:
+        broker_storage = storage_from_env({STORAGE_ENV: broker_storage})
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--broker-storage") from exc
     try:
         services = installed_services(service, port_offset)
     except ValueError as exc:
@@ -175,6 +188,7 @@ def dev(
         log_level=log_level,
         port_offset=port_offset,
         sim_tokens=sim_tokens,
+        broker_storage=broker_storage,
     )
     raise typer.Exit(asyncio.run(run_dev(options, console)))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,9 @@ class ManagedProcess:
     first_backoff_s: float = 1.0
     max_backoff_s: float = 30.0
     stable_after_s: float = 30.0
+    #: What the child gets if the supervisor dies without stopping it (SIGKILL for a child
+    #: that takes long over SIGTERM and loses nothing to SIGKILL, like the object store).
+    death_signal: int = signal.SIGTERM
     restarts: int = field(default=0, init=False)
     _process: asyncio.subprocess.Process | None = field(default=None, init=False, repr=False)
     _stopping: bool = field(default=False, init=False, repr=False)
@@ -48,7 +52,7 @@ class ManagedProcess:
             stderr=asyncio.subprocess.STDOUT,
             env=self.env,
             start_new_session=True,
-            preexec_fn=die_with_parent,
+            preexec_fn=functools.partial(die_with_parent, self.death_signal),
             limit=1 << 20,
         )
 
@@ -57,14 +61,23 @@ class ManagedProcess:
         async for raw in process.stdout:
             self.sink(self.name, raw.decode(errors="replace").rstrip())
 
+    async def _after_start(self) -> None:
+        """Readiness or provisioning after a restart; a failure is reported, never the end of
+        supervision (a broker that came back slowly must still be restarted next time)."""
+        if self.after_start is None:
+            return
+        try:
+            await self.after_start()
+        except Exception as exc:
+            self.sink(self.name, f"not ready after restart: {exc!r}")
+
     async def supervise(self) -> None:
         """Keep the process running until stop(); the first spawn must already have happened."""
         backoff = self.first_backoff_s
         while not self._stopping:
             if self._process is None:
                 await self.spawn()
-                if self.after_start is not None:
-                    await self.after_start()
+                await self._after_start()
             process = self._process
             assert process is not None
             started = time.monotonic()
@@ -76,7 +89,7 @@ class ManagedProcess:
                 return
             if time.monotonic() - started > self.stable_after_s:
                 backoff = self.first_backoff_s
-            self.sink(self.name, f"exited with code {code}; restarting in {backoff:.0f}s")
+            self.sink(self.name, f"exited with code {code}; restarting in {backoff:.1f}s")
             self._process = None
             self.restarts += 1
             with contextlib.suppress(TimeoutError):

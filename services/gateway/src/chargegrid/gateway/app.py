@@ -189,7 +189,7 @@ class GatewayApp:
         self.server = GatewayServer(
             settings,
             build_routes(),
-            GatewayPublisher(self.producer, factory),
+            GatewayPublisher(self.producer, factory, settings.publish_retry_budget_s),
             build_decisions(settings, self.sources, self.channels),
             self.registry,
             self.sources,

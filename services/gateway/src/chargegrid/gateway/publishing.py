@@ -13,14 +13,19 @@ CPU time of a MeterValues round trip. Nothing is answered before its records are
 station's records keep their order (a station has one CALL in flight, and its records go out
 in one group). If the group is not acknowledged, every station in it gets BusUnavailable
 (so InternalError, and retries) -- as before, some of its records may have been stored anyway.
-Only records an answer waits for join groups (an inbound frame, capped by max_frame_bytes, and
-its events); best-effort records (audit, the CSMS's own calls, connects) are published on
-their own, so one that Kafka refuses fails nobody else.
+A retriable failure (the broker restarting: NodeNotReady, then UnknownError on its first
+writes; a request timeout) is retried, the same records again, until `retry_budget_s` has
+passed since the group was first sent: a broker restart shorter than that is never seen by a
+station, only a slower answer. A record may so be stored twice; it keeps its event id, and
+consumers dedupe by it. Only records an answer waits for join groups (an inbound frame, capped
+by max_frame_bytes, and its events); best-effort records (audit, the CSMS's own calls,
+connects) are published on their own, so one that Kafka refuses fails nobody else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
@@ -63,9 +68,12 @@ class _Group:
 
 
 class GatewayPublisher:
-    def __init__(self, producer: EventProducer, factory: EnvelopeFactory) -> None:
+    def __init__(
+        self, producer: EventProducer, factory: EnvelopeFactory, retry_budget_s: float = 5.0
+    ) -> None:
         self.producer = producer
         self.factory = factory
+        self.retry_budget_s = retry_budget_s
         self._group: _Group | None = None
         self._flushes: set[asyncio.Task[None]] = set()
 
@@ -135,7 +143,7 @@ class GatewayPublisher:
         if self._group is group:
             self._group = None
         try:
-            await self.producer.publish_batch(group.items)
+            await self._publish_within_budget(group.items)
         except asyncio.CancelledError:
             self._fail(group, BusUnavailable("publishing was cancelled"))
             raise
@@ -149,6 +157,26 @@ class GatewayPublisher:
         for waiter in group.waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+    async def _publish_within_budget(self, items: list[tuple[str, Envelope]]) -> None:
+        """publish_batch, again after a retriable failure, until the budget is spent."""
+        deadline = time.monotonic() + self.retry_budget_s
+        pause = 0.05
+        attempt = 1
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                await self.producer.publish_batch(items, timeout_s=max(remaining, 0.05))
+                return
+            except BusUnavailable as exc:
+                if not exc.retriable or time.monotonic() + pause >= deadline:
+                    raise
+                log.warning(
+                    "publish failed, retrying", attempt=attempt, records=len(items), error=str(exc)
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
+            attempt += 1
 
     @staticmethod
     def _fail(group: _Group, cause: BaseException) -> None:

@@ -42,6 +42,10 @@ class GatewaySettings(ServiceSettings):
     #: 2-core machine: p50 2-3 ms instead of 6-10 ms, p99 6-17 ms instead of 10-52 ms, and
     #: maximum throughput not lower; ADR 006).
     kafka_linger_ms: int = 0
+    #: How long a station's answer may wait while a retriable publish error (the broker
+    #: restarting, a request timeout) is retried before it gets InternalError. Stations wait
+    #: far longer for an answer; a broker restart shorter than this is never seen by one.
+    publish_retry_budget_s: float = 5.0
     #: The deciding services' gRPC addresses (CHARGEGRID_STATIONS_ADDRESS, ...); unset = not
     #: deployed, and the fallbacks below decide.
     stations_address: str | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,28 @@ log = get_logger(__name__)
 tracer = get_tracer(__name__)
 
 
+def _env_ms(name: str, default: int) -> int:
+    """A group timeout from CHARGEGRID_<NAME> (shared by every service), else `default`."""
+    raw = os.environ.get(f"CHARGEGRID_{name}")
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"CHARGEGRID_{name}={raw!r}: expected milliseconds") from None
+
+
+def default_session_timeout_ms() -> int:
+    """How long the group waits for a member that stopped heartbeating (a killed process)
+    before handing its partitions on. Real Kafka refuses less than 6 s by default; `make run`
+    sets 3 s, since Tansu makes a restarted consumer wait about that long (ADR 018)."""
+    return _env_ms("KAFKA_SESSION_TIMEOUT_MS", 10_000)
+
+
+def default_heartbeat_interval_ms() -> int:
+    return _env_ms("KAFKA_HEARTBEAT_INTERVAL_MS", 3_000)
+
+
 @dataclass
 class ConsumerConfig:
     bootstrap_servers: str
@@ -48,8 +71,8 @@ class ConsumerConfig:
     max_backoff_s: float = 5.0
     max_batch: int = 500
     poll_timeout_ms: int = 500
-    session_timeout_ms: int = 10_000
-    heartbeat_interval_ms: int = 3_000
+    session_timeout_ms: int = field(default_factory=default_session_timeout_ms)
+    heartbeat_interval_ms: int = field(default_factory=default_heartbeat_interval_ms)
     auto_offset_reset: str = "earliest"
     #: Event types the handler wants (None: all). Others are skipped, by header if present.
     event_types: frozenset[str] | None = None

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, NamedTuple, Self
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, UnknownError
 
 from chargegrid.api.events.v1.envelope_pb2 import Envelope
 from chargegrid.platform.bus import metrics
@@ -28,7 +28,23 @@ from chargegrid.platform.telemetry import kafka_headers_with_context
 
 
 class BusUnavailable(RuntimeError):
-    """Kafka did not acknowledge the record in time; the record may not be stored."""
+    """Kafka did not acknowledge the record in time; the record may not be stored.
+
+    `retriable`: the same records may well be acknowledged if sent again (the broker is
+    restarting or moving a leader, a request timed out), unlike a record that is too large.
+    """
+
+    def __init__(self, message: str, retriable: bool = False) -> None:
+        super().__init__(message)
+        self.retriable = retriable
+
+
+def is_retriable(exc: BaseException) -> bool:
+    """Whether sending again can succeed. UnknownError counts: Tansu answers it for about a
+    second on the first writes after a restart (docs/adr/018-durable-embedded-broker.md)."""
+    if isinstance(exc, TimeoutError | OSError | UnknownError):
+        return True
+    return isinstance(exc, KafkaError) and bool(exc.retriable)
 
 
 class Delivery(NamedTuple):
@@ -114,11 +130,14 @@ class EventProducer:
             [event_type_header(envelope.type)],
         )
 
-    async def publish_batch(self, items: list[tuple[str, Envelope]]) -> list[Delivery]:
+    async def publish_batch(
+        self, items: list[tuple[str, Envelope]], timeout_s: float | None = None
+    ) -> list[Delivery]:
         """Store several events at once: all are sent, then every acknowledgement awaited.
 
         Cheaper than gathering `publish` calls (no task per record); raises BusUnavailable
-        if any record was not acknowledged. Each record carries its event type in a header.
+        if any record was not acknowledged within `timeout_s` (default: the publish timeout).
+        Each record carries its event type in a header.
         """
         producer = self._producer
         if producer is None:
@@ -128,7 +147,7 @@ class EventProducer:
         headers = kafka_headers_with_context()  # one trace context for the whole batch
         send = producer.send
         try:
-            async with asyncio.timeout(self.config.publish_timeout_s):
+            async with asyncio.timeout(timeout_s or self.config.publish_timeout_s):
                 pending = [
                     await send(
                         item_topic,
@@ -144,7 +163,9 @@ class EventProducer:
                     deliveries.append(Delivery(topic, metadata.partition, metadata.offset))
         except (KafkaError, OSError, TimeoutError) as exc:
             metrics.PUBLISH_FAILED.labels(topic).inc()
-            raise BusUnavailable(f"Kafka did not acknowledge a record on {topic}: {exc!r}") from exc
+            raise BusUnavailable(
+                f"Kafka did not acknowledge a record on {topic}: {exc!r}", is_retriable(exc)
+            ) from exc
         elapsed = time.perf_counter() - started
         # One count per topic and one latency per publish, not per record: a gateway's group
         # commit carries tens of records, and per-record metric calls cost as much as murmur2.
@@ -177,7 +198,9 @@ class EventProducer:
                 metadata = await pending
         except (KafkaError, OSError, TimeoutError) as exc:
             metrics.PUBLISH_FAILED.labels(topic).inc()
-            raise BusUnavailable(f"Kafka did not acknowledge a record on {topic}: {exc!r}") from exc
+            raise BusUnavailable(
+                f"Kafka did not acknowledge a record on {topic}: {exc!r}", is_retriable(exc)
+            ) from exc
         published, seconds = self._topic_metrics(topic)
         published.inc()
         seconds.observe(time.perf_counter() - started)
