@@ -25,7 +25,7 @@ from chargegrid.cli.output import as_dict, fields, out, print_json, table
 if TYPE_CHECKING:
     from chargegrid.api.roaming.v1.roaming_pb2_grpc import RoamingAdminAsyncStub
 
-roaming_app = typer.Typer(help="Roaming (OCPI 2.2.1): partners, registration, push status.")
+roaming_app = typer.Typer(help="Roaming (OCPI 2.2.1): partners, registration, push status, resync.")
 partners_app = typer.Typer(help="OCPI partners (eMSPs, hubs).")
 roaming_app.add_typer(partners_app, name="partners")
 
