@@ -10,6 +10,7 @@ from chargegrid.api.session.v1 import session_pb2 as pb
 from chargegrid.api.station.v1 import events_pb2 as station_ev
 from chargegrid.session.domain.model import EndSession
 from chargegrid.session.handlers import SessionEvents
+from chargegrid.session.lost_metrics import LOST_CLOSED
 from tests.integration.session.builders import (
     FakeClock,
     at,
@@ -32,11 +33,18 @@ async def after_the_grace(events: SessionEvents, clock: FakeClock) -> None:
     await events.sweep(GRACE_S)
 
 
+def lost_closed(reason: str) -> float:
+    return LOST_CLOSED.labels(reason=reason)._value.get()
+
+
 async def test_a_1_6_station_rebooting_twice_closes_each_lost_session_once(
     db: Database, events: SessionEvents
 ) -> None:
+    before = lost_closed("Reboot")
     await feed(events, started(0), updated(5, register(5, 1500)), booted(10))
     await feed(events, started(11, tx_id="43"), booted(20), started(21, tx_id="44"))
+    await feed(events, booted(10))  # the first boot again: closes nothing, counts nothing
+    assert lost_closed("Reboot") - before == 2
     first, second = await session(db, "CP-1:42"), await session(db, "CP-1:43")
     assert (first.status, first.stop_reason, first.energy_wh) == (
         pb.SESSION_STATUS_INTERRUPTED,

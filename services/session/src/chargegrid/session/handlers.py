@@ -42,7 +42,7 @@ from chargegrid.session.domain.closing import (
     close_for_new_transaction,
     close_for_transaction_status,
 )
-from chargegrid.session.domain.emission import emissions, mark_emitted
+from chargegrid.session.domain.emission import CLOSED, emissions, mark_emitted
 from chargegrid.session.domain.lifecycle import (
     apply,
     interrupt,
@@ -51,6 +51,7 @@ from chargegrid.session.domain.lifecycle import (
     settle_energy,
 )
 from chargegrid.session.domain.model import (
+    INTERRUPTED,
     EndSession,
     OutletFreed,
     Rebooted,
@@ -60,6 +61,7 @@ from chargegrid.session.domain.model import (
     TransactionStatusReported,
     session_id_of,
 )
+from chargegrid.session.lost_metrics import note_lost_close
 from chargegrid.session.marks import OutletMarks
 from chargegrid.session.outbox import Outbox
 from chargegrid.session.sites import SiteLookup, no_sites
@@ -287,6 +289,8 @@ class SessionEvents:
     def _emit(self, db: AsyncSession, state: SessionState, *, urgent: bool = False) -> None:
         now = self.clock()
         kinds = emissions(state, now, self.update_interval_s, urgent=urgent)
+        if CLOSED in kinds and state.status == INTERRUPTED:
+            note_lost_close(db, state.stop_reason)
         for kind in kinds:
             self.outbox.add(db, kind, state, now)
         mark_emitted(state, kinds, now)
