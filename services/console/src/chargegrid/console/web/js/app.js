@@ -53,7 +53,7 @@ async function route() {
     try {
       cleanup();
     } catch (error) {
-      console.warn(error);
+      console.error(error);
     }
     cleanup = null;
   }
@@ -81,7 +81,7 @@ async function route() {
     cleanup = typeof result === "function" ? result : null;
   } catch (error) {
     root.append(banner(error, "This page could not be shown"));
-    if (!(error instanceof ApiError)) console.warn(error);
+    if (!(error instanceof ApiError)) console.error(error);
   }
   if (mine === generation) document.body.dataset.ready = name;
 }

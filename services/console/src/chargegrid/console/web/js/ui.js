@@ -57,7 +57,7 @@ export async function section(parent, title, load, { id } = {}) {
   } catch (error) {
     clear(body);
     body.append(banner(error, title));
-    if (!(error && error.status)) console.warn(error);
+    if (!(error && error.status)) console.error(error);
   }
   return el;
 }

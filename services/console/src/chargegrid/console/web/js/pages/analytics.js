@@ -66,9 +66,11 @@ export async function render(root, ctx) {
 
   await Promise.all([
     section(cards, "Energy per day (kWh)", async () => {
-      const answer = await get("/analytics/energy", { ...query, granularity: "day" });
+      const params = { ...query, granularity: "day" };
+      const answer = await get("/analytics/energy", params);
       const buckets = answer.buckets || [];
       const box = chartBox("energy-chart");
+      box.dataset.query = new URLSearchParams(params).toString();
       const wrap = h("div", {}, box, h("p", { class: "muted", id: "energy-total" }, `Total ${fmt.kwh(Number(answer.total_wh || 0) / 1000)}`));
       setTimeout(() =>
         chart(box, "bar", buckets.map((b) => b.label), [{ label: "kWh", data: buckets.map((b) => Number(b.energy_wh || 0) / 1000) }], { scales: { y: { beginAtZero: true } } }),
