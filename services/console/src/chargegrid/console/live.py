@@ -1,0 +1,219 @@
+"""An in-memory mirror of what is live: every station's status and every open session.
+
+Filled by a full read at start and every `live_resync_s` (ListStations, ActiveSessions) and
+kept current between reads by the services' watch streams (stations WatchStatus, session
+WatchSessions), which also feed the event hub. The overview is computed from this mirror,
+so it costs no gRPC call per request. Calls use the console's own service token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+
+from chargegrid.api.session.v1 import session_pb2
+from chargegrid.api.station.v1 import events_pb2 as station_events
+from chargegrid.api.stations.v1 import stations_pb2
+from chargegrid.console.auth import Caller
+from chargegrid.console.backends import Backends
+from chargegrid.console.convert import to_json
+from chargegrid.console.hub import Hub, LiveEvent
+from chargegrid.console.problems import Problem
+from chargegrid.platform.grpc.tokens import Role
+from chargegrid.platform.logging import get_logger
+
+log = get_logger(__name__)
+FAULTED = station_events.CONNECTOR_STATUS_FAULTED
+STREAM_TIMEOUT_S = 24 * 3600.0
+HISTORY_PER_STATION = 100
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class StationLive:
+    station_id: str
+    site_id: str = ""
+    online: bool = False
+    last_seen: datetime | None = None
+    #: (evse id, connector id) -> (status enum, error code)
+    connectors: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)
+
+    @property
+    def faulted(self) -> bool:
+        return any(status == FAULTED for status, _ in self.connectors.values())
+
+
+class LiveMirror:
+    def __init__(
+        self,
+        backends: Backends,
+        hub: Hub,
+        service_token: str | None,
+        *,
+        resync_s: float = 60.0,
+        energy_refresh_s: float = 30.0,
+        offline_alert_minutes: float = 10.0,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.backends = backends
+        self.hub = hub
+        self.caller = Caller("console", Role.SERVICE, service_token)
+        self.resync_s = resync_s
+        self.energy_refresh_s = energy_refresh_s
+        self.offline_alert_minutes = offline_alert_minutes
+        self.clock = clock
+        self.stations: dict[str, StationLive] = {}
+        self.sessions: dict[str, session_pb2.Session] = {}
+        self.history: dict[str, deque[dict[str, Any]]] = {}
+        self.energy_today_wh: float | None = None
+        self.loaded: dict[str, datetime] = {}
+        self.errors: dict[str, str] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        for work in (
+            self._forever("stations", self._resync_stations, self.resync_s),
+            self._forever("sessions", self._resync_sessions, self.resync_s),
+            self._forever("energy", self._refresh_energy, self.energy_refresh_s),
+            self._forever("station-watch", self._watch_status, 0.0),
+            self._forever("session-watch", self._watch_sessions, 0.0),
+        ):
+            self._tasks.append(asyncio.create_task(work))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _forever(
+        self, name: str, once: Callable[[], Coroutine[Any, Any, None]], every_s: float
+    ) -> None:
+        """Run `once` every `every_s` (streams: again after they end), backing off on errors."""
+        backoff = 1.0
+        while True:
+            try:
+                await once()
+                self.errors.pop(name, None)
+                backoff = 1.0
+                await asyncio.sleep(every_s)
+            except asyncio.CancelledError:
+                raise
+            except (Problem, grpc.aio.AioRpcError) as exc:
+                self.errors[name] = str(exc)
+                log.warning("live mirror call failed", part=name, error=str(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 15.0)
+
+    # --- full reads -------------------------------------------------------------------------
+
+    async def _resync_stations(self) -> None:
+        fresh: dict[str, StationLive] = {}
+        token = ""
+        while True:
+            request = stations_pb2.ListStationsRequest()
+            request.page.page_size = 500
+            request.page.page_token = token
+            reply = await self.backends.call("stations", "ListStations", request, self.caller)
+            for station in reply.stations:
+                fresh[station.id] = self._from_station(station)
+            token = reply.next_page_token
+            if not token:
+                break
+        self.stations = fresh
+        self.loaded["stations"] = self.clock()
+
+    @staticmethod
+    def _from_station(station: stations_pb2.Station) -> StationLive:
+        live = StationLive(station.id, station.site_id, station.online)
+        if station.HasField("last_seen"):
+            live.last_seen = station.last_seen.ToDatetime(UTC)
+        for evse in station.evses:
+            for connector in evse.connectors:
+                key = (evse.evse_id, connector.connector_id)
+                live.connectors[key] = (connector.status, connector.error_code)
+        return live
+
+    async def _resync_sessions(self) -> None:
+        reply = await self.backends.call(
+            "session", "ActiveSessions", session_pb2.ActiveSessionsRequest(), self.caller
+        )
+        self.sessions = {s.id: s for s in reply.sessions}
+        self.loaded["sessions"] = self.clock()
+
+    async def _refresh_energy(self) -> None:
+        """Energy of the sessions started today (UTC), open ones up to now."""
+        now = self.clock()
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        total, token = 0.0, ""
+        while True:
+            request = session_pb2.ListSessionsRequest()
+            request.since.FromDatetime(midnight)
+            request.page.page_size = 500
+            request.page.page_token = token
+            reply = await self.backends.call("session", "ListSessions", request, self.caller)
+            total += sum(s.energy_wh for s in reply.sessions)
+            token = reply.next_page_token
+            if not token:
+                break
+        self.energy_today_wh = total
+        self.loaded["energy"] = now
+
+    # --- streams ----------------------------------------------------------------------------
+
+    async def _watch_status(self) -> None:
+        stub = self.backends.stub("stations")
+        call = stub.WatchStatus(
+            stations_pb2.WatchStatusRequest(snapshot=False),
+            metadata=self.caller.metadata(),
+            timeout=STREAM_TIMEOUT_S,
+        )
+        async for update in call:
+            self.apply_status(update)
+
+    def apply_status(self, update: stations_pb2.StatusUpdate) -> None:
+        live = self.stations.get(update.station_id)
+        if live is None:
+            live = self.stations[update.station_id] = StationLive(update.station_id)
+        live.site_id = update.site_id or live.site_id
+        live.online = update.online
+        at = update.occurred_at.ToDatetime(UTC) if update.HasField("occurred_at") else None
+        if at is not None:
+            live.last_seen = at
+        if update.connector_id or update.evse_id:
+            live.connectors[(update.evse_id, update.connector_id)] = (
+                update.status,
+                update.error_code,
+            )
+        data = to_json(update)
+        self.history.setdefault(update.station_id, deque(maxlen=HISTORY_PER_STATION)).append(data)
+        self.hub.publish(LiveEvent("station.status", data, live.site_id, update.station_id))
+
+    async def _watch_sessions(self) -> None:
+        stub = self.backends.stub("session")
+        call = stub.WatchSessions(
+            session_pb2.WatchSessionsRequest(snapshot=False),
+            metadata=self.caller.metadata(),
+            timeout=STREAM_TIMEOUT_S,
+        )
+        async for change in call:
+            self.apply_session(change)
+
+    def apply_session(self, change: session_pb2.SessionChange) -> None:
+        session = change.session
+        if change.kind == "closed":
+            self.sessions.pop(session.id, None)
+        else:
+            self.sessions[session.id] = session
+        kind = change.kind if change.kind in ("opened", "updated", "closed") else "updated"
+        self.hub.publish(
+            LiveEvent(f"session.{kind}", to_json(session), session.site_id, session.station_id)
+        )

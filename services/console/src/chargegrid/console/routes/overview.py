@@ -1,0 +1,95 @@
+"""`GET /api/v1/overview`: the network at a glance, from the live mirror (no gRPC call)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from chargegrid.console.auth import Caller, viewer
+from chargegrid.console.deps import live
+from chargegrid.console.live import LiveMirror
+from chargegrid.console.problems import Problem
+
+router = APIRouter(tags=["overview"])
+
+
+class Alert(BaseModel):
+    station_id: str
+    site_id: str
+    #: "faulted" or "offline"
+    kind: str
+    since: datetime | None
+
+
+class Overview(BaseModel):
+    stations_total: int
+    stations_online: int
+    stations_offline: int
+    stations_faulted: int
+    charging_now: int
+    power_now_kw: float
+    #: Energy of the sessions started today (UTC); null until first read.
+    energy_today_kwh: float | None
+    alerts: list[Alert]
+    #: When each part of the mirror was last read in full, and parts that currently fail.
+    as_of: dict[str, datetime]
+    degraded: dict[str, str]
+
+
+@router.get("/overview", response_model=Overview)
+def overview(
+    _: Annotated[Caller, Depends(viewer)],
+    mirror: Annotated[LiveMirror, Depends(live)],
+    offline_minutes: Annotated[
+        float | None, Query(ge=0, description="Alert on stations offline longer (minutes).")
+    ] = None,
+    max_alerts: Annotated[int, Query(ge=0, le=1000)] = 100,
+) -> Overview:
+    if "stations" not in mirror.loaded:
+        reason = mirror.errors.get("stations", "not read yet")
+        raise Problem(503, f"the stations service is unavailable: {reason}", service="stations")
+    now = mirror.clock()
+    threshold = timedelta(
+        minutes=mirror.offline_alert_minutes if offline_minutes is None else offline_minutes
+    )
+    online = faulted = 0
+    alerts: list[Alert] = []
+    for station in mirror.stations.values():
+        if station.online:
+            online += 1
+            if station.faulted:
+                faulted += 1
+                alerts.append(
+                    Alert(
+                        station_id=station.station_id,
+                        site_id=station.site_id,
+                        kind="faulted",
+                        since=station.last_seen,
+                    )
+                )
+        elif station.last_seen is None or now - station.last_seen > threshold:
+            alerts.append(
+                Alert(
+                    station_id=station.station_id,
+                    site_id=station.site_id,
+                    kind="offline",
+                    since=station.last_seen,
+                )
+            )
+    sessions = list(mirror.sessions.values())
+    energy = mirror.energy_today_wh
+    return Overview(
+        stations_total=len(mirror.stations),
+        stations_online=online,
+        stations_offline=len(mirror.stations) - online,
+        stations_faulted=faulted,
+        charging_now=len(sessions),
+        power_now_kw=round(sum(s.power_w for s in sessions) / 1000, 3),
+        energy_today_kwh=None if energy is None else round(energy / 1000, 3),
+        alerts=alerts[:max_alerts],
+        as_of=dict(mirror.loaded),
+        degraded=dict(mirror.errors),
+    )
