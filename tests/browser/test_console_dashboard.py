@@ -89,13 +89,16 @@ async def test_every_page_loads_without_console_errors_or_banners(
     browser: Any, console_stack: ConsoleStack, fleet: dict[str, Station]
 ) -> None:
     page = await admin_page(browser, console_stack)
+    problems: dict[str, list[str]] = {}
     for path in PAGES:
         await page.open(path)
         name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-")
         await page.screenshot(f"page-{name}")
         banners = await page.page.locator(".banner").all_inner_texts()
-        assert banners == [], f"{path}: {banners}"
-    assert page.errors == []
+        if banners or page.errors:
+            problems[path] = banners + page.errors
+            page.errors.clear()
+    assert problems == {}
     await page.screenshot("test_every_page_loads_without_console_errors_or_banners")
 
 
@@ -182,11 +185,11 @@ async def test_a_viewer_sees_no_command_and_a_forced_one_is_refused(
     assert await page.page.locator("#role").inner_text() == "viewer"
     assert await page.page.locator("[data-command]").count() == 0
     assert await page.page.locator("#connectors tr[data-connector]").count() >= 1
+    assert page.errors == []
     forced = await api(page, "POST", f"/stations/{STATIONS[0]}/commands/reset", {"kind": "soft"})
     assert forced["status"] == 403
     assert "viewer" in json.loads(forced["body"])["detail"]
     await page.screenshot("test_a_viewer_sees_no_command_and_a_forced_one_is_refused")
-    assert page.errors == []
 
 
 async def test_the_energy_and_analytics_charts_show_the_simulator_data(
@@ -219,12 +222,15 @@ async def test_the_energy_and_analytics_charts_show_the_simulator_data(
         lambda: _chart_with_points(page, read_chart, "energy-chart", 1), 10, "energy chart"
     )
     query = await page.page.get_attribute("#energy-chart", "data-query")
-    answer = await api(page, "GET", f"/analytics/energy?{query}")
-    buckets = json.loads(answer["body"])["buckets"]
-    assert chart["labels"] == [b["label"] for b in buckets]
-    assert chart["data"][0]["data"] == pytest.approx(
-        [float(b.get("energy_wh", 0)) / 1000 for b in buckets]
-    )
+    after = json.loads((await api(page, "GET", f"/analytics/energy?{query}"))["body"])["buckets"]
+    assert chart["labels"] == [b["label"] for b in after]
+    # The station is still charging: today's bar is at most what the API says a moment later,
+    # and no more than the simulator delivered (its sessions are the only ones on this site).
+    shown_kwh, api_kwh = chart["data"][0]["data"], [float(b["energy_wh"]) / 1000 for b in after]
+    assert shown_kwh[:-1] == pytest.approx(api_kwh[:-1])
+    assert 0 < shown_kwh[-1] <= api_kwh[-1] + 1e-9
+    delivered_kwh = sum(s.energy_wh for st in fleet.values() for s in st.charging.active_sessions())
+    assert api_kwh[-1] <= delivered_kwh / 1000 + 0.01
     await page.screenshot("test_the_energy_and_analytics_charts_show_the_simulator_data")
     assert page.errors == []
 

@@ -31,7 +31,7 @@ export function clear(el) {
 export function banner(error, context = "") {
   const status = error && error.status;
   const down = status === 503 || status === 502 || status === 504;
-  const title = down ? "Service unavailable" : (error && error.title) || "Request failed";
+  const title = (error && error.title) || (down ? "Service unavailable" : "Request failed");
   const detail = (error && (error.detail || error.message)) || String(error);
   return h(
     "div",
@@ -177,6 +177,8 @@ export function label(value) {
   if (value === undefined || value === null || value === "") return "–";
   const s = String(value);
   if (!/^[A-Z0-9_]+$/.test(s)) return s;
+  const version = { OCPP_VERSION_16: "1.6", OCPP_VERSION_201: "2.0.1", OCPP_VERSION_21: "2.1" }[s];
+  if (version) return `OCPP ${version}`;
   const rest = s.replace(ENUM_PREFIX, "");
   if (rest === "UNSPECIFIED") return "–";
   return rest

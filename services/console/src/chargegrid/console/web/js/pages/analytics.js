@@ -53,7 +53,8 @@ export async function render(root, ctx) {
   const days = Number(ctx.params.query.days || 14);
   const end = new Date(Math.ceil(Date.now() / DAY_MS) * DAY_MS);
   const start = new Date(end.getTime() - days * DAY_MS);
-  const query = { scope, start: start.toISOString(), end: end.toISOString() };
+  const [kind, scopeId] = scope.split(":");
+  const query = { scope: kind, site_id: kind === "site" ? scopeId : undefined, start: start.toISOString(), end: end.toISOString() };
   const picker = h(
     "select",
     { id: "scope-picker", onchange: (e) => ctx.navigate(`#/analytics?scope=${encodeURIComponent(e.target.value)}&days=${days}`) },
@@ -70,7 +71,7 @@ export async function render(root, ctx) {
       const answer = await get("/analytics/energy", params);
       const buckets = answer.buckets || [];
       const box = chartBox("energy-chart");
-      box.dataset.query = new URLSearchParams(params).toString();
+      box.dataset.query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined)).toString();
       const wrap = h("div", {}, box, h("p", { class: "muted", id: "energy-total" }, `Total ${fmt.kwh(Number(answer.total_wh || 0) / 1000)}`));
       setTimeout(() =>
         chart(box, "bar", buckets.map((b) => b.label), [{ label: "kWh", data: buckets.map((b) => Number(b.energy_wh || 0) / 1000) }], { scales: { y: { beginAtZero: true } } }),
@@ -82,7 +83,7 @@ export async function render(root, ctx) {
       return heatmap(answer.buckets || []);
     }),
     section(cards, "Uptime", async () => {
-      const answer = await get("/analytics/uptime", { ...query, outages: true });
+      const answer = await get("/analytics/uptime", { ...query, granularity: "month" });
       const ports = answer.ports || [];
       const box = chartBox("uptime-chart");
       setTimeout(() =>
@@ -112,7 +113,7 @@ export async function render(root, ctx) {
       const peaks = answer.peaks || [];
       const box = chartBox("peaks-chart");
       setTimeout(() =>
-        chart(box, "line", peaks.map((p) => `${p.label}${p.site_id ? ` ${p.site_id}` : ""}`), [{ label: "peak kW", data: peaks.map((p) => Number(p.peak_power_w || 0) / 1000) }], { scales: { y: { beginAtZero: true } } }),
+        chart(box, "bar", peaks.map((p) => `${p.label}${p.site_id ? ` ${p.site_id}` : ""}`), [{ label: "peak kW", data: peaks.map((p) => Number(p.peak_power_w || 0) / 1000) }], { scales: { y: { beginAtZero: true } } }),
       );
       return box;
     }),

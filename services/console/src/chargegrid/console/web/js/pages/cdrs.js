@@ -1,7 +1,7 @@
 // CDRs: server-side paged list with period filter and CSV export (the API streams the CSV).
 
 import { download, get, items } from "../api.js";
-import { fmt, h, table, tokenPager } from "../ui.js";
+import { fmt, h, table, toast, tokenPager } from "../ui.js";
 
 export async function render(root) {
   const station = h("input", { name: "station_id", placeholder: "station id" });
@@ -25,7 +25,7 @@ export async function render(root) {
         h("label", {}, "From", since),
         h("label", {}, "Until", until),
         h("button", { type: "submit" }, "Apply"),
-        h("button", { type: "button", class: "secondary", id: "cdr-export", onclick: () => download("/cdrs/export", params(), "cdrs.csv") }, "Export CSV"),
+        h("button", { type: "button", class: "secondary", id: "cdr-export", onclick: () => download("/cdrs/export.csv", params(), "cdrs.csv").catch((error) => toast(`Export failed: ${error.detail || error.message}`, "bad")) }, "Export CSV"),
       ),
       box,
     ),
@@ -38,12 +38,12 @@ export async function render(root) {
         [
           { label: "CDR", value: (c) => c.id },
           { label: "Station", value: (c) => c.station_id },
-          { label: "Token", value: (c) => c.id_token || c.auth_id || "–" },
-          { label: "Start", value: (c) => fmt.time(c.start_at || c.started_at || c.start_date_time) },
-          { label: "End", value: (c) => fmt.time(c.end_at || c.ended_at || c.end_date_time) },
-          { label: "Energy", value: (c) => fmt.kwh((c.energy_wh || 0) / 1000), class: "num" },
-          { label: "Total incl. VAT", value: (c) => fmt.money(c.total_incl_vat ?? c.total_cost, c.currency), class: "num" },
-          { label: "Tariff", value: (c) => c.tariff_id || "–" },
+          { label: "Token", value: (c) => (c.id_token && c.id_token.id) || "–" },
+          { label: "Start", value: (c) => fmt.time(c.started_at) },
+          { label: "End", value: (c) => fmt.time(c.ended_at) },
+          { label: "Energy", value: (c) => fmt.kwh(c.energy_kwh), class: "num" },
+          { label: "Total incl. VAT", value: (c) => fmt.money(c.cost && c.cost.total_incl_vat, c.cost && c.cost.currency), class: "num" },
+          { label: "Tariff", value: (c) => (c.cost && c.cost.tariff_id) || "–" },
         ],
         items(answer),
         { empty: "No CDR in this period." },

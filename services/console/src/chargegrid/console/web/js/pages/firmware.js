@@ -4,16 +4,16 @@ import { get, items } from "../api.js";
 import { fmt, h, label, section, statusBadge, table } from "../ui.js";
 
 function progress(c) {
-  const p = c.progress || c;
-  const total = Number(p.total ?? p.targets ?? 0);
-  const done = Number(p.succeeded ?? p.done ?? p.installed ?? 0);
-  const failed = Number(p.failed ?? 0);
-  const share = total ? (100 * (done + failed)) / total : 0;
+  const done = Number(c.succeeded || 0);
+  const failed = Number(c.failed || 0);
+  const skipped = Number(c.skipped || 0);
+  const total = done + failed + skipped + Number(c.queued || 0) + Number(c.in_progress || 0);
+  const share = total ? (100 * (done + failed + skipped)) / total : 0;
   return h(
     "div",
     { class: "campaign-progress", dataset: { done, failed, total } },
     h("div", { class: "progress", title: `${fmt.number(share)} %` }, h("div", { style: `width:${share}%` })),
-    h("span", { class: "muted" }, `${done} done, ${failed} failed of ${total}`),
+    h("span", { class: "muted" }, `${done} done, ${failed} failed, ${c.in_progress || 0} in flight of ${total}`),
   );
 }
 
@@ -37,7 +37,7 @@ export async function render(root) {
       [
         { label: "Image", value: (i) => i.id },
         { label: "Version", value: (i) => i.version },
-        { label: "Models", value: (i) => (i.models || []).join(", ") || i.model || "–" },
+        { label: "Vendor / model", value: (i) => [i.vendor, i.model].filter(Boolean).join(" / ") || "–" },
         { label: "Location", value: (i) => i.location || "–" },
       ],
       items(await get("/firmware/images", { page_size: 100 })),

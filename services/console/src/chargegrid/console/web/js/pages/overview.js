@@ -48,7 +48,7 @@ export async function render(root) {
     try {
       const o = await get("/overview");
       const degraded = Object.entries(o.degraded || {}).map(([service, reason]) =>
-        banner({ status: 503, detail: `the ${service} part is not current: ${reason}` }, service),
+        banner({ status: 503, title: "not current", detail: String(reason).slice(0, 240) }, `Live ${service}`),
       );
       clear(body).append(...degraded, numbers(o), alerts(o));
       root.querySelector("#overview-total").textContent = `${fmt.number(o.stations_total)} stations`;

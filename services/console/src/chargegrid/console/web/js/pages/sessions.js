@@ -14,7 +14,7 @@ function render_table(map) {
       { label: "Session", value: (s) => s.id },
       { label: "Station", value: (s) => h("a", { href: `#/stations/${encodeURIComponent(s.station_id)}` }, s.station_id) },
       { label: "EVSE", value: (s) => s.evse_id, class: "num" },
-      { label: "Token", value: (s) => (s.id_token && (s.id_token.id || s.id_token.value)) || "–" },
+      { label: "Token", value: (s) => (s.id_token && s.id_token.id) || "–" },
       { label: "Status", value: (s) => statusBadge(label(s.status)) },
       { label: "Energy", value: (s) => h("span", { class: "energy", dataset: { wh: s.energy_wh } }, fmt.kwh((s.energy_wh || 0) / 1000)), class: "num" },
       { label: "Power", value: (s) => fmt.kw((s.power_w || 0) / 1000), class: "num" },
@@ -37,7 +37,7 @@ export async function render(root) {
     box.replaceChildren(render_table(sessions));
     count.textContent = `${sessions.size} active`;
   };
-  const answer = await get("/sessions", { status: "active", page_size: 500 });
+  const answer = await get("/sessions", { active: true });
   for (const s of items(answer)) sessions.set(s.id, s);
   redraw();
   let pending = false;

@@ -58,8 +58,10 @@ async function command(station, name, title, message, fields, toBody) {
   if (!answer) return;
   try {
     const reply = await post(`/stations/${encodeURIComponent(station.id)}/commands/${name}`, toBody(answer.values));
-    const status = (reply && (reply.status || reply.result)) || "sent";
-    toast(`${title}: ${label(status)}${reply && reply.reason ? ` (${reply.reason})` : ""}`, /accept|unlock|sent/i.test(String(status)) ? "ok" : "bad");
+    const results = reply && reply.results;
+    const status = (reply && reply.status) || (results ? results.map((r) => r.status).join(", ") : "sent");
+    const reason = reply && reply.status_reason ? ` (${reply.status_reason})` : "";
+    toast(`${title}: ${status}${reason}`, /accept|unlock|sent|reboot/i.test(String(status)) ? "ok" : "bad");
     return reply;
   } catch (error) {
     toast(`${title} failed: ${error.detail || error.message}`, "bad");
@@ -99,13 +101,13 @@ function commandButtons(station, onConfig) {
 }
 
 function configurationView(state) {
-  const keys = state.keys || state.entries || [];
+  const keys = state.keys || [];
   return table(
     [
       { label: "Key", value: (k) => k.key },
-      { label: "Desired", value: (k) => k.desired_value ?? k.desired ?? "–" },
-      { label: "Reported", value: (k) => k.reported_value ?? k.reported ?? "–" },
-      { label: "State", value: (k) => label(k.state || k.status) },
+      { label: "Desired", value: (k) => k.desired_value || "–" },
+      { label: "Reported", value: (k) => k.reported_value || "–" },
+      { label: "State", value: (k) => statusBadge(k.status || "–") },
     ],
     keys,
     { empty: "No desired or reported configuration tracked for this station." },
@@ -115,7 +117,7 @@ function configurationView(state) {
 async function stationConfiguration(station, target) {
   try {
     const reply = await post(`/stations/${encodeURIComponent(station.id)}/commands/get-configuration`, { keys: [] });
-    const list = reply.values || reply.configuration || reply.keys || [];
+    const list = reply.values || [];
     clear(target).append(
       table(
         [
@@ -165,7 +167,7 @@ export async function render(root, ctx) {
         [
           { label: "Session", value: (s) => s.id },
           { label: "EVSE", value: (s) => s.evse_id },
-          { label: "Token", value: (s) => s.id_token || "–" },
+          { label: "Token", value: (s) => (s.id_token && s.id_token.id) || "–" },
           { label: "Energy", value: (s) => fmt.kwh((s.energy_wh || 0) / 1000), class: "num" },
           { label: "Started", value: (s) => fmt.time(s.started_at) },
         ],
@@ -175,29 +177,37 @@ export async function render(root, ctx) {
     ),
     section(cards, "Configuration (tracked)", async () => configurationView(await get(`${path}/configuration`))),
     section(cards, "Firmware", async () => {
-      const updates = items(await get("/firmware/updates", { station_id: id, page_size: 20 }));
+      const update = await get(`${path}/firmware`).catch((error) => {
+        if (error.status === 404) return null;
+        throw error;
+      });
       return h(
         "div",
         {},
         h("p", {}, "Installed: ", h("strong", {}, station.firmware_version || "unknown")),
-        table(
-          [
-            { label: "Version", value: (u) => u.version || u.image_id || "–" },
-            { label: "State", value: (u) => statusBadge(label(u.state)) },
-            { label: "Updated", value: (u) => fmt.time(u.updated_at || u.created_at) },
-          ],
-          updates,
-          { empty: "No firmware update sent to this station." },
-        ),
+        update && update.image_id
+          ? h(
+              "dl",
+              { class: "facts" },
+              h("dt", {}, "Last update"),
+              h("dd", {}, `image ${update.image_id}${update.campaign_id ? ` (campaign ${update.campaign_id})` : ""}`),
+              h("dt", {}, "State"),
+              h("dd", {}, statusBadge(label(update.state)), " ", update.detail || ""),
+              h("dt", {}, "Attempts"),
+              h("dd", {}, update.attempts),
+              h("dt", {}, "Updated"),
+              h("dd", {}, fmt.time(update.updated_at)),
+            )
+          : h("p", { class: "muted" }, "No firmware update sent to this station."),
       );
     }),
     section(cards, "Logs", async () =>
       table(
         [
-          { label: "Kind", value: (l) => label(l.kind) },
-          { label: "Status", value: (l) => statusBadge(label(l.status || l.state)) },
-          { label: "Requested", value: (l) => fmt.time(l.requested_at || l.created_at) },
-          { label: "File", value: (l) => l.file_name || l.filename || "–" },
+          { label: "Kind", value: (l) => l.kind },
+          { label: "Status", value: (l) => statusBadge(l.status || "requested") },
+          { label: "Requested", value: (l) => fmt.time(l.requested_at) },
+          { label: "File", value: (l) => l.file_name || "–" },
         ],
         items(await get("/logs", { station_id: id, page_size: 20 })),
         { empty: "No log requested from this station." },
@@ -206,10 +216,10 @@ export async function render(root, ctx) {
     section(cards, "Security events", async () =>
       table(
         [
-          { label: "When", value: (e) => fmt.time(e.occurred_at || e.timestamp) },
-          { label: "Type", value: (e) => e.type || e.event_type },
+          { label: "When", value: (e) => fmt.time(e.occurred_at) },
+          { label: "Type", value: (e) => e.type },
           { label: "Critical", value: (e) => (e.critical ? statusBadge("critical") : "") },
-          { label: "Info", value: (e) => e.tech_info || e.info || "" },
+          { label: "Info", value: (e) => e.tech_info || "" },
         ],
         items(await get("/security-events", { station_id: id, page_size: 20 })),
         { empty: "No security event from this station." },

@@ -1,15 +1,16 @@
 // Tariffs: the list and which one applies where (admins manage them from the CLI or API).
 
 import { get, items } from "../api.js";
-import { h, label, section, table } from "../ui.js";
+import { fmt, h, label, section, table } from "../ui.js";
 
 function components(t) {
-  const list = t.elements || t.components || [];
   const parts = [];
-  for (const el of list) for (const c of el.price_components || el.components || [el]) {
-    if (c.type || c.price) parts.push(`${label(c.type)} ${c.price}${c.step_size ? ` / ${c.step_size}` : ""}`);
+  for (const el of t.elements || []) {
+    for (const c of el.price_components || []) {
+      parts.push(`${label(c.type)} ${c.price} ${t.currency}${c.step_size > 1 ? ` (step ${c.step_size})` : ""}`);
+    }
   }
-  return parts.join(", ") || t.energy_price || "–";
+  return parts.join(", ") || "–";
 }
 
 export async function render(root) {
@@ -18,7 +19,9 @@ export async function render(root) {
     table(
       [
         { label: "Tariff", value: (t) => t.id },
-        { label: "Name", value: (t) => t.name || "–" },
+        { label: "Version", value: (t) => t.version, class: "num" },
+        { label: "Text", value: (t) => t.display_text || "–" },
+        { label: "Effective from", value: (t) => fmt.time(t.effective_from) },
         { label: "Currency", value: (t) => t.currency || "–" },
         { label: "Prices", value: components },
         { label: "VAT %", value: (t) => t.vat_percent ?? "–", class: "num" },

@@ -4,7 +4,7 @@ import { get, items } from "../api.js";
 import { fmt, h, label, statusBadge, table, tokenPager } from "../ui.js";
 
 export async function render(root) {
-  const q = h("input", { type: "search", name: "q", placeholder: "token id" });
+  const q = h("input", { type: "search", name: "q", placeholder: "token id starts with" });
   const box = h("div", { id: "token-list" });
   root.append(
     h("div", { class: "page-head" }, h("h1", {}, "Id tokens")),
@@ -17,15 +17,16 @@ export async function render(root) {
   );
   const pager = tokenPager(
     box,
-    (pageToken) => get("/tokens", { q: q.value.trim(), page_size: 50, page_token: pageToken }),
+    (pageToken) => get("/tokens", { id_prefix: q.value.trim(), page_size: 50, page_token: pageToken }),
     (answer) =>
       table(
         [
-          { label: "Token", value: (t) => t.id_token || t.id || t.value },
-          { label: "Type", value: (t) => label(t.type || t.token_type) },
-          { label: "Status", value: (t) => statusBadge(label(t.status || (t.blocked ? "blocked" : "accepted"))) },
-          { label: "Group", value: (t) => t.group_id || t.group || "–" },
-          { label: "Expires", value: (t) => fmt.time(t.expires_at || t.expiry) },
+          { label: "Token", value: (t) => t.id_token },
+          { label: "Type", value: (t) => label(t.type) },
+          { label: "Status", value: (t) => statusBadge(label(t.status)) },
+          { label: "Group", value: (t) => t.group_id || "–" },
+          { label: "Max concurrent", value: (t) => t.max_concurrent_transactions || "–", class: "num" },
+          { label: "Expires", value: (t) => fmt.time(t.expires_at) },
         ],
         items(answer),
         { empty: "No token matches." },
