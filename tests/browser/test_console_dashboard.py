@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -238,3 +240,24 @@ async def test_the_energy_and_analytics_charts_show_the_simulator_data(
 async def _chart_with_points(page: Page, script: str, chart_id: str, points: int) -> Any:
     shown = await page.page.evaluate(script, chart_id)
     return shown if shown and len(shown["labels"]) >= points else None
+
+
+async def test_a_service_that_is_down_shows_as_a_banner_not_a_blank_page(
+    browser: Any, console_stack: ConsoleStack, fleet: dict[str, Station]
+) -> None:
+    """Last in the module: the analytics service is killed while its supervisor is paused (so
+    it is not restarted at once), then both resume."""
+    supervisor = console_stack.process.pid
+    os.kill(supervisor, signal.SIGSTOP)
+    try:
+        os.kill(console_stack.service_pid("analytics"), signal.SIGKILL)
+        page = await admin_page(browser, console_stack)
+        await page.open(f"/analytics?scope=site:{SITE}")
+        banners = page.page.locator(".banner-down")
+        assert await banners.count() >= 5, "every analytics section says the service is down"
+        assert "analytics service is unavailable" in await banners.first.inner_text()
+        assert await page.page.locator("h1").inner_text() == "Analytics"
+        await page.screenshot("test_a_service_that_is_down_shows_as_a_banner_not_a_blank_page")
+        assert [e for e in page.errors if "status of 503" not in e] == []
+    finally:
+        os.kill(supervisor, signal.SIGCONT)

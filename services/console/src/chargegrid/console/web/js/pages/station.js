@@ -39,6 +39,21 @@ function connectorTable(station) {
   );
 }
 
+function sessionTable(active) {
+  return table(
+    [
+      { label: "Transaction", value: (s) => s.transaction_id || s.id },
+      { label: "EVSE", value: (s) => s.evse_id },
+      { label: "Token", value: (s) => (s.id_token && s.id_token.id) || "–" },
+      { label: "Energy", value: (s) => fmt.kwh((s.energy_wh || 0) / 1000), class: "num" },
+      { label: "Power", value: (s) => fmt.kw((s.power_w || 0) / 1000), class: "num" },
+      { label: "Started", value: (s) => fmt.time(s.started_at) },
+    ],
+    [...active.values()],
+    { empty: "Not charging." },
+  );
+}
+
 function historyTable(changes) {
   return table(
     [
@@ -69,7 +84,7 @@ async function command(station, name, title, message, fields, toBody) {
   }
 }
 
-function commandButtons(station, onConfig) {
+function commandButtons(station, currentTransaction) {
   const id = station.id;
   const button = (text, name, onclick) => h("button", { type: "button", dataset: { command: name }, onclick }, text);
   const evse = { name: "evse_id", label: "EVSE (0 = whole station)", value: "0" };
@@ -89,13 +104,13 @@ function commandButtons(station, onConfig) {
       command(station, "start", "Remote start", `Start charging on ${id}?`, [{ name: "id_token", label: "Id token", required: true, placeholder: "SIMTAG0001" }, { ...evse, label: "EVSE", value: "1" }], (v) => ({ id_token: v.id_token, evse_id: Number(v.evse_id) })),
     ),
     button("Remote stop", "stop", () =>
-      command(station, "stop", "Remote stop", `Stop a transaction on ${id}?`, [{ name: "transaction_id", label: "Transaction id", required: true, value: (station.active_sessions?.[0]?.transaction_id) || "" }], (v) => ({ transaction_id: v.transaction_id })),
+      command(station, "stop", "Remote stop", `Stop a transaction on ${id}?`, [{ name: "transaction_id", label: "Transaction id", required: true, value: currentTransaction() || "" }], (v) => ({ transaction_id: v.transaction_id })),
     ),
     button("Trigger message", "trigger", () =>
       command(station, "trigger", "Trigger message", `Ask ${id} to send a message?`, [{ name: "message", label: "Message", options: TRIGGERS }], (v) => ({ message: v.message })),
     ),
     button("Set configuration", "set-configuration", () =>
-      command(station, "set-configuration", "Set configuration", `Change a configuration key of ${id}?`, [{ name: "key", label: "Key", required: true, placeholder: "HeartbeatInterval" }, { name: "value", label: "Value", value: "" }], (v) => ({ values: [{ key: v.key, value: v.value }] })).then((r) => r && onConfig()),
+      command(station, "set-configuration", "Set configuration", `Change a configuration key of ${id}?`, [{ name: "key", label: "Key", required: true, placeholder: "HeartbeatInterval" }, { name: "value", label: "Value", value: "" }], (v) => ({ values: [{ key: v.key, value: v.value }] })),
     ),
   );
 }
@@ -145,12 +160,14 @@ export async function render(root, ctx) {
     root.append(h("div", { class: "page-head" }, h("h1", {}, id)), banner(error, "Station"));
     return undefined;
   }
+  const active = new Map((station.active_sessions || []).map((s) => [s.id, s]));
+  const sessionsBox = h("div", { id: "station-sessions" });
   const live = h("span", { class: "live", id: "live-state" }, "connecting");
   const connectorsBox = h("div", { id: "connectors" }, connectorTable(station));
   const historyBox = h("div", { id: "status-history" });
   root.append(
     h("div", { class: "page-head" }, h("h1", { dataset: { station: id } }, id), statusBadge(station.online ? "online" : "offline"), live),
-    ctx.canCommand ? h("section", { class: "card" }, h("h2", {}, "Commands"), commandButtons(station, () => {})) : null,
+    ctx.canCommand ? h("section", { class: "card" }, h("h2", {}, "Commands"), commandButtons(station, () => [...active.values()][0]?.transaction_id)) : null,
     h("div", { class: "cards" }, h("section", { class: "card" }, h("h2", {}, "Station"), facts(station)), h("section", { class: "card" }, h("h2", {}, "Connectors"), connectorsBox)),
   );
   const cards = h("div", { class: "cards" });
@@ -162,19 +179,10 @@ export async function render(root, ctx) {
       historyBox.append(historyTable(changes));
       return historyBox;
     }),
-    section(cards, "Active sessions", async () =>
-      table(
-        [
-          { label: "Session", value: (s) => s.id },
-          { label: "EVSE", value: (s) => s.evse_id },
-          { label: "Token", value: (s) => (s.id_token && s.id_token.id) || "–" },
-          { label: "Energy", value: (s) => fmt.kwh((s.energy_wh || 0) / 1000), class: "num" },
-          { label: "Started", value: (s) => fmt.time(s.started_at) },
-        ],
-        station.active_sessions || [],
-        { empty: "Not charging." },
-      ),
-    ),
+    section(cards, "Active sessions", async () => {
+      sessionsBox.append(sessionTable(active));
+      return sessionsBox;
+    }),
     section(cards, "Configuration (tracked)", async () => configurationView(await get(`${path}/configuration`))),
     section(cards, "Firmware", async () => {
       const update = await get(`${path}/firmware`).catch((error) => {
@@ -240,10 +248,16 @@ export async function render(root, ctx) {
   }
 
   return subscribe(
-    { kinds: "station", station_id: id },
-    ["station.status"],
+    { kinds: "station,session", station_id: id },
+    ["station.status", "session.opened", "session.updated", "session.closed"],
     (type, update) => {
       if (!update || update.station_id !== id) return;
+      if (type.startsWith("session.")) {
+        if (type === "session.closed") active.delete(update.id);
+        else active.set(update.id, update);
+        sessionsBox.replaceChildren(sessionTable(active));
+        return;
+      }
       changes.push(update);
       historyBox.replaceChildren(historyTable(changes));
       if (update.kind === "status") {
