@@ -72,6 +72,7 @@ class ConsoleApp:
             lifespan="off",
             log_config=None,
             access_log=False,  # access logs would carry ?ticket= values
+            timeout_graceful_shutdown=3,  # event streams never end by themselves
         )
         self.http = _EmbeddedServer(config)
         self._serve = asyncio.create_task(self.http.serve())

@@ -1,8 +1,10 @@
-"""Refuses request bodies above the limit with 413 before a route reads them."""
+"""Refuses request bodies above the limit with 413 before a route reads them.
+
+A declared Content-Length over the limit is refused at once; a body without one (chunked)
+is read up to the limit first and then handed on, so a route never sees half a body.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,31 +22,39 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        headers = dict(scope.get("headers") or ())
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
             return
-        seen = 0
-
-        async def counting() -> Message:
-            nonlocal seen
+        if b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)
+                return
+            body += message.get("body", b"")
+            more = bool(message.get("more_body"))
+            if len(body) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        replayed = False
 
-        try:
-            await self.app(scope, counting, send)
-        except _TooLarge:
-            await self._refuse(scope, receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = Problem(413, f"the request body is larger than {self.max_bytes} bytes")
-        response: Any = problem_response(problem, scope.get("path"))
-        await response(scope, receive, send)
-
-
-class _TooLarge(Exception):
-    pass
+        await problem_response(problem, scope.get("path"))(scope, receive, send)

@@ -84,8 +84,9 @@ class LiveMirror:
             self._forever("stations", self._resync_stations, self.resync_s),
             self._forever("sessions", self._resync_sessions, self.resync_s),
             self._forever("energy", self._refresh_energy, self.energy_refresh_s),
-            self._forever("station-watch", self._watch_status, 0.0),
-            self._forever("session-watch", self._watch_sessions, 0.0),
+            # A stream the service ended is opened again a second later.
+            self._forever("station-watch", self._watch_status, 1.0),
+            self._forever("session-watch", self._watch_sessions, 1.0),
         ):
             self._tasks.append(asyncio.create_task(work))
 
