@@ -256,7 +256,7 @@ async def test_a_service_that_is_down_shows_as_a_banner_not_a_blank_page(
         banners = page.page.locator(".banner-down")
         assert await banners.count() >= 5, "every analytics section says the service is down"
         assert "analytics service is unavailable" in await banners.first.inner_text()
-        assert await page.page.locator("h1").inner_text() == "Analytics"
+        assert await page.page.locator("#view h1").inner_text() == "Analytics"
         await page.screenshot("test_a_service_that_is_down_shows_as_a_banner_not_a_blank_page")
         assert [e for e in page.errors if "status of 503" not in e] == []
     finally:

@@ -46,9 +46,9 @@ export function banner(error, context = "") {
  * A section that loads on its own: a failing service replaces only this section's body with a
  * banner, the rest of the page still renders.
  */
-export async function section(parent, title, load, { id } = {}) {
+export async function section(parent, title, load, { id, wide } = {}) {
   const body = h("div", { class: "section-body" }, h("p", { class: "muted" }, "Loading…"));
-  const el = h("section", { class: "card", id }, title ? h("h2", {}, title) : null, body);
+  const el = h("section", { class: wide ? "card wide" : "card", id }, title ? h("h2", {}, title) : null, body);
   parent.append(el);
   try {
     const content = await load(body);
@@ -56,7 +56,7 @@ export async function section(parent, title, load, { id } = {}) {
     if (content) body.append(content);
   } catch (error) {
     clear(body);
-    body.append(banner(error, title));
+    body.append(banner(error));
     if (!(error && error.status)) console.error(error);
   }
   return el;

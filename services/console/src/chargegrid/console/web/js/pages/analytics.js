@@ -81,7 +81,7 @@ export async function render(root, ctx) {
     section(cards, "Utilization by hour (% in use)", async () => {
       const answer = await get("/analytics/utilization", { ...query, start: new Date(end.getTime() - 7 * DAY_MS).toISOString(), granularity: "hour" });
       return heatmap(answer.buckets || []);
-    }),
+    }, { wide: true }),
     section(cards, "Uptime", async () => {
       const answer = await get("/analytics/uptime", { ...query, granularity: "month" });
       const ports = answer.ports || [];
