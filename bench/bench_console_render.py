@@ -40,6 +40,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # 8080 + a port offset of 2000 is 10080, a port Chromium refuses unless allowed.
+    "--explicitly-allowed-ports=10080",
 ]
 SITE = "BENCH-CONSOLE"
 

@@ -32,6 +32,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # 8080 + a port offset of 2000 is 10080, a port Chromium refuses unless allowed.
+    "--explicitly-allowed-ports=10080",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
 #: Answers a page expects and handles (Chromium still logs every non-2xx fetch as a console

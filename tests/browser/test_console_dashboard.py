@@ -203,7 +203,8 @@ async def test_the_energy_and_analytics_charts_show_the_simulator_data(
     page = await admin_page(browser, console_stack)
     await page.open(f"/energy?site={SITE}")
     read_chart = """id => {
-        const c = Chart.getChart(document.querySelector('#' + id + ' canvas'));
+        const canvas = document.querySelector('#' + id + ' canvas');
+        const c = window.Chart && canvas ? window.Chart.getChart(canvas) : null;
         if (!c) return null;
         const data = c.data.datasets.map(d => ({label: d.label, data: d.data}));
         return {labels: c.data.labels, data};

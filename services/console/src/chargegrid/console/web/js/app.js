@@ -96,6 +96,9 @@ function showSignin(message) {
 
 async function start() {
   if (!token.get()) return showSignin();
+  // Fetch the first page's module while /me is asked (route() then finds it loaded).
+  const first = PAGES[parseHash().name];
+  if (first) first().catch(() => {});
   try {
     me = await get("/me");
   } catch (error) {

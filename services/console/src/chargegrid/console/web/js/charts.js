@@ -1,5 +1,25 @@
 // Chart.js (vendored, window.Chart) behind two helpers. Charts are registered on their canvas,
-// so Chart.getChart(canvas) gives the data shown (the browser tests read it from there).
+// so Chart.getChart(canvas) gives the data shown (the browser tests read it from there). The
+// library is loaded on the first chart only: pages without charts do not parse its 200 KB.
+
+let library = null;
+
+function loadLibrary() {
+  if (window.Chart) return Promise.resolve(window.Chart);
+  if (!library) {
+    library = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = "vendor/chart.umd.min.js";
+      script.onload = () => resolve(window.Chart);
+      script.onerror = () => {
+        library = null;
+        reject(new Error("the chart library (vendor/chart.umd.min.js) did not load"));
+      };
+      document.head.append(script);
+    });
+  }
+  return library;
+}
 
 const COLORS = ["#0b6bcb", "#1f8a4c", "#c53030", "#b7791f", "#6b46c1", "#2c7a7b", "#718096"];
 
@@ -8,12 +28,12 @@ export function color(i) {
 }
 
 /** A chart in a fixed-height box; kind "line" or "bar"; datasets [{label, data, ...}]. */
-export function chart(box, kind, labels, datasets, options = {}) {
-  if (!window.Chart) throw new Error("the chart library (vendor/chart.umd.min.js) did not load");
+export async function chart(box, kind, labels, datasets, options = {}) {
+  const Chart = await loadLibrary();
   const canvas = document.createElement("canvas");
   canvas.setAttribute("role", "img");
   box.replaceChildren(canvas);
-  return new window.Chart(canvas, {
+  return new Chart(canvas, {
     type: kind,
     data: {
       labels,

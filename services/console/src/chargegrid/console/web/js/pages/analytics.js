@@ -3,9 +3,14 @@
 
 import { get, items } from "../api.js";
 import { chart, chartBox } from "../charts.js";
-import { fmt, h, section, table } from "../ui.js";
+import { banner, fmt, h, section, table } from "../ui.js";
 
 const DAY_MS = 86400000;
+
+/** Draws once the section holding `box` is on the page (Chart.js sizes from its parent). */
+function drawLater(box, ...args) {
+  setTimeout(() => chart(box, ...args).catch((error) => box.replaceChildren(banner(error))));
+}
 
 function isoDay(d) {
   return d.toISOString().slice(0, 10);
@@ -73,9 +78,7 @@ export async function render(root, ctx) {
       const box = chartBox("energy-chart");
       box.dataset.query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined)).toString();
       const wrap = h("div", {}, box, h("p", { class: "muted", id: "energy-total" }, `Total ${fmt.kwh(Number(answer.total_wh || 0) / 1000)}`));
-      setTimeout(() =>
-        chart(box, "bar", buckets.map((b) => b.label), [{ label: "kWh", data: buckets.map((b) => Number(b.energy_wh || 0) / 1000) }], { scales: { y: { beginAtZero: true } } }),
-      );
+      drawLater(box, "bar", buckets.map((b) => b.label), [{ label: "kWh", data: buckets.map((b) => Number(b.energy_wh || 0) / 1000) }], { scales: { y: { beginAtZero: true } } });
       return wrap;
     }),
     section(cards, "Utilization by hour (% in use)", async () => {
@@ -86,9 +89,7 @@ export async function render(root, ctx) {
       const answer = await get("/analytics/uptime", { ...query, granularity: "month" });
       const ports = answer.ports || [];
       const box = chartBox("uptime-chart");
-      setTimeout(() =>
-        chart(box, "bar", ports.map((p) => `${p.station_id}/${p.evse_id} ${p.month || ""}`.trim()), [{ label: "uptime %", data: ports.map((p) => Number(p.uptime_percent || 0)) }], { scales: { y: { min: 0, max: 100 } } }),
-      );
+      drawLater(box, "bar", ports.map((p) => `${p.station_id}/${p.evse_id} ${p.month || ""}`.trim()), [{ label: "uptime %", data: ports.map((p) => Number(p.uptime_percent || 0)) }], { scales: { y: { min: 0, max: 100 } } });
       return h(
         "div",
         {},
@@ -112,9 +113,7 @@ export async function render(root, ctx) {
       const answer = await get("/analytics/peaks", { ...query, granularity: "day" });
       const peaks = answer.peaks || [];
       const box = chartBox("peaks-chart");
-      setTimeout(() =>
-        chart(box, "bar", peaks.map((p) => `${p.label}${p.site_id ? ` ${p.site_id}` : ""}`), [{ label: "peak kW", data: peaks.map((p) => Number(p.peak_power_w || 0) / 1000) }], { scales: { y: { beginAtZero: true } } }),
-      );
+      drawLater(box, "bar", peaks.map((p) => `${p.label}${p.site_id ? ` ${p.site_id}` : ""}`), [{ label: "peak kW", data: peaks.map((p) => Number(p.peak_power_w || 0) / 1000) }], { scales: { y: { beginAtZero: true } } });
       return box;
     }),
     section(cards, "Revenue", async () => {

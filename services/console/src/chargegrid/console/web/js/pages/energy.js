@@ -57,7 +57,7 @@ export async function render(root, ctx) {
   root.append(h("section", { class: "card" }, h("h2", {}, "Limit vs allocated vs drawn per phase (A)"), box, nowBox));
   const cards = h("div", { class: "cards" });
   root.append(cards);
-  const graph = chart(box, "line", [], datasets(), { scales: { y: { beginAtZero: true, title: { display: true, text: "A" } } } });
+  const graph = await chart(box, "line", [], datasets(), { scales: { y: { beginAtZero: true, title: { display: true, text: "A" } } } });
 
   function add(load) {
     const rows = phases(load);
