@@ -89,7 +89,21 @@ async def _wait_console(url: str, token: str, count: int) -> int:
     return total
 
 
-async def _render_ms(browser: Any, url: str, token: str) -> float:
+PHASES = """() => {
+    const end = (suffix) => {
+        const e = performance.getEntriesByType('resource').find((r) => r.name.endsWith(suffix));
+        return e ? e.responseEnd : null;
+    };
+    const nav = performance.getEntriesByType('navigation')[0];
+    return {
+        dom_content_loaded_ms: nav ? nav.domContentLoadedEventEnd : null,
+        me_answered_ms: end('/api/v1/me'),
+        overview_answered_ms: end('/api/v1/overview'),
+    };
+}"""
+
+
+async def _render_ms(browser: Any, url: str, token: str) -> tuple[float, dict[str, float]]:
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     try:
         await context.add_init_script(f"sessionStorage.setItem('chargegrid.token', {token!r})")
@@ -103,7 +117,7 @@ async def _render_ms(browser: Any, url: str, token: str) -> float:
             timeout=30_000,
         )
         mark: float = await handle.json_value()
-        return mark
+        return mark, await page.evaluate(PHASES)
     finally:
         await context.close()
 
@@ -114,11 +128,15 @@ async def _measure(url: str, token: str, rounds: int) -> dict[str, Any]:
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
-            cold = await _render_ms(browser, url, token)
-            warm = [await _render_ms(browser, url, token) for _ in range(rounds)]
+            cold, _ = await _render_ms(browser, url, token)
+            runs = [await _render_ms(browser, url, token) for _ in range(rounds)]
         finally:
             await browser.close()
-    ordered = sorted(warm)
+    ordered = sorted(mark for mark, _ in runs)
+    phases = {
+        name: round(statistics.median(p[name] for _, p in runs if p[name] is not None), 1)
+        for name in runs[0][1]
+    }
     return {
         "cold_ms": round(cold, 1),
         "warm": {
@@ -127,6 +145,8 @@ async def _measure(url: str, token: str, rounds: int) -> dict[str, Any]:
             "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)], 1),
             "max_ms": round(ordered[-1], 1),
         },
+        # Medians of the warm rounds, ms from navigation start: where the time goes.
+        "phases_p50_ms": phases,
     }
 
 
