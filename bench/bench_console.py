@@ -147,8 +147,8 @@ async def _timed(client: httpx.AsyncClient, path: str) -> dict[str, float]:
 
 async def run() -> dict[str, Any]:
     offset = _free_offset()
-    # The mirror re-reads stations every 5 s here, so the seeded ones show up quickly.
-    os.environ["CHARGEGRID_CONSOLE_LIVE_RESYNC_S"] = "5"
+    # Default settings: the console's mirror finds the seeded stations at its next full
+    # read (live_resync_s, 60 s) and the sessions through WatchSessions.
     with tempfile.TemporaryDirectory() as tmp:
         var_dir, log = Path(tmp) / "var", Path(tmp) / "dev.log"
         process = await asyncio.to_thread(_start_stack, var_dir, log, offset)
