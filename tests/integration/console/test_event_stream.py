@@ -29,8 +29,14 @@ class Feed:
     def __init__(self) -> None:
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
 
-    def __call__(self) -> AsyncIterator[Any]:
+    def __call__(self) -> Feed:
+        return self
+
+    def __aiter__(self) -> AsyncIterator[Any]:
         return self._items()
+
+    async def wait_for_connection(self) -> None:
+        return None
 
     async def _items(self) -> AsyncIterator[Any]:
         while True:

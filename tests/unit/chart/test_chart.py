@@ -24,7 +24,7 @@ SERVICES = (
     "energy",
     "analytics",
 )
-NOT_WRITTEN_YET = ("roaming", "console")
+NOT_WRITTEN_YET = ("roaming",)
 PER_SERVICE_KINDS = (
     "Deployment",
     "Service",
@@ -290,6 +290,14 @@ def test_components_not_written_yet_render_nothing(render: Render) -> None:
     manifests = render(DEFAULT)
     for service in NOT_WRITTEN_YET:
         assert not [m for m in manifests if service in m["metadata"]["name"]], service
+
+
+def test_the_console_serves_http_on_8080_with_metrics_on_9110(render: Render) -> None:
+    manifests = render(DEFAULT)
+    ports = {
+        p["name"]: p["containerPort"] for p in container(deployment(manifests, "console"))["ports"]
+    }
+    assert (ports["http"], ports["metrics"]) == (8080, 9110)
 
 
 def test_enabling_a_component_is_a_values_change(render: Render) -> None:

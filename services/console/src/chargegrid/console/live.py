@@ -32,6 +32,8 @@ log = get_logger(__name__)
 FAULTED = station_events.CONNECTOR_STATUS_FAULTED
 STREAM_TIMEOUT_S = 24 * 3600.0
 HISTORY_PER_STATION = 100
+#: Longest pause between attempts to reach a service that is down.
+MAX_BACKOFF_S = 4.0
 
 
 def _utc_now() -> datetime:
@@ -62,6 +64,7 @@ class LiveMirror:
         resync_s: float = 60.0,
         energy_refresh_s: float = 30.0,
         offline_alert_minutes: float = 10.0,
+        overview_cache_s: float = 1.0,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.backends = backends
@@ -70,6 +73,9 @@ class LiveMirror:
         self.resync_s = resync_s
         self.energy_refresh_s = energy_refresh_s
         self.offline_alert_minutes = offline_alert_minutes
+        self.overview_cache_s = overview_cache_s
+        #: (query) -> (when computed, the overview): see routes/overview.py.
+        self.overview_cache: dict[Any, tuple[float, Any]] = {}
         self.clock = clock
         self.stations: dict[str, StationLive] = {}
         self.sessions: dict[str, session_pb2.Session] = {}
@@ -98,21 +104,33 @@ class LiveMirror:
     async def _forever(
         self, name: str, once: Callable[[], Coroutine[Any, Any, None]], every_s: float
     ) -> None:
-        """Run `once` every `every_s` (streams: again after they end), backing off on errors."""
-        backoff = 1.0
+        """Run `once` every `every_s` (streams: again after they end), backing off on errors.
+
+        Only the first failure in a row is a warning: a service that is down for a minute
+        must not write sixty of them.
+        """
+        backoff = 0.5
         while True:
             try:
                 await once()
                 self.errors.pop(name, None)
-                backoff = 1.0
+                backoff = 0.5
                 await asyncio.sleep(every_s)
             except asyncio.CancelledError:
                 raise
             except (Problem, grpc.aio.AioRpcError) as exc:
-                self.errors[name] = str(exc)
-                log.warning("live mirror call failed", part=name, error=str(exc))
+                detail = exc.detail if isinstance(exc, Problem) else str(exc.details())
+                if name not in self.errors:
+                    log.warning("live mirror call failed", part=name, error=detail)
+                self.errors[name] = detail
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 15.0)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    async def _connected(self, name: str, call: Any) -> None:
+        """Mark a watch stream as up once the service accepted it."""
+        await call.wait_for_connection()
+        self.errors.pop(name, None)
+        self.loaded[name] = self.clock()
 
     # --- full reads -------------------------------------------------------------------------
 
@@ -177,6 +195,7 @@ class LiveMirror:
             metadata=self.caller.metadata(),
             timeout=STREAM_TIMEOUT_S,
         )
+        await self._connected("station-watch", call)
         async for update in call:
             self.apply_status(update)
 
@@ -205,6 +224,7 @@ class LiveMirror:
             metadata=self.caller.metadata(),
             timeout=STREAM_TIMEOUT_S,
         )
+        await self._connected("session-watch", call)
         async for change in call:
             self.apply_session(change)
 
