@@ -11,6 +11,7 @@ import json
 import os
 import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,6 +102,17 @@ async def test_every_page_loads_without_console_errors_or_banners(
             problems[path] = banners + page.errors
             page.errors.clear()
     assert problems == {}
+
+    # The CDR page's export downloads the CSV through the API, with the page's token.
+    await page.open("/cdrs")
+    async with page.page.expect_download() as started:
+        await page.page.click("#cdr-export")
+    download = await started.value
+    assert download.suggested_filename == "cdrs.csv"
+    csv_path = await download.path()
+    header = (await asyncio.to_thread(Path(csv_path).read_text)).splitlines()[0]
+    assert "station_id" in header
+    assert page.errors == []
     await page.screenshot("test_every_page_loads_without_console_errors_or_banners")
 
 
