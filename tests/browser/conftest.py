@@ -8,6 +8,7 @@ Without it the tests skip with the reason, except on CI (CI=true), where they fa
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import urllib.error
@@ -87,6 +88,29 @@ class ConsoleStack(Stack):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the console never answered; output:\n{self.output()}")
             time.sleep(0.3)
+
+    def wait_until_current(self, timeout_s: float) -> None:
+        """Until the overview answers with no degraded part: the stack prints the admin
+        token before every service listens, and the console's live mirror retries with
+        backoff until they do."""
+        deadline = time.monotonic() + timeout_s
+        last = "no answer"
+        request = urllib.request.Request(
+            f"{self.console_url}/api/v1/overview",
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+        )
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as reply:
+                    overview = json.loads(reply.read())
+                    if not overview["degraded"]:
+                        return
+                    last = f"degraded {overview['degraded']}"
+            except (urllib.error.URLError, OSError) as exc:
+                last = str(exc)
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the console is not ready ({last}); output:\n{self.output()}")
+            time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

@@ -58,6 +58,7 @@ async def fleet(console_stack: ConsoleStack) -> AsyncIterator[dict[str, Station]
     try:
         for station in stations.values():
             await station.wait_registered(30)
+        await asyncio.to_thread(console_stack.wait_until_current, 90)
         yield stations
     finally:
         for station in stations.values():
