@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 
 from bench.bench_stop_to_cdr import _free_offset, _start_stack, _wait_for
@@ -43,6 +44,7 @@ STATIONS = int(os.environ.get("BENCH_CONSOLE_STATIONS", "1000"))
 SESSIONS_PER_STATION = int(os.environ.get("BENCH_CONSOLE_SESSIONS_PER_STATION", "10"))
 REQUESTS = int(os.environ.get("BENCH_CONSOLE_REQUESTS", "300"))
 TARGET_P99_MS = 50.0
+RETRIED = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE)
 
 
 def _ms(samples: list[float]) -> dict[str, float]:
@@ -58,18 +60,26 @@ def _ms(samples: list[float]) -> dict[str, float]:
 async def _create_stations(address: str, token: str) -> None:
     channel = create_channel(address, token=token, default_timeout_s=30)
     stub = stations_pb2_grpc.StationsStub(channel)
+
+    async def create(n: int) -> None:
+        request = stations_pb2.CreateStationRequest(
+            station=stations_pb2.Station(id=f"BENCH-{n:04d}", vendor="Bench")
+        )
+        for attempt in range(5):
+            try:
+                await stub.CreateStation(request)
+                return
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.ALREADY_EXISTS:
+                    return  # an earlier attempt got through
+                # SQLite under a loaded machine: "database is locked" comes back as INTERNAL.
+                if attempt == 4 or exc.code() not in RETRIED:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
+
     try:
-        for start in range(0, STATIONS, 50):
-            await asyncio.gather(
-                *(
-                    stub.CreateStation(
-                        stations_pb2.CreateStationRequest(
-                            station=stations_pb2.Station(id=f"BENCH-{n:04d}", vendor="Bench")
-                        )
-                    )
-                    for n in range(start, min(start + 50, STATIONS))
-                )
-            )
+        for start in range(0, STATIONS, 20):
+            await asyncio.gather(*(create(n) for n in range(start, min(start + 20, STATIONS))))
     finally:
         await channel.close()
 
