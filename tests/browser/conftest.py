@@ -92,7 +92,8 @@ class ConsoleStack(Stack):
     def wait_until_current(self, timeout_s: float) -> None:
         """Until the overview answers with no degraded part: the stack prints the admin
         token before every service listens, and the console's live mirror retries with
-        backoff until they do."""
+        backoff until they do. (Its watch streams clear their start-up error only once they
+        deliver a change: the fleet fixture makes one of each kind first.)"""
         deadline = time.monotonic() + timeout_s
         last = "no answer"
         request = urllib.request.Request(

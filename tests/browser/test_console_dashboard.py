@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from chargegrid.platform.grpc.tokens import Role
-from chargegrid.simulator import EVSpec, Station, StationConfig, create_station
+from chargegrid.simulator import EVSpec, Station, StationConfig, StopReason, create_station
 from tests.browser.conftest import ConsoleStack, Page, eventually, signed_in
 
 pytestmark = pytest.mark.timeout(400)
@@ -25,6 +25,8 @@ pytestmark = pytest.mark.timeout(400)
 SITE = "CONSOLE-SITE"
 STATIONS = ("CONSOLE-1", "CONSOLE-2")
 TAGS = ("CONSOLETAG1", "CONSOLETAG2")
+#: Sessions the fleet fixture charged and ended (their energy is in the analytics too).
+FINISHED: list[Any] = []
 PAGES = [
     "/overview",
     "/stations",
@@ -58,6 +60,14 @@ async def fleet(console_stack: ConsoleStack) -> AsyncIterator[dict[str, Station]
     try:
         for station in stations.values():
             await station.wait_registered(30)
+        # One finished session first, so the CDR page has a CDR (and the console's session
+        # watch has seen a change: see wait_until_current).
+        finished = stations[STATIONS[1]].plug_in(1, ev=EVSpec(capacity_kwh=60), id_tag=TAGS[1])
+        await asyncio.wait_for(finished.transaction_started.wait(), 30)
+        await asyncio.sleep(2)
+        finished.request_stop(StopReason.LOCAL)
+        await asyncio.wait_for(finished.finished.wait(), 30)
+        FINISHED.append(finished)
         await asyncio.to_thread(console_stack.wait_until_current, 90)
         yield stations
     finally:
@@ -245,7 +255,8 @@ async def test_the_energy_and_analytics_charts_show_the_simulator_data(
     shown_kwh, api_kwh = chart["data"][0]["data"], [float(b["energy_wh"]) / 1000 for b in after]
     assert shown_kwh[:-1] == pytest.approx(api_kwh[:-1])
     assert 0 < shown_kwh[-1] <= api_kwh[-1] + 1e-9
-    delivered_kwh = sum(s.energy_wh for st in fleet.values() for s in st.charging.active_sessions())
+    charging = [s for st in fleet.values() for s in st.charging.active_sessions()]
+    delivered_kwh = sum(s.energy_wh for s in [*charging, *FINISHED])
     assert api_kwh[-1] <= delivered_kwh / 1000 + 0.01
     await page.screenshot("test_the_energy_and_analytics_charts_show_the_simulator_data")
     assert page.errors == []
