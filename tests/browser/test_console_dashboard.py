@@ -141,7 +141,7 @@ async def test_a_station_status_and_a_session_energy_change_on_screen_without_re
     await sessions_page.page.wait_for_selector('#live-state[data-state="live"]')
 
     session = fleet[station_id].plug_in(
-        1, ev=EVSpec(capacity_kwh=60, max_power_w=11_000), id_tag=TAGS[0]
+        1, ev=EVSpec(capacity_kwh=200, max_power_w=11_000), id_tag=TAGS[0]
     )
     # The status the simulator reports replaces "Available" on the page, within 5 s.
     await eventually(
@@ -222,7 +222,7 @@ async def test_the_energy_and_analytics_charts_show_the_simulator_data(
 ) -> None:
     station = fleet[STATIONS[0]]
     if not station.charging.active_sessions():
-        station.plug_in(1, ev=EVSpec(capacity_kwh=60, max_power_w=11_000), id_tag=TAGS[0])
+        station.plug_in(1, ev=EVSpec(capacity_kwh=200, max_power_w=11_000), id_tag=TAGS[0])
     page = await admin_page(browser, console_stack)
     await page.open(f"/energy?site={SITE}")
     read_chart = """id => {
@@ -232,15 +232,15 @@ async def test_the_energy_and_analytics_charts_show_the_simulator_data(
         const data = c.data.datasets.map(d => ({label: d.label, data: d.data}));
         return {labels: c.data.labels, data};
     }"""
-    # Live points arrive as the site's load changes (meter values every second).
+    # Live points arrive as the site's load changes (meter values every second): wait for the
+    # one that carries the simulator's charging current.
     shown = await eventually(
-        lambda: _chart_with_points(page, read_chart, "site-load-chart", 2), 20, "live load points"
+        lambda: _chart_drawing(page, read_chart), 30, "the drawn current on the live chart"
     )
     load = json.loads((await api(page, "GET", f"/energy/sites/{SITE}/load"))["body"])
     limit_l1 = next(d for d in shown["data"] if d["label"].startswith("limit L1"))
     assert limit_l1["data"][-1] == pytest.approx(load["effective_limit_a"]["l1"])
-    drawn_l1 = next(d for d in shown["data"] if d["label"].startswith("drawn L1"))
-    assert max(drawn_l1["data"]) > 0, "the simulator's charging current is on the chart"
+    assert station.charging.active_sessions(), "the simulated EV is still charging"
     await page.screenshot("test_energy_chart_shows_the_simulator_data")
 
     await page.open(f"/analytics?scope=site:{SITE}")
@@ -260,6 +260,15 @@ async def test_the_energy_and_analytics_charts_show_the_simulator_data(
     assert api_kwh[-1] <= delivered_kwh / 1000 + 0.01
     await page.screenshot("test_the_energy_and_analytics_charts_show_the_simulator_data")
     assert page.errors == []
+
+
+async def _chart_drawing(page: Page, script: str) -> Any:
+    """The live load chart once a point shows current drawn on L1."""
+    shown = await page.page.evaluate(script, "site-load-chart")
+    if not shown:
+        return None
+    drawn = next(d for d in shown["data"] if d["label"].startswith("drawn L1"))
+    return shown if any(value > 0 for value in drawn["data"]) else None
 
 
 async def _chart_with_points(page: Page, script: str, chart_id: str, points: int) -> Any:
