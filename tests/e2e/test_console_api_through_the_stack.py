@@ -114,7 +114,11 @@ async def test_the_station_list_shows_the_simulated_stations_online(
     assert missing.headers["content-type"] == "application/problem+json"
 
 
-async def _next_event(lines: AsyncIterator[str], kind: str, station_id: str) -> dict[str, Any]:
+async def _read_events(
+    lines: AsyncIterator[str], kind: str, station_id: str, found: asyncio.Queue[dict[str, Any]]
+) -> None:
+    """Every `kind` event of `station_id` into `found` (a task: waiting on the queue can time
+    out without closing the stream)."""
     current = None
     async for line in lines:
         if line.startswith("event: "):
@@ -122,30 +126,35 @@ async def _next_event(lines: AsyncIterator[str], kind: str, station_id: str) -> 
         elif line.startswith("data: ") and current == kind:
             data = json.loads(line.removeprefix("data: "))
             if data.get("station_id") == station_id:
-                return data  # type: ignore[no-any-return]
-    raise AssertionError("the stream ended")
+                await found.put(data)
 
 
 async def test_a_status_change_arrives_over_the_event_stream_within_5_s(
     api: httpx.AsyncClient, tokens: dict[str, str], stations: dict[str, Station]
 ) -> None:
-    ticket = (await api.post("/api/v1/events/ticket", headers=bearer(tokens["viewer"]))).json()[
-        "ticket"
-    ]
+    async def watching() -> bool:
+        # The console's watch of the stations service is up (it starts with the stack).
+        reply = await api.get("/api/v1/overview", headers=bearer(tokens["viewer"]))
+        body = reply.json() if reply.status_code == 200 else {}
+        return "station-watch" in body.get("as_of", {})
+
+    await _until(watching, 60)
+    reply = await api.post("/api/v1/events/ticket", headers=bearer(tokens["viewer"]))
+    ticket = reply.json()["ticket"]
     url = f"/api/v1/events/stream?ticket={ticket}&station_id=CONSOLE-201"
     async with api.stream("GET", url) as response:
         assert response.status_code == 200
         lines = response.aiter_lines()
         assert (await anext(lines)).startswith("retry:")
+        found: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        reader = asyncio.create_task(_read_events(lines, "station.status", "CONSOLE-201", found))
         stations["CONSOLE-201"].plug_in(1, ev=EVSpec(capacity_kwh=60, max_power_w=11_000))
         # Each change must arrive within 5 s. The embedded broker can start a fresh live feed
         # past a few records (TOOLING.md, end offsets), so a change that never arrives is
         # followed by another one (a StatusNotification the console itself triggers), twice.
         for attempt in range(3):
             try:
-                data = await asyncio.wait_for(
-                    _next_event(lines, "station.status", "CONSOLE-201"), 5
-                )
+                data = await asyncio.wait_for(found.get(), 5)
                 break
             except TimeoutError:
                 assert attempt < 2, "no status change reached the event stream within 5 s"
@@ -155,6 +164,7 @@ async def test_a_status_change_arrives_over_the_event_stream_within_5_s(
                     headers=bearer(tokens["operator"]),
                 )
                 assert trigger.status_code == 200, trigger.text
+        reader.cancel()
         assert data["status"] == "CONNECTOR_STATUS_OCCUPIED"
 
 

@@ -286,6 +286,14 @@ def test_strimzi_topics_carry_partitions_retention_and_compaction(render: Render
     assert len(topics) == 13
 
 
+def test_the_console_serves_http_on_8080_with_metrics_on_9110(render: Render) -> None:
+    manifests = render(DEFAULT)
+    ports = {
+        p["name"]: p["containerPort"] for p in container(deployment(manifests, "console"))["ports"]
+    }
+    assert (ports["http"], ports["metrics"]) == (8080, 9110)
+
+
 def test_enabling_a_component_is_a_values_change(render: Render) -> None:
     disabled = render(DEFAULT, sets=("components.analytics.enabled=false",))
     assert not [m for m in disabled if "analytics" in m["metadata"]["name"]]

@@ -124,6 +124,7 @@ class Console:
         self.mirror.history.clear()
         self.mirror.loaded.clear()
         self.mirror.errors.clear()
+        self.mirror.overview_cache.clear()
         return self
 
 
@@ -135,7 +136,7 @@ def a_console(
     tokens["service"] = registry.add("svc", Role.SERVICE)
     stubs = {name: FakeStub(name) for name in SERVICES if name not in missing}
     backends = Backends(stubs)
-    mirror = LiveMirror(backends, Hub(10), tokens["service"])
+    mirror = LiveMirror(backends, Hub(10), tokens["service"], overview_cache_s=0)
     auth = Authenticator(registry, 60.0)
     app = create_api(backends, auth, mirror, max_body_bytes=max_body_bytes, web_dir=None)
     app.state.sse_keepalive_s = 0.05

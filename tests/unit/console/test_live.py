@@ -164,3 +164,15 @@ async def test_the_mirror_backs_off_and_records_a_failing_part(console: Console)
     task.cancel()
     assert "unavailable" in console.mirror.errors["stations"]
     assert "stations" not in console.mirror.loaded
+
+
+async def test_the_overview_is_computed_once_per_cache_period(console: Console) -> None:
+    await _load(console)
+    console.mirror.overview_cache_s = 60
+    try:
+        first = console.client.get("/api/v1/overview", headers=console.headers("viewer")).json()
+        console.mirror.stations.clear()
+        again = console.client.get("/api/v1/overview", headers=console.headers("viewer")).json()
+        assert again == first  # served from the cache, not recomputed
+    finally:
+        console.mirror.overview_cache_s = 0

@@ -47,6 +47,7 @@ def build_api(settings: ConsoleSettings, backends: Backends) -> tuple[FastAPI, L
         resync_s=settings.live_resync_s,
         energy_refresh_s=settings.energy_refresh_s,
         offline_alert_minutes=settings.offline_alert_minutes,
+        overview_cache_s=settings.overview_cache_s,
     )
     auth = Authenticator(TokenRegistry(settings.api_tokens_file), settings.ticket_ttl_s)
     app = create_api(backends, auth, mirror, max_body_bytes=settings.max_body_bytes)

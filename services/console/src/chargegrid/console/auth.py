@@ -19,8 +19,10 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chargegrid.console.problems import Problem
 from chargegrid.platform.grpc.tokens import Role, TokenRegistry
@@ -90,8 +92,15 @@ def _authenticator(request: Request) -> Authenticator:
     return auth
 
 
-def _require(minimum: Role) -> Callable[[Request], Caller]:
-    def dependency(request: Request) -> Caller:
+#: Declares the bearer scheme in the OpenAPI document (the Authorize button of /api/docs);
+#: the check itself is ours, so it never answers on its own.
+BEARER = HTTPBearer(auto_error=False, description="An API token (`chargegrid tokens`).")
+
+
+def _require(minimum: Role) -> Callable[..., Caller]:
+    def dependency(
+        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+    ) -> Caller:
         caller = _authenticator(request).from_header(request.headers.get("authorization"))
         if RANK[caller.role] < RANK[minimum]:
             raise Problem(

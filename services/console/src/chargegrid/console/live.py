@@ -64,6 +64,7 @@ class LiveMirror:
         resync_s: float = 60.0,
         energy_refresh_s: float = 30.0,
         offline_alert_minutes: float = 10.0,
+        overview_cache_s: float = 1.0,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self.backends = backends
@@ -72,6 +73,9 @@ class LiveMirror:
         self.resync_s = resync_s
         self.energy_refresh_s = energy_refresh_s
         self.offline_alert_minutes = offline_alert_minutes
+        self.overview_cache_s = overview_cache_s
+        #: (query) -> (when computed, the overview): see routes/overview.py.
+        self.overview_cache: dict[Any, tuple[float, Any]] = {}
         self.clock = clock
         self.stations: dict[str, StationLive] = {}
         self.sessions: dict[str, session_pb2.Session] = {}

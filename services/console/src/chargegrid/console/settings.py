@@ -51,6 +51,8 @@ class ConsoleSettings(ServiceSettings):
     ticket_ttl_s: float = Field(default=300.0, gt=0)
     #: A station offline longer than this is an alert on the overview.
     offline_alert_minutes: float = Field(default=10.0, ge=0)
+    #: The overview is computed at most this often (seconds) and shared meanwhile.
+    overview_cache_s: float = Field(default=1.0, ge=0)
     #: How often the live mirror re-reads every station and open session in full (between
     #: reads the watch streams keep it current).
     live_resync_s: float = Field(default=60.0, gt=0)

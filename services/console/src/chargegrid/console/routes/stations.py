@@ -15,6 +15,7 @@ from chargegrid.console.deps import backends, live
 from chargegrid.console.live import LiveMirror
 from chargegrid.console.problems import Problem
 from chargegrid.console.routes.params import PageSize, PageToken, enum_name, page
+from chargegrid.console.station_json import station_json, station_list_json
 
 router = APIRouter(tags=["sites and stations"])
 Viewer = Annotated[Caller, Depends(viewer)]
@@ -90,7 +91,7 @@ async def list_stations(
     }
     if not q:
         request = build(pb.ListStationsRequest, {**values, "page": page(page_size, page_token)})
-        return to_json(await b.call("stations", "ListStations", request, caller))
+        return station_list_json(await b.call("stations", "ListStations", request, caller))
     return await _search(b, caller, values, q.lower(), page_size, page_token)
 
 
@@ -113,7 +114,7 @@ async def _search(
     chunk = found[offset : offset + size]
     following = offset + size if offset + size < len(found) else None
     return {
-        "stations": [to_json(s) for s in chunk],
+        "stations": [station_json(s) for s in chunk],
         "next_page_token": "" if following is None else str(following),
         "total": len(found),
     }
@@ -127,7 +128,7 @@ async def get_station(
     station = await b.call(
         "stations", "GetStation", pb.GetStationRequest(station_id=station_id), caller
     )
-    body = to_json(station)
+    body = station_json(station)
     open_sessions = [to_json(s) for s in mirror.sessions.values() if s.station_id == station_id]
     body["active_sessions"] = open_sessions
     return body
