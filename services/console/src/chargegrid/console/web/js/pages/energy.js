@@ -21,8 +21,10 @@ export function phases(load) {
   }));
 }
 
-function timeLabel(load) {
-  const d = new Date(load.computed_at || Date.now());
+function timeLabel() {
+  // The sample's arrival: a load pushed again unchanged keeps its computed_at, and a time
+  // axis of those repeats one label.
+  const d = new Date();
   return d.toLocaleTimeString("en-GB", { hour12: false });
 }
 
@@ -61,7 +63,7 @@ export async function render(root, ctx) {
 
   function add(load) {
     const rows = phases(load);
-    graph.data.labels.push(timeLabel(load));
+    graph.data.labels.push(timeLabel());
     rows.forEach((r, i) => {
       graph.data.datasets[i * 3].data.push(r.limit);
       graph.data.datasets[i * 3 + 1].data.push(r.allocated);
