@@ -126,10 +126,12 @@ class LiveMirror:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    async def _connected(self, name: str, call: Any) -> None:
-        """Mark a watch stream as up once the service accepted it."""
-        await call.wait_for_connection()
+    def _opened(self, name: str) -> None:
+        """A watch stream was opened: its last failure is no longer current. (Waiting for the
+        service's first message would hold until something changes.)"""
         self.errors.pop(name, None)
+
+    def _received(self, name: str) -> None:
         self.loaded[name] = self.clock()
 
     # --- full reads -------------------------------------------------------------------------
@@ -195,8 +197,9 @@ class LiveMirror:
             metadata=self.caller.metadata(),
             timeout=STREAM_TIMEOUT_S,
         )
-        await self._connected("station-watch", call)
+        self._opened("station-watch")
         async for update in call:
+            self._received("station-watch")
             self.apply_status(update)
 
     def apply_status(self, update: stations_pb2.StatusUpdate) -> None:
@@ -224,8 +227,9 @@ class LiveMirror:
             metadata=self.caller.metadata(),
             timeout=STREAM_TIMEOUT_S,
         )
-        await self._connected("session-watch", call)
+        self._opened("session-watch")
         async for change in call:
+            self._received("session-watch")
             self.apply_session(change)
 
     def apply_session(self, change: session_pb2.SessionChange) -> None:
