@@ -33,9 +33,9 @@ from chargegrid.api.stations.v1 import stations_pb2 as st
 from chargegrid.platform.bus import EnvelopeFactory, EventProducer, ProducerConfig
 from chargegrid.platform.bus.topics import STATION_EVENTS, default_topic_specs, ensure_topics
 from chargegrid.platform.embedded_broker import EmbeddedBroker, free_port
+from chargegrid.platform.http_server import HttpServer
 from chargegrid.platform.logging import configure_logging
 from chargegrid.roaming.app import RoamingApp
-from chargegrid.roaming.http import HttpServer
 from chargegrid.roaming.ocpi import tokens
 from chargegrid.roaming.partners import REGISTERED
 from chargegrid.roaming.settings import RoamingSettings

@@ -29,13 +29,14 @@ from chargegrid.firmware.app import MIGRATIONS
 from chargegrid.firmware.campaigns import Campaigns
 from chargegrid.firmware.charging import GrpcChargingSessions
 from chargegrid.firmware.gateway import GatewayCommands
-from chargegrid.firmware.http import HttpServer, Uploads, create_http_app
+from chargegrid.firmware.http import Uploads, create_http_app
 from chargegrid.firmware.models import CampaignRow, StationUpdateRow
 from chargegrid.firmware.runner import CampaignRunner
 from chargegrid.firmware.stations import GrpcStationDirectory
 from chargegrid.firmware.updates import ApiDeps
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, Role, TokenRegistry, create_channel
+from chargegrid.platform.http_server import HttpServer
 from chargegrid.platform.migrations import upgrade
 
 STATION_CONTROL = "chargegrid.api.gateway.v1.StationControl"

@@ -9,11 +9,8 @@ the Helm chart's probes ask). `stop` reverses it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-from collections.abc import Generator
 
-import uvicorn
 from fastapi import FastAPI
 
 from chargegrid.console.auth import Authenticator
@@ -23,18 +20,11 @@ from chargegrid.console.hub import Hub
 from chargegrid.console.live import LiveMirror
 from chargegrid.console.settings import ConsoleSettings
 from chargegrid.platform.grpc import GrpcServer, TokenRegistry
+from chargegrid.platform.http_server import HttpServer
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.telemetry import setup_telemetry, start_metrics_server
 
 log = get_logger(__name__)
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn that leaves signals to the service, which stops it itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
 
 
 def build_api(settings: ConsoleSettings, backends: Backends) -> tuple[FastAPI, LiveMirror]:
@@ -59,30 +49,20 @@ class ConsoleApp:
     def __init__(self, settings: ConsoleSettings, backends: Backends | None = None) -> None:
         self.settings = settings
         self._backends = backends
-        self._serve: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.settings
         self.backends = self._backends or Backends.from_settings(settings)
         self.api, self.live = build_api(settings, self.backends)
         self.live.start()
-        config = uvicorn.Config(
+        self.http = HttpServer(
             self.api,
-            host=settings.http_host,
-            port=settings.http_port,
-            lifespan="off",
-            log_config=None,
-            access_log=False,  # access logs would carry ?ticket= values
-            timeout_graceful_shutdown=3,  # event streams never end by themselves
+            settings.http_host,
+            settings.http_port,
+            name="console HTTP",
+            graceful_shutdown_s=3,  # event streams never end by themselves
         )
-        self.http = _EmbeddedServer(config)
-        self._serve = asyncio.create_task(self.http.serve())
-        while not self.http.started:
-            if self._serve.done():
-                self._serve.result()
-                raise RuntimeError("the console's HTTP server stopped while starting")
-            await asyncio.sleep(0.01)
-        self.http_port = self.http.servers[0].sockets[0].getsockname()[1]
+        self.http_port = await self.http.start()
         self.grpc = GrpcServer(
             settings.grpc_host, settings.grpc_port, TokenRegistry(settings.api_tokens_file)
         )
@@ -91,10 +71,7 @@ class ConsoleApp:
 
     async def stop(self) -> None:
         await self.grpc.stop(2)
-        self.http.should_exit = True
-        if self._serve is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._serve, 10)
+        await self.http.stop(10)
         await self.live.stop()
         await self.backends.close()
 

@@ -22,7 +22,7 @@ from chargegrid.firmware.campaigns import Campaigns
 from chargegrid.firmware.charging import ChargingSessions, GrpcChargingSessions
 from chargegrid.firmware.consumers import FirmwareEvents, firmware_consumer
 from chargegrid.firmware.gateway import FirmwareCommands, GatewayCommands
-from chargegrid.firmware.http import HttpServer, Uploads, create_http_app
+from chargegrid.firmware.http import Uploads, create_http_app
 from chargegrid.firmware.runner import CampaignRunner
 from chargegrid.firmware.settings import FirmwareSettings
 from chargegrid.firmware.stations import GrpcStationDirectory, StationDirectory
@@ -33,6 +33,7 @@ from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, TokenRegistry, create_channel
+from chargegrid.platform.http_server import HttpServer
 from chargegrid.platform.leader import elector_for
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.migrations import upgrade

@@ -8,17 +8,14 @@ a used one 410. `GET /logs/{id}` downloads a file with `Authorization: Bearer <a
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select, update
@@ -160,42 +157,3 @@ def create_http_app(uploads: Uploads, tokens: TokenRegistry) -> FastAPI:
         return FileResponse(path, filename=row.file_name, media_type="application/octet-stream")
 
     return app
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn that leaves signals to the service, which stops it itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-class HttpServer:
-    """uvicorn inside the service's event loop, started and stopped by the app."""
-
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        config = uvicorn.Config(
-            app, host=host, port=port, lifespan="off", log_config=None, access_log=False
-        )
-        self.server = _EmbeddedServer(config)
-        self._task: asyncio.Task[None] | None = None
-        self.port = port
-
-    async def start(self) -> int:
-        self._task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            if self._task.done():
-                self._task.result()  # raises why it could not start
-                raise RuntimeError("the HTTP server stopped while starting")
-            await asyncio.sleep(0.01)
-        sockets = [sock for server in self.server.servers for sock in server.sockets]
-        self.port = int(sockets[0].getsockname()[1])
-        return self.port
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self.server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None

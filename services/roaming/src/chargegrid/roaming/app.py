@@ -26,6 +26,7 @@ from chargegrid.platform.bus.retention import run_pruner
 from chargegrid.platform.bus.startup import connect_producer
 from chargegrid.platform.db import create_engine, session_factory
 from chargegrid.platform.grpc import GrpcServer, create_channel
+from chargegrid.platform.http_server import HttpServer
 from chargegrid.platform.leader import elector_for
 from chargegrid.platform.logging import configure_logging, get_logger
 from chargegrid.platform.migrations import upgrade
@@ -39,7 +40,7 @@ from chargegrid.roaming.context import RoamingContext
 from chargegrid.roaming.flows.commands import CommandRunner
 from chargegrid.roaming.flows.consumer import flows_consumer
 from chargegrid.roaming.flows.pushes import Flows
-from chargegrid.roaming.http import HttpServer, build_http_app
+from chargegrid.roaming.http import build_http_app
 from chargegrid.roaming.locations.source import Registry, StationsRegistry
 from chargegrid.roaming.locations.store import LocationStore
 from chargegrid.roaming.locations.sync import LocationSync
@@ -131,7 +132,9 @@ class RoamingApp:
             self._channels.append(gateway)
         self.commands = CommandRunner(gateway, client, settings.command_timeout_s)
         self.context.services["commands"] = self.commands
-        self.http = HttpServer(build_http_app(self.context), settings.http_host, settings.http_port)
+        self.http = HttpServer(
+            build_http_app(self.context), settings.http_host, settings.http_port, name="OCPI HTTP"
+        )
         self.http_port = await self.http.start()
         self.grpc = GrpcServer(settings.grpc_host, settings.grpc_port, settings.api_tokens_file)
         self.grpc.add(

@@ -1,16 +1,14 @@
 """The OCPI HTTP app: versions, every registered module, the envelope on every answer.
 
 Every answer echoes X-Request-ID / X-Correlation-ID and reverses the hub routing headers
-(`ocpi.headers`). `HttpServer` runs uvicorn inside the service's event loop.
+(`ocpi.headers`). `chargegrid.platform.http_server.HttpServer` runs it inside the service's
+event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 
-import uvicorn
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
@@ -61,42 +59,3 @@ def build_http_app(context: RoamingContext) -> FastAPI:
     for module in context.registry:
         app.include_router(module.router, prefix=module.prefix)
     return app
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn that leaves signals to the service, which stops it itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
-class HttpServer:
-    """uvicorn inside the service's event loop, started and stopped by the app."""
-
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        config = uvicorn.Config(
-            app, host=host, port=port, lifespan="off", log_config=None, access_log=False
-        )
-        self.server = _EmbeddedServer(config)
-        self._task: asyncio.Task[None] | None = None
-        self.port = port
-
-    async def start(self) -> int:
-        self._task = asyncio.create_task(self.server.serve())
-        while not self.server.started:
-            if self._task.done():
-                self._task.result()
-                raise RuntimeError("the OCPI HTTP server stopped while starting")
-            await asyncio.sleep(0.01)
-        sockets = [sock for server in self.server.servers for sock in server.sockets]
-        self.port = int(sockets[0].getsockname()[1])
-        return self.port
-
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        self.server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
