@@ -130,7 +130,7 @@ export async function render(root, ctx) {
         answer.buckets || [],
         { empty: "No revenue in this period." },
       );
-    }),
+    }, { wide: true }),  // six columns do not fit a third of the page
   ]);
   return undefined;
 }
