@@ -147,20 +147,21 @@ def victim_pid(stack: Stack, kind: str) -> int | None:
         return None
 
 
-async def kill_and_wait(stack: Stack, kind: str, timeout_s: float = 120) -> Kill:
-    """SIGKILL `kind`'s process and wait until the supervisor runs a new one."""
+async def kill_and_wait(stack: Stack, kind: str, timeout_s: float = 180) -> Kill:
+    """SIGKILL `kind`'s process and wait until the supervisor runs a new one (the process
+    table is read in a thread: `ps` on a loaded machine must not stall the stations)."""
     deadline = time.monotonic() + timeout_s
-    while (old := victim_pid(stack, kind)) is None:
+    while (old := await asyncio.to_thread(victim_pid, stack, kind)) is None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"no {kind} process to kill")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)
     os.kill(old, signal.SIGKILL)
     at = time.monotonic()
     while time.monotonic() < at + timeout_s:
-        pid = victim_pid(stack, kind)
+        pid = await asyncio.to_thread(victim_pid, stack, kind)
         if pid is not None and pid != old:
             return Kill(kind, at, round(time.monotonic() - at, 2))
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.25)
     return Kill(kind, at, None)
 
 
