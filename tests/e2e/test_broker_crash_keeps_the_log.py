@@ -14,7 +14,6 @@ import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
-from decimal import Decimal
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -24,6 +23,7 @@ from chargegrid.platform.bus import decode
 from chargegrid.platform.bus.topics import OCPP_FRAMES, TRANSACTION_EVENTS
 from chargegrid.platform.embedded_broker import wait_for_metadata
 from tests.e2e.conftest import Stack
+from tests.e2e.reconcile import Done, reconcile
 from tests.e2e.test_lost_transactions_through_the_stack import (
     RawStation,
     Services,
@@ -112,24 +112,8 @@ async def test_broker_kills_just_after_sessions_end_lose_and_double_nothing(stac
             offsets_before_kill.append(await committed_offsets(stack.bootstrap, "session"))
             os.kill(stack.broker_pid(), signal.SIGKILL)
 
-        for station_id, transaction_id, energy in done:
-
-            async def completed(station_id: str = station_id, tx: str = transaction_id) -> bool:
-                got = await services.session(station_id, tx)
-                return got is not None and got.status == session_pb.SESSION_STATUS_COMPLETED
-
-            await eventually(completed, timeout_s=120)
-            session = await services.session(station_id, transaction_id)
-            assert session is not None
-            assert session.energy_wh == energy
-
-            async def billed(session_id: str = session.id) -> bool:
-                return len(await services.cdrs_of(session_id)) >= 1
-
-            await eventually(billed, timeout_s=120)
-            cdrs = await services.cdrs_of(session.id)
-            assert len(cdrs) == 1, f"{session.id}: {len(cdrs)} CDRs"
-            assert Decimal(cdrs[0].energy_kwh) == Decimal(str(energy)) / 1000
+        result = await reconcile(services, [Done(*tx) for tx in done], settle_timeout_s=240)
+        assert result.ok, result.describe()
 
         frames = await stored_frames(stack.bootstrap)
         assert answered <= frames, f"answered but not in the log: {sorted(answered - frames)}"

@@ -77,6 +77,7 @@ async def test_station_reconnects_after_a_drop_without_booting_and_delivers_the_
     assert csms.connection_counts[sid] == 2
     assert len(csms.sent(sid, "BootNotification")) == 1
     assert stop["meterStop"] == round(station.connectors[1].meter.register_wh)
+    assert session.transaction_ended.is_set()  # answered on the new connection
     assert csms.schema_violations() == []
 
 

@@ -27,6 +27,7 @@ from chargegrid.simulator.model import (
 from chargegrid.simulator.profiles import ChargingProfile
 
 if TYPE_CHECKING:
+    from chargegrid.simulator.link import Link
     from chargegrid.simulator.station import Station
 
 log = logging.getLogger("chargegrid.simulator")
@@ -177,9 +178,13 @@ class ChargingController:
         session.power_w = 0.0
         session.meter_stop_wh = connector.meter.register_wh
         reading = self.reading(connector)
-        await self.station.outbox.send(
-            lambda link: link.transaction_ended(session, reading), durable=True
-        )
+
+        async def end(link: Link) -> bool:
+            await link.transaction_ended(session, reading)
+            return True
+
+        if await self.station.outbox.send(end, durable=True):
+            session.transaction_ended.set()
         self.station.note(
             f"transaction {session.transaction_id} ended ({session.stop_reason}), "
             f"{session.energy_wh:.0f} Wh"

@@ -108,6 +108,9 @@ class Session:
     authorized: bool = False
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
     transaction_started: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Set once the CSMS acknowledged the StopTransaction / TransactionEvent Ended (the outbox
+    #: gives up after its attempts; then `finished` is set without it).
+    transaction_ended: asyncio.Event = field(default_factory=asyncio.Event)
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
     def request_stop(
