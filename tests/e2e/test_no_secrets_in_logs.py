@@ -44,6 +44,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(tmp_path_factory.mktemp("secrets"), args=("--log-level", "DEBUG"))
     try:
         running.wait_for_output("admin API token", 120)
+        # The flow charges with SIMTAG0001: created after the banner, and slow at DEBUG.
+        running.wait_for_output("simulator id tokens", 120)
         yield running
     finally:
         running.stop()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from collections.abc import MutableMapping
 from typing import Any, TextIO, cast
 
@@ -36,6 +37,7 @@ PAYLOAD_DUMPING_LIBRARIES = {
     "grpc": logging.INFO,
     "sqlalchemy": logging.WARNING,
     "asyncpg": logging.WARNING,
+    "aiosqlite": logging.WARNING,
 }
 
 
@@ -70,10 +72,16 @@ def _dumps(obj: Any, default: Any = None) -> str:
 
 class _CurrentStdout:
     """Writes to whatever sys.stdout is now (a test harness may swap it), not the one at
-    configuration time."""
+    configuration time, one whole line at a time: structlog and the stdlib handler write from
+    several threads (aiosqlite's worker logs), and two lines must never share one."""
+
+    _lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        return sys.stdout.write(text)
+        with self._lock:
+            written = sys.stdout.write(text)
+            sys.stdout.flush()
+            return written
 
     def flush(self) -> None:
         sys.stdout.flush()
@@ -126,7 +134,9 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _CurrentStdout())),
+        # One write per line (print() writes the line and its newline apart, and a library
+        # logging from another thread, such as aiosqlite's, could land in between).
+        logger_factory=structlog.WriteLoggerFactory(file=cast(TextIO, _CurrentStdout())),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
