@@ -75,7 +75,7 @@ class _CurrentStdout:
     configuration time, one whole line at a time: structlog and the stdlib handler write from
     several threads (aiosqlite's worker logs), and two lines must never share one."""
 
-    _lock = threading.Lock()
+    _lock = threading.RLock()  # reentrant: a signal handler that logs mid-write
 
     def write(self, text: str) -> int:
         with self._lock:
