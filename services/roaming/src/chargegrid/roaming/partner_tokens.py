@@ -26,7 +26,7 @@ class TokenRefused(ValueError):
 
 
 class UnknownToken(LookupError):
-    pass
+    """No token of that partner with that uid and type is stored."""
 
 
 @dataclass(frozen=True)

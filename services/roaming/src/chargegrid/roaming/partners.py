@@ -32,7 +32,7 @@ class PartnerError(ValueError):
 
 
 class UnknownPartner(LookupError):
-    pass
+    """No partner with that id is configured."""
 
 
 @dataclass
