@@ -70,3 +70,19 @@ def test_a_late_reading_in_the_middle_moves_energy_between_windows_and_keeps_the
     for key, wh in change.items():
         applied[key] = applied.get(key, 0.0) + wh
     assert applied == pytest.approx(chain_energy(merged))
+
+
+def test_readings_after_the_stored_tail_or_repeating_it_take_the_fast_path() -> None:
+    from chargegrid.analytics.readings import RANK_START
+    from chargegrid.analytics.tails import follows
+
+    tail = [a_reading(10, 500.0)]
+    assert follows([], [a_reading(0, 1.0)])
+    assert follows(tail, [a_reading(11, 600.0)])
+    # The same instant again (a station sending the same second twice): already stored.
+    assert follows(tail, [a_reading(10, 500.0), a_reading(12, 700.0)])
+    # Before the tail, or at its instant but ranked before it: the stored chain is needed.
+    assert not follows(tail, [a_reading(9, 400.0)])
+    start = Reading("tx-1", 1, T0 + timedelta(minutes=10), RANK_START, 450.0)
+    assert RANK_START < RANK_SAMPLE
+    assert not follows(tail, [start])

@@ -229,7 +229,7 @@ class EnergyIngest:
             rows, in_order = Rows(), []
             for (station_id, transaction_id), readings in grouped.items():
                 tail = tails.get((station_id, transaction_id), [])
-                if follows(tail, min(r.at for r in readings)):
+                if follows(tail, readings):
                     stored, change = fresh_change(tail, readings)
                     in_order += reading_rows(station_id, stored)
                 else:

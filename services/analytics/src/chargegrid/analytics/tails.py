@@ -11,8 +11,7 @@ chain lookup in `energy`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +48,15 @@ async def stored_tails(
     return {key: sorted(found, key=lambda r: r.rank) for key, found in tails.items()}
 
 
-def follows(tail: list[Reading], first: datetime) -> bool:
-    """True when readings from `first` on all come after the stored tail."""
-    return not tail or tail[0].at < first
+def follows(tail: list[Reading], readings: Sequence[Reading]) -> bool:
+    """True when each of `readings` comes after the stored tail or repeats one of it.
+
+    Then the tail (every stored reading at the newest instant, in order) is all the stored
+    chain the readings touch. A repeat of the tail's instant (a station sending the same
+    second twice, a retry) stays on this path: it is dropped as already stored, with no query.
+    """
+    if not tail:
+        return True
+    last = tail[-1].order
+    known = {r.order for r in tail}
+    return all(r.order > last or r.order in known for r in readings)
