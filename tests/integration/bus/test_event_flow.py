@@ -157,8 +157,13 @@ async def test_undecodable_records_go_straight_to_the_dlq(bus: BusKit) -> None:
     assert dict(record.headers)["dlq-attempts"] == b"0"
 
 
+#: 0: a commit after every batch (the default); 60 s: commits held back (`make run` sets 1 s).
+COMMIT_INTERVALS = pytest.mark.parametrize("commit_interval_ms", [0, 60_000])
+
+
+@COMMIT_INTERVALS
 async def test_a_consumer_killed_mid_batch_redelivers_only_what_it_had_not_committed(
-    bus: BusKit,
+    bus: BusKit, commit_interval_ms: int
 ) -> None:
     group = _group()
     first_round = [bus.an_event("CP-kill") for _ in range(5)]
@@ -170,7 +175,7 @@ async def test_a_consumer_killed_mid_batch_redelivers_only_what_it_had_not_commi
     async def handler(envelope: Envelope, _record: ConsumerRecord) -> None:
         done.append(envelope.event_id)
 
-    consumer = bus.consumer(handler, group)
+    consumer = bus.consumer(handler, group, commit_interval_ms=commit_interval_ms)
     task = await run_in_background(consumer)
     await wait_until(lambda: len(done) == 5)
     await consumer.stop()  # graceful: commits the first round
@@ -188,7 +193,7 @@ async def test_a_consumer_killed_mid_batch_redelivers_only_what_it_had_not_commi
             blocked.set()
             await asyncio.sleep(3600)  # the process "dies" here, mid-batch
 
-    victim = bus.consumer(dies_on_the_third, group)
+    victim = bus.consumer(dies_on_the_third, group, commit_interval_ms=commit_interval_ms)
     task = await run_in_background(victim)
     await asyncio.wait_for(blocked.wait(), 20)
     task.cancel()  # killed: no graceful stop, nothing committed for this batch
@@ -200,7 +205,7 @@ async def test_a_consumer_killed_mid_batch_redelivers_only_what_it_had_not_commi
     async def survivor(envelope: Envelope, _record: ConsumerRecord) -> None:
         redelivered.append(envelope.event_id)
 
-    heir = bus.consumer(survivor, group)
+    heir = bus.consumer(survivor, group, commit_interval_ms=commit_interval_ms)
     task = await run_in_background(heir)
     await wait_until(lambda: len(redelivered) >= 5)
     await asyncio.sleep(0.3)
@@ -254,7 +259,10 @@ async def test_starting_a_producer_without_a_broker_fails_clearly() -> None:
         await producer.start()
 
 
-async def test_a_graceful_stop_finishes_and_commits_the_batch_in_flight(bus: BusKit) -> None:
+@COMMIT_INTERVALS
+async def test_a_graceful_stop_finishes_and_commits_the_batch_in_flight(
+    bus: BusKit, commit_interval_ms: int
+) -> None:
     group = _group()
     events = [bus.an_event("CP-stop") for _ in range(3)]
     for event in events:
@@ -267,7 +275,7 @@ async def test_a_graceful_stop_finishes_and_commits_the_batch_in_flight(bus: Bus
         await asyncio.sleep(0.3)
         handled.append(envelope.event_id)
 
-    consumer = bus.consumer(slow, group)
+    consumer = bus.consumer(slow, group, commit_interval_ms=commit_interval_ms)
     task = await run_in_background(consumer)
     await asyncio.wait_for(first_started.wait(), 20)
     await consumer.stop()  # asked to stop while the first record is being handled
@@ -279,7 +287,7 @@ async def test_a_graceful_stop_finishes_and_commits_the_batch_in_flight(bus: Bus
     async def record(envelope: Envelope, _record: ConsumerRecord) -> None:
         again.append(envelope.event_id)
 
-    heir = bus.consumer(record, group)
+    heir = bus.consumer(record, group, commit_interval_ms=commit_interval_ms)
     task = await run_in_background(heir)
     marker = bus.an_event("CP-stop")
     await bus.producer.publish(bus.topic, marker)
@@ -287,3 +295,38 @@ async def test_a_graceful_stop_finishes_and_commits_the_batch_in_flight(bus: Bus
     await heir.stop()
     await task
     assert again == [marker.event_id], "what the stopped consumer handled was committed"
+
+
+async def test_with_a_commit_interval_what_was_handled_is_committed_once_the_group_runs_dry(
+    bus: BusKit,
+) -> None:
+    group = _group()
+    events = [bus.an_event("CP-dry") for _ in range(4)]
+    for event in events:
+        await bus.producer.publish(bus.topic, event)
+    handled: list[str] = []
+
+    async def record(envelope: Envelope, _record: ConsumerRecord) -> None:
+        handled.append(envelope.event_id)
+
+    consumer = bus.consumer(record, group, commit_interval_ms=60_000)
+    task = await run_in_background(consumer)
+    await wait_until(lambda: len(handled) == 4)
+
+    async def committed() -> int:
+        probe = AIOKafkaConsumer(bootstrap_servers=bus.bootstrap, group_id=group)
+        await probe.start()
+        try:
+            partitions = [TopicPartition(bus.topic, p) for p in range(2)]
+            return sum([await probe.committed(tp) or 0 for tp in partitions])
+        finally:
+            await probe.stop()
+
+    deadline = time.monotonic() + 10
+    while await committed() < 4:  # an empty poll commits long before the 60 s interval
+        assert time.monotonic() < deadline, "handled offsets were not committed when idle"
+        await asyncio.sleep(0.2)
+    task.cancel()  # killed: whatever it handled is committed already, so nothing comes again
+    await asyncio.gather(task, return_exceptions=True)
+    await consumer.stop(timeout_s=1)
+    assert sorted(handled) == sorted(e.event_id for e in events)

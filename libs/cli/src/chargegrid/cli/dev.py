@@ -190,6 +190,9 @@ class DevStack:
         return {
             "CHARGEGRID_KAFKA_SESSION_TIMEOUT_MS": "3000",
             "CHARGEGRID_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+            # Each commit is an object-store write on the durable broker: at most one a second
+            # per group, and at once when a group runs dry (ADR 018).
+            "CHARGEGRID_KAFKA_COMMIT_INTERVAL_MS": "1000",
         }
 
     async def _provision(self) -> None:

@@ -7,6 +7,13 @@ poison message never blocks a station's stream and is never dropped silently. Of
 committed only after the handler succeeded (or the record was dead-lettered). Partitions of a
 batch run concurrently; records within a partition in order. `stop()` lets the in-flight
 batch finish and commit before leaving the group.
+
+With `commit_interval_ms` (CHARGEGRID_KAFKA_COMMIT_INTERVAL_MS, default 0: after every batch)
+offsets of handled batches are committed at most that often, and at once when a poll comes
+back empty, when partitions are revoked and on stop(). A crash then gets up to that much back
+again, which handlers absorb like any redelivery (they dedupe by event id). The durable
+embedded broker stores every commit as an object-store write, and one per batch per group
+slowed its producers (the stations' answers) several times over (ADR 018).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
@@ -61,6 +68,11 @@ def default_heartbeat_interval_ms() -> int:
     return _env_ms("KAFKA_HEARTBEAT_INTERVAL_MS", 3_000)
 
 
+def default_commit_interval_ms() -> int:
+    """0 commits after every batch; `make run` sets 1000 (the embedded broker, ADR 018)."""
+    return _env_ms("KAFKA_COMMIT_INTERVAL_MS", 0)
+
+
 @dataclass
 class ConsumerConfig:
     bootstrap_servers: str
@@ -73,6 +85,7 @@ class ConsumerConfig:
     poll_timeout_ms: int = 500
     session_timeout_ms: int = field(default_factory=default_session_timeout_ms)
     heartbeat_interval_ms: int = field(default_factory=default_heartbeat_interval_ms)
+    commit_interval_ms: int = field(default_factory=default_commit_interval_ms)
     auto_offset_reset: str = "earliest"
     #: Event types the handler wants (None: all). Others are skipped, by header if present.
     event_types: frozenset[str] | None = None
@@ -105,6 +118,20 @@ def _error_headers(
     ]
 
 
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commit what was handled of partitions before the group hands them on."""
+
+    def __init__(self, owner: EventConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        with contextlib.suppress(KafkaError):
+            await self.owner.commit_handled(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        return None
+
+
 class EventConsumer:
     """A consumer-group member that runs `handler` for every event of its topics."""
 
@@ -115,10 +142,12 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
+        #: Offsets of handled batches not committed yet (commit_interval_ms > 0).
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._last_commit = time.monotonic()
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
-            *self.config.topics,
             bootstrap_servers=self.config.bootstrap_servers,
             group_id=self.config.group_id,
             enable_auto_commit=False,
@@ -128,6 +157,7 @@ class EventConsumer:
             **self.config.extra,
         )
         await consumer.start()
+        consumer.subscribe(self.config.topics, listener=_CommitOnRevoke(self))
         self._consumer = consumer
 
     async def run(self) -> None:
@@ -142,17 +172,24 @@ class EventConsumer:
                 )
                 if batch:
                     await self._process_batch(consumer, batch)
+                elif self._uncommitted:
+                    await self.commit_handled()
         finally:
+            with contextlib.suppress(KafkaError):
+                await self.commit_handled()
             self._stopped.set()
 
     async def stop(self, timeout_s: float = 30.0) -> None:
         """Finish the in-flight batch, commit it, leave the group."""
         self._stopping.set()
-        consumer, self._consumer = self._consumer, None
+        consumer = self._consumer
         if consumer is None:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopped.wait(), timeout_s)
+        with contextlib.suppress(KafkaError):
+            await self.commit_handled()
+        self._consumer = None
         await consumer.stop()
 
     async def _process_batch(
@@ -175,9 +212,26 @@ class EventConsumer:
                 raise result
             else:
                 offsets[tp] = result
-        await self._commit(consumer, offsets)
+        self._uncommitted.update(offsets)
+        interval_s = self.config.commit_interval_ms / 1000
+        if stalled or time.monotonic() - self._last_commit >= interval_s:
+            await self.commit_handled()
         if stalled:
             await asyncio.sleep(self.config.max_backoff_s)
+
+    async def commit_handled(self, only: set[TopicPartition] | None = None) -> None:
+        """Commit what was handled (of the partitions `only`, if given)."""
+        consumer = self._consumer
+        if consumer is None or not self._uncommitted:
+            return
+        if only is None:
+            offsets, self._uncommitted = self._uncommitted, {}
+        else:
+            offsets = {tp: o for tp, o in self._uncommitted.items() if tp in only}
+            for tp in offsets:
+                del self._uncommitted[tp]
+        self._last_commit = time.monotonic()
+        await self._commit(consumer, offsets)
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         if not offsets:
