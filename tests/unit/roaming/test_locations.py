@@ -194,6 +194,25 @@ async def test_status_changes_are_patched_after_the_put_and_only_once(world: Wor
     assert evse.json()["data"]["status"] == "CHARGING"
 
 
+async def test_a_batch_of_reports_for_one_evse_pushes_its_newest_status_once(
+    world: World,
+) -> None:
+    await world.sync.once()
+    now = datetime.now(UTC)
+    steps = [
+        report("ev-a", ev.CONNECTOR_STATUS_PREPARING, now),
+        report("ev-c", ev.CONNECTOR_STATUS_FAULTED, now + timedelta(seconds=2)),
+        report("ev-b", ev.CONNECTOR_STATUS_CHARGING, now + timedelta(seconds=1)),
+    ]
+    assert await world.store.apply_statuses(steps) == 1
+    await world.worker.sweep()
+    patches = [b for m, p, b in world.partner.received if m == "PATCH" and "CS1*2" in p]
+    assert [b["status"] for b in patches] == ["OUTOFORDER"]
+    # A report older than the one stored, in a later batch, changes nothing.
+    late = report("ev-d", ev.CONNECTOR_STATUS_AVAILABLE, now + timedelta(seconds=1))
+    assert await world.store.apply_statuses([late]) == 0
+
+
 async def test_a_status_reported_before_the_station_is_known_is_used_by_the_sync(
     world: World,
 ) -> None:

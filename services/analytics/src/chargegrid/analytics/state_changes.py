@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import case
+from sqlalchemy import BigInteger, bindparam, case
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.analytics.models import StateChangeRow, StateStationRow
@@ -145,20 +145,32 @@ async def invalidate(session: AsyncSession, rows: Iterable[dict[str, object]]) -
         found = earliest.get(str(row["station_id"]))
         if found is None or int(row["at_ms"]) < int(found["at_ms"]):  # type: ignore[call-overload]
             earliest[str(row["station_id"])] = row
+    if not earliest:
+        return
     table = StateStationRow.__table__
-    for station, row in sorted(earliest.items()):
-        at = int(row["at_ms"])  # type: ignore[call-overload]
-        statement = dialect_insert(session, table).values(
-            station_id=station, site_id=row["site_id"], timezone=row["timezone"], valid_until_ms=0
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["station_id"],
-            set_={
-                "valid_until_ms": case(
-                    (table.c.valid_until_ms > at, at), else_=table.c.valid_until_ms
-                ),
-                "site_id": statement.excluded.site_id,
-                "timezone": statement.excluded.timezone,
-            },
-        )
-        await session.execute(statement)
+    at = bindparam("p_at", type_=BigInteger)
+    statement = dialect_insert(session, table).values(
+        station_id=bindparam("p_station"),
+        site_id=bindparam("p_site"),
+        timezone=bindparam("p_timezone"),
+        valid_until_ms=0,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["station_id"],
+        set_={
+            "valid_until_ms": case((table.c.valid_until_ms > at, at), else_=table.c.valid_until_ms),
+            "site_id": statement.excluded.site_id,
+            "timezone": statement.excluded.timezone,
+        },
+    )
+    # One statement for the whole batch (executemany), not a round trip per station.
+    params = [
+        {
+            "p_station": station,
+            "p_site": row["site_id"],
+            "p_timezone": row["timezone"],
+            "p_at": int(row["at_ms"]),  # type: ignore[call-overload]
+        }
+        for station, row in sorted(earliest.items())
+    ]
+    await session.execute(statement, params)

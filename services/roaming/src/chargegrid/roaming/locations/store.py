@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.api.stations.v1 import stations_pb2 as st
@@ -272,7 +272,11 @@ class LocationStore:
         return mapping.evse_status(statuses[0]) if statuses else mapping.UNKNOWN
 
     async def apply_statuses(self, reports: Sequence[StatusReport]) -> int:
-        """Station status reports (one batch, one transaction); PATCHes pushed; how many."""
+        """Station status reports (one batch, one transaction); PATCHes pushed; how many.
+
+        The batch's newest report per EVSE is what counts (a partner needs the status now,
+        not each step to it), and the stored statuses and EVSEs of the whole batch are read
+        in two queries: one query per report cost ~3 ms of CPU per StatusNotification."""
         if not reports:
             return 0
         partners = await self.partners.registered_with(MODULE)
@@ -280,28 +284,59 @@ class LocationStore:
         pushes = 0
         async with self.sessions.begin() as session:
             fresh = await claim_events(session, CONSUMER, [r.event_id for r in reports], now)
+            newest: dict[tuple[str, int], StatusReport] = {}
             for report in reports:
                 if report.event_id not in fresh or report.evse_id <= 0:
                     continue
                 fresh.discard(report.event_id)
-                pushes += await self._apply_one(session, report, partners)
+                key = (report.station_id, report.evse_id)
+                found = newest.get(key)
+                if found is None or report.at >= found.at:
+                    newest[key] = report
+            if not newest:
+                return 0
+            keys = list(newest)
+            known = {
+                (row.station_id, row.evse_id): row
+                for row in await session.scalars(
+                    select(StationStatusRow).where(
+                        tuple_(StationStatusRow.station_id, StationStatusRow.evse_id).in_(keys)
+                    )
+                )
+            }
+            evses: dict[tuple[str, int], EvseRow] = {}
+            for evse in await session.scalars(
+                select(EvseRow).where(tuple_(EvseRow.station_id, EvseRow.evse_id).in_(keys))
+            ):
+                evses.setdefault((evse.station_id, evse.evse_id), evse)
+            for key, report in newest.items():
+                pushes += await self._apply_one(
+                    session, report, known.get(key), evses.get(key), partners
+                )
         return pushes
 
-    async def _apply_one(self, session: AsyncSession, report: StatusReport, partners: Any) -> int:
+    async def _apply_one(
+        self,
+        session: AsyncSession,
+        report: StatusReport,
+        known: StationStatusRow | None,
+        evse: EvseRow | None,
+        partners: Any,
+    ) -> int:
         status = mapping.evse_status(report.status)
-        key = (report.station_id, report.evse_id)
-        known = await session.get(StationStatusRow, key)
         if known is not None and known.at > report.at:
             return 0  # an older report that arrived late changes nothing
         if known is None:
             session.add(
-                StationStatusRow(station_id=key[0], evse_id=key[1], status=status, at=report.at)
+                StationStatusRow(
+                    station_id=report.station_id,
+                    evse_id=report.evse_id,
+                    status=status,
+                    at=report.at,
+                )
             )
         else:
             known.status, known.at = status, report.at
-        evse = await session.scalar(
-            select(EvseRow).where(EvseRow.station_id == key[0], EvseRow.evse_id == key[1])
-        )
         if evse is None or evse.status == status or evse.status == REMOVED:
             return 0
         evse.status, evse.last_updated = status, max(report.at, evse.last_updated)
