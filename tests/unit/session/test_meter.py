@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from chargegrid.session.domain.meter import (
     ChargingTrack,
     Reading,
@@ -55,7 +58,12 @@ def test_in_order_readings_extend_the_running_total_like_a_recount() -> None:
 def test_a_reading_older_than_the_newest_asks_for_a_recount() -> None:
     track = recount(readings((0, 1000), (5, 2000)))
     assert advance(track, readings((3, 1500))) is None
-    assert advance(track, readings((5, 2100))) is None  # same instant: not newer either
+    assert advance(track, readings((5, 2100))) == recount(
+        readings((0, 1000), (5, 2000), (5, 2100))
+    ), "a second reading of the same instant follows the first, as in a recount"
+    # ... but not one that ranks before the last: a meter start, or anything after a stop.
+    assert advance(track, [Reading(at(5), 1900, rank=0)]) is None
+    assert advance(track, [Reading(at(5), 2100, rank=1)], last_rank=2) is None
 
 
 def test_the_newest_reading_sent_again_changes_nothing_without_a_recount() -> None:
@@ -105,3 +113,17 @@ def test_charging_time_counts_intervals_that_began_while_charging() -> None:
 def test_late_charging_observations_are_ignored() -> None:
     track = observe(ChargingTrack(), [(at(0), True), (at(10), True)])
     assert observe(track, [(at(5), False)]) == track
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3000)), min_size=1, max_size=12))
+def test_extending_sample_by_sample_always_equals_a_recount_of_what_arrived(
+    arrivals: list[tuple[int, int]],
+) -> None:
+    """Arrival order is the tie-break of a recount (stored rows keep it), so whatever order
+    samples come in, extending (or recounting when refused) gives the recount so far."""
+    track, seen = RegisterTrack(), []
+    for minute, wh in arrivals:
+        reading = Reading(at(minute), wh)
+        seen.append(reading)
+        track = advance(track, [reading]) or recount(seen)
+        assert track.energy_wh == recount(seen).energy_wh

@@ -130,7 +130,10 @@ def settle_energy(state: SessionState, series: Iterable[meter.Reading]) -> None:
 
 def _meter(state: SessionState, fact: TransactionFact) -> None:
     track = meter.RegisterTrack(state.energy_wh, state.last_register_at, state.last_register_wh)
-    advanced = meter.advance(track, fact_readings(fact))
+    # The stop reading ranks after samples of its instant; anything else counts as a sample
+    # (a start of the same instant must then recount: it ranks before them).
+    stopped_there = state.ended_seen and state.ended_at == state.last_register_at
+    advanced = meter.advance(track, fact_readings(fact), last_rank=2 if stopped_there else 1)
     if advanced is None:
         state.needs_energy_recount = True
     else:

@@ -68,18 +68,26 @@ class RegisterTrack:
     last_wh: float | None = None
 
 
-def advance(track: RegisterTrack, readings: Sequence[Reading]) -> RegisterTrack | None:
-    """Extend `track` with readings newer than its last one; None if any is not newer
-    (the newest reading repeated is no news and changes nothing)."""
+def advance(
+    track: RegisterTrack, readings: Sequence[Reading], last_rank: int = 1
+) -> RegisterTrack | None:
+    """Extend `track` with readings newer than its last one (of rank `last_rank`); None if
+    one comes before it (the newest reading repeated is no news and changes nothing).
+
+    A reading of the same instant and no lower rank comes after the last one in a recount
+    too (ties keep arrival order), so a station sending two readings within one second is
+    extended here, not recounted from the stored series (a query per MeterValues)."""
     energy, last_at, last_wh = track.energy_wh, track.last_at, track.last_wh
     for reading in _ordered(readings):
         if reading.at == last_at and reading.wh == last_wh:
             continue  # the newest reading again (a resent message): a recount would agree
-        if last_at is not None and reading.at <= last_at:
+        if last_at is not None and (
+            reading.at < last_at or (reading.at == last_at and reading.rank < last_rank)
+        ):
             return None
         if last_wh is not None and reading.wh > last_wh:
             energy += reading.wh - last_wh
-        last_at, last_wh = reading.at, reading.wh
+        last_at, last_wh, last_rank = reading.at, reading.wh, reading.rank
     return RegisterTrack(energy, last_at, last_wh)
 
 
