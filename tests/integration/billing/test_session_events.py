@@ -188,3 +188,32 @@ async def test_a_tariff_update_after_the_start_does_not_change_the_session_price
         cdr = await cdrs.by_session(session, "CP-1:tx-1")
     assert cdr is not None
     assert (cdr.cost.tariff_version, cdr.cost.total_excl_vat) == (1, Decimal("3.00"))
+
+
+async def test_a_whole_session_in_one_batch_with_a_repeat_is_billed_once_as_if_one_by_one(
+    db: Database, events: SessionEvents
+) -> None:
+    await given_tariff(db, a_tariff(element(energy("0.30"))))
+    half = START + timedelta(minutes=30)
+    end = START + timedelta(hours=1)
+    close = closed(a_session(ended_at=end, energy_wh=10000, charging_s=3600))
+    billed: list[str] = []
+    events.on_closed = billed.append
+    batch = [
+        opened(a_session()),
+        updated(a_session(updated_at=half, energy_wh=5000, charging_s=1800)),
+        close,
+        close,  # redelivered within the same batch
+        opened(a_session("CP-2")),
+    ]
+    await events.batch([(envelope, None) for envelope in batch])
+    async with db.sessions() as session:
+        cdr = await cdrs.by_session(session, "CP-1:tx-1")
+    assert cdr is not None
+    assert cdr.cost.total_excl_vat == Decimal("3.00")
+    assert await count(db, CdrRow) == 1
+    assert await count(db, OutboxRow) == 1
+    assert await count(db, ActiveSessionRow) == 1  # CP-2's, still charging
+    assert billed == ["CP-1:tx-1"], "callbacks run once, after the commit"
+    await events.batch([(close, None)])  # the batch again, later: nothing more
+    assert await count(db, CdrRow) == 1

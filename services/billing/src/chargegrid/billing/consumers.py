@@ -1,9 +1,9 @@
-"""Billing's Kafka entrypoint: session.events.v1 in consumer group "billing"."""
+"""Billing's Kafka entrypoint: session.events.v1 in consumer group "billing", in batches."""
 
 from __future__ import annotations
 
-from chargegrid.billing.handlers import SessionEvents
-from chargegrid.platform.bus import ConsumerConfig, EventConsumer, EventProducer
+from chargegrid.billing.handlers import HANDLED, SessionEvents
+from chargegrid.platform.bus import BatchConsumer, ConsumerConfig, EventProducer
 from chargegrid.platform.bus.topics import SESSION_EVENTS
 
 
@@ -13,11 +13,16 @@ def session_consumer(
     producer: EventProducer,
     group: str = "billing",
     **overrides: object,
-) -> EventConsumer:
+) -> BatchConsumer:
     """A consumer of session events; `overrides` set ConsumerConfig fields (tests, tuning)."""
     config = ConsumerConfig(
-        bootstrap_servers=bootstrap_servers, group_id=group, topics=[SESSION_EVENTS]
+        bootstrap_servers=bootstrap_servers,
+        group_id=group,
+        topics=[SESSION_EVENTS],
+        event_types=HANDLED,
     )
     for key, value in overrides.items():
         setattr(config, key, value)
-    return EventConsumer(config, handler, producer)
+    # A partition batch in one transaction (issue 14: a transaction per event cost ~1.9 ms
+    # of CPU per call of a full-session load).
+    return BatchConsumer(config, handler.batch, producer)

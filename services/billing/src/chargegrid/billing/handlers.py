@@ -9,7 +9,7 @@ CDR (the loser's transaction fails and its retry finds the CDR).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,12 +28,34 @@ from chargegrid.billing.lookups import UTC_NAME, Lookups
 from chargegrid.billing.pricing import cost_of
 from chargegrid.billing.store import cdrs, outbox
 from chargegrid.billing.store import sessions as active
-from chargegrid.platform.bus import EnvelopeFactory, claim_event, occurred_at, unpack
+from chargegrid.platform.bus import EnvelopeFactory, claim_events, occurred_at, unpack
 from chargegrid.platform.bus.topics import BILLING_EVENTS
 from chargegrid.platform.logging import get_logger
 
 CONSUMER_NAME = "billing.sessions"
 log = get_logger(__name__)
+
+
+SESSION_OPENED, SESSION_UPDATED, SESSION_CLOSED = (
+    "session.opened",
+    "session.updated",
+    "session.closed",
+)
+#: The session event types billing reads (the consumer skips others by header, undecoded).
+HANDLED = frozenset({SESSION_OPENED, SESSION_UPDATED, SESSION_CLOSED})
+
+
+def _session_of(envelope: Envelope) -> spb.Session | None:
+    """The session an event carries, or None for types billing has nothing to do with."""
+    if envelope.type == SESSION_OPENED:
+        s = unpack(envelope, spb.SessionOpened).session
+    elif envelope.type == SESSION_UPDATED:
+        s = unpack(envelope, spb.SessionUpdated).session
+    elif envelope.type == SESSION_CLOSED:
+        s = unpack(envelope, spb.SessionClosed).session
+    else:
+        return None
+    return s if s.id else None
 
 
 def energy(value: float) -> Decimal:
@@ -47,7 +69,7 @@ def observation(s: spb.Session, at: datetime) -> Observation:
 
 @dataclass
 class SessionEvents:
-    """The handler the EventConsumer calls for every session event."""
+    """The batch handler of session.events.v1 (`batch`), and of one event (`__call__`)."""
 
     sessions: async_sessionmaker[AsyncSession]
     lookups: Lookups
@@ -62,20 +84,31 @@ class SessionEvents:
     on_closed: Callable[[str], None] = lambda _: None
 
     async def __call__(self, envelope: Envelope, _record: object = None) -> None:
-        if envelope.type == "session.opened":
-            s = unpack(envelope, spb.SessionOpened).session
-        elif envelope.type == "session.updated":
-            s = unpack(envelope, spb.SessionUpdated).session
-        elif envelope.type == "session.closed":
-            s = unpack(envelope, spb.SessionClosed).session
-        else:
-            return  # other session event types carry nothing billing needs
-        if not s.id:
+        """One event (tests, replays): a batch of one."""
+        await self.batch([(envelope, _record)])
+
+    async def batch(self, items: Sequence[tuple[Envelope, object]]) -> None:
+        """A partition batch in one transaction: its event ids claimed in one statement,
+        lookups made before it. Callbacks (cost updates, CDR published) run after commit."""
+        wanted = [(envelope, s) for envelope, _ in items if (s := _session_of(envelope))]
+        if not wanted:
             return
-        if envelope.type == "session.closed":
-            await self.closed(envelope, s)
-        else:
-            await self.opened_or_updated(envelope, s)
+        prepared = [(envelope, s, await self._known(s)) for envelope, s in wanted]
+        now = self.clock()
+        after: list[Callable[[], None]] = []
+        async with self.sessions() as session, session.begin():
+            ids = [envelope.event_id for envelope, _, _ in prepared]
+            fresh = await claim_events(session, CONSUMER_NAME, ids, now)
+            for envelope, s, known in prepared:
+                if envelope.event_id not in fresh:
+                    continue
+                fresh.discard(envelope.event_id)  # the same id twice in one batch counts once
+                if envelope.type == SESSION_CLOSED:
+                    after += await self._close(session, envelope, s, known, now)
+                else:
+                    after += await self._open_or_update(session, envelope, s, known, now)
+        for callback in after:
+            callback()
 
     def _at(self, envelope: Envelope, s: spb.Session) -> datetime:
         return from_stamp(s.updated_at) or occurred_at(envelope)
@@ -105,61 +138,72 @@ class SessionEvents:
             started or from_stamp(s.updated_at) or self.clock(),
         )
 
-    async def opened_or_updated(self, envelope: Envelope, s: spb.Session) -> None:
-        known = await self._known(s)
-        now = self.clock()
-        async with self.sessions() as session, session.begin():
-            if not await claim_event(session, CONSUMER_NAME, envelope.event_id, now):
-                return
-            if await cdrs.by_session(session, s.id) is not None:
-                return  # a late update of a session already billed
-            await active.upsert_active(session, known, now)
-            if envelope.type == "session.updated":
-                await active.add_point(session, s.id, observation(s, self._at(envelope, s)))
-        if envelope.type == "session.updated" and s.status == spb.SESSION_STATUS_ACTIVE:
-            self.on_update(s)
+    async def _open_or_update(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        s: spb.Session,
+        known: active.ActiveSession,
+        now: datetime,
+    ) -> list[Callable[[], None]]:
+        if await cdrs.by_session(session, s.id) is not None:
+            return []  # a late update of a session already billed
+        await active.upsert_active(session, known, now)
+        if envelope.type == SESSION_UPDATED:
+            await active.add_point(session, s.id, observation(s, self._at(envelope, s)))
+            if s.status == spb.SESSION_STATUS_ACTIVE:
+                return [lambda: self.on_update(s)]
+        return []
 
-    async def closed(self, envelope: Envelope, s: spb.Session) -> None:
-        known = await self._known(s)
+    async def _close(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        s: spb.Session,
+        known: active.ActiveSession,
+        now: datetime,
+    ) -> list[Callable[[], None]]:
         ended = from_stamp(s.ended_at) or occurred_at(envelope)
         started = min(known.started_at, ended)
         zone = known.timezone or UTC_NAME
         keys = SessionKeys(s.station_id, known.site_id, known.token_group or "")
-        now = self.clock()
-        async with self.sessions() as session, session.begin():
-            if not await claim_event(session, CONSUMER_NAME, envelope.event_id, now):
-                return
-            if await cdrs.by_session(session, s.id) is not None:
-                return
-            total_wh = energy(s.energy_wh)
-            # 0 charging seconds with energy means "not measured", not "never charged".
-            reported = int(s.charging_s) if s.charging_s > 0 else None
-            points = await active.points(session, s.id)
-            # One computation for the priced timeline and the CDR's times (they must agree).
-            timeline, times = closed_timeline(started, points, ended, total_wh, reported)
-            cdr = Cdr(
-                id=self.new_id(),
-                session_id=s.id,
-                station_id=s.station_id,
-                site_id=known.site_id,
-                id_token=s.id_token.id,
-                id_token_type=s.id_token.type,
-                started_at=started,
-                ended_at=ended,
-                energy_wh=total_wh,
-                total_time_s=times.total_s,
-                charging_time_s=times.charging_s,
-                parking_time_s=times.parking_s,
-                cost=await cost_of(session, keys, timeline, zone),
-                timezone=zone,
-                created_at=now,
+        if await cdrs.by_session(session, s.id) is not None:
+            return []
+        total_wh = energy(s.energy_wh)
+        # 0 charging seconds with energy means "not measured", not "never charged".
+        reported = int(s.charging_s) if s.charging_s > 0 else None
+        points = await active.points(session, s.id)
+        # One computation for the priced timeline and the CDR's times (they must agree).
+        timeline, times = closed_timeline(started, points, ended, total_wh, reported)
+        cdr = Cdr(
+            id=self.new_id(),
+            session_id=s.id,
+            station_id=s.station_id,
+            site_id=known.site_id,
+            id_token=s.id_token.id,
+            id_token_type=s.id_token.type,
+            started_at=started,
+            ended_at=ended,
+            energy_wh=total_wh,
+            total_time_s=times.total_s,
+            charging_time_s=times.charging_s,
+            parking_time_s=times.parking_s,
+            cost=await cost_of(session, keys, timeline, zone),
+            timezone=zone,
+            created_at=now,
+        )
+        await cdrs.add(session, cdr)
+        event = self.envelopes.wrap(
+            "cdr.created", s.station_id, pb.CdrCreated(cdr=cdr_proto(cdr)), occurred_at=now
+        )
+        await outbox.enqueue(session, BILLING_EVENTS, event, now)
+        await active.forget(session, s.id)
+
+        def billed() -> None:
+            log.info(
+                "cdr created", session_id=s.id, cdr_id=cdr.id, total=str(cdr.cost.total_incl_vat)
             )
-            await cdrs.add(session, cdr)
-            event = self.envelopes.wrap(
-                "cdr.created", s.station_id, pb.CdrCreated(cdr=cdr_proto(cdr)), occurred_at=now
-            )
-            await outbox.enqueue(session, BILLING_EVENTS, event, now)
-            await active.forget(session, s.id)
-        log.info("cdr created", session_id=s.id, cdr_id=cdr.id, total=str(cdr.cost.total_incl_vat))
-        self.on_closed(s.id)
-        self.on_cdr()
+            self.on_closed(s.id)
+            self.on_cdr()
+
+        return [billed]
