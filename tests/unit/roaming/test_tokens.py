@@ -126,6 +126,22 @@ async def test_a_partner_puts_a_token_and_gets_it_back(world: World) -> None:
     assert answer.json()["data"]["contract_id"] == "NL-EMS-TOK1"
 
 
+async def test_token_ids_match_in_any_case_as_ocpi_cistrings(world: World) -> None:
+    put_lower = await put(world, a_token("abc123"), "/ocpi/2.2.1/tokens/nl/ems/ABC123")
+    assert put_lower.json()["status_code"] == 1000, put_lower.text
+    url = "/ocpi/2.2.1/tokens/NL/EMS/Abc123"
+    got = await world.http.get(url, headers=auth(PARTNER_TOKEN_C))
+    assert got.json()["data"]["uid"] == "abc123", got.text  # kept as the partner sent it
+    patch = {"valid": False, "last_updated": "2026-12-07T11:00:00Z"}
+    patched = await world.http.patch(
+        "/ocpi/2.2.1/tokens/NL/EMS/ABC123", json=patch, headers=auth(PARTNER_TOKEN_C)
+    )
+    assert patched.json()["status_code"] == 1000, patched.text
+    assert (await put(world, a_token("ABC123"))).json()["status_code"] == 1000  # replaces it
+    found = await tokens_of(world.ctx).find("aBc123")  # as a station may present it
+    assert [(f.token.uid, f.token.valid) for f in found] == [("ABC123", True)]
+
+
 async def test_a_patch_merges_fields_and_needs_last_updated(world: World) -> None:
     await put(world, a_token())
     url = "/ocpi/2.2.1/tokens/NL/EMS/TOK1"

@@ -184,6 +184,14 @@ class PartnerStore:
             return None
         return _partner(row), row.token_a_hash in digests
 
+    async def token_digest(self, partner_id: str) -> str | None:
+        """The digest of the token the partner presents to us (kept to undo a rotation)."""
+        async with self.sessions() as session:
+            row = await session.get(PartnerRow, partner_id)
+        if row is None:
+            raise UnknownPartner(partner_id)
+        return row.token_hash
+
     async def update(self, partner_id: str, **changes: Any) -> Partner:
         """Apply column changes (lists/dicts JSON-encoded) to one partner."""
         async with self.sessions.begin() as session:
