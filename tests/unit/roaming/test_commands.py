@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from chargegrid.api.gateway.v1 import station_control_pb2 as gw
 from chargegrid.api.gateway.v1.station_control_pb2_grpc import (
@@ -22,6 +22,7 @@ from chargegrid.api.gateway.v1.station_control_pb2_grpc import (
     add_StationControlServicer_to_server,
 )
 from chargegrid.roaming.context import RoamingContext
+from chargegrid.roaming.flows.command_rows import CommandRow, ReservationRow
 from chargegrid.roaming.flows.commands import CommandRunner
 from chargegrid.roaming.flows.pushes import Flows
 from chargegrid.roaming.models import EvseRow, OutboxRow
@@ -293,3 +294,8 @@ async def test_a_reservation_is_cancelled_after_a_restart_in_any_case(
     assert (name, cancelled.station_id, cancelled.reservation_id) == (
         "CancelReservation", "CS1", reserved.reservation_id,
     )  # fmt: skip
+    await world.ctx.partners.remove("emsp1")  # its commands and reservations go with it
+    async with world.ctx.sessions() as session:
+        left = [await session.scalar(select(func.count()).select_from(t))
+                for t in (CommandRow, ReservationRow)]  # fmt: skip
+    assert left == [0, 0]
