@@ -168,8 +168,18 @@ async def test_we_rotate_credentials_with_the_independent_emsp_and_pull_its_toke
     with_old = await peer.call("GET", "credentials")  # the token C it registered with
     assert (with_old["http_status"], with_old["body"]["status_code"]) == (401, 2001)
 
+    # Billing's CDR of a token nobody told us of yet: kept, not dropped.
+    await app.flows.batch([cdr_event(a_cdr("CDR-9", uid="pull1"), "u-c9")])
     await peer.hold_token(a_token("pull1"))
     pulled = await pull_tokens(app.context)
     assert [(p, error) for p, _, error in pulled] == [("peer", "")]
     found = await tokens_of(app.context).find("PULL1")  # the peer upper-cases CiStrings
     assert [(f.partner_id, f.token.uid.upper()) for f in found] == [("peer", "PULL1")]
+
+    async def cdr_arrived() -> Any:
+        return by_id((await peer.stored())["cdrs"], "CDR-9")
+
+    cdr = await eventually(cdr_arrived)  # the pull woke the kept CDR's round
+    assert cdr, await peer.received()
+    assert cdr["cdr_token"]["uid"].upper() == "PULL1"
+    assert refused(await peer.received()) == []

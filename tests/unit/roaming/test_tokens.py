@@ -3,6 +3,7 @@ answer the authorization service from them (whitelist respected) or by asking in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from chargegrid.roaming.modules.tokens import tokens_of
 from chargegrid.roaming.ocpi.tokens import digest
 from chargegrid.roaming.partners import REGISTERED
 from chargegrid.roaming.realtime import RealtimeAuthorization
+from chargegrid.roaming.token_pull import pull_tokens, run_token_pulls
 from tests.unit.roaming.fakes import (
     OUR_URL,
     RoutingTransport,
@@ -239,3 +241,23 @@ async def test_a_token_no_partner_knows_is_unknown(world: World) -> None:
     assert answer.known is False
     world.transport.down.add("emsp.test")
     assert (await world.realtime.authorize("NOBODY")).known is False
+
+
+async def test_the_pull_schedule_fetches_every_partners_list_and_reports_failures(
+    world: World,
+) -> None:
+    world.sender.tokens["T1"] = a_token("T1")
+    assert await pull_tokens(world.ctx) == [("emsp1", 1, "")]
+    world.transport.down.add("emsp.test")
+    [(partner, stored, error)] = await pull_tokens(world.ctx, "emsp1")
+    assert (partner, stored, "connection refused" in error) == ("emsp1", 0, True)
+    world.transport.down.discard("emsp.test")
+    world.sender.tokens["T2"] = a_token("T2")
+    schedule = asyncio.create_task(run_token_pulls(world.ctx, 0.05))
+    try:
+        async with asyncio.timeout(10):
+            while await tokens_of(world.ctx).count("emsp1") < 2:
+                await asyncio.sleep(0.05)
+    finally:
+        schedule.cancel()
+    assert [t.token.uid for t in await tokens_of(world.ctx).find("t2")] == ["T2"]
