@@ -5,8 +5,9 @@ a simulated station charges with it: the authorization service asks roaming (the
 the partner's), the session service's events reach the peer as Session pushes and billing's
 CDR as exactly one CDR whose cost is billing's. A second token the peer never pushed is
 authorized in real time through a station. Every request the peer received parsed with its
-own models. (Commands and status pushes are covered against the peer in
-tests/integration/roaming and tests/unit/roaming; here the stack has no sites to locate.)
+own models. A second stack, with roaming's database on PostgreSQL, gives the peer a location
+whose station's status change reaches it and that it steers with START_SESSION and
+STOP_SESSION, their CommandResults coming back through the outbox.
 """
 
 from __future__ import annotations
@@ -48,25 +49,42 @@ def peer(request: pytest.FixtureRequest) -> Iterator[OcpiPeer]:
         yield running
 
 
-@pytest.fixture(scope="module")
-async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    running = Stack(
-        tmp_path_factory.mktemp("roaming"),
-        env={
-            "CHARGEGRID_ROAMING_OUTBOX_POLL_INTERVAL_S": "0.2",
-            "CHARGEGRID_ROAMING_LOCATIONS_SYNC_INTERVAL_S": "2",
-        },
-    )
+def start_stack(tmp_path: Path, database_url: str | None = None) -> Stack:
+    env = {
+        "CHARGEGRID_ROAMING_OUTBOX_POLL_INTERVAL_S": "0.2",
+        "CHARGEGRID_ROAMING_LOCATIONS_SYNC_INTERVAL_S": "2",
+    }
+    if database_url:  # roaming on PostgreSQL, the rest of the stack as `make run` has it
+        env["CHARGEGRID_ROAMING_DATABASE_URL"] = database_url
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    running = Stack(tmp_path, env=env)
+    running.wait_for_output("admin API token")
+    return running
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """The stack with every database on SQLite (the `make run` default)."""
+    running = await asyncio.to_thread(start_stack, tmp_path / "stack")
     try:
-        await asyncio.to_thread(running.wait_for_output, "admin API token")
         yield running
     finally:
         running.stop()
 
 
-@pytest.fixture(scope="module")
-async def registered(stack: Stack, peer: OcpiPeer) -> OcpiPeer:
+@pytest.fixture
+async def postgres_stack(tmp_path: Path, postgres_url: str) -> AsyncIterator[Stack]:
+    """The stack with roaming's database on PostgreSQL (CI's)."""
+    running = await asyncio.to_thread(start_stack, tmp_path / "stack", postgres_url)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def register(stack: Stack, peer: OcpiPeer) -> OcpiPeer:
     """The peer, registered with the token A an operator created for it."""
+    await peer.reset()
     added = json.loads(stack.cli("roaming", "partners", "add", "peer", "--json").stdout)
     answer = await peer.register(added["versions_url"], added["token_a"])
     assert answer["body"]["status_code"] == 1000, answer
@@ -119,9 +137,9 @@ def by_id(objects: dict[str, Any], object_id: str) -> Any:
 
 
 async def test_an_independent_emsp_roams_on_the_stack(
-    stack: Stack, registered: OcpiPeer, tmp_path: Path
+    stack: Stack, peer: OcpiPeer, tmp_path: Path
 ) -> None:
-    peer = registered
+    peer = await register(stack, peer)
     tariff = {"id": "T-ROAM", "currency": "EUR", "vat_percent": "19",
               "elements": [{"price_components": [
                   {"type": "PRICE_COMPONENT_TYPE_ENERGY", "price": "0.30"},
@@ -160,10 +178,11 @@ async def test_an_independent_emsp_roams_on_the_stack(
     assert refused(await peer.received()) == []
 
 
-async def test_the_emsp_sees_locations_and_status_and_steers_a_station(
-    stack: Stack, registered: OcpiPeer
+async def test_the_emsp_sees_locations_and_status_and_steers_a_station_roaming_on_postgres(
+    postgres_stack: Stack, peer: OcpiPeer
 ) -> None:
-    peer = registered
+    stack = postgres_stack
+    peer = await register(stack, peer)
     site, station_id = f"S{uuid.uuid4().hex[:6].upper()}", f"RC-{uuid.uuid4().hex[:6]}"
     stack.cli("sites", "add", "Roaming site", "--id", site, "--street", "Hauptstr. 1",
               "--city", "Berlin", "--country", "DE", "--latitude", "52.52",

@@ -23,8 +23,11 @@ from chargegrid.api.roaming.v1 import authorization_pb2 as rpb
 from chargegrid.api.roaming.v1.authorization_pb2_grpc import RoamingAuthorizationStub
 from chargegrid.api.session.v1 import session_pb2 as spb
 from chargegrid.platform.grpc import Role, TokenRegistry, create_channel
+from chargegrid.roaming import registration
 from chargegrid.roaming.app import RoamingApp
+from chargegrid.roaming.modules.tokens import tokens_of
 from chargegrid.roaming.settings import RoamingSettings
+from chargegrid.roaming.token_pull import pull_tokens
 from tests.fixtures.ocpi_peer.peer import OcpiPeer, refused, running_peer
 from tests.unit.roaming.test_flows import a_cdr, a_session, cdr_event, event
 
@@ -50,8 +53,9 @@ def peer(request: pytest.FixtureRequest) -> Iterator[OcpiPeer]:
 
 @pytest.fixture
 async def roaming(
-    database_url: str, kafka_bootstrap: str, tmp_path: Path
+    peer: OcpiPeer, database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> AsyncIterator[tuple[RoamingApp, str]]:
+    await peer.reset()  # each test (on each database) with a peer that saw nothing yet
     service = TokenRegistry(tmp_path / "api-tokens.json").add("authorization", Role.SERVICE)
     settings = RoamingSettings(
         database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
@@ -81,7 +85,6 @@ async def eventually(check: Any, timeout_s: float = 60.0) -> Any:
         await asyncio.sleep(0.3)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_the_independent_emsp_gets_sessions_one_cdr_and_real_time_answers(
     peer: OcpiPeer, roaming: tuple[RoamingApp, str]
 ) -> None:
@@ -143,4 +146,40 @@ async def test_the_independent_emsp_gets_sessions_one_cdr_and_real_time_answers(
     authorize_calls = [r for r in await peer.received() if r["path"].endswith("/authorize")]
     assert len(authorize_calls) == 3
     assert sorted(r["status"] for r in authorize_calls) == [200, 200, 404]  # NOPE: unknown
+    assert refused(await peer.received()) == []
+
+
+async def test_we_rotate_credentials_with_the_independent_emsp_and_pull_its_tokens(
+    peer: OcpiPeer, roaming: tuple[RoamingApp, str]
+) -> None:
+    app, _ = roaming
+    _, token_a = await app.context.partners.add("peer", name="eMSP")
+    assert (await peer.register(app.context.versions_url, token_a))["errors"] == []
+    seen = len(await peer.received())
+    partner = await registration.rotate_with(app.context, await app.context.partners.get("peer"))
+    assert partner.status == "REGISTERED"
+    put = [r for r in (await peer.received())[seen:] if r["method"] == "PUT"]
+    assert [(r["path"].rstrip("/").rsplit("/", 1)[-1], r["status"]) for r in put] == [
+        ("credentials", 200)
+    ]
+    new_token = put[0]["body"]["token"]
+    with_new = await peer.call("GET", "credentials", token=new_token, model="credentials")
+    assert (with_new["http_status"], with_new["errors"]) == (200, []), with_new
+    with_old = await peer.call("GET", "credentials")  # the token C it registered with
+    assert (with_old["http_status"], with_old["body"]["status_code"]) == (401, 2001)
+
+    # Billing's CDR of a token nobody told us of yet: kept, not dropped.
+    await app.flows.batch([cdr_event(a_cdr("CDR-9", uid="pull1"), "u-c9")])
+    await peer.hold_token(a_token("pull1"))
+    pulled = await pull_tokens(app.context)
+    assert [(p, error) for p, _, error in pulled] == [("peer", "")]
+    found = await tokens_of(app.context).find("PULL1")  # the peer upper-cases CiStrings
+    assert [(f.partner_id, f.token.uid.upper()) for f in found] == [("peer", "PULL1")]
+
+    async def cdr_arrived() -> Any:
+        return by_id((await peer.stored())["cdrs"], "CDR-9")
+
+    cdr = await eventually(cdr_arrived)  # the pull woke the kept CDR's round
+    assert cdr, await peer.received()
+    assert cdr["cdr_token"]["uid"].upper() == "PULL1"
     assert refused(await peer.received()) == []

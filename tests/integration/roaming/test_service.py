@@ -75,13 +75,13 @@ async def refusals_change_nothing(stub: Any) -> None:
 
 
 async def test_register_resync_and_a_status_change_reach_the_partner(
-    sqlite_url: str, kafka_bootstrap: str, tmp_path: Path
+    database_url: str, kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     await ensure_topics(kafka_bootstrap, default_topic_specs())
     operator = TokenRegistry(tmp_path / "api-tokens.json").add("ops", Role.OPERATOR)
     port = free_port()
     settings = RoamingSettings(
-        database_url=sqlite_url,
+        database_url=database_url,
         kafka_bootstrap_servers=kafka_bootstrap,
         grpc_host="127.0.0.1",
         grpc_port=0,

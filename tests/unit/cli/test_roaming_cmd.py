@@ -1,4 +1,5 @@
-"""`chargegrid roaming`: partners add/list/show/remove, register, status, resync, --json,
+"""`chargegrid roaming`: partners add/list/show/remove, register, rotate, status, resync,
+tokens pull, --json,
 against a fake RoamingAdmin over real gRPC; refusals are one line and exit code 1."""
 
 from __future__ import annotations
@@ -70,6 +71,20 @@ class FakeRoaming(pb_grpc.RoamingAdminServicer):
     def Resync(self, request: Any, context: Any) -> pb.ResyncReply:
         return pb.ResyncReply(pushes=7)
 
+    def RotateCredentials(self, request: pb.RotateCredentialsRequest, context: Any) -> pb.Partner:
+        partner = self.partners.get(request.partner_id, pb.Partner())
+        if partner.status != "REGISTERED":
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "rotation refused: not registered")
+        return partner
+
+    def PullTokens(self, request: pb.PullTokensRequest, context: Any) -> pb.PullTokensReply:
+        return pb.PullTokensReply(
+            partners=[
+                pb.TokensPulled(partner_id="p1", tokens=12),
+                pb.TokensPulled(partner_id="p2", error="HTTP 503"),
+            ]
+        )
+
 
 @pytest.fixture
 def roaming() -> Iterator[tuple[FakeRoaming, list[str]]]:
@@ -126,3 +141,19 @@ def test_refusals_are_one_line_and_exit_1(roaming: tuple[FakeRoaming, list[str]]
     unknown = runner.invoke(roaming_app, ["partners", "show", "ghost", *opts])
     assert unknown.exit_code == 1
     assert "NOT_FOUND" in unknown.output
+
+
+def test_rotate_and_tokens_pull(roaming: tuple[FakeRoaming, list[str]]) -> None:
+    fake, opts = roaming
+    fake.partners["p1"] = pb.Partner(id="p1", status="REGISTERED")
+    rotated = runner.invoke(roaming_app, ["rotate", "--partner", "p1", *opts])
+    assert (rotated.exit_code, rotated.output.strip()) == (0, "credentials with p1 rotated")
+    refused = runner.invoke(roaming_app, ["rotate", "--partner", "ghost", *opts])
+    assert refused.exit_code == 1
+    assert "FAILED_PRECONDITION: rotation refused" in refused.output
+    pulled = runner.invoke(roaming_app, ["tokens", "pull", "--json", *opts])
+    assert [(p["partner_id"], p.get("tokens", 0)) for p in json.loads(pulled.output)] == [
+        ("p1", 12), ("p2", 0),
+    ]  # fmt: skip
+    shown = runner.invoke(roaming_app, ["tokens", "pull", *opts])
+    assert "HTTP 503" in shown.output

@@ -64,6 +64,7 @@ class FakePartner:
     failing: bool = False
     token_c: str | None = None
     issued_c: str = "partner-token-c"
+    rotated_c: str = "partner-token-c2"
     client: httpx.AsyncClient | None = None
 
     def credentials(self, token: str) -> dict[str, Any]:
@@ -122,6 +123,17 @@ class FakePartner:
                 return JSONResponse({"status_code": 3001}, 400)
             partner.token_c = partner.issued_c
             return JSONResponse(ok(partner.credentials(partner.issued_c)))
+
+        @app.put("/ocpi/emsp/credentials")
+        async def rotated(request: Request) -> JSONResponse:
+            if partner.failing:
+                return JSONResponse({"status_code": 3000}, 503)
+            if not allowed(request):
+                return JSONResponse({"status_code": 2001}, 401)
+            body = await request.json()
+            partner.received.append(("PUT", "credentials", body))
+            partner.token_c = partner.rotated_c
+            return JSONResponse(ok(partner.credentials(partner.rotated_c)))
 
         @app.delete("/ocpi/emsp/credentials")
         async def unregistered(request: Request) -> JSONResponse:

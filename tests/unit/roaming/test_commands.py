@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import func, select, update
 
 from chargegrid.api.gateway.v1 import station_control_pb2 as gw
 from chargegrid.api.gateway.v1.station_control_pb2_grpc import (
@@ -21,11 +22,13 @@ from chargegrid.api.gateway.v1.station_control_pb2_grpc import (
     add_StationControlServicer_to_server,
 )
 from chargegrid.roaming.context import RoamingContext
+from chargegrid.roaming.flows.command_rows import CommandRow, ReservationRow
 from chargegrid.roaming.flows.commands import CommandRunner
 from chargegrid.roaming.flows.pushes import Flows
-from chargegrid.roaming.models import EvseRow
+from chargegrid.roaming.models import EvseRow, OutboxRow
 from chargegrid.roaming.modules.tokens import tokens_of
 from chargegrid.roaming.ocpi.tokens import digest
+from chargegrid.roaming.outbox import OutboxWorker
 from chargegrid.roaming.partners import REGISTERED
 from chargegrid.roaming.token_models import OcpiToken
 from tests.unit.roaming.fakes import (
@@ -92,6 +95,11 @@ class World:
     sink: ResultSink
     runner: CommandRunner
 
+    async def settle(self) -> None:
+        """Every command in flight answered, and its CommandResult sent by the outbox."""
+        await self.runner.drain()
+        await OutboxWorker(self.ctx.outbox, self.ctx.partners, self.ctx.client).sweep()
+
     async def command(self, kind: str, body: dict[str, Any]) -> httpx.Response:
         return await self.http.post(
             f"/ocpi/2.2.1/commands/{kind}", json=body, headers=auth(TOKEN_C)
@@ -129,7 +137,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    runner = CommandRunner(channel, ctx.client, timeout_s=0.5, retry_delay_s=0.05)
+    runner = CommandRunner(channel, ctx.sessions, ctx.outbox, ctx.clock, timeout_s=0.5)
     ctx.services["commands"] = runner
     http = httpx.AsyncClient(transport=transport, base_url=OUR_URL)
     yield World(ctx, http, fake, sink, runner)
@@ -147,7 +155,7 @@ async def test_start_session_goes_to_the_station_and_its_result_to_the_response_
             "evse_uid": "CS1*1"}  # fmt: skip
     answer = await world.command("START_SESSION", body)
     assert answer.json()["data"] == {"result": "ACCEPTED", "timeout": 1}
-    await world.runner.drain()
+    await world.settle()
     name, request = world.gateway.calls[0]
     assert (name, request.station_id, request.evse_id, request.id_token.id) == (
         "StartCharging", "CS1", 1, "TOK9",
@@ -162,7 +170,7 @@ async def test_a_station_that_does_not_answer_in_time_is_a_timeout(world: World)
     body = {"response_url": f"{RESULTS}/u1", "location_id": "SITE1", "evse_uid": "CS1*1",
             "connector_id": "1"}  # fmt: skip
     assert (await world.command("UNLOCK_CONNECTOR", body)).json()["data"]["result"] == "ACCEPTED"
-    await world.runner.drain()
+    await world.settle()
     assert world.sink.results["u1"]["result"] == "TIMEOUT"
 
 
@@ -178,7 +186,7 @@ async def test_stop_session_of_the_partners_session_and_unknown_ones(world: Worl
     unknown = await world.command(
         "STOP_SESSION", {"response_url": f"{RESULTS}/y", "session_id": "NOPE"}
     )
-    await world.runner.drain()
+    await world.settle()
     assert stop.json()["data"]["result"] == "ACCEPTED"
     assert unknown.json()["data"]["result"] == "UNKNOWN_SESSION"
     request = world.gateway.calls[0][1]
@@ -200,7 +208,7 @@ async def test_reserve_then_cancel_reach_the_same_station(world: World) -> None:
     assert (await world.command("CANCEL_RESERVATION", cancel)).json()["data"][
         "result"
     ] == "ACCEPTED"
-    await world.runner.drain()
+    await world.settle()
     (r_name, r), (c_name, c) = world.gateway.calls
     assert (r_name, r.station_id, r.reservation_id, c_name, c.reservation_id) == (
         "ReserveNow", "CS1", 77, "CancelReservation", 77,
@@ -224,6 +232,70 @@ async def test_bad_commands_are_refused_and_reach_no_station(world: World) -> No
         assert (answer.status_code, answer.json()["status_code"]) == (400, 2001), answer.text
     assert (nowhere.status_code, nowhere.json()["status_code"]) == (404, 2003)
     assert no_reservation.status_code == 404
-    await world.runner.drain()
+    await world.settle()
     assert world.gateway.calls == []
     assert await tokens_of(world.ctx).find("TOK9") == []
+
+
+async def test_a_command_cut_off_by_a_restart_is_answered_timeout_once(world: World) -> None:
+    world.gateway.delay_s = 5.0
+    body = {"response_url": f"{RESULTS}/u2", "location_id": "SITE1", "evse_uid": "CS1*1",
+            "connector_id": "1"}  # fmt: skip
+    assert (await world.command("UNLOCK_CONNECTOR", body)).json()["data"]["result"] == "ACCEPTED"
+    await asyncio.sleep(0.1)
+    await world.runner.stop()  # the process stops while the station has not answered
+    later = lambda: datetime.now(UTC) + timedelta(minutes=1)  # noqa: E731
+    restarted = CommandRunner(None, world.ctx.sessions, world.ctx.outbox, later, timeout_s=0.5)
+    assert await restarted.recover() == 1
+    assert await restarted.recover() == 0  # answered once, not at every round
+    await world.settle()
+    assert world.sink.results == {
+        "u2": {"result": "TIMEOUT", "message": [
+            {"language": "en", "text": "the CPO restarted before the station answered"}]},
+    }  # fmt: skip
+
+
+async def test_a_result_the_partner_missed_is_delivered_when_it_is_back(world: World) -> None:
+    transport = world.http._transport
+    assert isinstance(transport, RoutingTransport)
+    transport.down.add("emsp.test")
+    body = {"response_url": f"{RESULTS}/s2", "token": a_token(), "location_id": "SITE1",
+            "evse_uid": "CS1*1"}  # fmt: skip
+    await world.command("START_SESSION", body)
+    await world.settle()
+    assert world.sink.results == {}
+    transport.down.discard("emsp.test")
+    async with world.ctx.sessions.begin() as session:  # its retry time has come
+        await session.execute(update(OutboxRow).values(next_attempt_at=datetime.now(UTC)))
+    await world.settle()
+    assert world.sink.results == {"s2": {"result": "ACCEPTED"}}
+
+
+async def test_a_reservation_is_cancelled_after_a_restart_in_any_case(
+    world: World, database_url: str
+) -> None:
+    reserve = {"response_url": f"{RESULTS}/r2", "token": a_token(), "location_id": "SITE1",
+               "evse_uid": "CS1*1", "reservation_id": "res-9",
+               "expiry_date": "2026-12-07T12:00:00Z"}  # fmt: skip
+    assert (await world.command("RESERVE_NOW", reserve)).json()["data"]["result"] == "ACCEPTED"
+    await world.settle()
+    transport = world.http._transport
+    assert isinstance(transport, RoutingTransport)
+    restarted = await build_context(database_url, transport)  # routes cpo.test to a new app
+    restarted.services["commands"] = world.runner
+    try:
+        cancel = {"response_url": f"{RESULTS}/c2", "reservation_id": "RES-9"}
+        answer = await world.command("CANCEL_RESERVATION", cancel)
+        assert answer.json()["data"]["result"] == "ACCEPTED", answer.text
+        await world.settle()
+    finally:
+        await close_context(restarted)
+    (_, reserved), (name, cancelled) = world.gateway.calls
+    assert (name, cancelled.station_id, cancelled.reservation_id) == (
+        "CancelReservation", "CS1", reserved.reservation_id,
+    )  # fmt: skip
+    await world.ctx.partners.remove("emsp1")  # its commands and reservations go with it
+    async with world.ctx.sessions() as session:
+        left = [await session.scalar(select(func.count()).select_from(t))
+                for t in (CommandRow, ReservationRow)]  # fmt: skip
+    assert left == [0, 0]

@@ -223,3 +223,28 @@ async def test_unregistering_from_a_partner_tells_it_and_reports_a_refusal(
     failed = await registration.unregister_from(world.ctx, partner)
     assert failed is not None
     assert "HTTP 401" in failed
+
+
+async def test_we_rotate_our_credentials_and_a_refused_rotation_changes_nothing(
+    world: World,
+) -> None:
+    token_c = await register(world)
+    world.partner.failing = True
+    with pytest.raises(registration.RegistrationFailed):
+        await registration.rotate_with(world.ctx, await world.ctx.partners.get("emsp1"))
+    kept = await world.ctx.partners.get("emsp1")
+    assert kept.their_token == world.partner.token_b
+    assert (await world.http.get("/ocpi/versions", headers=auth(token_c))).status_code == 200
+    world.partner.failing = False
+    rotated = await registration.rotate_with(world.ctx, kept)
+    assert (rotated.status, rotated.their_token) == (REGISTERED, world.partner.rotated_c)
+    [(_, _, sent)] = [r for r in world.partner.received if r[:2] == ("PUT", "credentials")]
+    assert sent["url"] == f"{OUR_URL}/ocpi/versions"
+    assert (await world.http.get("/ocpi/versions", headers=auth(sent["token"]))).status_code == 200
+    old = await world.http.get("/ocpi/versions", headers=auth(token_c))
+    assert (old.status_code, old.json()["status_code"]) == (401, 2001)
+
+
+async def test_a_partner_that_is_not_registered_cannot_be_rotated(world: World) -> None:
+    with pytest.raises(registration.RegistrationFailed, match="PENDING"):
+        await registration.rotate_with(world.ctx, await world.ctx.partners.get("emsp1"))

@@ -19,6 +19,7 @@ from chargegrid.api.transaction.v1.events_pb2 import IdToken
 from chargegrid.platform.bus.envelope import EnvelopeFactory, set_timestamp
 from chargegrid.roaming.context import RoamingContext
 from chargegrid.roaming.flows.pushes import Flows
+from chargegrid.roaming.flows.unowned import UnownedCdrs
 from chargegrid.roaming.models import OutboxRow
 from chargegrid.roaming.modules.tokens import tokens_of
 from chargegrid.roaming.ocpi.tokens import digest
@@ -225,3 +226,28 @@ async def test_charging_preferences_are_answered(world: World) -> None:
     )
     assert (bad.status_code, bad.json()["status_code"]) == (400, 2001)
     assert unknown.status_code == 404
+
+
+async def test_a_cdr_before_its_token_is_kept_and_sent_once_the_token_arrives(
+    world: World,
+) -> None:
+    unowned = UnownedCdrs(world.flows, timedelta(days=30))
+    woken: list[bool] = []
+    tokens_of(world.ctx).on_written = lambda: woken.append(True)
+    await world.flows.batch([cdr_event(a_cdr("CDR-7", uid="late7"), "b-7")])
+    await world.flows.batch([cdr_event(a_cdr("CDR-7", uid="late7"), "b-7")])  # redelivered
+    assert await world.pushes() == []
+    assert await unowned.resolve() == 0  # still nobody's
+    partner = await world.ctx.partners.get("emsp1")
+    await tokens_of(world.ctx).put(partner, a_token("LATE7"))  # the partner's spelling
+    assert woken == [True]
+    assert await unowned.resolve() == 1
+    assert await unowned.resolve() == 0  # once
+    cdrs = [(m, method, body["id"]) for m, method, _, body in await world.pushes()]
+    assert cdrs == [("cdrs", "POST", "CDR-7")]
+
+
+async def test_a_cdr_nobody_claims_is_pruned_after_the_retention(world: World) -> None:
+    await world.flows.batch([cdr_event(a_cdr("CDR-8", uid="OURS8"), "b-8")])
+    assert await UnownedCdrs(world.flows, timedelta(days=30)).prune() == 0
+    assert await UnownedCdrs(world.flows, timedelta(seconds=-1)).prune() == 1

@@ -157,6 +157,15 @@ async def test_one_location_evse_and_connector_and_unknown_ones(world: World) ->
         assert answer.json()["status_code"] == 2003
 
 
+async def test_location_evse_and_connector_ids_match_in_any_case(world: World) -> None:
+    await world.sync.once()
+    answer = await world.http.get("/ocpi/2.2.1/locations/site1/cs1*2/1", headers=auth(world.token))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["standard"] == "IEC_62196_T2"
+    location = await world.http.get("/ocpi/2.2.1/locations/Site1", headers=auth(world.token))
+    assert location.json()["data"]["id"] == "SITE1"  # our spelling, whatever theirs
+
+
 async def test_a_partner_without_the_module_is_refused(world: World) -> None:
     other = await a_registered_partner(
         world.ctx, "emsp2", modules=["credentials"], token="other-token"

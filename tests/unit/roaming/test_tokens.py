@@ -3,6 +3,7 @@ answer the authorization service from them (whitelist respected) or by asking in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from chargegrid.roaming.modules.tokens import tokens_of
 from chargegrid.roaming.ocpi.tokens import digest
 from chargegrid.roaming.partners import REGISTERED
 from chargegrid.roaming.realtime import RealtimeAuthorization
+from chargegrid.roaming.token_pull import pull_tokens, run_token_pulls
 from tests.unit.roaming.fakes import (
     OUR_URL,
     RoutingTransport,
@@ -126,6 +128,22 @@ async def test_a_partner_puts_a_token_and_gets_it_back(world: World) -> None:
     assert answer.json()["data"]["contract_id"] == "NL-EMS-TOK1"
 
 
+async def test_token_ids_match_in_any_case_as_ocpi_cistrings(world: World) -> None:
+    put_lower = await put(world, a_token("abc123"), "/ocpi/2.2.1/tokens/nl/ems/ABC123")
+    assert put_lower.json()["status_code"] == 1000, put_lower.text
+    url = "/ocpi/2.2.1/tokens/NL/EMS/Abc123"
+    got = await world.http.get(url, headers=auth(PARTNER_TOKEN_C))
+    assert got.json()["data"]["uid"] == "abc123", got.text  # kept as the partner sent it
+    patch = {"valid": False, "last_updated": "2026-12-07T11:00:00Z"}
+    patched = await world.http.patch(
+        "/ocpi/2.2.1/tokens/NL/EMS/ABC123", json=patch, headers=auth(PARTNER_TOKEN_C)
+    )
+    assert patched.json()["status_code"] == 1000, patched.text
+    assert (await put(world, a_token("ABC123"))).json()["status_code"] == 1000  # replaces it
+    found = await tokens_of(world.ctx).find("aBc123")  # as a station may present it
+    assert [(f.token.uid, f.token.valid) for f in found] == [("ABC123", True)]
+
+
 async def test_a_patch_merges_fields_and_needs_last_updated(world: World) -> None:
     await put(world, a_token())
     url = "/ocpi/2.2.1/tokens/NL/EMS/TOK1"
@@ -223,3 +241,23 @@ async def test_a_token_no_partner_knows_is_unknown(world: World) -> None:
     assert answer.known is False
     world.transport.down.add("emsp.test")
     assert (await world.realtime.authorize("NOBODY")).known is False
+
+
+async def test_the_pull_schedule_fetches_every_partners_list_and_reports_failures(
+    world: World,
+) -> None:
+    world.sender.tokens["T1"] = a_token("T1")
+    assert await pull_tokens(world.ctx) == [("emsp1", 1, "")]
+    world.transport.down.add("emsp.test")
+    [(partner, stored, error)] = await pull_tokens(world.ctx, "emsp1")
+    assert (partner, stored, "connection refused" in error) == ("emsp1", 0, True)
+    world.transport.down.discard("emsp.test")
+    world.sender.tokens["T2"] = a_token("T2")
+    schedule = asyncio.create_task(run_token_pulls(world.ctx, 0.05))
+    try:
+        async with asyncio.timeout(10):
+            while await tokens_of(world.ctx).count("emsp1") < 2:
+                await asyncio.sleep(0.05)
+    finally:
+        schedule.cancel()
+    assert [t.token.uid for t in await tokens_of(world.ctx).find("t2")] == ["T2"]

@@ -1,10 +1,11 @@
 """`chargegrid roaming ...`: OCPI partners from the terminal.
 
 `partners add` prints the token A a partner registers with (once: it is stored hashed);
-`register` registers us with a partner given its versions URL and token A; `status` shows per
-partner what is waiting to be pushed, the last push and the last error; `resync` pushes every
-location and tariff again. Every refusal of the roaming service is one line on stderr and
-exit code 1; nothing changed.
+`register` registers us with a partner given its versions URL and token A; `rotate` renews
+the tokens of a registered partner (our PUT on its credentials); `status` shows per partner
+what is waiting to be pushed, the last push and the last error; `resync` pushes every
+location and tariff again; `tokens pull` fetches partners' token lists now. Every refusal
+of the roaming service is one line on stderr and exit code 1; nothing changed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 roaming_app = typer.Typer(help="Roaming (OCPI 2.2.1): partners, registration, push status, resync.")
 partners_app = typer.Typer(help="OCPI partners (eMSPs, hubs).")
 roaming_app.add_typer(partners_app, name="partners")
+tokens_app = typer.Typer(help="Partners' tokens (we are the OCPI tokens receiver).")
+roaming_app.add_typer(tokens_app, name="tokens")
 
 ModulesOption = Annotated[
     list[str] | None,
@@ -242,3 +245,49 @@ def resync(
         print_json(as_dict(reply))
     else:
         out.print(f"{reply.pushes} pushes queued")
+
+
+@roaming_app.command("rotate")
+def rotate(
+    partner_id: Annotated[str, typer.Option("--partner", help="The registered partner.")],
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Rotate credentials with a partner: a new token for it, sent with our credentials
+    (PUT); its new token is kept. When it refuses, both old tokens stay valid."""
+
+    async def work(channel: grpc.aio.Channel) -> pb.Partner:
+        request = pb.RotateCredentialsRequest(partner_id=partner_id)
+        return await _stub(channel).RotateCredentials(request)
+
+    partner = call("roaming", address, token, var_dir, work)
+    if json_output:
+        print_json(as_dict(partner))
+    else:
+        out.print(f"credentials with {partner.id} rotated")
+
+
+@tokens_app.command("pull")
+def pull(
+    partner_id: Annotated[str, typer.Option("--partner", help="Only this partner.")] = "",
+    json_output: JsonOption = False,
+    address: AddressOption = None,
+    token: TokenOption = None,
+    var_dir: VarDirOption = Path("var"),
+) -> None:
+    """Fetch partners' token lists now (GET, page by page); how many were stored."""
+
+    async def work(channel: grpc.aio.Channel) -> pb.PullTokensReply:
+        return await _stub(channel).PullTokens(pb.PullTokensRequest(partner_id=partner_id))
+
+    reply = call("roaming", address, token, var_dir, work)
+    if json_output:
+        print_json([as_dict(p) for p in reply.partners])
+        return
+    table(
+        "tokens pulled",
+        ["partner", "tokens", "error"],
+        ([p.partner_id, p.tokens, p.error or "-"] for p in reply.partners),
+    )

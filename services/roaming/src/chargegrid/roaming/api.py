@@ -27,6 +27,7 @@ from chargegrid.roaming.partners import (
     PartnerError,
     UnknownPartner,
 )
+from chargegrid.roaming.token_pull import pull_tokens
 
 SERVICE_NAME = "chargegrid.api.roaming.v1.RoamingAdmin"
 
@@ -192,3 +193,27 @@ class RoamingAdminService(pb_grpc.RoamingAdminServicer):
             if store in self.ctx.services and partners:
                 pushes += await self.ctx.services[store].push_all(partners)
         return pb.ResyncReply(pushes=pushes)
+
+    async def RotateCredentials(
+        self, request: pb.RotateCredentialsRequest, context: Any
+    ) -> pb.Partner:
+        async with _refusals(request.partner_id):
+            partner = await self.ctx.partners.get(request.partner_id)
+            try:
+                partner = await registration.rotate_with(self.ctx, partner)
+            except registration.RegistrationFailed as exc:
+                raise FailedPrecondition(f"rotation refused: {exc}") from None
+        return partner_message(partner)
+
+    async def PullTokens(self, request: pb.PullTokensRequest, context: Any) -> pb.PullTokensReply:
+        async with _refusals(request.partner_id):
+            if request.partner_id:
+                partner = await self.ctx.partners.get(request.partner_id)
+                if partner.status != REGISTERED or not partner.endpoint("tokens", "SENDER"):
+                    raise FailedPrecondition(
+                        f"partner {partner.id} is {partner.status} without a tokens SENDER"
+                    )
+        pulled = await pull_tokens(self.ctx, request.partner_id)
+        return pb.PullTokensReply(
+            partners=[pb.TokensPulled(partner_id=p, tokens=n, error=e) for p, n, e in pulled]
+        )

@@ -40,6 +40,7 @@ from chargegrid.roaming.context import RoamingContext
 from chargegrid.roaming.flows.commands import CommandRunner
 from chargegrid.roaming.flows.consumer import flows_consumer
 from chargegrid.roaming.flows.pushes import Flows
+from chargegrid.roaming.flows.unowned import UnownedCdrs
 from chargegrid.roaming.http import build_http_app
 from chargegrid.roaming.locations.source import Registry, StationsRegistry
 from chargegrid.roaming.locations.store import LocationStore
@@ -52,6 +53,7 @@ from chargegrid.roaming.realtime import RealtimeAuthorization
 from chargegrid.roaming.settings import RoamingSettings
 from chargegrid.roaming.tariffs.source import BillingTariffs, Tariffs, TariffSync
 from chargegrid.roaming.tariffs.store import TariffStore
+from chargegrid.roaming.token_pull import run_token_pulls
 
 log = get_logger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
@@ -130,8 +132,11 @@ class RoamingApp:
         gateway = service_channel(settings, settings.gateway_address)
         if gateway is not None:
             self._channels.append(gateway)
-        self.commands = CommandRunner(gateway, client, settings.command_timeout_s)
+        self.commands = CommandRunner(
+            gateway, sessions, outbox, self.clock, settings.command_timeout_s
+        )
         self.context.services["commands"] = self.commands
+        self._spawn(self.commands.run_recovery(max(settings.command_timeout_s, 5.0)))
         self.http = HttpServer(
             build_http_app(self.context), settings.http_host, settings.http_port, name="OCPI HTTP"
         )
@@ -207,6 +212,12 @@ class RoamingApp:
         )  # fmt: skip
         await self.flows_consumer.start()
         self._spawn(self.flows_consumer.run())
+        self.unowned = UnownedCdrs(self.flows, timedelta(days=settings.unowned_cdr_retention_days))
+        tokens_of(ctx).on_written = self.unowned.wake
+        self._singletons.append(lambda: self.unowned.run(settings.unowned_cdr_interval_s))
+        if settings.tokens_pull_interval_s > 0:
+            interval = settings.tokens_pull_interval_s
+            self._singletons.append(lambda: run_token_pulls(ctx, interval))
 
     async def _prune_outbox(self, outbox: Outbox, every_s: float = 3600.0) -> None:
         keep = timedelta(days=self.settings.outbox_retention_days)

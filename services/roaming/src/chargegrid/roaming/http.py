@@ -19,6 +19,7 @@ from chargegrid.roaming.ocpi.auth import Caller, caller_of
 from chargegrid.roaming.ocpi.envelope import envelope
 from chargegrid.roaming.ocpi.errors import install_error_handlers
 from chargegrid.roaming.ocpi.headers import answer_headers
+from chargegrid.roaming.ocpi.limits import BodyLimit
 from chargegrid.roaming.ocpi.registry import VERSION
 from chargegrid.roaming.ocpi.status import Status, not_found
 
@@ -28,6 +29,8 @@ def build_http_app(context: RoamingContext) -> FastAPI:
     app.state.context = context
     install_error_handlers(app)
     settings = context.settings
+    # Added first, so it runs inside the headers middleware: a 413 carries the ids too.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.middleware("http")
     async def ocpi_headers(

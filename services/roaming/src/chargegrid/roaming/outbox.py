@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from chargegrid.roaming.partners import REGISTERED, Partner, PartnerStore, Unkno
 
 log = get_logger(__name__)
 METHODS = {"PUT", "PATCH", "POST", "DELETE"}
+#: A path that is a whole URL (a CommandResult's response_url) is called as it is.
+ABSOLUTE = re.compile(r"^https?://")
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,8 @@ class Outbox:
         *,
         session: AsyncSession | None = None,
     ) -> None:
-        """Store one push; `path` is appended to the partner's `module` RECEIVER URL."""
+        """Store one push; `path` is appended to the partner's `module` RECEIVER URL (or is
+        the whole URL when it starts with http:// or https://)."""
         row = self._row(partner_id, module, object_key, method, path, body)
         if session is not None:
             session.add(row)
@@ -287,14 +291,17 @@ class OutboxWorker:
             return "partner no longer exists", True
         if partner.status != REGISTERED or not partner.their_token:
             return f"partner is {partner.status}, not REGISTERED", True
-        base = partner.endpoint(row.module, "RECEIVER")
-        if base is None:
-            return f"partner has no {row.module} RECEIVER endpoint", False
+        url = row.path if ABSOLUTE.match(row.path) else None
+        if url is None:
+            base = partner.endpoint(row.module, "RECEIVER")
+            if base is None:
+                return f"partner has no {row.module} RECEIVER endpoint", False
+            url = base.rstrip("/") + row.path
         body = None if row.body is None else json.loads(row.body)
         try:
             await self.client.call(
                 row.method,
-                base.rstrip("/") + row.path,
+                url,
                 partner.their_token,
                 body,
                 to=Party(partner.country_code, partner.party_id),

@@ -8,6 +8,7 @@ object whose merge does not validate is refused whole, so nothing half-written i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +54,12 @@ def _json(token: OcpiToken) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
+def key_of(country_code: str, party_id: str, uid: str, type_: str) -> tuple[str, str, str, str]:
+    """A token's primary key: OCPI ids are CiStrings (case-insensitive), so the key is
+    upper-cased; the object keeps the case the partner sent."""
+    return country_code.upper(), party_id.upper(), uid.upper(), type_
+
+
 def _stored(row: PartnerTokenRow) -> StoredToken:
     return StoredToken(row.partner_id, OcpiToken.model_validate_json(row.body))
 
@@ -60,6 +67,8 @@ def _stored(row: PartnerTokenRow) -> StoredToken:
 class PartnerTokens:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        #: Called after tokens were written (CDRs kept for them are looked at).
+        self.on_written: Callable[[], None] = lambda: None
 
     @staticmethod
     def check_party(partner: Partner, country_code: str, party_id: str) -> None:
@@ -72,15 +81,14 @@ class PartnerTokens:
         self.check_party(partner, token.country_code, token.party_id)
         async with self.sessions.begin() as session:
             await self._write(session, partner.id, token)
+        self.on_written()
         return StoredToken(partner.id, token)
 
     async def _write(self, session: AsyncSession, partner_id: str, token: OcpiToken) -> None:
-        key = (token.country_code.upper(), token.party_id.upper(), token.uid, token.type.value)
+        key = key_of(token.country_code, token.party_id, token.uid, token.type.value)
         row = await session.get(PartnerTokenRow, key)
         if row is None:
-            row = PartnerTokenRow(
-                country_code=key[0], party_id=key[1], uid=token.uid, type=token.type.value
-            )
+            row = PartnerTokenRow(country_code=key[0], party_id=key[1], uid=key[2], type=key[3])
             session.add(row)
         row.partner_id = partner_id
         row.valid = token.valid
@@ -114,9 +122,7 @@ class PartnerTokens:
             ):
                 raise TokenRefused(f"a PATCH cannot change {fixed}")
         async with self.sessions.begin() as session:
-            row = await session.get(
-                PartnerTokenRow, (country_code.upper(), party_id.upper(), uid, type_)
-            )
+            row = await session.get(PartnerTokenRow, key_of(country_code, party_id, uid, type_))
             if row is None:
                 raise UnknownToken(f"no token {country_code}-{party_id} {uid} ({type_})")
             merged = {**json.loads(row.body), **changes}
@@ -127,24 +133,24 @@ class PartnerTokens:
                     f"the patched token is not valid: {exc.errors()[0]['msg']}"
                 ) from exc
             await self._write(session, partner.id, token)
+        self.on_written()
         return StoredToken(partner.id, token)
 
     async def get(self, country_code: str, party_id: str, uid: str, type_: str) -> StoredToken:
         async with self.sessions() as session:
-            row = await session.get(
-                PartnerTokenRow, (country_code.upper(), party_id.upper(), uid, type_)
-            )
+            row = await session.get(PartnerTokenRow, key_of(country_code, party_id, uid, type_))
         if row is None:
             raise UnknownToken(f"no token {country_code}-{party_id} {uid} ({type_})")
         return _stored(row)
 
     async def find(self, uid: str) -> list[StoredToken]:
-        """Every partner token with this uid (any type, any party), newest first."""
+        """Every partner token with this uid in any case (any type, any party), newest
+        first."""
         async with self.sessions() as session:
             rows = (
                 await session.scalars(
                     select(PartnerTokenRow)
-                    .where(PartnerTokenRow.uid == uid)
+                    .where(PartnerTokenRow.uid == uid.upper())
                     .order_by(PartnerTokenRow.last_updated.desc())
                 )
             ).all()
@@ -185,6 +191,8 @@ class PartnerTokens:
                         continue
                     await self._write(session, partner.id, token)
                     stored += 1
+            if stored:
+                self.on_written()
             if len(items) < limit:
                 return stored
             offset += len(items)
@@ -193,3 +201,4 @@ class PartnerTokens:
         """Keep a token a partner answered for in real time (sessions are tagged from it)."""
         async with self.sessions.begin() as session:
             await self._write(session, partner_id, token)
+        self.on_written()

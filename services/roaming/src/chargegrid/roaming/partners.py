@@ -17,6 +17,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from chargegrid.roaming.clock import Clock
+from chargegrid.roaming.flows.command_rows import CommandRow, ReservationRow
 from chargegrid.roaming.models import OutboxRow, PartnerRow
 from chargegrid.roaming.ocpi import tokens
 
@@ -161,13 +162,15 @@ class PartnerStore:
         return [p for p in await self.all() if p.status == REGISTERED and p.may_use(module)]
 
     async def remove(self, partner_id: str) -> None:
-        """Forget the partner and every push still waiting for it."""
+        """Forget the partner, every push still waiting for it, its commands and
+        reservations."""
         async with self.sessions.begin() as session:
             row = await session.get(PartnerRow, partner_id)
             if row is None:
                 raise UnknownPartner(partner_id)
             await session.delete(row)
-            await session.execute(delete(OutboxRow).where(OutboxRow.partner_id == partner_id))
+            for table in (OutboxRow, CommandRow, ReservationRow):
+                await session.execute(delete(table).where(table.partner_id == partner_id))
 
     async def by_token(self, candidates: list[str]) -> tuple[Partner, bool] | None:
         """The partner presenting one of `candidates`, and whether it was its token A."""
@@ -183,6 +186,14 @@ class PartnerStore:
         if row is None:
             return None
         return _partner(row), row.token_a_hash in digests
+
+    async def token_digest(self, partner_id: str) -> str | None:
+        """The digest of the token the partner presents to us (kept to undo a rotation)."""
+        async with self.sessions() as session:
+            row = await session.get(PartnerRow, partner_id)
+        if row is None:
+            raise UnknownPartner(partner_id)
+        return row.token_hash
 
     async def update(self, partner_id: str, **changes: Any) -> Partner:
         """Apply column changes (lists/dicts JSON-encoded) to one partner."""

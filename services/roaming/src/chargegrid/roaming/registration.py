@@ -168,3 +168,44 @@ async def register_with(ctx: RoamingContext, partner: Partner, url: str, token_a
         country_code=country,
         party_id=party,
     )
+
+
+def credentials_url(partner: Partner) -> str | None:
+    """The partner's credentials endpoint (listed as SENDER, RECEIVER or without a role)."""
+    return next((e["url"] for e in partner.endpoints if e.get("identifier") == "credentials"), None)
+
+
+async def rotate_with(ctx: RoamingContext, partner: Partner) -> Partner:
+    """Our side of a rotation: a new token for them (valid before the PUT: they may call our
+    versions with it first), our credentials PUT to them, their new token kept. When it
+    fails, our old token digest is put back and their token is unchanged."""
+    url = credentials_url(partner)
+    if partner.status != REGISTERED or not partner.their_token or url is None:
+        raise RegistrationFailed(f"partner {partner.id} is {partner.status} (no credentials)")
+    old_digest = await ctx.partners.token_digest(partner.id)
+    new_token = tokens.new_token()
+    await ctx.partners.update(partner.id, token_hash=tokens.digest(new_token))
+    to = Party(partner.country_code, partner.party_id)
+    try:
+        answer = await ctx.client.call(
+            "PUT", url, partner.their_token, our_credentials(ctx, new_token), to=to
+        )
+        if not isinstance(answer, dict) or not isinstance(answer.get("token"), str):
+            raise RegistrationFailed("the partner answered without a credentials token")
+        roles: list[dict[str, Any]] = [r for r in answer.get("roles") or [] if isinstance(r, dict)]
+        country, party = party_of(partner, roles)
+    except (PartnerCallFailed, RegistrationFailed, OcpiError) as exc:
+        await ctx.partners.update(partner.id, token_hash=old_digest)
+        message = exc.message if isinstance(exc, OcpiError) else str(exc)
+        raise RegistrationFailed(message) from None
+    versions_url = str(answer.get("url") or partner.versions_url)
+    try:  # the partner may have moved: its endpoints as its new token sees them
+        version, endpoints = await fetch_endpoints(ctx.client, versions_url, answer["token"])
+    except OcpiError as exc:
+        log.warning("endpoints not refreshed after rotation", partner=partner.id, error=exc.message)
+        version, endpoints = partner.version, partner.endpoints
+    log.info("credentials rotated", partner=partner.id)
+    return await ctx.partners.update(
+        partner.id, their_token=answer["token"], versions_url=versions_url, version=version,
+        endpoints=endpoints, roles=roles, country_code=country, party_id=party,
+    )  # fmt: skip

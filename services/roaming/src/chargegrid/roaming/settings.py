@@ -62,6 +62,16 @@ class RoamingSettings(ServiceSettings):
     command_timeout_s: float = 30.0
     #: Longest wait of one fetch for new station events: lower means faster pushes, more polls.
     consumer_fetch_max_wait_ms: int = 100
+    #: How often kept CDRs of tokens without a known partner are retried (and at once after
+    #: a token is written on this pod).
+    unowned_cdr_interval_s: float = 30.0
+    #: Days such a CDR is kept waiting for its token's partner (then it was not roaming).
+    unowned_cdr_retention_days: float = 30.0
+    #: How often partners' token lists are pulled (GET, paged, every registered partner
+    #: with a tokens SENDER endpoint); 0 = never (pushes only, and `roaming tokens pull`).
+    tokens_pull_interval_s: float = 0.0
+    #: Largest request body a partner may send (HTTP 413, OCPI 2001 above it).
+    max_body_bytes: int = 1_048_576
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)

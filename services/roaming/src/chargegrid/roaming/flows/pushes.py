@@ -4,7 +4,9 @@ A batch is one transaction: its event ids are claimed there with the rows and th
 pushes, so a redelivered batch sends nothing twice. A session is PUT when it opens and when
 it ends; an update is PATCHed (the fields that changed) at most once per `patch_interval_s`
 of session time, the rest only refresh what GET answers. A CDR is POSTed once: its row is
-keyed by billing's CDR id. Events of tokens no partner owns are not roaming: skipped.
+keyed by billing's CDR id. Session events of tokens no partner owns are not roaming:
+skipped; such a CDR is kept (`unowned_cdrs`) and sent if its token's partner becomes known
+(`chargegrid.roaming.flows.unowned`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from chargegrid.platform.bus.idempotency import claim_events
 from chargegrid.platform.logging import get_logger
 from chargegrid.roaming.clock import Clock
 from chargegrid.roaming.flows import mapping
-from chargegrid.roaming.flows.rows import RoamingCdrRow, RoamingSessionRow
+from chargegrid.roaming.flows.rows import RoamingCdrRow, RoamingSessionRow, UnownedCdrRow
 from chargegrid.roaming.locations import mapping as locations
 from chargegrid.roaming.models import EvseRow, LocationRow, TariffRow
 from chargegrid.roaming.outbox import Outbox
@@ -73,7 +75,7 @@ class Flows:
         for env, _ in wanted:
             uid = self._token_of(env)
             if uid and uid not in owners:
-                owners[uid] = await self._owner(
+                owners[uid] = await self.owner(
                     uid, "cdrs" if env.type == CDR_CREATED else "sessions"
                 )
         pushed = 0
@@ -83,11 +85,15 @@ class Flows:
             )
             for env, _ in wanted:
                 owner = owners.get(self._token_of(env))
-                if env.event_id not in fresh or owner is None:
+                if env.event_id not in fresh:
                     continue
                 fresh.discard(env.event_id)
+                if owner is None:
+                    if env.type == CDR_CREATED:  # its token's partner may come later
+                        await self._keep_unowned(session, unpack(env, bpb.CdrCreated).cdr)
+                    continue
                 if env.type == CDR_CREATED:
-                    pushed += await self._cdr(session, unpack(env, bpb.CdrCreated).cdr, owner)
+                    pushed += await self.cdr(session, unpack(env, bpb.CdrCreated).cdr, owner)
                 else:
                     s = _session_of(env)
                     pushed += await self._session(session, s, owner, env.type, occurred_at(env))
@@ -102,7 +108,7 @@ class Flows:
             return _session_of(env).id_token.id
         return ""
 
-    async def _owner(self, uid: str, module: str) -> StoredToken | None:
+    async def owner(self, uid: str, module: str) -> StoredToken | None:
         for stored in await self.tokens.find(uid):
             try:
                 partner = await self.partners.get(stored.partner_id)
@@ -111,6 +117,15 @@ class Flows:
             if partner.status == REGISTERED and partner.may_use(module):
                 return stored
         return None
+
+    async def _keep_unowned(self, session: AsyncSession, cdr: bpb.Cdr) -> None:
+        sent = await session.get(RoamingCdrRow, cdr.id)
+        if sent is not None or await session.get(UnownedCdrRow, cdr.id) is not None:
+            return
+        uid = cdr.id_token.id.upper()[:64]
+        kept = UnownedCdrRow(cdr_id=cdr.id, uid=uid, cdr=cdr.SerializeToString(),
+                             created_at=self.clock())  # fmt: skip
+        session.add(kept)
 
     async def _place(self, session: AsyncSession, station_id: str, evse_id: int, connector: int,
                      site_id: str) -> mapping.Place:  # fmt: skip
@@ -165,7 +180,7 @@ class Flows:
                                   session=session)  # fmt: skip
         return 1
 
-    async def _cdr(self, session: AsyncSession, cdr: bpb.Cdr, owner: StoredToken) -> int:
+    async def cdr(self, session: AsyncSession, cdr: bpb.Cdr, owner: StoredToken) -> int:
         if await session.get(RoamingCdrRow, cdr.id) is not None:
             return 0
         sent = await session.get(RoamingSessionRow, cdr.session_id)

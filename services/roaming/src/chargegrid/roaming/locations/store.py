@@ -146,10 +146,17 @@ class LocationStore:
     async def location(self, location_id: str) -> dict[str, Any] | None:
         async with self.sessions() as session:
             row = await session.get(LocationRow, location_id)
+            if row is None:  # a CiString: the partner may spell it in another case
+                row = await session.scalar(
+                    select(LocationRow)
+                    .where(func.upper(LocationRow.id) == location_id.upper())
+                    .order_by(LocationRow.id)
+                    .limit(1)
+                )
             if row is None:
                 return None
-            evses = await self._evses(session, [location_id])
-        return published_location(row, evses.get(location_id, []))
+            evses = await self._evses(session, [row.id])
+        return published_location(row, evses.get(row.id, []))
 
     # --- writes -------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """commands module (we are the RECEIVER; mod_commands.asciidoc): a partner steers a station.
 
 POST /commands/{START_SESSION|STOP_SESSION|RESERVE_NOW|CANCEL_RESERVATION|UNLOCK_CONNECTOR}
-is answered at once with a CommandResponse; the station's answer follows as a CommandResult
-to the response_url (`chargegrid.roaming.flows.commands`). An unknown command is 404 (2000),
+is answered at once with a CommandResponse; the command is stored and the station's answer
+follows as a CommandResult to the response_url through the outbox
+(`chargegrid.roaming.flows.commands`). Reservations are stored, so CANCEL_RESERVATION finds
+its station after a restart. An unknown command is 404 (2000),
 an invalid body 2001, an unknown location or EVSE 2003, a session that is not the partner's
 UNKNOWN_SESSION; without a gateway every command is REJECTED.
 """
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from chargegrid.api.gateway.v1 import station_control_pb2 as gw
 from chargegrid.platform.bus.envelope import set_timestamp
 from chargegrid.roaming.context import RoamingContext, context_of
+from chargegrid.roaming.flows.command_rows import ReservationRow
 from chargegrid.roaming.flows.commands import CommandRunner, StationCall
 from chargegrid.roaming.flows.listing import session_of_partner
 from chargegrid.roaming.models import EvseRow
@@ -148,10 +151,9 @@ async def _call(ctx: RoamingContext, partner: Partner, body: BaseModel) -> Stati
         return StationCall("StopCharging", gw.StopChargingRequest(
             station_id=station_id, transaction_id=transaction_id))  # fmt: skip
     if isinstance(body, CancelReservation):
-        station = _reservation_station(ctx, body.reservation_id)
-        number = reservation_number(body.reservation_id)
+        reservation = await _reservation(ctx, partner, body.reservation_id)
         return StationCall("CancelReservation", gw.CancelReservationRequest(
-            station_id=station, reservation_id=number))  # fmt: skip
+            station_id=reservation.station_id, reservation_id=reservation.number))  # fmt: skip
     assert isinstance(body, UnlockConnector)
     evse = await _evse(ctx, body.location_id, body.evse_uid)
     return StationCall("UnlockConnector", gw.UnlockConnectorRequest(
@@ -159,12 +161,29 @@ async def _call(ctx: RoamingContext, partner: Partner, body: BaseModel) -> Stati
         connector_id=_connector(body.connector_id) or 1))  # fmt: skip
 
 
-def _reservation_station(ctx: RoamingContext, reservation_id: str) -> str:
-    """The station a reservation was made at (kept in memory: a restart forgets them)."""
-    reservations: dict[str, str] = ctx.services.setdefault("reservations", {})
-    if reservation_id not in reservations:
+async def _reservation(
+    ctx: RoamingContext, partner: Partner, reservation_id: str
+) -> ReservationRow:
+    """The partner's reservation (a CiString id: any case), stored by its RESERVE_NOW."""
+    async with ctx.sessions() as session:
+        found = await session.get(ReservationRow, (partner.id, reservation_id.upper()))
+    if found is None:
         raise not_found(f"unknown reservation {reservation_id!r}")
-    return reservations[reservation_id]
+    return found
+
+
+async def _keep(ctx: RoamingContext, partner: Partner, command: str, body: BaseModel,
+                call: StationCall) -> str:  # fmt: skip
+    """The command (and a reservation) stored in one transaction; the command's id."""
+    runner = runner_of(ctx)
+    async with ctx.sessions.begin() as session:
+        if isinstance(body, ReserveNow):
+            await session.merge(ReservationRow(
+                partner_id=partner.id, reservation_id=body.reservation_id.upper(),
+                station_id=call.request.station_id, number=call.request.reservation_id,
+                expiry=body.expiry_date, created_at=ctx.clock(),
+            ))  # fmt: skip
+        return runner.record(session, partner, command, call, body.response_url)  # type: ignore[attr-defined]
 
 
 @router.post("/{command}")
@@ -188,9 +207,7 @@ async def command(
     call = await _call(ctx, partner, body)
     if isinstance(call, str):
         return response(call, ctx)
-    if isinstance(body, ReserveNow):
-        ctx.services.setdefault("reservations", {})[body.reservation_id] = call.request.station_id
-    runner.start(partner, call, body.response_url)  # type: ignore[attr-defined]
+    runner.launch(await _keep(ctx, partner, command, body, call), call)
     return response("ACCEPTED", ctx)
 
 

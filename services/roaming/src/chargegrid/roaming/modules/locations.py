@@ -36,7 +36,7 @@ async def _location(ctx: RoamingContext, location_id: str) -> dict[str, Any]:
 
 def _evse(location: dict[str, Any], uid: str) -> dict[str, Any]:
     for evse in location["evses"]:
-        if evse["uid"] == uid:
+        if evse["uid"].upper() == uid.upper():  # CiStrings
             return evse  # type: ignore[no-any-return]
     raise not_found(f"unknown EVSE {uid!r} at location {location['id']!r}")
 
@@ -81,7 +81,7 @@ async def get_connector(
 ) -> JSONResponse:
     evse = _evse(await _location(ctx, location_id), evse_uid)
     for connector in evse["connectors"]:
-        if connector["id"] == connector_id:
+        if connector["id"].upper() == connector_id.upper():
             return OcpiResponse(envelope(connector))
     raise not_found(f"unknown connector {connector_id!r} of EVSE {evse_uid!r}")
 

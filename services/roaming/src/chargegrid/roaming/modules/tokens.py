@@ -68,10 +68,11 @@ async def put_token(
     partner: Partner = Depends(partner_for(NAME)),
     ctx: RoamingContext = Depends(context_of),
 ) -> JSONResponse:
-    if (token.country_code.upper(), token.party_id.upper(), token.uid, token.type) != (
+    # CiStrings: the URL and the body may spell the ids in different cases.
+    if (token.country_code.upper(), token.party_id.upper(), token.uid.upper(), token.type) != (
         country_code.upper(),
         party_id.upper(),
-        uid,
+        uid.upper(),
         type,
     ):
         raise invalid("country_code, party_id, uid and type of the body must match the URL")

@@ -29,6 +29,11 @@ class Page:
     date_to: datetime | None = None
 
 
+#: Larger offsets and limits mean "everything after": capped so the database takes them
+#: (PostgreSQL's OFFSET is a bigint; a 30-digit number would fail the query).
+MAX_INT = 2**31 - 1
+
+
 def _int(request: Request, name: str, default: int) -> int:
     text = request.query_params.get(name)
     if text is None or text == "":
@@ -39,7 +44,7 @@ def _int(request: Request, name: str, default: int) -> int:
         raise invalid(f"{name} must be a whole number, got {text!r}") from None
     if value < 0:
         raise invalid(f"{name} must not be negative, got {value}")
-    return value
+    return min(value, MAX_INT)
 
 
 def _time(request: Request, name: str) -> datetime | None:

@@ -74,6 +74,16 @@ class RoamingAdminStub:
                 request_serializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.ResyncRequest.SerializeToString,
                 response_deserializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.ResyncReply.FromString,
                 _registered_method=True)
+        self.RotateCredentials = channel.unary_unary(
+                '/chargegrid.api.roaming.v1.RoamingAdmin/RotateCredentials',
+                request_serializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.RotateCredentialsRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.Partner.FromString,
+                _registered_method=True)
+        self.PullTokens = channel.unary_unary(
+                '/chargegrid.api.roaming.v1.RoamingAdmin/PullTokens',
+                request_serializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.PullTokensRequest.SerializeToString,
+                response_deserializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.PullTokensReply.FromString,
+                _registered_method=True)
 
 
 class RoamingAdminServicer:
@@ -137,6 +147,24 @@ class RoamingAdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RotateCredentials(self, request, context):
+        """Our side of a credentials rotation (OCPI 2.2.1 credentials, PUT): a new token for the
+        partner to present to us, sent with our credentials to its credentials endpoint; we keep
+        the new token it answers with. FAILED_PRECONDITION when the partner is not registered,
+        refuses or cannot be reached: the tokens of both sides stay as they were then.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PullTokens(self, request, context):
+        """Pulls the partner's tokens now (GET of its tokens SENDER endpoint, page by page), or of
+        every registered partner that has one when partner_id is "".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RoamingAdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -179,6 +207,16 @@ def add_RoamingAdminServicer_to_server(servicer, server):
                     servicer.Resync,
                     request_deserializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.ResyncRequest.FromString,
                     response_serializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.ResyncReply.SerializeToString,
+            ),
+            'RotateCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateCredentials,
+                    request_deserializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.RotateCredentialsRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.Partner.SerializeToString,
+            ),
+            'PullTokens': grpc.unary_unary_rpc_method_handler(
+                    servicer.PullTokens,
+                    request_deserializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.PullTokensRequest.FromString,
+                    response_serializer=chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.PullTokensReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -397,6 +435,60 @@ class RoamingAdmin:
             '/chargegrid.api.roaming.v1.RoamingAdmin/Resync',
             chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.ResyncRequest.SerializeToString,
             chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.ResyncReply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.roaming.v1.RoamingAdmin/RotateCredentials',
+            chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.RotateCredentialsRequest.SerializeToString,
+            chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.Partner.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PullTokens(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/chargegrid.api.roaming.v1.RoamingAdmin/PullTokens',
+            chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.PullTokensRequest.SerializeToString,
+            chargegrid_dot_api_dot_roaming_dot_v1_dot_roaming__pb2.PullTokensReply.FromString,
             options,
             channel_credentials,
             insecure,

@@ -56,6 +56,16 @@ class RoamingAdminStub:
     """Rebuilds locations and tariffs from their sources now, then queues a PUT of every
     location and tariff to the partner (or every registered partner when partner_id is "").
     """
+    RotateCredentials: _grpc.UnaryUnaryMultiCallable[_roaming_pb2.RotateCredentialsRequest, _roaming_pb2.Partner]
+    """Our side of a credentials rotation (OCPI 2.2.1 credentials, PUT): a new token for the
+    partner to present to us, sent with our credentials to its credentials endpoint; we keep
+    the new token it answers with. FAILED_PRECONDITION when the partner is not registered,
+    refuses or cannot be reached: the tokens of both sides stay as they were then.
+    """
+    PullTokens: _grpc.UnaryUnaryMultiCallable[_roaming_pb2.PullTokensRequest, _roaming_pb2.PullTokensReply]
+    """Pulls the partner's tokens now (GET of its tokens SENDER endpoint, page by page), or of
+    every registered partner that has one when partner_id is "".
+    """
 
 @_typing.type_check_only
 class RoamingAdminAsyncStub(RoamingAdminStub):
@@ -81,6 +91,16 @@ class RoamingAdminAsyncStub(RoamingAdminStub):
     Resync: _aio.UnaryUnaryMultiCallable[_roaming_pb2.ResyncRequest, _roaming_pb2.ResyncReply]  # type: ignore[assignment]
     """Rebuilds locations and tariffs from their sources now, then queues a PUT of every
     location and tariff to the partner (or every registered partner when partner_id is "").
+    """
+    RotateCredentials: _aio.UnaryUnaryMultiCallable[_roaming_pb2.RotateCredentialsRequest, _roaming_pb2.Partner]  # type: ignore[assignment]
+    """Our side of a credentials rotation (OCPI 2.2.1 credentials, PUT): a new token for the
+    partner to present to us, sent with our credentials to its credentials endpoint; we keep
+    the new token it answers with. FAILED_PRECONDITION when the partner is not registered,
+    refuses or cannot be reached: the tokens of both sides stay as they were then.
+    """
+    PullTokens: _aio.UnaryUnaryMultiCallable[_roaming_pb2.PullTokensRequest, _roaming_pb2.PullTokensReply]  # type: ignore[assignment]
+    """Pulls the partner's tokens now (GET of its tokens SENDER endpoint, page by page), or of
+    every registered partner that has one when partner_id is "".
     """
 
 class RoamingAdminServicer(metaclass=_abc_1.ABCMeta):
@@ -152,6 +172,28 @@ class RoamingAdminServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_roaming_pb2.ResyncReply, _abc.Awaitable[_roaming_pb2.ResyncReply]]:
         """Rebuilds locations and tariffs from their sources now, then queues a PUT of every
         location and tariff to the partner (or every registered partner when partner_id is "").
+        """
+
+    @_abc_1.abstractmethod
+    def RotateCredentials(
+        self,
+        request: _roaming_pb2.RotateCredentialsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_roaming_pb2.Partner, _abc.Awaitable[_roaming_pb2.Partner]]:
+        """Our side of a credentials rotation (OCPI 2.2.1 credentials, PUT): a new token for the
+        partner to present to us, sent with our credentials to its credentials endpoint; we keep
+        the new token it answers with. FAILED_PRECONDITION when the partner is not registered,
+        refuses or cannot be reached: the tokens of both sides stay as they were then.
+        """
+
+    @_abc_1.abstractmethod
+    def PullTokens(
+        self,
+        request: _roaming_pb2.PullTokensRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_roaming_pb2.PullTokensReply, _abc.Awaitable[_roaming_pb2.PullTokensReply]]:
+        """Pulls the partner's tokens now (GET of its tokens SENDER endpoint, page by page), or of
+        every registered partner that has one when partner_id is "".
         """
 
 def add_RoamingAdminServicer_to_server(servicer: RoamingAdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
