@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chargegrid.simulator.cards import is_master_pass
+
 if TYPE_CHECKING:
     from chargegrid.simulator.station import Station
 
@@ -29,6 +31,10 @@ class Authorizer:
         )
         cached = station.auth_cache.status_of(id_tag) if policy.auth_cache_enabled else None
         known = listed or cached
+        if is_master_pass(station, station.cards.group(id_tag)):
+            # C16: a Master Pass stops transactions; it never starts one.
+            station.note(f"authorize {id_tag}: Master Pass, no transaction")
+            return False
         if known == "Accepted" and policy.local_pre_authorize:
             return True
         if listed is not None and listed != "Accepted":
@@ -39,4 +45,7 @@ class Authorizer:
         if policy.auth_cache_enabled:
             station.auth_cache.remember(id_tag, answer)
         station.note(f"authorize {id_tag}: {answer}")
+        if is_master_pass(station, station.cards.group(id_tag)):
+            station.note(f"authorize {id_tag}: Master Pass, no transaction")
+            return False
         return bool(answer == "Accepted")

@@ -29,6 +29,7 @@ STOP_REASONS_16 = {
     StopReason.IMMEDIATE_RESET: "HardReset",
     StopReason.REBOOT: "Reboot",
     StopReason.OTHER: "Other",
+    StopReason.MASTER_PASS: "Other",
 }
 _PLAIN_FIRMWARE_STATUSES = {
     "Downloaded",
@@ -71,8 +72,19 @@ class Outbound16(LinkBase):
         )
 
     async def authorize(self, id_tag: str) -> str:
+        return str((await self.authorize_token(id_tag, ""))["status"])
+
+    async def authorize_token(self, id_tag: str, token_type: str) -> dict[str, Any]:
+        """idTagInfo in the 2.x shape: parentIdTag is the group."""
         result = await self.request(call.Authorize(id_tag=id_tag))
-        return str(result.id_tag_info["status"])
+        info = result.id_tag_info
+        parent = info.get("parent_id_tag")
+        answer = {
+            "status": info["status"],
+            "group_id_token": {"id_token": parent} if parent else None,
+        }
+        self.station.cards.learn(id_tag, answer)
+        return answer
 
     async def transaction_started(self, session: Session, reading: MeterReading) -> str:
         started = session.started_at or self.station.clock()
