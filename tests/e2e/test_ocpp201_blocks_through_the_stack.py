@@ -120,6 +120,31 @@ async def test_H01_a_reservation_from_the_cli_holds_the_evse_for_its_token_only(
         await station.stop()
 
 
+async def test_H03_the_reserved_token_starts_on_its_evse_and_the_reservation_reads_used(
+    stack: Stack,
+) -> None:
+    await asyncio.to_thread(stack.cli, "tokens", "add", "E2E-HOLDER-3")
+    station = await _station(stack, "E2E-USE-201")
+    try:
+        made = await _cli_json(
+            stack, "stations", "reserve", "E2E-USE-201", "--evse", "2", "--id-token", "E2E-HOLDER-3"
+        )
+        assert made["status"] == "Reserved"
+        session = station.plug_in(2, id_tag="E2E-HOLDER-3")
+        await asyncio.wait_for(session.transaction_started.wait(), 60)
+        assert session.reservation_id == made["reservation_id"]
+
+        async def used() -> dict[str, Any] | None:
+            rows = await _cli_json(stack, "stations", "reservations", "--station", "E2E-USE-201")
+            return rows[0] if rows and rows[0]["status"] == "Used" else None
+
+        row = await _until(used)
+        assert row is not None
+        assert row["transaction_id"] == session.transaction_id
+    finally:
+        await station.stop()
+
+
 async def test_H04_an_expired_reservation_is_reported_by_the_station_and_stored(
     stack: Stack,
 ) -> None:

@@ -141,3 +141,50 @@ async def test_a_personal_message_or_language_the_station_cannot_carry_is_refuse
             pb.GetTokenRequest(id_token="BAD", type=pb.TOKEN_TYPE_ISO14443)
         )
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_C01_FR_07_C06_FR_04_every_authorize_gets_a_status_accepted_or_why_not(
+    service: Service,
+) -> None:
+    await service.stub().ImportTokens(
+        pb.ImportTokensRequest(
+            tokens=[
+                pb.Token(id_token="LOCAL-OK", type=pb.TOKEN_TYPE_LOCAL),
+                pb.Token(
+                    id_token="LOCAL-BLOCKED",
+                    type=pb.TOKEN_TYPE_LOCAL,
+                    status=pb.AUTHORIZATION_STATUS_BLOCKED,
+                ),
+            ]
+        )
+    )
+    gateway = service.stub(Role.SERVICE)
+
+    async def status(id_token: str, token_type: str) -> int:
+        reply = await gateway.Authorize(
+            pb.AuthorizeRequest(station_id="CP-1", id_token=id_token, token_type=token_type)
+        )
+        return reply.status  # type: ignore[no-any-return]
+
+    assert await status("LOCAL-OK", "Local") == pb.AUTHORIZATION_STATUS_ACCEPTED
+    assert await status("LOCAL-BLOCKED", "Local") == pb.AUTHORIZATION_STATUS_BLOCKED
+    # The same id under another type is another token (C06: the type is part of the id).
+    assert await status("LOCAL-OK", "ISO14443") == pb.AUTHORIZATION_STATUS_INVALID
+    assert await status("LOCAL-NEVER", "Local") == pb.AUTHORIZATION_STATUS_INVALID
+
+
+async def test_C04_FR_01_a_key_code_not_valid_here_is_answered_invalid(service: Service) -> None:
+    await service.stub().CreateToken(
+        pb.CreateTokenRequest(token=pb.Token(id_token="4711", type=pb.TOKEN_TYPE_KEY_CODE))
+    )
+    gateway = service.stub(Role.SERVICE)
+    good = await gateway.Authorize(
+        pb.AuthorizeRequest(station_id="CP-1", id_token="4711", token_type="KeyCode")
+    )
+    wrong = await gateway.Authorize(
+        pb.AuthorizeRequest(station_id="CP-1", id_token="0000", token_type="KeyCode")
+    )
+    assert (good.status, wrong.status) == (
+        pb.AUTHORIZATION_STATUS_ACCEPTED,
+        pb.AUTHORIZATION_STATUS_INVALID,
+    )

@@ -1,14 +1,17 @@
 """What a 2.x station is told about a token (idTokenInfo), checked against the 2.0.1 schema:
-its group (C09.FR.02), its personal message and the driver's language."""
+its group (C09.FR.02), its personal message and the driver's language, and the status of a
+token inside a TransactionEvent (C12.FR.03)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from chargegrid.gateway.decisions import AuthDecision
+from chargegrid.gateway.ocpp201 import transactions as tx2x
 from chargegrid.gateway.ocpp201.core import id_token_info
 from chargegrid.gateway.protocol.schemas import Direction, validate
 from chargegrid.gateway.protocol.versions import OcppVersion
+from tests.unit.gateway.test_authorization_in_events import context
 
 
 def _valid(info: dict[str, object]) -> dict[str, object]:
@@ -45,3 +48,19 @@ def test_a_message_without_a_language_leaves_the_language_to_the_station() -> No
 
 def test_a_token_without_either_gets_neither() -> None:
     assert _valid(id_token_info(AuthDecision("Invalid"))) == {"status": "Invalid"}
+
+
+async def test_C12_FR_03_the_csms_checks_a_cached_token_inside_the_transaction_event() -> None:
+    # The station started from its cache (no Authorize): the CSMS still decides, and says
+    # Invalid for a card it does not accept.
+    payload = {
+        "eventType": "Updated",
+        "timestamp": "2026-03-02T08:01:00Z",
+        "triggerReason": "Authorized",
+        "seqNo": 1,
+        "transactionInfo": {"transactionId": "T1"},
+        "idToken": {"idToken": "NOBODY", "type": "ISO14443"},
+    }
+    outcome = await tx2x.transaction_event_2x(context(OcppVersion.V201), payload)
+    validate(OcppVersion.V201, "TransactionEvent", Direction.RESPONSE, outcome.response)
+    assert outcome.response["idTokenInfo"] == {"status": "Invalid"}
