@@ -64,3 +64,10 @@ async def test_C12_FR_03_the_csms_checks_a_cached_token_inside_the_transaction_e
     outcome = await tx2x.transaction_event_2x(context(OcppVersion.V201), payload)
     validate(OcppVersion.V201, "TransactionEvent", Direction.RESPONSE, outcome.response)
     assert outcome.response["idTokenInfo"] == {"status": "Invalid"}
+
+
+def test_C10_the_cache_lifetime_the_csms_chose_goes_out_as_cache_expiry() -> None:
+    token_expiry = datetime(2027, 1, 1, tzinfo=UTC)
+    cache_until = datetime(2026, 12, 7, 16, 0, tzinfo=UTC)
+    info = _valid(id_token_info(AuthDecision("Accepted", token_expiry, cache_expiry=cache_until)))
+    assert info["cacheExpiryDateTime"] == "2026-12-07T16:00:00Z"

@@ -29,7 +29,11 @@ class Authorizer:
             if policy.local_list_enabled
             else None
         )
-        cached = station.auth_cache.status_of(id_tag) if policy.auth_cache_enabled else None
+        cached = (
+            station.auth_cache.status_of(id_tag, station.clock())
+            if policy.auth_cache_enabled
+            else None
+        )
         known = listed or cached
         if is_master_pass(station, station.cards.group(id_tag)):
             # C16: a Master Pass stops transactions; it never starts one.
@@ -43,7 +47,7 @@ class Authorizer:
         if answer is None:
             return known == "Accepted" or (known is None and policy.offline_tx_for_unknown_id)
         if policy.auth_cache_enabled:
-            station.auth_cache.remember(id_tag, answer)
+            station.auth_cache.remember(id_tag, answer, station.cards.cache_until(id_tag))
         station.note(f"authorize {id_tag}: {answer}")
         if is_master_pass(station, station.cards.group(id_tag)):
             station.note(f"authorize {id_tag}: Master Pass, no transaction")

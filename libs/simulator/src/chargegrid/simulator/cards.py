@@ -9,8 +9,10 @@ personal message is what the display shows the driver. Tests read both from `Car
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from chargegrid.simulator.clock import parse_iso
 from chargegrid.simulator.model import RFID_CARD, Session, StopReason
 
 if TYPE_CHECKING:
@@ -38,9 +40,15 @@ class CardMemory:
     groups: dict[str, str] = field(default_factory=dict)
     shown: list[ShownMessage] = field(default_factory=list)
     language: dict[str, str] = field(default_factory=dict)
+    #: cacheExpiryDateTime of the last answer per card: how long the cache may keep it.
+    cache_expiry: dict[str, datetime] = field(default_factory=dict)
 
     def learn(self, id_tag: str, info: dict[str, Any]) -> None:
         self.groups[id_tag.lower()] = group_of(info)
+        if until := info.get("cache_expiry_date_time"):
+            self.cache_expiry[id_tag.lower()] = parse_iso(str(until))
+        else:
+            self.cache_expiry.pop(id_tag.lower(), None)
         if language := info.get("language1"):
             self.language[id_tag.lower()] = str(language)
         if message := info.get("personal_message"):
@@ -48,6 +56,9 @@ class CardMemory:
 
     def group(self, id_tag: str) -> str:
         return self.groups.get(id_tag.lower(), "")
+
+    def cache_until(self, id_tag: str) -> datetime | None:
+        return self.cache_expiry.get(id_tag.lower())
 
 
 def is_master_pass(station: Station, group: str) -> bool:

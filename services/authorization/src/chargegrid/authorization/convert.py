@@ -252,6 +252,7 @@ def decision_to_proto(decision: Decision) -> pb.AuthorizeReply:
         language=decision.language,
     )
     to_timestamp(reply.expires_at, decision.expires_at)
+    to_timestamp(reply.cache_expires_at, decision.cache_expires_at)
     return reply
 
 

@@ -146,6 +146,9 @@ class Decision:
     source: str = ""
     personal_message: str = ""
     language: str = ""
+    #: Until when a station may answer from its cache (2.x cacheExpiryDateTime); None = the
+    #: token's expiry.
+    cache_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,9 @@ class AuthDecision:
     #: Shown to the driver (2.x idTokenInfo.personalMessage) and their language; "" = none.
     personal_message: str = ""
     language: str = ""
+    #: Until when the station may answer from its authorization cache (cacheExpiryDateTime);
+    #: None = the token's expiry.
+    cache_expiry: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

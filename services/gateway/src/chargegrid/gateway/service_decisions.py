@@ -124,6 +124,11 @@ class ServiceDecisions:
             reply.source,
             reply.personal_message,
             reply.language,
+            (
+                reply.cache_expires_at.ToDatetime(tzinfo=UTC)
+                if reply.HasField("cache_expires_at")
+                else None
+            ),
         )
         self.fallback.cache.remember(request.id_token, request.token_type, decision)
         return decision

@@ -206,6 +206,7 @@ class AuthorizeReply(_message.Message):
     SOURCE_FIELD_NUMBER: _builtins.int
     PERSONAL_MESSAGE_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
+    CACHE_EXPIRES_AT_FIELD_NUMBER: _builtins.int
     status: Global___AuthorizationStatus.ValueType
     group_id: _builtins.str
     reason: _builtins.str
@@ -219,6 +220,13 @@ class AuthorizeReply(_message.Message):
     language: _builtins.str
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def cache_expires_at(self) -> _timestamp_pb2.Timestamp:
+        """Until when a station may answer from its authorization cache for an Accepted token
+        (2.x cacheExpiryDateTime): now + the service's CACHE_LIFETIME_S, or the token's
+        expiry if sooner; unset = the token's expiry (expires_at) alone.
+        """
+
     def __init__(
         self,
         *,
@@ -229,10 +237,11 @@ class AuthorizeReply(_message.Message):
         source: _builtins.str = ...,
         personal_message: _builtins.str = ...,
         language: _builtins.str = ...,
+        cache_expires_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cache_expires_at", b"cache_expires_at", "expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "group_id", b"group_id", "language", b"language", "personal_message", b"personal_message", "reason", b"reason", "source", b"source", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cache_expires_at", b"cache_expires_at", "expires_at", b"expires_at", "group_id", b"group_id", "language", b"language", "personal_message", b"personal_message", "reason", b"reason", "source", b"source", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
