@@ -2,7 +2,8 @@
 
 CSV columns (header required): id_token, type, status, expires_at, group_id, owner_ref,
 allowed_site_ids (separated by `;`), source, max_concurrent (transactions at once; empty or
-0 = the group's setting, else one). Types and statuses use the OCPP spelling
+0 = the group's setting, else one), language, personal_message (what 2.x stations show the
+driver; optional columns, so older files still import). Types and statuses use the OCPP spelling
 (ISO14443, eMAID, Central, ...; Accepted, Blocked, Expired, Invalid).
 """
 
@@ -60,6 +61,8 @@ CSV_COLUMNS = [
     "allowed_site_ids",
     "source",
     "max_concurrent",
+    "language",
+    "personal_message",
 ]
 PAGE = 1000
 MAX_CONCURRENT_HELP = "Transactions the card may hold at once (0 = its group's, else 1)."
@@ -109,6 +112,8 @@ def row(token: pb.Token) -> list[str]:
         ";".join(token.allowed_site_ids),
         token.source,
         str(token.max_concurrent_transactions or ""),
+        token.language,
+        token.personal_message,
     ]
 
 
@@ -373,6 +378,8 @@ def read_csv(text: str) -> list[pb.Token]:
                 ],
                 source=(record.get("source") or "local").strip(),
                 max_concurrent_transactions=_max_concurrent(record.get("max_concurrent")),
+                language=(record.get("language") or "").strip(),
+                personal_message=record.get("personal_message") or "",
             )
             if (expiry := parse_expiry(record.get("expires_at"))) is not None:
                 item.expires_at.CopyFrom(expiry)

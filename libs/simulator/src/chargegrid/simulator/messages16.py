@@ -98,6 +98,8 @@ class Outbound16(LinkBase):
             )
         )
         session.transaction_id = str(result.transaction_id)
+        # 1.6 parentIdTag: a card with the same parent may stop it (see `cards`).
+        session.group_id = str(result.id_tag_info.get("parent_id_tag") or "")
         return str(result.id_tag_info["status"])
 
     async def transaction_updated(
@@ -124,7 +126,7 @@ class Outbound16(LinkBase):
                 timestamp=iso(self.station.clock()),
                 transaction_id=_tx(session),
                 reason=STOP_REASONS_16[session.stop_reason or StopReason.LOCAL],
-                id_tag=session.id_tag,
+                id_tag=session.stop_id_tag or session.id_tag,
                 transaction_data=[
                     self._meter_value(begin, "Transaction.Begin", measurands, session.started_at),
                     self._meter_value(reading, "Transaction.End", measurands),
