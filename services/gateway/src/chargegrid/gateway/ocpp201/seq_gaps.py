@@ -7,7 +7,8 @@ total`) and published as `transaction.seq_gap` beside the event itself; the sess
 service adds the missing count to the session (`missing_events`, `chargegrid sessions
 show`). Only the highest seqNo per open transaction is kept on the connection (at most
 `MAX_TRACKED`, oldest dropped); a gap across a reconnect or a gateway restart is not seen,
-and nothing is asked of the station (GetTransactionStatus after a boot is the session service's, E14).
+and nothing is asked of the station (GetTransactionStatus after a boot is the session
+service's, E14).
 """
 
 from __future__ import annotations
