@@ -1,7 +1,7 @@
 """A card presented at a running station (`Station.present_card`), against the CSMS double:
 a 1.6 card with the starting card's parentIdTag stops the transaction and is the idTag of
 its StopTransaction; a card of another group does not (the 2.x flows run through the whole
-stack in tests/e2e/test_ocpp201_authorization_through_the_stack.py)."""
+stack in tests/e2e/test_ocpp201_blocks_through_the_stack.py)."""
 
 from __future__ import annotations
 

@@ -81,7 +81,11 @@ async def present_card(station: Station, id_tag: str, token_type: str = RFID_CAR
     if own:
         _stop(own[0], id_tag, token_type, StopReason.LOCAL)
         return "stopped"
-    info = await station.outbox.send(lambda link: link.authorize_token(id_tag, token_type))
+    # While connected, a CALLERROR (the CSMS busy) is retried like a real reader would; only
+    # a station without a connection answers "offline" at once.
+    info = await station.outbox.send(
+        lambda link: link.authorize_token(id_tag, token_type), durable=station.outbox.online
+    )
     if info is None:
         return "offline"
     if info["status"] != "Accepted":
