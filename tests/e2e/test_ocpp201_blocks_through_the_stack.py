@@ -1,11 +1,14 @@
-"""OCPP 2.0.1 blocks H (reservations) and O (display messages) through the whole `make run`
-stack: the CLI -> stations service / gateway -> a simulated station and back, one stack for
-the module. Test names carry the use cases they prove."""
+"""OCPP 2.0.1 blocks C (authorization), H (reservations), N (monitoring) and O (display
+messages) through the whole `make run` stack: the CLI -> authorization / stations service /
+gateway -> a simulated station and back, one stack for the module. Test names carry the use
+cases they prove, and the FR row where its text was at hand (docs/ocpp-201-use-cases.md)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import grpc
 import pytest
 
+from chargegrid.api.authorization.v1 import authorization_pb2 as authz_pb
+from chargegrid.api.authorization.v1.authorization_pb2_grpc import AuthorizationStub
 from chargegrid.api.gateway.v1 import station_control_pb2 as ctl
 from chargegrid.api.gateway.v1.station_control_pb2_grpc import StationControlStub
 from chargegrid.api.stations.v1 import stations_pb2 as pb
@@ -21,6 +26,7 @@ from chargegrid.api.stations.v1.stations_pb2_grpc import StationsStub
 from chargegrid.platform.grpc import create_channel
 from chargegrid.simulator import StationConfig, create_station
 from chargegrid.simulator.charging import ConnectorBusyError
+from chargegrid.simulator.model import Session
 from chargegrid.simulator.station import Station
 from tests.e2e.conftest import Stack
 
@@ -116,6 +122,31 @@ async def test_H01_a_reservation_from_the_cli_holds_the_evse_for_its_token_only(
                     pb.CancelReservationRequest(reservation_id=made["reservation_id"])
                 )
         assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    finally:
+        await station.stop()
+
+
+async def test_H03_the_reserved_token_starts_on_its_evse_and_the_reservation_reads_used(
+    stack: Stack,
+) -> None:
+    await asyncio.to_thread(stack.cli, "tokens", "add", "E2E-HOLDER-3")
+    station = await _station(stack, "E2E-USE-201")
+    try:
+        made = await _cli_json(
+            stack, "stations", "reserve", "E2E-USE-201", "--evse", "2", "--id-token", "E2E-HOLDER-3"
+        )
+        assert made["status"] == "Reserved"
+        session = station.plug_in(2, id_tag="E2E-HOLDER-3")
+        await asyncio.wait_for(session.transaction_started.wait(), 60)
+        assert session.reservation_id == made["reservation_id"]
+
+        async def used() -> dict[str, Any] | None:
+            rows = await _cli_json(stack, "stations", "reservations", "--station", "E2E-USE-201")
+            return rows[0] if rows and rows[0]["status"] == "Used" else None
+
+        row = await _until(used)
+        assert row is not None
+        assert row["transaction_id"] == session.transaction_id
     finally:
         await station.stop()
 
@@ -295,5 +326,155 @@ async def test_N02_N04_N06_N07_a_monitor_set_from_the_cli_fires_notify_event_sho
         )
         assert level.returncode != 0
         assert "severity must be 0" in level.stdout + level.stderr
+    finally:
+        await station.stop()
+
+
+# --- block C (authorization): tokens from the CLI, decided by the authorization service,
+# acted on by the simulated 2.0.1 station -------------------------------------------------
+
+
+async def _started(session: Session) -> None:
+    await asyncio.wait_for(session.transaction_started.wait(), 60)
+
+
+async def _closed_sessions(stack: Stack, station_id: str, count: int = 1) -> list[dict[str, Any]]:
+    async def closed() -> list[dict[str, Any]]:
+        found = await _cli_json(stack, "sessions", "list", "--station", station_id)
+        ended = [s for s in found if s.get("stop_reason")]
+        return ended if len(ended) >= count else []
+
+    return list(await _until(closed))
+
+
+async def _tokens(stack: Stack, *rows: str) -> None:
+    """Tokens through the CLI in one import (`id_token,type,group_id` rows)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as csv_file:
+        csv_file.write("id_token,type,group_id\n" + "\n".join(rows) + "\n")
+    try:
+        await asyncio.to_thread(stack.cli, "tokens", "import", csv_file.name)
+    finally:
+        os.unlink(csv_file.name)
+
+
+async def test_C09_FR_02_FR_03_a_card_of_the_same_group_stops_the_transaction(
+    stack: Stack,
+) -> None:
+    await _tokens(stack, "E2E-HOUSE,ISO14443,", "E2E-ANNA,ISO14443,E2E-HOUSE",
+                  "E2E-BEN,ISO14443,E2E-HOUSE", "E2E-STRANGER,ISO14443,")  # fmt: skip
+    station = await _station(stack, "E2E-GRP-201")
+    try:
+        session = station.plug_in(1, id_tag="E2E-ANNA")
+        await _started(session)
+        assert session.group_id == "E2E-HOUSE"  # from the TransactionEventResponse
+        assert await station.present_card("E2E-STRANGER") == "not_allowed"
+        assert await station.present_card("E2E-NOBODY") == "refused"
+        assert not session.stop_requested.is_set()
+
+        assert await station.present_card("E2E-BEN") == "stopped"
+        await asyncio.wait_for(session.finished.wait(), 60)
+        assert station.cards.group("E2E-BEN") == "E2E-HOUSE"
+        (closed,) = await _closed_sessions(stack, "E2E-GRP-201")
+        assert (closed["id_token"]["id"], closed["stop_reason"]) == ("E2E-ANNA", "Local")
+        channel = create_channel(stack.address("authorization"), token=stack.admin_token)
+        try:
+            decisions = await AuthorizationStub(channel).ListDecisions(
+                authz_pb.ListDecisionsRequest(station_id="E2E-GRP-201", id_token="E2E-BEN")
+            )
+        finally:
+            await channel.close()
+        # BEN's card inside ANNA's transaction (the Ended event) was accepted, not refused
+        # as ConcurrentTx or as someone else's.
+        inside = [d for d in decisions.decisions if d.purpose == "transaction"]
+        assert [(d.transaction_id, d.status) for d in inside] == [
+            (session.transaction_id, authz_pb.AUTHORIZATION_STATUS_ACCEPTED)
+        ]
+    finally:
+        await station.stop()
+
+
+async def test_C16_a_master_pass_stops_every_transaction_and_starts_none(stack: Stack) -> None:
+    await _tokens(stack, "E2E-POLICE,ISO14443,", "E2E-OFFICER,ISO14443,E2E-POLICE",
+                  "E2E-CARL,ISO14443,", "E2E-DORA,ISO14443,")  # fmt: skip
+    station = await _station(stack, "E2E-MP-201")
+    try:
+        channel = create_channel(stack.address("gateway"), token=stack.admin_token)
+        try:
+            set_reply = await StationControlStub(channel).SetConfiguration(
+                ctl.SetConfigurationRequest(
+                    station_id="E2E-MP-201",
+                    values=[
+                        ctl.ConfigurationValue(
+                            key="AuthCtrlr/MasterPassGroupId", value="E2E-POLICE"
+                        )
+                    ],
+                )
+            )
+        finally:
+            await channel.close()
+        assert set_reply.results[0].status == "Accepted"
+        carl, dora = station.plug_in(1, id_tag="E2E-CARL"), station.plug_in(2, id_tag="E2E-DORA")
+        await asyncio.gather(_started(carl), _started(dora))
+
+        assert await station.present_card("E2E-OFFICER") == "master_pass"
+        await asyncio.wait_for(asyncio.gather(carl.finished.wait(), dora.finished.wait()), 60)
+
+        closed = await _closed_sessions(stack, "E2E-MP-201", count=2)
+        assert sorted((s["id_token"]["id"], s["stop_reason"]) for s in closed) == [
+            ("E2E-CARL", "MasterPass"),
+            ("E2E-DORA", "MasterPass"),
+        ]
+        # The Master Pass card is accepted by the CSMS but never starts a transaction.
+        attempt = station.plug_in(1, id_tag="E2E-OFFICER")
+        await asyncio.wait_for(attempt.finished.wait(), 60)
+        assert not attempt.transaction_started.is_set()
+        assert attempt.transaction_id is None
+    finally:
+        await station.stop()
+
+
+async def test_C01_the_tokens_personal_message_is_shown_in_the_drivers_language(
+    stack: Stack,
+) -> None:
+    await asyncio.to_thread(
+        stack.cli, "tokens", "add", "E2E-NL", "--message", "Welkom terug", "--language", "nl"
+    )
+    made = await _cli_json(stack, "tokens", "update", "E2E-NL", "--message", "Goedemorgen")
+    assert (made["personal_message"], made["language"]) == ("Goedemorgen", "nl")
+    station = await _station(stack, "E2E-MSG-201")
+    try:
+        session = station.plug_in(1, id_tag="E2E-NL")
+        await _started(session)
+        shown = [(m.id_tag, m.content, m.language) for m in station.cards.shown]
+        # Authorize and the Started event both carry it.
+        assert shown
+        assert set(shown) == {("E2E-NL", "Goedemorgen", "nl")}
+        assert station.cards.language["e2e-nl"] == "nl"
+        too_long = await asyncio.to_thread(
+            stack.cli, "tokens", "add", "E2E-LONG", "--message", "x" * 513, check=False
+        )
+        assert too_long.returncode != 0
+        assert "longer than 512" in too_long.stdout + too_long.stderr
+    finally:
+        await station.stop()
+
+
+async def test_C02_C06_FR_04_start_button_and_local_id_types_are_answered(stack: Stack) -> None:
+    await _tokens(stack, "E2E-LOCAL-1,Local,")
+    station = await _station(stack, "E2E-C02-201")
+    try:
+        # C02: the station authorizes a start button itself and says so with the token type.
+        button = station.charging.plug_in(
+            1, id_tag="BUTTON", id_token_type="NoAuthorization", authorized=True
+        )
+        await _started(button)
+        assert not button.stop_requested.is_set()  # the CSMS accepted it (no Deauthorized)
+        local = await station.outbox.send(lambda link: link.authorize_token("E2E-LOCAL-1", "Local"))
+        unknown = await station.outbox.send(
+            lambda link: link.authorize_token("E2E-LOCAL-2", "Local")
+        )
+        assert local is not None
+        assert unknown is not None
+        assert (local["status"], unknown["status"]) == ("Accepted", "Invalid")
     finally:
         await station.stop()

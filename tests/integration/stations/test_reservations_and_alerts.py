@@ -236,6 +236,58 @@ async def test_a_status_update_for_an_unknown_or_foreign_reservation_changes_not
     assert read.status == "Reserved"
 
 
+async def test_H03_a_transaction_started_on_a_reservation_marks_it_used(
+    api: Api, gateway: Gateway, db: Database, clock: FakeClock
+) -> None:
+    await _online_station(api, gateway)
+    made = await api.as_role().CreateReservation(a_reservation(clock))
+    events = Events(db, clock)
+    used = ev.ReservationUsed(reservation_id=made.reservation_id, transaction_id="tx-7", evse_id=1)
+
+    await events.send("reservation_used", used)
+    await events.send("reservation_used", used)  # redelivered: no change
+
+    read = await api.as_role().GetReservation(
+        pb.GetReservationRequest(reservation_id=made.reservation_id)
+    )
+    assert (read.status, read.transaction_id) == ("Used", "tx-7")
+    listed = await api.as_role().ListReservations(
+        pb.ListReservationsRequest(station_id="CP-1", active_only=True)
+    )
+    assert list(listed.reservations) == []
+    with pytest.raises(grpc.aio.AioRpcError) as ended:
+        await api.as_role().CancelReservation(
+            pb.CancelReservationRequest(reservation_id=made.reservation_id)
+        )
+    assert ended.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_H03_a_use_of_an_unknown_foreign_or_ended_reservation_changes_nothing(
+    api: Api, gateway: Gateway, db: Database, clock: FakeClock
+) -> None:
+    await _online_station(api, gateway)
+    made = await api.as_role().CreateReservation(a_reservation(clock))
+    cancelled = await api.as_role().CreateReservation(a_reservation(clock, evse_id=2))
+    await api.as_role().CancelReservation(
+        pb.CancelReservationRequest(reservation_id=cancelled.reservation_id)
+    )
+    events = Events(db, clock)
+    for station, reservation_id in (
+        ("CP-2", made.reservation_id),
+        ("CP-1", 4242),
+        ("CP-1", cancelled.reservation_id),
+    ):
+        used = ev.ReservationUsed(reservation_id=reservation_id, transaction_id="tx-x")
+        await events.handle(events.envelope("reservation_used", used, station=station))
+
+    rows = {row.id: row for row in await _rows(db)}
+    assert (rows[made.reservation_id].status, rows[made.reservation_id].transaction_id) == (
+        "Reserved",
+        "",
+    )
+    assert rows[cancelled.reservation_id].status == "Cancelled"
+
+
 def _notify_event(*data: dict[str, object]) -> ev.NotificationReceived:
     payload = {"generatedAt": "2026-11-02T08:00:00Z", "seqNo": 0, "eventData": list(data)}
     return ev.NotificationReceived(action="NotifyEvent", payload_json=json.dumps(payload))

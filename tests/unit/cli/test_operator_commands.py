@@ -65,7 +65,20 @@ def test_csv_import_reads_every_column_and_round_trips() -> None:
         "S1;S2",
         "local",
         "3",
+        "",
+        "",
     ]
+
+
+def test_csv_carries_the_personal_message_and_language_both_ways() -> None:
+    text = (
+        "id_token,type,status,expires_at,group_id,owner_ref,allowed_site_ids,source,"
+        "max_concurrent,language,personal_message\n"
+        'NL1,ISO14443,Accepted,,,,,local,,nl,"Welkom, Anna"\n'
+    )
+    (token,) = read_csv(text)
+    assert (token.language, token.personal_message) == ("nl", "Welkom, Anna")
+    assert row(token)[-2:] == ["nl", "Welkom, Anna"]
 
 
 @pytest.mark.parametrize(

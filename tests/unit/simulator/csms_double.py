@@ -97,13 +97,13 @@ class Central16(Central16Base):  # type: ignore[misc]
 
     @on("Authorize")
     def on_authorize(self, id_tag: str, **_: Any) -> Any:
-        return result16.Authorize(id_tag_info={"status": self.double.verdict(id_tag)})
+        return result16.Authorize(id_tag_info=self.double.id_tag_info(id_tag))
 
     @on("StartTransaction")
     def on_start(self, id_tag: str, **_: Any) -> Any:
         return result16.StartTransaction(
             transaction_id=next(self.double.transaction_ids),
-            id_tag_info={"status": self.double.verdict(id_tag)},
+            id_tag_info=self.double.id_tag_info(id_tag),
         )
 
     @on("MeterValues")
@@ -216,6 +216,8 @@ class CsmsDouble:
         self.boot_statuses: list[str] = ["Accepted"]
         self.heartbeat_interval = 300
         self.blocked_tags: set[str] = set()
+        #: 1.6 parentIdTag of a tag (its group), answered with Authorize / StartTransaction.
+        self.parents: dict[str, str] = {}
         self.transaction_ids = itertools.count(1001)
         self.frames: list[Frame] = []
         self.centrals: dict[str, Any] = {}
@@ -249,6 +251,12 @@ class CsmsDouble:
 
     def verdict(self, id_tag: str) -> str:
         return "Blocked" if id_tag in self.blocked_tags else "Accepted"
+
+    def id_tag_info(self, id_tag: str) -> dict[str, str]:
+        info = {"status": self.verdict(id_tag)}
+        if parent := self.parents.get(id_tag):
+            info["parent_id_tag"] = parent
+        return info
 
     async def _serve(self, connection: ServerConnection) -> None:
         assert connection.request is not None

@@ -207,6 +207,7 @@ def show_session(
             ("charging", f"{session.charging_s} s"),
             ("stop reason", session.stop_reason),
             ("offline data", "yes" if session.offline_data else "no"),
+            ("missing events", str(session.missing_events)),
         ],
     )
     table(

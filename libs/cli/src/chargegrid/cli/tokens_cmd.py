@@ -2,7 +2,8 @@
 
 CSV columns (header required): id_token, type, status, expires_at, group_id, owner_ref,
 allowed_site_ids (separated by `;`), source, max_concurrent (transactions at once; empty or
-0 = the group's setting, else one). Types and statuses use the OCPP spelling
+0 = the group's setting, else one), language, personal_message (what 2.x stations show the
+driver; optional columns, so older files still import). Types and statuses use the OCPP spelling
 (ISO14443, eMAID, Central, ...; Accepted, Blocked, Expired, Invalid).
 """
 
@@ -60,6 +61,8 @@ CSV_COLUMNS = [
     "allowed_site_ids",
     "source",
     "max_concurrent",
+    "language",
+    "personal_message",
 ]
 PAGE = 1000
 MAX_CONCURRENT_HELP = "Transactions the card may hold at once (0 = its group's, else 1)."
@@ -109,7 +112,16 @@ def row(token: pb.Token) -> list[str]:
         ";".join(token.allowed_site_ids),
         token.source,
         str(token.max_concurrent_transactions or ""),
+        token.language,
+        token.personal_message,
     ]
+
+
+MESSAGE_HELP = (
+    "Personal message a 2.x station shows the driver when the card is presented "
+    "(at most 512 characters)."
+)
+LANGUAGE_HELP = "The driver's language, e.g. 'nl' or 'en-GB' (at most 8 characters)."
 
 
 def _stub(channel: grpc.aio.Channel) -> AuthorizationAsyncStub:
@@ -158,6 +170,8 @@ def add_token(
     max_concurrent: Annotated[
         int, typer.Option("--max-concurrent", min=0, help=MAX_CONCURRENT_HELP)
     ] = 0,
+    message: Annotated[str | None, typer.Option("--message", help=MESSAGE_HELP)] = None,
+    language: Annotated[str | None, typer.Option("--language", help=LANGUAGE_HELP)] = None,
     json_output: JsonOption = False,
     address: AddressOption = None,
     token: TokenOption = None,
@@ -173,6 +187,8 @@ def add_token(
         allowed_site_ids=site or [],
         source="local",
         max_concurrent_transactions=max_concurrent,
+        personal_message=message or "",
+        language=language or "",
     )
     if (expiry := parse_expiry(expires)) is not None:
         new.expires_at.CopyFrom(expiry)
@@ -198,15 +214,23 @@ def update_token(
     group: Annotated[str | None, typer.Option(help="Group (parent) id token; '' for none.")] = None,
     owner: Annotated[str | None, typer.Option(help="Owner reference (customer, fleet).")] = None,
     expires: Annotated[str | None, typer.Option(help="Expiry, ISO 8601 with zone.")] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", help=MESSAGE_HELP + " '' for none.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help=LANGUAGE_HELP + " '' for none.")
+    ] = None,
     json_output: JsonOption = False,
     address: AddressOption = None,
     token: TokenOption = None,
     var_dir: VarDirOption = Path("var"),
 ) -> None:
     """Change what is given of a token; the rest stays as stored."""
-    if max_concurrent is None and group is None and owner is None and expires is None:
+    given = (max_concurrent, group, owner, expires, message, language)
+    if all(value is None for value in given):
         raise typer.BadParameter(
-            "give at least one of --max-concurrent, --group, --owner, --expires"
+            "give at least one of --max-concurrent, --group, --owner, --expires, --message, "
+            "--language"
         )
     expiry = parse_expiry(expires)
 
@@ -220,6 +244,10 @@ def update_token(
             current.owner_ref = owner
         if expiry is not None:
             current.expires_at.CopyFrom(expiry)
+        if message is not None:
+            current.personal_message = message
+        if language is not None:
+            current.language = language
         updated: pb.Token = await _stub(channel).UpdateToken(pb.UpdateTokenRequest(token=current))
         return updated
 
@@ -350,6 +378,8 @@ def read_csv(text: str) -> list[pb.Token]:
                 ],
                 source=(record.get("source") or "local").strip(),
                 max_concurrent_transactions=_max_concurrent(record.get("max_concurrent")),
+                language=(record.get("language") or "").strip(),
+                personal_message=record.get("personal_message") or "",
             )
             if (expiry := parse_expiry(record.get("expires_at"))) is not None:
                 item.expires_at.CopyFrom(expiry)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chargegrid.simulator.cards import is_master_pass
+
 if TYPE_CHECKING:
     from chargegrid.simulator.station import Station
 
@@ -27,8 +29,16 @@ class Authorizer:
             if policy.local_list_enabled
             else None
         )
-        cached = station.auth_cache.status_of(id_tag) if policy.auth_cache_enabled else None
+        cached = (
+            station.auth_cache.status_of(id_tag, station.clock())
+            if policy.auth_cache_enabled
+            else None
+        )
         known = listed or cached
+        if is_master_pass(station, station.cards.group(id_tag)):
+            # C16: a Master Pass stops transactions; it never starts one.
+            station.note(f"authorize {id_tag}: Master Pass, no transaction")
+            return False
         if known == "Accepted" and policy.local_pre_authorize:
             return True
         if listed is not None and listed != "Accepted":
@@ -37,6 +47,9 @@ class Authorizer:
         if answer is None:
             return known == "Accepted" or (known is None and policy.offline_tx_for_unknown_id)
         if policy.auth_cache_enabled:
-            station.auth_cache.remember(id_tag, answer)
+            station.auth_cache.remember(id_tag, answer, station.cards.cache_until(id_tag))
         station.note(f"authorize {id_tag}: {answer}")
+        if is_master_pass(station, station.cards.group(id_tag)):
+            station.note(f"authorize {id_tag}: Master Pass, no transaction")
+            return False
         return bool(answer == "Accepted")

@@ -153,6 +153,12 @@ def standard_variables(station: Station) -> list[Variable]:
         ),
         Variable(
             "AuthCtrlr",
+            "MasterPassGroupId",
+            "",
+            apply=lambda v: setattr(policy, "master_pass_group_id", v),
+        ),
+        Variable(
+            "AuthCtrlr",
             "OfflineTxForUnknownIdEnabled",
             "false",
             data_type="boolean",

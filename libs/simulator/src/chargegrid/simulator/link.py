@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from chargegrid.simulator.meter import MeterReading
 from chargegrid.simulator.model import BootReason, Connector, Session
@@ -47,6 +47,7 @@ class Link(Protocol):
     async def heartbeat(self) -> None: ...
     async def status(self, connector: Connector, *, force: bool = False) -> None: ...
     async def authorize(self, id_tag: str) -> str: ...
+    async def authorize_token(self, id_tag: str, token_type: str) -> dict[str, Any]: ...
     async def transaction_started(self, session: Session, reading: MeterReading) -> str: ...
     async def transaction_updated(
         self, session: Session, reading: MeterReading, *, triggered: bool = False

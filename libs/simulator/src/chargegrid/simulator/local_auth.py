@@ -65,16 +65,25 @@ class LocalAuthList:
 
 
 class AuthCache:
-    """The answers the CSMS gave to Authorize, kept until ClearCache."""
+    """The answers the CSMS gave to Authorize, kept until ClearCache or until the
+    cacheExpiryDateTime the CSMS gave (2.x C10): an expired entry is dropped, so the
+    station asks again."""
 
     def __init__(self) -> None:
-        self._statuses: dict[str, str] = {}
+        self._statuses: dict[str, tuple[str, datetime | None]] = {}
 
-    def remember(self, id_tag: str, status: str) -> None:
-        self._statuses[id_tag.lower()] = status
+    def remember(self, id_tag: str, status: str, until: datetime | None = None) -> None:
+        self._statuses[id_tag.lower()] = (status, until)
 
-    def status_of(self, id_tag: str) -> str | None:
-        return self._statuses.get(id_tag.lower())
+    def status_of(self, id_tag: str, now: datetime | None = None) -> str | None:
+        entry = self._statuses.get(id_tag.lower())
+        if entry is None:
+            return None
+        status, until = entry
+        if until is not None and now is not None and until <= now:
+            del self._statuses[id_tag.lower()]
+            return None
+        return status
 
     def clear(self) -> None:
         self._statuses.clear()

@@ -29,6 +29,7 @@ STOP_REASONS_16 = {
     StopReason.IMMEDIATE_RESET: "HardReset",
     StopReason.REBOOT: "Reboot",
     StopReason.OTHER: "Other",
+    StopReason.MASTER_PASS: "Other",
 }
 _PLAIN_FIRMWARE_STATUSES = {
     "Downloaded",
@@ -71,8 +72,19 @@ class Outbound16(LinkBase):
         )
 
     async def authorize(self, id_tag: str) -> str:
+        return str((await self.authorize_token(id_tag, ""))["status"])
+
+    async def authorize_token(self, id_tag: str, token_type: str) -> dict[str, Any]:
+        """idTagInfo in the 2.x shape: parentIdTag is the group."""
         result = await self.request(call.Authorize(id_tag=id_tag))
-        return str(result.id_tag_info["status"])
+        info = result.id_tag_info
+        parent = info.get("parent_id_tag")
+        answer = {
+            "status": info["status"],
+            "group_id_token": {"id_token": parent} if parent else None,
+        }
+        self.station.cards.learn(id_tag, answer)
+        return answer
 
     async def transaction_started(self, session: Session, reading: MeterReading) -> str:
         started = session.started_at or self.station.clock()
@@ -86,6 +98,8 @@ class Outbound16(LinkBase):
             )
         )
         session.transaction_id = str(result.transaction_id)
+        # 1.6 parentIdTag: a card with the same parent may stop it (see `cards`).
+        session.group_id = str(result.id_tag_info.get("parent_id_tag") or "")
         return str(result.id_tag_info["status"])
 
     async def transaction_updated(
@@ -112,7 +126,7 @@ class Outbound16(LinkBase):
                 timestamp=iso(self.station.clock()),
                 transaction_id=_tx(session),
                 reason=STOP_REASONS_16[session.stop_reason or StopReason.LOCAL],
-                id_tag=session.id_tag,
+                id_tag=session.stop_id_tag or session.id_tag,
                 transaction_data=[
                     self._meter_value(begin, "Transaction.Begin", measurands, session.started_at),
                     self._meter_value(reading, "Transaction.End", measurands),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection
 
+from chargegrid.simulator.cards import group_of
 from chargegrid.simulator.clock import iso
 from chargegrid.simulator.link import BootResult, UploadReport
 from chargegrid.simulator.link_base import LinkBase
@@ -48,6 +49,7 @@ STOPPED_REASONS_2X = {
     StopReason.IMMEDIATE_RESET: "ImmediateReset",
     StopReason.REBOOT: "Reboot",
     StopReason.OTHER: "Other",
+    StopReason.MASTER_PASS: "MasterPass",
 }
 _END_TRIGGERS = {
     StopReason.LOCAL: "StopAuthorized",
@@ -61,6 +63,7 @@ _END_TRIGGERS = {
     StopReason.IMMEDIATE_RESET: "ResetCommand",
     StopReason.REBOOT: "ResetCommand",
     StopReason.OTHER: "AbnormalCondition",
+    StopReason.MASTER_PASS: "StopAuthorized",
 }
 _LOG_STATUSES = {"UploadFailed": "UploadFailure"}
 
@@ -116,8 +119,14 @@ class Outbound2x(LinkBase):
             raise
 
     async def authorize(self, id_tag: str) -> str:
-        result = await self.request(self._call.Authorize(id_token=_id_token(id_tag, "ISO14443")))
-        return str(result.id_token_info["status"])
+        return str((await self.authorize_token(id_tag, "ISO14443"))["status"])
+
+    async def authorize_token(self, id_tag: str, token_type: str) -> dict[str, Any]:
+        """The CSMS's idTokenInfo for a presented card (what the station shows is noted)."""
+        result = await self.request(self._call.Authorize(id_token=_id_token(id_tag, token_type)))
+        info: dict[str, Any] = result.id_token_info
+        self.station.cards.learn(id_tag, info)
+        return info
 
     async def transaction_started(self, session: Session, reading: MeterReading) -> str:
         remote = session.trigger is TriggerKind.REMOTE
@@ -135,7 +144,11 @@ class Outbound2x(LinkBase):
             )
         )
         info = result.id_token_info
-        return str(info["status"]) if info else "Accepted"
+        if not info:
+            return "Accepted"
+        self.station.cards.learn(session.id_tag, info)
+        session.group_id = group_of(info)
+        return str(info["status"])
 
     async def transaction_updated(
         self, session: Session, reading: MeterReading, *, triggered: bool = False
@@ -176,9 +189,7 @@ class Outbound2x(LinkBase):
                     charging_state=ChargingState.EV_CONNECTED,
                     stopped_reason=STOPPED_REASONS_2X[reason],
                 ),
-                id_token=_id_token(session.id_tag, session.id_token_type)
-                if reason is StopReason.LOCAL
-                else None,
+                id_token=_stop_token(session, reason),
                 meter_value=[self._meter_value(reading, "Transaction.End", measurands)],
             )
         )
@@ -270,3 +281,13 @@ class Outbound2x(LinkBase):
 
 def _id_token(id_tag: str, kind: str) -> dict[str, str]:
     return {"id_token": id_tag, "type": kind}
+
+
+def _stop_token(session: Session, reason: StopReason) -> dict[str, str] | None:
+    """The card that ended a transaction: the presented one (C09, C16), else its own when
+    stopped locally; none for the other reasons."""
+    if session.stop_id_tag is not None:
+        return _id_token(session.stop_id_tag, session.stop_id_token_type)
+    if reason is StopReason.LOCAL:
+        return _id_token(session.id_tag, session.id_token_type)
+    return None

@@ -56,6 +56,8 @@ class StopReason(StrEnum):
     IMMEDIATE_RESET = "ImmediateReset"
     REBOOT = "Reboot"
     OTHER = "Other"
+    #: 2.x C16: a card of the AuthCtrlr.MasterPassGroupId group stopped it.
+    MASTER_PASS = "MasterPass"  # noqa: S105 (a stop reason, not a password)
 
 
 class BootReason(StrEnum):
@@ -105,6 +107,11 @@ class Session:
     seq_no: int = 0
     stop_reason: StopReason | None = None
     stop_trigger: TriggerKind = TriggerKind.LOCAL
+    #: The card presented to stop it when not the one that started it (2.x C09, C16).
+    stop_id_tag: str | None = None
+    stop_id_token_type: str = RFID_CARD
+    #: The starting card's group, as the CSMS answered it (2.x idTokenInfo.groupIdToken).
+    group_id: str = ""
     authorized: bool = False
     stop_requested: asyncio.Event = field(default_factory=asyncio.Event)
     transaction_started: asyncio.Event = field(default_factory=asyncio.Event)

@@ -27,6 +27,8 @@ class StationPolicy:
     auth_cache_enabled: bool = True
     offline_tx_for_unknown_id: bool = False
     stop_on_invalid_id: bool = True
+    #: 2.x AuthCtrlr.MasterPassGroupId: cards of this group stop every transaction (C16).
+    master_pass_group_id: str = ""
     heartbeat_changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod

@@ -28,6 +28,7 @@ from websockets.exceptions import WebSocketException
 from websockets.typing import Subprotocol
 
 from chargegrid.simulator.authorize import Authorizer
+from chargegrid.simulator.cards import CardMemory, present_card
 from chargegrid.simulator.certificates import CertificateStore
 from chargegrid.simulator.charging import ChargingController
 from chargegrid.simulator.clock import Clock, utc_now
@@ -36,7 +37,7 @@ from chargegrid.simulator.ev import EVSpec
 from chargegrid.simulator.firmware import FirmwareUpdater
 from chargegrid.simulator.link import Link, OfflineError
 from chargegrid.simulator.local_auth import AuthCache, LocalAuthList
-from chargegrid.simulator.model import BootReason, Connector, Session, StopReason
+from chargegrid.simulator.model import RFID_CARD, BootReason, Connector, Session, StopReason
 from chargegrid.simulator.network_profiles import NetworkProfiles, ssl_context_for
 from chargegrid.simulator.outbox import Outbox
 from chargegrid.simulator.policy import StationPolicy
@@ -80,6 +81,7 @@ class Station(ABC):
         self.profiles = ProfileStore()
         self.local_list = LocalAuthList()
         self.auth_cache = AuthCache()
+        self.cards = CardMemory()
         self.journal: deque[tuple[datetime, str]] = deque(maxlen=2_000)
         self.authorizer = Authorizer(self)
         self.charging = ChargingController(self)
@@ -214,6 +216,10 @@ class Station(ABC):
     ) -> Session:
         """A driver plugs in and presents `id_tag`; the session runs in the background."""
         return self.charging.plug_in(connector_id, ev=ev, id_tag=id_tag)
+
+    async def present_card(self, id_tag: str, token_type: str = RFID_CARD) -> str:
+        """A driver presents a card at the running station to stop charging (see `cards`)."""
+        return await present_card(self, id_tag, token_type)
 
     async def data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None

@@ -124,7 +124,14 @@ class AuthorizationApp:
         self.tokens = TokenService(
             token_store, list_store, self.engine, self.local_lists, self.clock
         )
-        self.authorizer = Authorizer(self.engine, self.sites, self.audit, self.clock, self.remote)
+        self.authorizer = Authorizer(
+            self.engine,
+            self.sites,
+            self.audit,
+            self.clock,
+            self.remote,
+            cache_lifetime_s=settings.cache_lifetime_s,
+        )
         self.refresher = Refresher(
             token_store, tx_store, self.engine, self.clock, settings.refresh_interval_s
         )

@@ -7,6 +7,8 @@ of partners' tokens); none is configured by default, so unknown tokens are Inval
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Protocol
 
 from chargegrid.authorization.audit import DecisionAudit
@@ -33,15 +35,17 @@ class Authorizer:
         audit: DecisionAudit,
         clock: Clock,
         remote: RemoteAuthorizer | None = None,
+        cache_lifetime_s: float = 0.0,
     ) -> None:
         self.engine = engine
         self.sites = sites
         self.audit = audit
         self.clock = clock
         self.remote = remote
+        self.cache_lifetime = timedelta(seconds=cache_lifetime_s) if cache_lifetime_s > 0 else None
 
     async def authorize(self, query: AuthorizeQuery) -> Decision:
-        decision = await self._decide(query)
+        decision = self._cacheable_until(await self._decide(query))
         self.audit.record(
             AuditEntry(
                 at=self.clock(),
@@ -55,6 +59,15 @@ class Authorizer:
             )
         )
         return decision
+
+    def _cacheable_until(self, decision: Decision) -> Decision:
+        """C10: how long the station may answer an Accepted token from its cache."""
+        if self.cache_lifetime is None or decision.status != "Accepted":
+            return decision
+        until = self.clock() + self.cache_lifetime
+        if decision.expires_at is not None:
+            until = min(until, decision.expires_at)
+        return replace(decision, cache_expires_at=until)
 
     async def _decide(self, query: AuthorizeQuery) -> Decision:
         if query.token_type.lower() == "noauthorization":

@@ -20,6 +20,8 @@ from chargegrid.api.authorization.v1 import authorization_pb2 as pb
 from chargegrid.api.common.v1.common_pb2 import PageRequest
 from chargegrid.authorization.domain import (
     MAX_CONCURRENT_LIMIT,
+    MAX_LANGUAGE,
+    MAX_PERSONAL_MESSAGE,
     PURPOSES,
     TOKEN_TYPES,
     AuditEntry,
@@ -41,6 +43,8 @@ MAX_ID = 255
 MAX_ALLOWED_SITES = 1_000
 MAX_TOKEN_TYPE = 32  # the audit column; OCPP's type names are at most 15
 SOURCE = re.compile(r"^(local|ocpi:[A-Za-z]{2}-[A-Za-z0-9]{3})$")
+#: An RFC 5646 tag as 2.0.1 can carry it (language1 and MessageContent.language: string(8)).
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,4})?$")
 
 TYPE_BY_ENUM: dict[int, str] = {number: name for number, name in enumerate(TOKEN_TYPES, start=1)}
 ENUM_BY_TYPE = {name: number for number, name in TYPE_BY_ENUM.items()}
@@ -126,6 +130,14 @@ def token_from_proto(message: pb.Token, field: str = "token") -> Token:
             f"{field}.max_concurrent_transactions: {concurrent} is not between 0 (the "
             f"group's setting) and {MAX_CONCURRENT_LIMIT}"
         )
+    message_text = limits.bounded(
+        message.personal_message, f"{field}.personal_message", MAX_PERSONAL_MESSAGE
+    )
+    if message.language and not LANGUAGE.match(message.language):
+        raise InvalidArgument(
+            f"{field}.language: {message.language!r} is not a language tag of at most "
+            f"{MAX_LANGUAGE} characters (RFC 5646, e.g. 'nl' or 'en-GB')"
+        )
     return Token(
         id_token=ident,
         type=token_type(message.type, f"{field}.type") or "ISO14443",
@@ -136,6 +148,8 @@ def token_from_proto(message: pb.Token, field: str = "token") -> Token:
         allowed_site_ids=sites,
         source=source,
         max_concurrent_transactions=concurrent,
+        personal_message=message_text,
+        language=message.language,
     )
 
 
@@ -149,6 +163,8 @@ def token_to_proto(token: Token) -> pb.Token:
         allowed_site_ids=list(token.allowed_site_ids),
         source=token.source,
         max_concurrent_transactions=token.max_concurrent_transactions,
+        personal_message=token.personal_message,
+        language=token.language,
     )
     to_timestamp(message.expires_at, token.expires_at)
     to_timestamp(message.created_at, token.created_at)
@@ -232,8 +248,11 @@ def decision_to_proto(decision: Decision) -> pb.AuthorizeReply:
         group_id=decision.group_id,
         reason=decision.reason,
         source=decision.source,
+        personal_message=decision.personal_message,
+        language=decision.language,
     )
     to_timestamp(reply.expires_at, decision.expires_at)
+    to_timestamp(reply.cache_expires_at, decision.cache_expires_at)
     return reply
 
 

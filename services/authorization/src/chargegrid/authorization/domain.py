@@ -60,6 +60,10 @@ class Token:
     deleted: bool = False
     #: Transactions the card may hold at once; 0 = its group's setting, else one.
     max_concurrent_transactions: int = 0
+    #: Shown to the driver by 2.x stations (idTokenInfo.personalMessage); "" = nothing.
+    personal_message: str = ""
+    #: The driver's language (idTokenInfo.language1); "" = the station's own.
+    language: str = ""
 
     @property
     def key(self) -> TokenKey:
@@ -79,6 +83,8 @@ class Token:
             self.source,
             self.deleted,
             self.max_concurrent_transactions,
+            self.personal_message,
+            self.language,
         ) == (
             other.status,
             other.expires_at,
@@ -88,8 +94,14 @@ class Token:
             other.source,
             other.deleted,
             other.max_concurrent_transactions,
+            other.personal_message,
+            other.language,
         )
 
+
+#: 2.0.1 MessageContentType.content and idTokenInfo.language1 bounds.
+MAX_PERSONAL_MESSAGE = 512
+MAX_LANGUAGE = 8
 
 #: Concurrent transactions of a card when neither it nor its group says otherwise.
 DEFAULT_MAX_CONCURRENT = 1
@@ -132,6 +144,11 @@ class Decision:
     group_id: str = ""
     #: The token's source ("local", "ocpi:<country>-<party>"); "" when no token was found.
     source: str = ""
+    personal_message: str = ""
+    language: str = ""
+    #: Until when a station may answer from its cache (2.x cacheExpiryDateTime); None = the
+    #: token's expiry.
+    cache_expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,15 @@ class DecisionEngine:
         """The answer for a known token; `site_id` is the station's site (None = unknown)."""
 
         def answer(status: str, reason: str) -> Decision:
-            return Decision(status, reason, token.expires_at, token.group_id, token.source)
+            return Decision(
+                status,
+                reason,
+                token.expires_at,
+                token.group_id,
+                token.source,
+                token.personal_message,
+                token.language,
+            )
 
         if token.status != "Accepted":
             return answer(token.status, token.status.lower())

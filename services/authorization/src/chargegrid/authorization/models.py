@@ -72,6 +72,8 @@ tokens = Table(
     Column("deleted", Boolean, nullable=False, default=False),
     #: 0 = the group's setting, else one transaction at a time.
     Column("max_concurrent_transactions", Integer, nullable=False, default=0),
+    Column("personal_message", Text, nullable=False, default=""),
+    Column("language", String(8), nullable=False, default=""),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("id_token", "type", name="uq_tokens_id_token_type"),

@@ -21,6 +21,10 @@ class AuthorizationSettings(ServiceSettings):
     #: that did not answer is skipped (its tokens are Invalid, reason remote_unavailable).
     roaming_timeout_s: float = 3.0
     roaming_down_for_s: float = 5.0
+    #: How long a station may keep an Accepted answer in its authorization cache before it
+    #: asks again (2.x cacheExpiryDateTime; the token's expiry if sooner); 0 = until the
+    #: token's expiry, as before. A blocked card then stops working offline within this.
+    cache_lifetime_s: float = 0.0
     #: How long a station's site is remembered (Authorize must not ask on every call).
     site_cache_ttl_s: float = 60.0
     #: How often other replicas' token and transaction changes are read from the database.

@@ -37,6 +37,8 @@ def token_from_row(row: Row[Any]) -> Token:
         updated_at=row.updated_at,
         deleted=row.deleted,
         max_concurrent_transactions=row.max_concurrent_transactions,
+        personal_message=row.personal_message,
+        language=row.language,
     )
 
 
@@ -52,6 +54,8 @@ def token_values(token: Token) -> dict[str, Any]:
         "source": token.source,
         "deleted": token.deleted,
         "max_concurrent_transactions": token.max_concurrent_transactions,
+        "personal_message": token.personal_message,
+        "language": token.language,
         "created_at": token.created_at,
         "updated_at": token.updated_at,
     }

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -55,6 +55,12 @@ class AuthDecision:
     group_id: str | None = None
     #: The token's source: "local" or "ocpi:<country>-<party>"; "" when not known.
     source: str = ""
+    #: Shown to the driver (2.x idTokenInfo.personalMessage) and their language; "" = none.
+    personal_message: str = ""
+    language: str = ""
+    #: Until when the station may answer from its authorization cache (cacheExpiryDateTime);
+    #: None = the token's expiry.
+    cache_expiry: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +177,7 @@ class AuthorizationCache:
             and decision.expiry is not None
             and decision.expiry <= self.wall_clock()
         ):
-            return AuthDecision("Expired", decision.expiry, decision.group_id, decision.source)
+            return replace(decision, status="Expired")
         return decision
 
 

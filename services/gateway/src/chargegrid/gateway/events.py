@@ -31,6 +31,16 @@ def notification(action: str, payload: dict[str, Any]) -> Emit:
     return station_event("notification", message)
 
 
+def reservation_used(
+    reservation_id: int, transaction_id: str, evse_id: int, occurred_at: datetime | None = None
+) -> Emit:
+    """A transaction named the reservation it used (2.0.1 H03), for the registry."""
+    message = station_events.ReservationUsed(
+        reservation_id=reservation_id, transaction_id=transaction_id, evse_id=evse_id
+    )
+    return station_event("reservation_used", message, occurred_at)
+
+
 def id_token(token: str, token_type: str) -> tx_events.IdToken:
     return tx_events.IdToken(id=token, type=token_type)
 

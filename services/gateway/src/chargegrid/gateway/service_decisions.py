@@ -122,6 +122,13 @@ class ServiceDecisions:
             reply.expires_at.ToDatetime(tzinfo=UTC) if reply.HasField("expires_at") else None,
             reply.group_id or None,
             reply.source,
+            reply.personal_message,
+            reply.language,
+            (
+                reply.cache_expires_at.ToDatetime(tzinfo=UTC)
+                if reply.HasField("cache_expires_at")
+                else None
+            ),
         )
         self.fallback.cache.remember(request.id_token, request.token_type, decision)
         return decision

@@ -19,6 +19,7 @@ from chargegrid.session.domain.model import (
     Ended,
     OutletFreed,
     Sample,
+    SeqGap,
     SessionState,
     Started,
     TransactionFact,
@@ -109,6 +110,18 @@ def fact_of(envelope: Envelope) -> TransactionFact | None:
 
 
 #: Connector statuses that say nothing charges on the outlet, in OCPP spelling.
+def seq_gap_of(envelope: Envelope) -> SeqGap | None:
+    """The gap a transaction.seq_gap event reports; None for any other event."""
+    if envelope.type != "transaction.seq_gap" or not envelope.station_id:
+        return None
+    gap = unpack(envelope, tx.TransactionSeqGap)
+    if not gap.transaction_id:
+        return None
+    return SeqGap(
+        gap.transaction_id, occurred_at(envelope), gap.first_missing_seq_no, gap.received_seq_no
+    )
+
+
 FREEING_STATUS = {
     station_ev.CONNECTOR_STATUS_AVAILABLE: "Available",
     station_ev.CONNECTOR_STATUS_FAULTED: "Faulted",
@@ -155,6 +168,7 @@ def session_message(state: SessionState) -> pb.Session:
         power_w=state.power_w,
         soc_percent=state.soc_percent,
         offline_data=state.offline_data,
+        missing_events=state.missing_events,
     )
     set_timestamp(message.started_at, state.started_at)
     set_timestamp(message.updated_at, state.updated_at)

@@ -34,7 +34,7 @@ from chargegrid.api.station.v1.events_pb2 import StationBooted
 from chargegrid.platform.bus import Delivered, claim_events, occurred_at, unpack
 from chargegrid.platform.writer_gate import one_writer
 from chargegrid.session.clock import Clock
-from chargegrid.session.convert import fact_of, outlet_freed_of
+from chargegrid.session.convert import fact_of, outlet_freed_of, seq_gap_of
 from chargegrid.session.domain.closing import (
     close_by_operator,
     close_for_freed_outlet,
@@ -52,13 +52,16 @@ from chargegrid.session.domain.lifecycle import (
 )
 from chargegrid.session.domain.model import (
     INTERRUPTED,
+    Ended,
     EndSession,
     OutletFreed,
     Rebooted,
+    SeqGap,
     SessionState,
     Started,
     TransactionFact,
     TransactionStatusReported,
+    Updated,
     session_id_of,
 )
 from chargegrid.session.lost_metrics import note_lost_close
@@ -71,8 +74,9 @@ CONSUMER = "session"
 BOOTED = "station.booted"
 STATUS_CHANGED = "station.status_changed"
 TRANSACTION_TYPES = frozenset({"transaction.started", "transaction.updated", "transaction.ended"})
+SEQ_GAP = "transaction.seq_gap"
 #: What the consumer decodes; every other event of its topics is skipped by header.
-EVENT_TYPES = TRANSACTION_TYPES | {BOOTED, STATUS_CHANGED}
+EVENT_TYPES = TRANSACTION_TYPES | {BOOTED, STATUS_CHANGED, SEQ_GAP}
 #: Outlet marks put in force per sweep transaction.
 SWEEP_BATCH = 200
 #: Events applied between two chances for the event loop to serve others (gRPC calls).
@@ -81,8 +85,8 @@ YIELD_EVERY = 50
 RESUMING_VERSIONS = frozenset({OCPP_VERSION_201, OCPP_VERSION_21})
 
 #: An event this service acts on with what it says: a transaction fact, a freed outlet,
-#: or None for a boot.
-Work = tuple[Envelope, TransactionFact | OutletFreed | None]
+#: a seqNo gap, or None for a boot.
+Work = tuple[Envelope, TransactionFact | OutletFreed | SeqGap | None]
 
 
 def _nothing() -> None:
@@ -103,6 +107,10 @@ def _work_of(envelopes: Sequence[Envelope]) -> list[Work]:
             freed = outlet_freed_of(envelope)
             if freed is not None:
                 work.append((envelope, freed))
+        elif envelope.type == SEQ_GAP:
+            gap = seq_gap_of(envelope)
+            if gap is not None:
+                work.append((envelope, gap))
         elif envelope.type in TRANSACTION_TYPES and envelope.station_id:
             fact = fact_of(envelope)
             if fact is not None and fact.transaction_id:
@@ -148,7 +156,7 @@ class SessionEvents:
             await store.load(
                 session_id_of(e.station_id, f.transaction_id)
                 for e, f in work
-                if isinstance(f, TransactionFact)
+                if isinstance(f, (Started, Updated, Ended, SeqGap))
             )
             await store.load_active(
                 e.station_id for e, f in work if f is None or isinstance(f, Started)
@@ -170,6 +178,8 @@ class SessionEvents:
                     await self._interrupt(db, store, reboot)
                 elif isinstance(fact, OutletFreed):
                     await OutletMarks(db).note(fact, now)
+                elif isinstance(fact, SeqGap):
+                    await self._on_seq_gap(store, envelope.station_id, fact)
                 else:
                     site_id = sites[envelope.station_id]
                     await self._on_transaction(db, store, envelope.station_id, fact, site_id)
@@ -206,6 +216,16 @@ class SessionEvents:
         store.save(state)
         if opens:
             await self._close_displaced(db, store, station_id, fact)
+
+    @staticmethod
+    async def _on_seq_gap(store: SessionStore, station_id: str, gap: SeqGap) -> None:
+        """E12: count the events the station's seqNos say are missing on the session (shown
+        with it, so an operator knows its figures may be incomplete); a gap for a
+        transaction with no session yet changes nothing."""
+        state = await store.get(session_id_of(station_id, gap.transaction_id))
+        if state is not None and gap.missing:
+            state.missing_events += gap.missing
+            store.save(state)
 
     async def _close_displaced(
         self, db: AsyncSession, store: SessionStore, station_id: str, fact: TransactionFact

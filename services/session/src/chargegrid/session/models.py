@@ -70,6 +70,7 @@ class SessionRow(Base):
     soc_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     offline_data: Mapped[bool] = mapped_column(Boolean)
+    missing_events: Mapped[int] = mapped_column(Integer, default=0)
     started_seen: Mapped[bool] = mapped_column(Boolean)
     ended_seen: Mapped[bool] = mapped_column(Boolean)
     last_register_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -26,6 +26,7 @@ STATEFUL = frozenset(
         "station.booted",
         "station.report",
         "station.notification",
+        "station.reservation_used",
         "station.protocol_violation",
     }
 )

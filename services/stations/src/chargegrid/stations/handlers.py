@@ -105,6 +105,14 @@ async def notification(ctx: EventContext, event: ev.NotificationReceived) -> Non
         )  # fmt: skip
 
 
+async def reservation_used(ctx: EventContext, event: ev.ReservationUsed) -> None:
+    """H03: the station started a transaction on one of our reservations."""
+    presence.mark_seen(ctx.station, ctx.at)
+    await reservations.mark_used(
+        ctx.session, ctx.station.id, event.reservation_id, event.transaction_id, ctx.at
+    )
+
+
 async def seen(ctx: EventContext, _event: Message | None) -> None:
     presence.mark_seen(ctx.station, ctx.at)
 
@@ -120,6 +128,7 @@ EVENT_HANDLERS: dict[str, tuple[type[Message], Handler]] = {
     "station.status_changed": (ev.StatusChanged, status_changed),
     "station.report": (ev.ReportReceived, report_received),
     "station.notification": (ev.NotificationReceived, notification),
+    "station.reservation_used": (ev.ReservationUsed, reservation_used),
 }
 #: Events that never create a station nor count as life.
 NOT_LIFE = frozenset({"station.disconnected", "station.protocol_violation"})

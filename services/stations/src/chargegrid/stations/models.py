@@ -165,6 +165,8 @@ class ReservationRow(Base):
     #: station's refusal (Occupied, Faulted, Unavailable, Rejected).
     status: Mapped[str] = mapped_column(String(16))
     last_station_answer: Mapped[str] = mapped_column(String(32), default="")
+    #: The transaction that used it (status Used); "" otherwise.
+    transaction_id: Mapped[str] = mapped_column(String(36), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -7,7 +7,12 @@ from typing import Any
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
 from chargegrid.gateway.decisions import AuthRequest
-from chargegrid.gateway.events import id_token, station_event, transaction_event
+from chargegrid.gateway.events import (
+    id_token,
+    reservation_used,
+    station_event,
+    transaction_event,
+)
 from chargegrid.gateway.normalize import add_samples_16, parse_time
 from chargegrid.gateway.ocpp16.core import ID_TAG, status_16
 from chargegrid.gateway.routing import CallContext, Outcome
@@ -46,7 +51,12 @@ async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Ou
     if decision.group_id:
         info["parentIdTag"] = decision.group_id
     response = {"idTagInfo": info, "transactionId": transaction_id}
-    return Outcome(response, [transaction_event("started", event, started_at)])
+    events = [transaction_event("started", event, started_at)]
+    if event.reservation_id:
+        events.append(
+            reservation_used(event.reservation_id, event.transaction_id, connector, started_at)
+        )
+    return Outcome(response, events)
 
 
 async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome:

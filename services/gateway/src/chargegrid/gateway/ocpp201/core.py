@@ -17,10 +17,17 @@ def iso(context: CallContext) -> str:
 
 def id_token_info(decision: AuthDecision) -> dict[str, Any]:
     info: dict[str, Any] = {"status": decision.status}
-    if decision.expiry is not None:
-        info["cacheExpiryDateTime"] = decision.expiry.isoformat().replace("+00:00", "Z")
+    if (until := decision.cache_expiry or decision.expiry) is not None:
+        info["cacheExpiryDateTime"] = until.isoformat().replace("+00:00", "Z")
     if decision.group_id:
         info["groupIdToken"] = {"idToken": decision.group_id, "type": "Central"}
+    if decision.language:
+        info["language1"] = decision.language
+    if decision.personal_message:
+        message = {"format": "UTF8", "content": decision.personal_message}
+        if decision.language:
+            message["language"] = decision.language
+        info["personalMessage"] = message
     return info
 
 

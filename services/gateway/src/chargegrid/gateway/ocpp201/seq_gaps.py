@@ -3,10 +3,12 @@
 A station numbers the events of each transaction 0, 1, 2, ... and sends them in order, its
 offline queue included. On one connection, an event whose seqNo is beyond the next expected
 one means events were lost in between: counted (`chargegrid_gateway_transaction_seq_gaps_
-total`) and published as `transaction.seq_gap` beside the event itself. Only the highest
-seqNo per open transaction is kept on the connection (at most `MAX_TRACKED`, oldest dropped);
-a gap across a reconnect or a gateway restart is not seen, and nothing is asked of the
-station (GetTransactionStatus after a boot is the session service's, E14).
+total`) and published as `transaction.seq_gap` beside the event itself; the session
+service adds the missing count to the session (`missing_events`, `chargegrid sessions
+show`). Only the highest seqNo per open transaction is kept on the connection (at most
+`MAX_TRACKED`, oldest dropped); a gap across a reconnect or a gateway restart is not seen,
+and nothing is asked of the station (GetTransactionStatus after a boot is the session
+service's, E14).
 """
 
 from __future__ import annotations

@@ -7,7 +7,12 @@ from typing import Any
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
 from chargegrid.gateway.decisions import AuthRequest
-from chargegrid.gateway.events import id_token, station_event, transaction_event
+from chargegrid.gateway.events import (
+    id_token,
+    reservation_used,
+    station_event,
+    transaction_event,
+)
 from chargegrid.gateway.normalize import add_samples_2x, energy_register_wh, parse_time
 from chargegrid.gateway.ocpp201.core import id_token_info
 from chargegrid.gateway.ocpp201.seq_gaps import seq_gap
@@ -86,8 +91,16 @@ async def transaction_event_2x(context: CallContext, payload: dict[str, Any]) ->
         cost = await context.decisions.total_cost(context.station_id, info["transactionId"])
         if cost is not None:
             response["totalCost"] = float(cost)
+    events = [event]
+    if "reservationId" in payload:
+        # H03: the station used the reservation for this transaction.
+        events.append(
+            reservation_used(
+                int(payload["reservationId"]), info["transactionId"], common["evse_id"], when
+            )
+        )
     gap = seq_gap(context.station, info["transactionId"], common["seq_no"], kind, common["evse_id"])
-    return Outcome(response, [event] if gap is None else [event, gap])
+    return Outcome(response, events if gap is None else [*events, gap])
 
 
 async def meter_values(context: CallContext, payload: dict[str, Any]) -> Outcome:

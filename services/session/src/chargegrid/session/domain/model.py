@@ -66,6 +66,21 @@ TransactionFact = Started | Updated | Ended
 
 
 @dataclass(frozen=True)
+class SeqGap:
+    """2.x: the gateway saw a TransactionEvent skip seqNos on one connection (E12): the
+    events `first_missing` .. `received - 1` of the transaction never arrived there."""
+
+    transaction_id: str
+    at: datetime
+    first_missing: int
+    received: int
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.received - self.first_missing)
+
+
+@dataclass(frozen=True)
 class Rebooted:
     """The station booted at `at`: whatever it was charging before is over (1.6), unless
     the station resumes its transactions after a boot and reports them (2.x)."""
@@ -136,6 +151,8 @@ class SessionState:
     soc_percent: float = 0.0
     soc_at: datetime | None = None
     offline_data: bool = False
+    #: TransactionEvents the station's seqNos say never arrived (2.x, per the gateway).
+    missing_events: int = 0
     started_seen: bool = False
     ended_seen: bool = False
     last_register_at: datetime | None = None

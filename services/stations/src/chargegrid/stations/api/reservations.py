@@ -40,6 +40,7 @@ def reservation_to_proto(row: ReservationRow, now: datetime) -> pb.Reservation:
         group_id_token=row.group_id_token,
         status=store.effective_status(row, now),
         last_station_answer=row.last_station_answer,
+        transaction_id=row.transaction_id,
     )
     stamp(message.expiry, row.expiry)
     stamp(message.created_at, row.created_at)

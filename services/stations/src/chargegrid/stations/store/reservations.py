@@ -1,6 +1,8 @@
 """Reservations the registry made: created before ReserveNow is sent, so the id the station
 gets is the row's, then settled by the station's answer and its later updates.
 
+A transaction the station started on a reservation marks it Used, with the transaction's
+id (`mark_used`), whatever the registry's clock says about its expiry: the station held it.
 A Reserved reservation past its expiry reads Expired (`effective_status`) even before the
 station says so (1.6 stations never do), so the registry never shows an EVSE held longer
 than the station holds it.
@@ -21,6 +23,8 @@ REQUESTED = "Requested"
 RESERVED = "Reserved"
 CANCELLED = "Cancelled"
 EXPIRED = "Expired"
+#: A transaction started on it (2.0.1 H03; 1.6 StartTransaction with its reservationId).
+USED = "Used"
 #: 2.x ReservationStatusUpdate statuses the registry accepts from a station.
 STATION_UPDATES = frozenset({EXPIRED, "Removed"})
 
@@ -69,4 +73,16 @@ async def station_update(
     if row.status not in (REQUESTED, RESERVED):
         return False
     row.status, row.updated_at = status, at
+    return True
+
+
+async def mark_used(
+    session: AsyncSession, station_id: str, reservation_id: int, transaction_id: str, at: datetime
+) -> bool:
+    """A transaction of that station started on the reservation: Used (an unknown id,
+    another station's, or one already ended otherwise changes nothing; a repeat is a no-op)."""
+    row = await session.get(ReservationRow, reservation_id)
+    if row is None or row.station_id != station_id or row.status not in (REQUESTED, RESERVED):
+        return False
+    row.status, row.transaction_id, row.updated_at = USED, transaction_id[:36], at
     return True

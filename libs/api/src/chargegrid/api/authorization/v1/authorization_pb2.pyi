@@ -97,6 +97,8 @@ class Token(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     MAX_CONCURRENT_TRANSACTIONS_FIELD_NUMBER: _builtins.int
+    PERSONAL_MESSAGE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
     id_token: _builtins.str
     type: Global___TokenType.ValueType
     status: Global___AuthorizationStatus.ValueType
@@ -110,6 +112,14 @@ class Token(_message.Message):
     max_concurrent_transactions: _builtins.int
     """Transactions the card may hold at once (0..1000); 0 = its group token's setting, and
     one when neither says. A fleet card or its group may allow several.
+    """
+    personal_message: _builtins.str
+    """What the station shows the driver when the card is presented (2.x
+    idTokenInfo.personalMessage, UTF8, at most 512 characters); empty = nothing.
+    """
+    language: _builtins.str
+    """The driver's preferred language (RFC 5646, at most 8 characters; 2.x
+    idTokenInfo.language1 and the personal message's language); empty = the station's.
     """
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
@@ -135,10 +145,12 @@ class Token(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         max_concurrent_transactions: _builtins.int = ...,
+        personal_message: _builtins.str = ...,
+        language: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_site_ids", b"allowed_site_ids", "created_at", b"created_at", "expires_at", b"expires_at", "group_id", b"group_id", "id_token", b"id_token", "max_concurrent_transactions", b"max_concurrent_transactions", "owner_ref", b"owner_ref", "source", b"source", "status", b"status", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_site_ids", b"allowed_site_ids", "created_at", b"created_at", "expires_at", b"expires_at", "group_id", b"group_id", "id_token", b"id_token", "language", b"language", "max_concurrent_transactions", b"max_concurrent_transactions", "owner_ref", b"owner_ref", "personal_message", b"personal_message", "source", b"source", "status", b"status", "type", b"type", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -192,6 +204,9 @@ class AuthorizeReply(_message.Message):
     GROUP_ID_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
+    PERSONAL_MESSAGE_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    CACHE_EXPIRES_AT_FIELD_NUMBER: _builtins.int
     status: Global___AuthorizationStatus.ValueType
     group_id: _builtins.str
     reason: _builtins.str
@@ -200,8 +215,18 @@ class AuthorizeReply(_message.Message):
     """The token's source: "local" (the operator's own) or "ocpi:<country>-<party>" (a roaming
     partner's); empty when no token was found.
     """
+    personal_message: _builtins.str
+    """The token's personal message and language (Token.personal_message, Token.language)."""
+    language: _builtins.str
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def cache_expires_at(self) -> _timestamp_pb2.Timestamp:
+        """Until when a station may answer from its authorization cache for an Accepted token
+        (2.x cacheExpiryDateTime): now + the service's CACHE_LIFETIME_S, or the token's
+        expiry if sooner; unset = the token's expiry (expires_at) alone.
+        """
+
     def __init__(
         self,
         *,
@@ -210,10 +235,13 @@ class AuthorizeReply(_message.Message):
         group_id: _builtins.str = ...,
         reason: _builtins.str = ...,
         source: _builtins.str = ...,
+        personal_message: _builtins.str = ...,
+        language: _builtins.str = ...,
+        cache_expires_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cache_expires_at", b"cache_expires_at", "expires_at", b"expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "group_id", b"group_id", "reason", b"reason", "source", b"source", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cache_expires_at", b"cache_expires_at", "expires_at", b"expires_at", "group_id", b"group_id", "language", b"language", "personal_message", b"personal_message", "reason", b"reason", "source", b"source", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

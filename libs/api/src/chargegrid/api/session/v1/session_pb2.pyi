@@ -73,6 +73,7 @@ class Session(_message.Message):
     SOC_PERCENT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     OFFLINE_DATA_FIELD_NUMBER: _builtins.int
+    MISSING_EVENTS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Stable id: "<station_id>:<transaction_id>"."""
     station_id: _builtins.str
@@ -95,6 +96,10 @@ class Session(_message.Message):
     soc_percent: _builtins.float
     offline_data: _builtins.bool
     """Some of its messages were queued by the station while offline."""
+    missing_events: _builtins.int
+    """TransactionEvents the station's seqNos say never arrived (2.x; a gap the gateway saw on
+    one connection, E12): its figures may be incomplete.
+    """
     @_builtins.property
     def id_token(self) -> _events_pb2.IdToken: ...
     @_builtins.property
@@ -126,10 +131,11 @@ class Session(_message.Message):
         soc_percent: _builtins.float = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         offline_data: _builtins.bool = ...,
+        missing_events: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ended_at", b"ended_at", "id_token", b"id_token", "started_at", b"started_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["charging_s", b"charging_s", "connector_id", b"connector_id", "ended_at", b"ended_at", "energy_wh", b"energy_wh", "evse_id", b"evse_id", "id", b"id", "id_token", b"id_token", "meter_start_wh", b"meter_start_wh", "meter_stop_wh", b"meter_stop_wh", "offline_data", b"offline_data", "peak_power_w", b"peak_power_w", "power_w", b"power_w", "site_id", b"site_id", "soc_percent", b"soc_percent", "started_at", b"started_at", "station_id", b"station_id", "status", b"status", "stop_reason", b"stop_reason", "transaction_id", b"transaction_id", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["charging_s", b"charging_s", "connector_id", b"connector_id", "ended_at", b"ended_at", "energy_wh", b"energy_wh", "evse_id", b"evse_id", "id", b"id", "id_token", b"id_token", "meter_start_wh", b"meter_start_wh", "meter_stop_wh", b"meter_stop_wh", "missing_events", b"missing_events", "offline_data", b"offline_data", "peak_power_w", b"peak_power_w", "power_w", b"power_w", "site_id", b"site_id", "soc_percent", b"soc_percent", "started_at", b"started_at", "station_id", b"station_id", "status", b"status", "stop_reason", b"stop_reason", "transaction_id", b"transaction_id", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -417,3 +417,32 @@ class MeterValuesReceived(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MeterValuesReceived: _TypeAlias = MeterValuesReceived  # noqa: Y015
+
+@_typing.final
+class ReservationUsed(_message.Message):
+    """A transaction started on a reservation: 2.x TransactionEvent Started with reservationId
+    (2.0.1 H03), 1.6 StartTransaction with reservationId. The registry marks it Used.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESERVATION_ID_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    EVSE_ID_FIELD_NUMBER: _builtins.int
+    reservation_id: _builtins.int
+    transaction_id: _builtins.str
+    evse_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        reservation_id: _builtins.int = ...,
+        transaction_id: _builtins.str = ...,
+        evse_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evse_id", b"evse_id", "reservation_id", b"reservation_id", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReservationUsed: _TypeAlias = ReservationUsed  # noqa: Y015

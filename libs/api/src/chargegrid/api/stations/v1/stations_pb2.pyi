@@ -1270,6 +1270,7 @@ class Reservation(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     LAST_STATION_ANSWER_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
     reservation_id: _builtins.int
     station_id: _builtins.str
     evse_id: _builtins.int
@@ -1280,6 +1281,8 @@ class Reservation(_message.Message):
     status: _builtins.str
     last_station_answer: _builtins.str
     """The station's last answer to a command about it (Accepted, Rejected, ...)."""
+    transaction_id: _builtins.str
+    """The transaction that used it (status Used, 2.0.1 H03); empty otherwise."""
     @_builtins.property
     def expiry(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -1301,10 +1304,11 @@ class Reservation(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         last_station_answer: _builtins.str = ...,
+        transaction_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expiry", b"expiry", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connector_id", b"connector_id", "created_at", b"created_at", "evse_id", b"evse_id", "expiry", b"expiry", "group_id_token", b"group_id_token", "id_token", b"id_token", "last_station_answer", b"last_station_answer", "reservation_id", b"reservation_id", "station_id", b"station_id", "status", b"status", "token_type", b"token_type", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connector_id", b"connector_id", "created_at", b"created_at", "evse_id", b"evse_id", "expiry", b"expiry", "group_id_token", b"group_id_token", "id_token", b"id_token", "last_station_answer", b"last_station_answer", "reservation_id", b"reservation_id", "station_id", b"station_id", "status", b"status", "token_type", b"token_type", "transaction_id", b"transaction_id", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
