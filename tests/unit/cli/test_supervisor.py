@@ -78,3 +78,30 @@ async def test_a_failing_readiness_check_after_a_restart_does_not_end_supervisio
     await crasher.stop(grace_s=2)
     await asyncio.wait_for(supervising, 5)
     assert any("not ready after restart: RuntimeError('broker did not answer')" in x for x in lines)
+
+
+async def test_a_process_is_read_and_restarted_while_its_readiness_check_still_waits() -> None:
+    lines: list[str] = []
+
+    async def waits_long() -> None:  # a broker check with a 30 s timeout
+        await asyncio.sleep(30)
+
+    crasher = ManagedProcess(
+        "broker",
+        [sys.executable, "-c", "print('listening', flush=True); raise SystemExit(9)"],
+        dict(os.environ),
+        lambda _name, line: lines.append(line),
+        after_start=waits_long,
+        first_backoff_s=0.05,
+        max_backoff_s=0.1,
+    )
+    await crasher.spawn()
+    supervising = asyncio.create_task(crasher.supervise())
+    began = time.monotonic()
+    while crasher.restarts < 3:
+        await asyncio.sleep(0.05)
+    waited = time.monotonic() - began
+    await crasher.stop(grace_s=2)
+    await asyncio.wait_for(supervising, 5)
+    assert waited < 15, "restarts must not wait for the readiness check"
+    assert lines.count("listening") >= 3, "each run's output is read while it is getting ready"
