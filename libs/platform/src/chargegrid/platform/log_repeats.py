@@ -43,6 +43,6 @@ class RepeatedWarnings(logging.Filter):
             self._seen.clear()
         self._seen[key] = (now, 0)
         if passed is not None and passed[1]:
-            record.msg = f"{text} (and {passed[1]} more like it in {self.window_s:.0f} s)"
+            record.msg = f"{text} ({passed[1]} more like it dropped since the last shown)"
             record.args = None
         return True
