@@ -3,6 +3,7 @@ so e2e tests never collide with a `make run` on the same machine."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -34,6 +35,15 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
+SPARE = b"chargegrid.platform.spare"
+
+
+def _is_spare(pid: int) -> bool:
+    """A warm spare still waiting (chargegrid.platform.spare names it so until it takes over)."""
+    comm = Path(f"/proc/{pid}/comm")
+    return comm.exists() and comm.read_text().startswith("spare-")
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -61,10 +71,17 @@ def _free_offset() -> int:
 
 class Stack:
     def __init__(
-        self, tmp_path: Path, env: dict[str, str] | None = None, args: tuple[str, ...] = ()
+        self,
+        tmp_path: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        *,
+        var_dir: Path | None = None,
+        offset: int | None = None,
     ) -> None:
-        self.offset = _free_offset()
-        self.var_dir = tmp_path / "var"
+        """`var_dir` and `offset`: those of a stopped stack, to start it again as it was."""
+        self.offset = _free_offset() if offset is None else offset
+        self.var_dir = tmp_path / "var" if var_dir is None else var_dir
         self.log = (tmp_path / "dev.log").open("w+")
         self.process = subprocess.Popen(
             [
@@ -139,8 +156,12 @@ class Stack:
         module = f"chargegrid.{service}"
         for pid in _children_of(self.process.pid):
             cmdline = Path(f"/proc/{pid}/cmdline")
-            if cmdline.exists() and cmdline.read_bytes().split(b"\0")[2:3] == [module.encode()]:
-                return pid
+            with contextlib.suppress(OSError):
+                argv = cmdline.read_bytes().split(b"\0")
+                if _is_spare(pid):
+                    continue
+                if argv[2:3] == [module.encode()] or argv[2:4] == [SPARE, module.encode()]:
+                    return pid
         raise AssertionError(f"no {module} process in the stack")
 
     def broker_pid(self) -> int:

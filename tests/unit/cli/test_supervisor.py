@@ -78,3 +78,69 @@ async def test_a_failing_readiness_check_after_a_restart_does_not_end_supervisio
     await crasher.stop(grace_s=2)
     await asyncio.wait_for(supervising, 5)
     assert any("not ready after restart: RuntimeError('broker did not answer')" in x for x in lines)
+
+
+async def test_a_process_is_read_and_restarted_while_its_readiness_check_still_waits() -> None:
+    lines: list[str] = []
+
+    async def waits_long() -> None:  # a broker check with a 30 s timeout
+        await asyncio.sleep(30)
+
+    crasher = ManagedProcess(
+        "broker",
+        [sys.executable, "-c", "print('listening', flush=True); raise SystemExit(9)"],
+        dict(os.environ),
+        lambda _name, line: lines.append(line),
+        after_start=waits_long,
+        first_backoff_s=0.05,
+        max_backoff_s=0.1,
+    )
+    await crasher.spawn()
+    supervising = asyncio.create_task(crasher.supervise())
+    began = time.monotonic()
+    while crasher.restarts < 3:
+        await asyncio.sleep(0.05)
+    waited = time.monotonic() - began
+    await crasher.stop(grace_s=2)
+    await asyncio.wait_for(supervising, 5)
+    assert waited < 15, "restarts must not wait for the readiness check"
+    assert lines.count("listening") >= 3, "each run's output is read while it is getting ready"
+
+
+SPARE = (
+    "import sys, time; print('spare waiting', flush=True); "
+    "sys.stdin.readline() or sys.exit(0); print('took over', flush=True); time.sleep(30)"
+)
+
+
+async def test_a_process_that_dies_after_running_a_while_is_replaced_by_its_warm_spare() -> None:
+    lines: list[str] = []
+    service = ManagedProcess(
+        "session",
+        [sys.executable, "-c", "import time; print('live', flush=True); time.sleep(30)"],
+        dict(os.environ),
+        lambda _name, line: lines.append(line),
+        spare_argv=[sys.executable, "-c", SPARE],
+        spare_after_s=0.1,
+        stable_after_s=0.3,
+        first_backoff_s=5.0,  # a fresh start would wait this long; the spare does not
+    )
+    await service.spawn()
+    supervising = asyncio.create_task(service.supervise())
+    while "spare waiting" not in lines:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    old = service.pid
+    assert old is not None
+    killed = time.monotonic()
+    os.kill(old, 9)
+    while "took over" not in lines:
+        await asyncio.sleep(0.02)
+    took_over_s = time.monotonic() - killed
+    new = service.pid
+    await service.stop(grace_s=2)
+    await asyncio.wait_for(supervising, 5)
+    assert new is not None
+    assert new != old
+    assert took_over_s < 2.0, "the spare takes over without the backoff"
+    assert any("its warm spare takes over" in line for line in lines)

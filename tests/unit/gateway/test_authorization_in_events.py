@@ -11,7 +11,13 @@ from decimal import Decimal
 
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
 from chargegrid.gateway.clock import Sources
-from chargegrid.gateway.decisions import AuthDecision, AuthRequest, BootDecision, BootRequest
+from chargegrid.gateway.decisions import (
+    AuthDecision,
+    AuthRequest,
+    BootDecision,
+    BootRequest,
+    StartAttempt,
+)
 from chargegrid.gateway.ocpp16 import core as core16
 from chargegrid.gateway.ocpp16 import transactions as tx16
 from chargegrid.gateway.ocpp201 import core as core2x
@@ -33,7 +39,9 @@ class Answers:
             return AuthDecision("Accepted", None, "FLEET-9", "ocpi:DE-ABC")
         return AuthDecision("Invalid")
 
-    async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
+    async def transaction_id(
+        self, station_id: str, connector_id: int = 0, attempt: StartAttempt | None = None
+    ) -> int:
         return 7
 
     async def total_cost(self, station_id: str, transaction_id: str) -> Decimal | None:

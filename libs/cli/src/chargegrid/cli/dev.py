@@ -64,6 +64,8 @@ class DevOptions:
     sim_tokens: bool = True
     #: `durable` (log and offsets on disk under var/broker/) or `memory` (lost on restart).
     broker_storage: str = DURABLE
+    #: Services run with a warm spare (chargegrid.platform.spare) that takes over at once.
+    warm_spares: frozenset[str] = frozenset()
 
     @property
     def broker_port(self) -> int:
@@ -82,6 +84,20 @@ class DevOptions:
         return LocalObjectStore(
             self.var_dir.resolve() / "broker", self.host, STORE_BASE_PORT + self.port_offset
         )
+
+
+def spares_from(value: str, known: list[str]) -> frozenset[str]:
+    """--warm-spares: a comma list of service names, 'all' or 'none'."""
+    wanted = value.strip().lower()
+    if wanted in ("none", ""):
+        return frozenset()
+    if wanted == "all":
+        return frozenset(known)
+    names = frozenset(name.strip() for name in wanted.split(",") if name.strip())
+    unknown = sorted(names - set(known))
+    if unknown:
+        raise ValueError(f"unknown service(s): {', '.join(unknown)}")
+    return names
 
 
 def port_free(host: str, port: int) -> bool:
@@ -119,6 +135,12 @@ class DevStack:
         self._colours["objectstore"] = "bright_black"
 
     def sink(self, name: str, line: str) -> None:
+        if not self.console.is_terminal:
+            # A file or a pipe (CI, the chaos suite): no colours to render, and a plain write
+            # costs ~1/300 of rich's, which matters when every service logs at once.
+            self.console.file.write(f"{name:>13} | {line}\n")
+            self.console.file.flush()  # whoever tails the log sees each line as it comes
+            return
         prefix = Text(f"{name:>13} | ", style=self._colours.get(name, "white"))
         self.console.print(prefix + Text(line), highlight=False, soft_wrap=True)
 
@@ -193,6 +215,10 @@ class DevStack:
             # Each commit is an object-store write on the durable broker: at most one a second
             # per group, and at once when a group runs dry (ADR 018).
             "CHARGEGRID_KAFKA_COMMIT_INTERVAL_MS": "1000",
+            # A killed embedded broker answers again after 1-2.5 s on a loaded machine
+            # (docs/reliability.md); 10 s leaves room and stays far inside a station's
+            # 30-60 s call timeout, so a station never sees the restart.
+            "CHARGEGRID_GATEWAY_PUBLISH_RETRY_BUDGET_S": "10",
         }
 
     async def _provision(self) -> None:
@@ -246,7 +272,14 @@ class DevStack:
         env = self.service_env(service_token)
         for spec in self.options.services:
             argv = [sys.executable, "-m", spec.module]
-            process = ManagedProcess(spec.name, argv, env, self.sink)
+            spare = [sys.executable, "-m", "chargegrid.platform.spare", spec.module]
+            process = ManagedProcess(
+                spec.name,
+                argv,
+                env,
+                self.sink,
+                spare_argv=spare if spec.name in self.options.warm_spares else None,
+            )
             await process.spawn()
             self.processes.append(process)
         self._tasks = [asyncio.create_task(p.supervise()) for p in self.processes]

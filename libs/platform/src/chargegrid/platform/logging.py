@@ -20,6 +20,7 @@ from typing import Any, TextIO, cast
 import orjson
 import structlog
 
+from chargegrid.platform.log_repeats import RepeatedWarnings
 from chargegrid.platform.telemetry import current_trace_id
 
 SENSITIVE_KEYS = frozenset(
@@ -128,6 +129,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool | None = Non
             ],
         )
     )
+    handler.addFilter(RepeatedWarnings())
     logging.basicConfig(level=numeric, handlers=[handler], force=True)
     for library, least in PAYLOAD_DUMPING_LIBRARIES.items():
         logging.getLogger(library).setLevel(max(numeric, least))

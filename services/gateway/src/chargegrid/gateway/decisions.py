@@ -17,7 +17,7 @@ documented, configurable fallback below, logs it and counts it in
   signed without the service that checks the CSR against the station |
 | 1.6 transaction id (session service) | a locally allocated id: milliseconds since 2024 in
   31 bits, increasing per process (unique per pod; collisions across pods are improbable but
-  possible) |
+  possible); a retried StartTransaction gets the id this pod gave it |
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from typing import Protocol
 from prometheus_client import Counter
 
 from chargegrid.platform.logging import get_logger
+from chargegrid.platform.recent import RecentMap
 
 FALLBACKS = Counter(
     "chargegrid_gateway_decision_fallbacks_total",
@@ -91,6 +92,18 @@ class AuthRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class StartAttempt:
+    """A 1.6 StartTransaction as the station sends it: a retry of one that got an error is
+    equal to it, and must get the same transaction id (its first event may be stored)."""
+
+    station_id: str
+    connector_id: int
+    id_tag: str
+    timestamp: datetime
+    meter_start_wh: float
+
+
+@dataclass(frozen=True, slots=True)
 class CertificateDecision:
     """The answer to a station's SignCertificate: Accepted (the chain follows) or Rejected."""
 
@@ -122,7 +135,9 @@ class Decisions(Protocol):
 
     async def authorize(self, request: AuthRequest) -> AuthDecision: ...
 
-    async def transaction_id(self, station_id: str, connector_id: int = 0) -> int: ...
+    async def transaction_id(
+        self, station_id: str, connector_id: int = 0, attempt: StartAttempt | None = None
+    ) -> int: ...
 
     async def total_cost(self, station_id: str, transaction_id: str) -> Decimal | None: ...
 
@@ -200,6 +215,7 @@ class FallbackDecisions:
         self.cache = cache
         self.clock = clock
         self._last_tx_id = 0
+        self._starts: RecentMap[StartAttempt, int] = RecentMap()
 
     async def boot(self, request: BootRequest) -> BootDecision:
         FALLBACKS.labels("boot", self.boot_status).inc()
@@ -250,8 +266,15 @@ class FallbackDecisions:
         FALLBACKS.labels("certificate_status", "Failed").inc()
         return NO_CERTIFICATE_ANSWER
 
-    async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
+    async def transaction_id(
+        self, station_id: str, connector_id: int = 0, attempt: StartAttempt | None = None
+    ) -> int:
+        known = self._starts.get(attempt) if attempt is not None else None
+        if known is not None:
+            return known
         millis = int((self.clock() - _EPOCH_2024).total_seconds() * 1000) & 0x7FFFFFFF
         self._last_tx_id = max(millis, self._last_tx_id + 1) & 0x7FFFFFFF or 1
         FALLBACKS.labels("transaction_id", "local").inc()
+        if attempt is not None:
+            self._starts.remember(attempt, self._last_tx_id)
         return self._last_tx_id

@@ -31,6 +31,7 @@ from chargegrid.gateway.decisions import (
     CertificateAnswer,
     CertificateDecision,
     FallbackDecisions,
+    StartAttempt,
 )
 from chargegrid.gateway.ocpp16.core import ID_TAG
 from chargegrid.platform.logging import get_logger
@@ -221,20 +222,24 @@ class ServiceDecisions:
             return await self.fallback.certificate_status(station_id, ocsp_request)
         return CertificateAnswer(reply.status, reply.ocsp_result, reply.reason, reply.detail)
 
-    async def transaction_id(self, station_id: str, connector_id: int = 0) -> int:
+    async def transaction_id(
+        self, station_id: str, connector_id: int = 0, attempt: StartAttempt | None = None
+    ) -> int:
         if self._sessions is None:
-            return await self.fallback.transaction_id(station_id)
+            return await self.fallback.transaction_id(station_id, connector_id, attempt)
+        request = session_pb.AllocateTransactionIdRequest(
+            station_id=station_id, connector_id=connector_id
+        )
+        if attempt is not None:
+            request.id_tag = attempt.id_tag
+            request.started_at.FromDatetime(attempt.timestamp)
+            request.meter_start_wh = attempt.meter_start_wh
         try:
-            reply = await self._sessions.AllocateTransactionId(
-                session_pb.AllocateTransactionIdRequest(
-                    station_id=station_id, connector_id=connector_id
-                ),
-                timeout=self.timeout_s,
-            )
+            reply = await self._sessions.AllocateTransactionId(request, timeout=self.timeout_s)
         except grpc.aio.AioRpcError as exc:
             log.warning("session service did not allocate an id", error=exc.code().name)
-            return await self.fallback.transaction_id(station_id)
+            return await self.fallback.transaction_id(station_id, connector_id, attempt)
         if reply.transaction_id <= 0:
             log.error("session service allocated an invalid id", id=reply.transaction_id)
-            return await self.fallback.transaction_id(station_id)
+            return await self.fallback.transaction_id(station_id, connector_id, attempt)
         return int(reply.transaction_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.transaction.v1 import events_pb2 as tx_events
-from chargegrid.gateway.decisions import AuthRequest
+from chargegrid.gateway.decisions import AuthRequest, StartAttempt
 from chargegrid.gateway.events import (
     id_token,
     reservation_used,
@@ -21,7 +21,11 @@ from chargegrid.platform.bus.envelope import set_timestamp
 
 async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Outcome:
     connector = int(payload["connectorId"])
-    transaction_id = await context.decisions.transaction_id(context.station_id, connector)
+    started_at = parse_time(payload["timestamp"], context.received_at)
+    attempt = StartAttempt(
+        context.station_id, connector, payload["idTag"], started_at, float(payload["meterStart"])
+    )
+    transaction_id = await context.decisions.transaction_id(context.station_id, connector, attempt)
     decision = await context.decisions.authorize(
         AuthRequest(
             context.station_id,
@@ -32,7 +36,6 @@ async def start_transaction(context: CallContext, payload: dict[str, Any]) -> Ou
             evse_id=connector,
         )
     )
-    started_at = parse_time(payload["timestamp"], context.received_at)
     event = tx_events.TransactionStarted(
         transaction_id=str(transaction_id),
         evse_id=connector,

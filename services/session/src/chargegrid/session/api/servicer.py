@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +19,7 @@ from chargegrid.session.api.validation import (
     parse_time,
     session_id,
     session_id_from,
+    start_attempt,
     status_filter,
     time_window,
 )
@@ -26,6 +27,7 @@ from chargegrid.session.clock import Clock
 from chargegrid.session.convert import sample_message, session_message
 from chargegrid.session.domain.model import EndSession, SessionState
 from chargegrid.session.ids import TransactionIds
+from chargegrid.session.start_ids import StartIds
 from chargegrid.session.watch import SessionHub
 
 SERVICE_NAME = "chargegrid.api.session.v1.Sessions"
@@ -45,6 +47,11 @@ class ApiDeps:
     #: The EndSession command handler (handlers.SessionEvents.end_session) and its clock.
     end_session: Callable[[EndSession], Awaitable[tuple[SessionState | None, bool]]] = _cannot_end
     clock: Clock | None = None
+    #: The ids of retried StartTransactions (start_ids.py), over `ids`.
+    starts: StartIds = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.starts = StartIds(self.ids, self.sessions)
 
 
 class SessionsService(pb_grpc.SessionsServicer):
@@ -55,7 +62,9 @@ class SessionsService(pb_grpc.SessionsServicer):
         self, request: pb.AllocateTransactionIdRequest, context: Any
     ) -> pb.AllocateTransactionIdReply:
         station_id, connector_id = allocation(request)
-        allocated = await self.deps.ids.allocate(station_id, connector_id)
+        allocated = await self.deps.starts.allocate(
+            station_id, connector_id, start_attempt(request)
+        )
         return pb.AllocateTransactionIdReply(transaction_id=allocated)
 
     async def GetSession(self, request: pb.GetSessionRequest, context: Any) -> pb.Session:

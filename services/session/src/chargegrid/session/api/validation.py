@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -11,6 +12,7 @@ from chargegrid.platform import identifiers as ids
 from chargegrid.platform.grpc import InvalidArgument
 from chargegrid.session.convert import STATUS_FROM_PB
 from chargegrid.session.domain.model import session_id_of
+from chargegrid.session.start_ids import StartAttempt
 
 
 def session_id_from(request: pb.GetSessionRequest | pb.EndSessionRequest) -> str:
@@ -49,6 +51,23 @@ def allocation(request: pb.AllocateTransactionIdRequest) -> tuple[str, int]:
     return (
         ids.STATION_ID.check(request.station_id, "station_id"),
         ids.connector_id(request.connector_id, "connector_id"),
+    )
+
+
+def start_attempt(request: pb.AllocateTransactionIdRequest) -> StartAttempt | None:
+    """The StartTransaction an allocation is for, or None: the gateway did not say, or what
+    it said cannot be matched (an id is still allocated; the retry simply gets a new one)."""
+    if not request.id_tag or not request.HasField("started_at"):
+        return None
+    if not math.isfinite(request.meter_start_wh):
+        return None
+    try:
+        started_at = request.started_at.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+    station_id, connector_id = allocation(request)
+    return StartAttempt(
+        station_id, connector_id, request.id_tag, started_at, request.meter_start_wh
     )
 
 

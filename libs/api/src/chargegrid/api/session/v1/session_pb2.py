@@ -28,7 +28,7 @@ from chargegrid.api.transaction.v1 import events_pb2 as chargegrid_dot_api_dot_t
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'chargegrid/api/session/v1/session.proto\x12\x19\x63hargegrid.api.session.v1\x1a$chargegrid/api/auth/v1/options.proto\x1a%chargegrid/api/common/v1/common.proto\x1a*chargegrid/api/transaction/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x04\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nstation_id\x18\x02 \x01(\t\x12\x0f\n\x07site_id\x18\x03 \x01(\t\x12\x0f\n\x07\x65vse_id\x18\x04 \x01(\x05\x12\x14\n\x0c\x63onnector_id\x18\x05 \x01(\x05\x12\x16\n\x0etransaction_id\x18\x06 \x01(\t\x12\x38\n\x08id_token\x18\x07 \x01(\x0b\x32&.chargegrid.api.transaction.v1.IdToken\x12\x38\n\x06status\x18\x08 \x01(\x0e\x32(.chargegrid.api.session.v1.SessionStatus\x12.\n\nstarted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emeter_start_wh\x18\x0b \x01(\x01\x12\x15\n\rmeter_stop_wh\x18\x0c \x01(\x01\x12\x11\n\tenergy_wh\x18\r \x01(\x01\x12\x14\n\x0cpeak_power_w\x18\x0e \x01(\x01\x12\x12\n\ncharging_s\x18\x0f \x01(\x03\x12\x13\n\x0bstop_reason\x18\x10 \x01(\t\x12\x0f\n\x07power_w\x18\x11 \x01(\x01\x12\x13\n\x0bsoc_percent\x18\x12 \x01(\x01\x12.\n\nupdated_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0coffline_data\x18\x14 \x01(\x08\x12\x16\n\x0emissing_events\x18\x15 \x01(\x05\"H\n\x1c\x41llocateTransactionIdRequest\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63onnector_id\x18\x02 \x01(\x05\"4\n\x1a\x41llocateTransactionIdReply\x12\x16\n\x0etransaction_id\x18\x01 \x01(\x05\"S\n\x11GetSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nstation_id\x18\x02 \x01(\t\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\"S\n\x11\x45ndSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nstation_id\x18\x02 \x01(\t\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\"\x91\x02\n\x13ListSessionsRequest\x12\x33\n\x04page\x18\x01 \x01(\x0b\x32%.chargegrid.api.common.v1.PageRequest\x12\x12\n\nstation_id\x18\x02 \x01(\t\x12\x0f\n\x07site_id\x18\x03 \x01(\t\x12\x10\n\x08id_token\x18\x04 \x01(\t\x12\x38\n\x06status\x18\x05 \x01(\x0e\x32(.chargegrid.api.session.v1.SessionStatus\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x11ListSessionsReply\x12\x34\n\x08sessions\x18\x01 \x03(\x0b\x32\".chargegrid.api.session.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\"<\n\x15\x41\x63tiveSessionsRequest\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x12\n\nstation_id\x18\x02 \x01(\t\"q\n\x13MeterSamplesRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\tmeasurand\x18\x02 \x01(\t\x12\x33\n\x04page\x18\x03 \x01(\x0b\x32%.chargegrid.api.common.v1.PageRequest\"i\n\x11MeterSamplesReply\x12;\n\x07samples\x18\x01 \x03(\x0b\x32*.chargegrid.api.transaction.v1.MeterSample\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x14WatchSessionsRequest\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x0f\n\x07site_id\x18\x02 \x01(\t\x12\x10\n\x08snapshot\x18\x03 \x01(\x08\"R\n\rSessionChange\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x33\n\x07session\x18\x02 \x01(\x0b\x32\".chargegrid.api.session.v1.Session\"D\n\rSessionOpened\x12\x33\n\x07session\x18\x01 \x01(\x0b\x32\".chargegrid.api.session.v1.Session\"E\n\x0eSessionUpdated\x12\x33\n\x07session\x18\x01 \x01(\x0b\x32\".chargegrid.api.session.v1.Session\"D\n\rSessionClosed\x12\x33\n\x07session\x18\x01 \x01(\x0b\x32\".chargegrid.api.session.v1.Session*\x88\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SESSION_STATUS_ACTIVE\x10\x01\x12\x1c\n\x18SESSION_STATUS_COMPLETED\x10\x02\x12\x1e\n\x1aSESSION_STATUS_INTERRUPTED\x10\x03\x32\xcc\x06\n\x08Sessions\x12\x8e\x01\n\x15\x41llocateTransactionId\x12\x37.chargegrid.api.session.v1.AllocateTransactionIdRequest\x1a\x35.chargegrid.api.session.v1.AllocateTransactionIdReply\"\x05\x8a\xb5\x18\x01\x04\x12g\n\nGetSession\x12,.chargegrid.api.session.v1.GetSessionRequest\x1a\".chargegrid.api.session.v1.Session\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x12u\n\x0cListSessions\x12..chargegrid.api.session.v1.ListSessionsRequest\x1a,.chargegrid.api.session.v1.ListSessionsReply\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x12y\n\x0e\x41\x63tiveSessions\x12\x30.chargegrid.api.session.v1.ActiveSessionsRequest\x1a,.chargegrid.api.session.v1.ListSessionsReply\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x12u\n\x0cMeterSamples\x12..chargegrid.api.session.v1.MeterSamplesRequest\x1a,.chargegrid.api.session.v1.MeterSamplesReply\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x12\x66\n\nEndSession\x12,.chargegrid.api.session.v1.EndSessionRequest\x1a\".chargegrid.api.session.v1.Session\"\x06\x8a\xb5\x18\x02\x02\x04\x12u\n\rWatchSessions\x12/.chargegrid.api.session.v1.WatchSessionsRequest\x1a(.chargegrid.api.session.v1.SessionChange\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'chargegrid/api/session/v1/session.proto\x12\x19\x63hargegrid.api.session.v1\x1a$chargegrid/api/auth/v1/options.proto\x1a%chargegrid/api/common/v1/common.proto\x1a*chargegrid/api/transaction/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x04\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nstation_id\x18\x02 \x01(\t\x12\x0f\n\x07site_id\x18\x03 \x01(\t\x12\x0f\n\x07\x65vse_id\x18\x04 \x01(\x05\x12\x14\n\x0c\x63onnector_id\x18\x05 \x01(\x05\x12\x16\n\x0etransaction_id\x18\x06 \x01(\t\x12\x38\n\x08id_token\x18\x07 \x01(\x0b\x32&.chargegrid.api.transaction.v1.IdToken\x12\x38\n\x06status\x18\x08 \x01(\x0e\x32(.chargegrid.api.session.v1.SessionStatus\x12.\n\nstarted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emeter_start_wh\x18\x0b \x01(\x01\x12\x15\n\rmeter_stop_wh\x18\x0c \x01(\x01\x12\x11\n\tenergy_wh\x18\r \x01(\x01\x12\x14\n\x0cpeak_power_w\x18\x0e \x01(\x01\x12\x12\n\ncharging_s\x18\x0f \x01(\x03\x12\x13\n\x0bstop_reason\x18\x10 \x01(\t\x12\x0f\n\x07power_w\x18\x11 \x01(\x01\x12\x13\n\x0bsoc_percent\x18\x12 \x01(\x01\x12.\n\nupdated_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0coffline_data\x18\x14 \x01(\x08\x12\x16\n\x0emissing_events\x18\x15 \x01(\x05\"\xa0\x01\n\x1c\x41llocateTransactionIdRequest\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63onnector_id\x18\x02 \x01(\x05\x12\x0e\n\x06id_tag\x18\x03 \x01(\t\x12.\n\nstarted_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emeter_start_wh\x18\x05 \x01(\x01\"4\n\x1a\x41llocateTransactionIdReply\x12\x16\n\x0etransaction_id\x18\x01 \x01(\x05\"S\n\x11GetSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nstation_id\x18\x02 \x01(\t\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\"S\n\x11\x45ndSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x12\n\nstation_id\x18\x02 \x01(\t\x12\x16\n\x0etransaction_id\x18\x03 \x01(\t\"\x91\x02\n\x13ListSessionsRequest\x12\x33\n\x04page\x18\x01 \x01(\x0b\x32%.chargegrid.api.common.v1.PageRequest\x12\x12\n\nstation_id\x18\x02 \x01(\t\x12\x0f\n\x07site_id\x18\x03 \x01(\t\x12\x10\n\x08id_token\x18\x04 \x01(\t\x12\x38\n\x06status\x18\x05 \x01(\x0e\x32(.chargegrid.api.session.v1.SessionStatus\x12)\n\x05since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x11ListSessionsReply\x12\x34\n\x08sessions\x18\x01 \x03(\x0b\x32\".chargegrid.api.session.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x05\"<\n\x15\x41\x63tiveSessionsRequest\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x12\n\nstation_id\x18\x02 \x01(\t\"q\n\x13MeterSamplesRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x11\n\tmeasurand\x18\x02 \x01(\t\x12\x33\n\x04page\x18\x03 \x01(\x0b\x32%.chargegrid.api.common.v1.PageRequest\"i\n\x11MeterSamplesReply\x12;\n\x07samples\x18\x01 \x03(\x0b\x32*.chargegrid.api.transaction.v1.MeterSample\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"M\n\x14WatchSessionsRequest\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x0f\n\x07site_id\x18\x02 \x01(\t\x12\x10\n\x08snapshot\x18\x03 \x01(\x08\"R\n\rSessionChange\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x33\n\x07session\x18\x02 \x01(\x0b\x32\".chargegrid.api.session.v1.Session\"D\n\rSessionOpened\x12\x33\n\x07session\x18\x01 \x01(\x0b\x32\".chargegrid.api.session.v1.Session\"E\n\x0eSessionUpdated\x12\x33\n\x07session\x18\x01 \x01(\x0b\x32\".chargegrid.api.session.v1.Session\"D\n\rSessionClosed\x12\x33\n\x07session\x18\x01 \x01(\x0b\x32\".chargegrid.api.session.v1.Session*\x88\x01\n\rSessionStatus\x12\x1e\n\x1aSESSION_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15SESSION_STATUS_ACTIVE\x10\x01\x12\x1c\n\x18SESSION_STATUS_COMPLETED\x10\x02\x12\x1e\n\x1aSESSION_STATUS_INTERRUPTED\x10\x03\x32\xcc\x06\n\x08Sessions\x12\x8e\x01\n\x15\x41llocateTransactionId\x12\x37.chargegrid.api.session.v1.AllocateTransactionIdRequest\x1a\x35.chargegrid.api.session.v1.AllocateTransactionIdReply\"\x05\x8a\xb5\x18\x01\x04\x12g\n\nGetSession\x12,.chargegrid.api.session.v1.GetSessionRequest\x1a\".chargegrid.api.session.v1.Session\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x12u\n\x0cListSessions\x12..chargegrid.api.session.v1.ListSessionsRequest\x1a,.chargegrid.api.session.v1.ListSessionsReply\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x12y\n\x0e\x41\x63tiveSessions\x12\x30.chargegrid.api.session.v1.ActiveSessionsRequest\x1a,.chargegrid.api.session.v1.ListSessionsReply\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x12u\n\x0cMeterSamples\x12..chargegrid.api.session.v1.MeterSamplesRequest\x1a,.chargegrid.api.session.v1.MeterSamplesReply\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x12\x66\n\nEndSession\x12,.chargegrid.api.session.v1.EndSessionRequest\x1a\".chargegrid.api.session.v1.Session\"\x06\x8a\xb5\x18\x02\x02\x04\x12u\n\rWatchSessions\x12/.chargegrid.api.session.v1.WatchSessionsRequest\x1a(.chargegrid.api.session.v1.SessionChange\"\x07\x8a\xb5\x18\x03\x01\x02\x04\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,38 +49,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SESSIONS'].methods_by_name['EndSession']._serialized_options = b'\212\265\030\002\002\004'
   _globals['_SESSIONS'].methods_by_name['WatchSessions']._loaded_options = None
   _globals['_SESSIONS'].methods_by_name['WatchSessions']._serialized_options = b'\212\265\030\003\001\002\004'
-  _globals['_SESSIONSTATUS']._serialized_start=2167
-  _globals['_SESSIONSTATUS']._serialized_end=2303
+  _globals['_SESSIONSTATUS']._serialized_start=2256
+  _globals['_SESSIONSTATUS']._serialized_end=2392
   _globals['_SESSION']._serialized_start=225
   _globals['_SESSION']._serialized_end=817
-  _globals['_ALLOCATETRANSACTIONIDREQUEST']._serialized_start=819
-  _globals['_ALLOCATETRANSACTIONIDREQUEST']._serialized_end=891
-  _globals['_ALLOCATETRANSACTIONIDREPLY']._serialized_start=893
-  _globals['_ALLOCATETRANSACTIONIDREPLY']._serialized_end=945
-  _globals['_GETSESSIONREQUEST']._serialized_start=947
-  _globals['_GETSESSIONREQUEST']._serialized_end=1030
-  _globals['_ENDSESSIONREQUEST']._serialized_start=1032
-  _globals['_ENDSESSIONREQUEST']._serialized_end=1115
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=1118
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1391
-  _globals['_LISTSESSIONSREPLY']._serialized_start=1393
-  _globals['_LISTSESSIONSREPLY']._serialized_end=1506
-  _globals['_ACTIVESESSIONSREQUEST']._serialized_start=1508
-  _globals['_ACTIVESESSIONSREQUEST']._serialized_end=1568
-  _globals['_METERSAMPLESREQUEST']._serialized_start=1570
-  _globals['_METERSAMPLESREQUEST']._serialized_end=1683
-  _globals['_METERSAMPLESREPLY']._serialized_start=1685
-  _globals['_METERSAMPLESREPLY']._serialized_end=1790
-  _globals['_WATCHSESSIONSREQUEST']._serialized_start=1792
-  _globals['_WATCHSESSIONSREQUEST']._serialized_end=1869
-  _globals['_SESSIONCHANGE']._serialized_start=1871
-  _globals['_SESSIONCHANGE']._serialized_end=1953
-  _globals['_SESSIONOPENED']._serialized_start=1955
-  _globals['_SESSIONOPENED']._serialized_end=2023
-  _globals['_SESSIONUPDATED']._serialized_start=2025
-  _globals['_SESSIONUPDATED']._serialized_end=2094
-  _globals['_SESSIONCLOSED']._serialized_start=2096
-  _globals['_SESSIONCLOSED']._serialized_end=2164
-  _globals['_SESSIONS']._serialized_start=2306
-  _globals['_SESSIONS']._serialized_end=3150
+  _globals['_ALLOCATETRANSACTIONIDREQUEST']._serialized_start=820
+  _globals['_ALLOCATETRANSACTIONIDREQUEST']._serialized_end=980
+  _globals['_ALLOCATETRANSACTIONIDREPLY']._serialized_start=982
+  _globals['_ALLOCATETRANSACTIONIDREPLY']._serialized_end=1034
+  _globals['_GETSESSIONREQUEST']._serialized_start=1036
+  _globals['_GETSESSIONREQUEST']._serialized_end=1119
+  _globals['_ENDSESSIONREQUEST']._serialized_start=1121
+  _globals['_ENDSESSIONREQUEST']._serialized_end=1204
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1207
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1480
+  _globals['_LISTSESSIONSREPLY']._serialized_start=1482
+  _globals['_LISTSESSIONSREPLY']._serialized_end=1595
+  _globals['_ACTIVESESSIONSREQUEST']._serialized_start=1597
+  _globals['_ACTIVESESSIONSREQUEST']._serialized_end=1657
+  _globals['_METERSAMPLESREQUEST']._serialized_start=1659
+  _globals['_METERSAMPLESREQUEST']._serialized_end=1772
+  _globals['_METERSAMPLESREPLY']._serialized_start=1774
+  _globals['_METERSAMPLESREPLY']._serialized_end=1879
+  _globals['_WATCHSESSIONSREQUEST']._serialized_start=1881
+  _globals['_WATCHSESSIONSREQUEST']._serialized_end=1958
+  _globals['_SESSIONCHANGE']._serialized_start=1960
+  _globals['_SESSIONCHANGE']._serialized_end=2042
+  _globals['_SESSIONOPENED']._serialized_start=2044
+  _globals['_SESSIONOPENED']._serialized_end=2112
+  _globals['_SESSIONUPDATED']._serialized_start=2114
+  _globals['_SESSIONUPDATED']._serialized_end=2183
+  _globals['_SESSIONCLOSED']._serialized_start=2185
+  _globals['_SESSIONCLOSED']._serialized_end=2253
+  _globals['_SESSIONS']._serialized_start=2395
+  _globals['_SESSIONS']._serialized_end=3239
 # @@protoc_insertion_point(module_scope)

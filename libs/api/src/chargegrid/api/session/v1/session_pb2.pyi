@@ -147,17 +147,32 @@ class AllocateTransactionIdRequest(_message.Message):
 
     STATION_ID_FIELD_NUMBER: _builtins.int
     CONNECTOR_ID_FIELD_NUMBER: _builtins.int
+    ID_TAG_FIELD_NUMBER: _builtins.int
+    STARTED_AT_FIELD_NUMBER: _builtins.int
+    METER_START_WH_FIELD_NUMBER: _builtins.int
     station_id: _builtins.str
     connector_id: _builtins.int
+    id_tag: _builtins.str
+    """The StartTransaction this id is for (all three set, or none). A station retries a
+    StartTransaction it got an error for; the same station, connector, id tag, timestamp and
+    meter start get the id already allocated, so the first attempt (stored before the error)
+    and the retry are one transaction, not a phantom session and the real one.
+    """
+    meter_start_wh: _builtins.float
+    @_builtins.property
+    def started_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         station_id: _builtins.str = ...,
         connector_id: _builtins.int = ...,
+        id_tag: _builtins.str = ...,
+        started_at: _timestamp_pb2.Timestamp | None = ...,
+        meter_start_wh: _builtins.float = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["connector_id", b"connector_id", "station_id", b"station_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connector_id", b"connector_id", "id_tag", b"id_tag", "meter_start_wh", b"meter_start_wh", "started_at", b"started_at", "station_id", b"station_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
