@@ -125,6 +125,7 @@ class Console:
         self.mirror.loaded.clear()
         self.mirror.errors.clear()
         self.mirror.overview_cache.clear()
+        self.mirror.session_stream_open = False
         return self
 
 

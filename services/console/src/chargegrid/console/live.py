@@ -84,6 +84,7 @@ class LiveMirror:
         self.loaded: dict[str, datetime] = {}
         self.errors: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self.session_stream_open = False
 
     def start(self) -> None:
         for work in (
@@ -125,6 +126,15 @@ class LiveMirror:
                 self.errors[name] = detail
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+    def sessions_current(self) -> bool:
+        """Read in full and followed by an open WatchSessions stream: complete and current."""
+        return (
+            "sessions" in self.loaded
+            and "sessions" not in self.errors
+            and "session-watch" not in self.errors
+            and self.session_stream_open
+        )
 
     def _opened(self, name: str) -> None:
         """A watch stream was opened: its last failure is no longer current. (Waiting for the
@@ -228,9 +238,13 @@ class LiveMirror:
             timeout=STREAM_TIMEOUT_S,
         )
         self._opened("session-watch")
-        async for change in call:
-            self._received("session-watch")
-            self.apply_session(change)
+        self.session_stream_open = True
+        try:
+            async for change in call:
+                self._received("session-watch")
+                self.apply_session(change)
+        finally:
+            self.session_stream_open = False
 
     def apply_session(self, change: session_pb2.SessionChange) -> None:
         session = change.session
