@@ -126,6 +126,9 @@ class Console:
         self.mirror.errors.clear()
         self.mirror.overview_cache.clear()
         self.mirror.session_stream_open = False
+        self.mirror.status_stream_open = False
+        self.mirror.records.clear()
+        self.mirror._record_json.clear()
         return self
 
 
