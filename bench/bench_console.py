@@ -173,7 +173,7 @@ async def _second_page(client: httpx.AsyncClient, path: str) -> str:
 async def run() -> dict[str, Any]:
     offset = _free_offset()
     # Default settings: the console's mirror finds the seeded stations at its next full
-    # read (live_resync_s, 60 s) and the sessions through WatchSessions.
+    # read (stations_resync_s, 15 s) and the sessions through WatchSessions.
     with tempfile.TemporaryDirectory() as tmp:
         var_dir, log = Path(tmp) / "var", Path(tmp) / "dev.log"
         process = await asyncio.to_thread(_start_stack, var_dir, log, offset)

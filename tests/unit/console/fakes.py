@@ -129,6 +129,8 @@ class Console:
         self.mirror.status_stream_open = False
         self.mirror.records.clear()
         self.mirror._record_json.clear()
+        self.mirror._to_read.clear()
+        self.mirror._booting.clear()
         return self
 
 

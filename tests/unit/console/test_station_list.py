@@ -86,3 +86,29 @@ async def test_the_service_answers_while_the_status_stream_is_down(console: Cons
     )
     assert _ids(console) == (["CP1"], "", 1)
     assert console.calls("stations")[-1].method == "ListStations"
+
+
+async def test_a_connected_station_is_read_again_at_its_first_status(console: Console) -> None:
+    await _current(console)
+    booted = a_station("CP1")
+    booted.firmware_version = "2.0"
+    console.stubs["stations"].replies["GetStation"] = booted
+    status = stations_pb2.StatusUpdate(
+        station_id="CP1", evse_id=1, connector_id=1, status=CHARGING, online=True,
+        kind="status",
+    )  # fmt: skip
+
+    def reads() -> int:
+        return sum(c.method == "GetStation" for c in console.calls("stations"))
+
+    console.mirror.apply_status(
+        stations_pb2.StatusUpdate(station_id="CP1", online=True, kind="online")
+    )
+    await asyncio.wait_for(console.mirror._read_stations(), 5)  # the connect
+    console.mirror.apply_status(status)
+    await asyncio.wait_for(console.mirror._read_stations(), 5)  # the first status after it
+    assert reads() == 2
+    console.mirror.apply_status(status)  # later statuses change the record in place
+    assert not console.mirror._to_read
+    listed = console.client.get("/api/v1/stations?q=cp1", headers=console.headers("viewer"))
+    assert listed.json()["stations"][0]["firmware_version"] == "2.0"

@@ -9,7 +9,8 @@ mirror, so they cost no gRPC call per request. Calls use the console's own servi
 Each station's full record (`records`, the service's `Station`) is kept too: a status update
 changes its connector, `online` and `last_seen`; a station the mirror does not know yet, and
 one that (re)connected (a boot may change its firmware, vendor or model), is read again with
-GetStation, so a new station shows within a second of its first status. A record changed in
+GetStation (a connected one again at its first connector status, which follows the
+accepted boot), so a new station shows within a second of its first status. A record changed in
 the stations service without any status (an operator's UpdateStation, a CreateStation of a
 station that never connected) shows at the next full read.
 """
@@ -93,6 +94,8 @@ class LiveMirror:
         self.records: dict[str, stations_pb2.Station] = {}
         self._record_json: dict[str, dict[str, Any]] = {}
         self._to_read: set[str] = set()
+        #: connected, no connector status since: the boot may still change the record
+        self._booting: set[str] = set()
         self._reading = asyncio.Event()
         self.status_stream_open = False
         self.sessions: dict[str, session_pb2.Session] = {}
@@ -295,7 +298,14 @@ class LiveMirror:
     def _update_record(self, update: stations_pb2.StatusUpdate, at: datetime | None) -> None:
         """Apply a status update to the station's record (or have the record read)."""
         record = self.records.get(update.station_id)
-        if record is None or update.kind == "online":
+        # A connect comes before the station's BootNotification, its first StatusNotification
+        # after the boot was accepted (and registered): read the record at both.
+        first_status = update.kind == "status" and update.station_id in self._booting
+        if record is None or update.kind == "online" or first_status:
+            if update.kind == "online":
+                self._booting.add(update.station_id)
+            elif first_status:
+                self._booting.discard(update.station_id)
             self._to_read.add(update.station_id)
             self._reading.set()
             if record is None:
