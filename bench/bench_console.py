@@ -6,8 +6,11 @@ gRPC API (admin token), and 10 transactions per station published to transaction
 (9 ended, 1 still open: 10,000 sessions, 1,000 charging now) for the session service to
 consume. Once the console's live mirror counts every station and open session, each route
 is asked `BENCH_CONSOLE_REQUESTS` times in a row over HTTP (keep-alive, admin token);
-p50/p99 per route. Target: p99 < 50 ms for both. The overview is computed from the mirror
-(no gRPC call per request); the station list is one ListStations call per request.
+p50/p99 per route, each with the target (p99 < 50 ms) and whether it was met beside it.
+Routes: the station list (first page of 50, the offline filter, a search), the overview
+(computed from the mirror, no gRPC call per request), and the sessions page's lists: the
+live sessions (`active=true`, 1,000 open) and the past ones (a page of 50 of the 10,000,
+and the page after it).
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from chargegrid.platform.settings import GRPC_PORTS
 STATIONS = int(os.environ.get("BENCH_CONSOLE_STATIONS", "1000"))
 SESSIONS_PER_STATION = int(os.environ.get("BENCH_CONSOLE_SESSIONS_PER_STATION", "10"))
 REQUESTS = int(os.environ.get("BENCH_CONSOLE_REQUESTS", "300"))
+#: How long the session service may take to store the 10,000 (a loaded machine needs more).
+SEED_TIMEOUT_S = float(os.environ.get("BENCH_CONSOLE_SEED_TIMEOUT_S", "600"))
 TARGET_P99_MS = 50.0
 RETRIED = (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNAVAILABLE)
 
@@ -108,12 +113,14 @@ def _transactions(now: datetime) -> list[Envelope]:
 
 
 async def _publish(bootstrap: str, events: list[Envelope]) -> None:
-    async with EventProducer(ProducerConfig(bootstrap)) as producer:
+    # 10 s per batch of 1,000 timed out twice on a loaded machine: the broker shares the cores.
+    config = ProducerConfig(bootstrap, publish_timeout_s=SEED_TIMEOUT_S / 10)
+    async with EventProducer(config) as producer:
         for i in range(0, len(events), 1000):
             await producer.publish_batch([(TRANSACTION_EVENTS, e) for e in events[i : i + 1000]])
 
 
-async def _sessions_stored(address: str, token: str, timeout_s: float = 600) -> float:
+async def _sessions_stored(address: str, token: str, timeout_s: float = SEED_TIMEOUT_S) -> float:
     channel = create_channel(address, token=token, default_timeout_s=30)
     stub = session_pb2_grpc.SessionsStub(channel)
     started = time.monotonic()
@@ -143,7 +150,7 @@ async def _mirror_ready(client: httpx.AsyncClient, timeout_s: float = 180) -> di
         await asyncio.sleep(1)
 
 
-async def _timed(client: httpx.AsyncClient, path: str) -> dict[str, float]:
+async def _timed(client: httpx.AsyncClient, path: str) -> dict[str, Any]:
     for _ in range(10):  # warm-up: connections, caches
         (await client.get(path)).raise_for_status()
     samples = []
@@ -152,13 +159,25 @@ async def _timed(client: httpx.AsyncClient, path: str) -> dict[str, float]:
         reply = await client.get(path)
         samples.append(time.perf_counter() - began)
         reply.raise_for_status()
-    return _ms(samples)
+    figures: dict[str, Any] = _ms(samples)
+    figures["target_p99_ms"] = TARGET_P99_MS
+    figures["met"] = figures["p99_ms"] < TARGET_P99_MS
+    return figures
+
+
+async def _second_page(client: httpx.AsyncClient, path: str) -> str:
+    reply = await client.get(path)
+    reply.raise_for_status()
+    token = reply.json()["next_page_token"]
+    if not token:
+        raise RuntimeError(f"{path} has no second page")
+    return f"{path}&page_token={token}"
 
 
 async def run() -> dict[str, Any]:
     offset = _free_offset()
     # Default settings: the console's mirror finds the seeded stations at its next full
-    # read (live_resync_s, 60 s) and the sessions through WatchSessions.
+    # read (stations_resync_s, 15 s) and the sessions through WatchSessions.
     with tempfile.TemporaryDirectory() as tmp:
         var_dir, log = Path(tmp) / "var", Path(tmp) / "dev.log"
         process = await asyncio.to_thread(_start_stack, var_dir, log, offset)
@@ -182,9 +201,18 @@ async def run() -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
                 print("bench console: waiting for the console's mirror", file=sys.stderr)
                 overview = await _mirror_ready(client)
-                stations_page = await _timed(client, "/api/v1/stations")
-                stations_online = await _timed(client, "/api/v1/stations?online=false")
-                overview_ms = await _timed(client, "/api/v1/overview")
+                routes = {
+                    "get_stations_page_50": "/api/v1/stations",
+                    "get_stations_offline_filter": "/api/v1/stations?online=false",
+                    "get_stations_search": "/api/v1/stations?q=bench-09",
+                    "get_overview": "/api/v1/overview",
+                    "get_sessions_live": "/api/v1/sessions?active=true",
+                    "get_sessions_past_page_50": "/api/v1/sessions?page_size=50",
+                    "get_sessions_past_page_2": await _second_page(
+                        client, "/api/v1/sessions?page_size=50"
+                    ),
+                }
+                timed = {name: await _timed(client, path) for name, path in routes.items()}
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             try:
@@ -198,9 +226,11 @@ async def run() -> dict[str, Any]:
         "charging_now": overview["charging_now"],
         "seed_stations_s": round(seeded_stations_s, 1),
         "sessions_stored_s": round(stored_s, 1),
-        "get_stations_page_50": stations_page,
-        "get_stations_offline_filter": stations_online,
-        "get_overview": overview_ms,
+        **timed,
         "target_p99_ms": TARGET_P99_MS,
+        "all_met": all(figures["met"] for figures in timed.values()),
+        # A loaded machine (other work, or this run under nice) shows in these two.
+        "niceness": os.nice(0),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "note": "one client, sequential requests; the whole stack runs on this machine",
     }

@@ -125,6 +125,12 @@ class Console:
         self.mirror.loaded.clear()
         self.mirror.errors.clear()
         self.mirror.overview_cache.clear()
+        self.mirror.session_stream_open = False
+        self.mirror.status_stream_open = False
+        self.mirror.records.clear()
+        self.mirror._record_json.clear()
+        self.mirror._to_read.clear()
+        self.mirror._booting.clear()
         return self
 
 

@@ -132,6 +132,46 @@ async def test_a_closed_session_leaves_the_live_view(console: Console) -> None:
     console.mirror.hub.unsubscribe(sub)
 
 
+async def test_the_live_sessions_come_from_the_mirror_while_its_stream_is_open(
+    console: Console,
+) -> None:
+    await _load(console)
+    console.mirror.session_stream_open = True  # as _watch_sessions sets it
+    later = a_session("CP3:5", 1000, 10)
+    later.started_at.FromDatetime(NOW)
+    earlier = a_session("CP3:4", 2000, 20)
+    earlier.started_at.FromDatetime(NOW - timedelta(hours=1))
+    for session in (later, earlier):
+        console.mirror.apply_session(session_pb2.SessionChange(kind="opened", session=session))
+    asked = len(console.calls("session"))
+    viewer = console.headers("viewer")
+    body = console.client.get("/api/v1/sessions?active=true", headers=viewer).json()
+    assert len(console.calls("session")) == asked  # no gRPC call
+    assert body["total"] == 4
+    assert body["next_page_token"] == ""
+    assert [s["id"] for s in body["sessions"]][:2] == ["CP1:1", "CP2:9"]  # no start: first
+    assert [s["id"] for s in body["sessions"]][2:] == ["CP3:4", "CP3:5"]  # oldest first
+    one = console.client.get("/api/v1/sessions?active=true&station_id=CP3", headers=viewer)
+    assert [s["id"] for s in one.json()["sessions"]] == ["CP3:4", "CP3:5"]
+    assert console.client.get(
+        "/api/v1/sessions?active=true&site_id=elsewhere", headers=viewer
+    ).json() == {"sessions": [], "next_page_token": "", "total": 0}
+
+
+async def test_the_live_sessions_come_from_the_service_when_the_stream_is_down(
+    console: Console,
+) -> None:
+    await _load(console)
+    console.mirror.session_stream_open = True
+    console.mirror.errors["session-watch"] = "connection refused"
+    asked = len(console.calls("session"))
+    body = console.client.get(
+        "/api/v1/sessions?active=true", headers=console.headers("viewer")
+    ).json()
+    assert [c.method for c in console.calls("session")[asked:]] == ["ActiveSessions"]
+    assert [s["id"] for s in body["sessions"]] == ["CP1:1", "CP2:9"]
+
+
 async def test_a_slow_client_is_dropped_and_the_others_keep_getting_events() -> None:
     hub = Hub(queue_size=3)
     slow = hub.subscribe(frozenset({"station"}))

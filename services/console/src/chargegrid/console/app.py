@@ -35,6 +35,7 @@ def build_api(settings: ConsoleSettings, backends: Backends) -> tuple[FastAPI, L
         Hub(settings.sse_queue_size),
         token,
         resync_s=settings.live_resync_s,
+        stations_resync_s=settings.stations_resync_s,
         energy_refresh_s=settings.energy_refresh_s,
         offline_alert_minutes=settings.offline_alert_minutes,
         overview_cache_s=settings.overview_cache_s,

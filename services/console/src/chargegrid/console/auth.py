@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -97,10 +97,11 @@ def _authenticator(request: Request) -> Authenticator:
 BEARER = HTTPBearer(auto_error=False, description="An API token (`chargegrid tokens`).")
 
 
-def _require(minimum: Role) -> Callable[..., Caller]:
-    def dependency(
+def _require(minimum: Role) -> Callable[..., Coroutine[Any, Any, Caller]]:
+    async def dependency(
         request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
     ) -> Caller:
+        # async: a plain def would run in the thread pool (see deps.py).
         caller = _authenticator(request).from_header(request.headers.get("authorization"))
         if RANK[caller.role] < RANK[minimum]:
             raise Problem(

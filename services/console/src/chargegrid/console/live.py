@@ -1,9 +1,18 @@
 """An in-memory mirror of what is live: every station's status and every open session.
 
-Filled by a full read at start and every `live_resync_s` (ListStations, ActiveSessions) and
-kept current between reads by the services' watch streams (stations WatchStatus, session
-WatchSessions), which also feed the event hub. The overview is computed from this mirror,
-so it costs no gRPC call per request. Calls use the console's own service token.
+Filled by a full read at start and every `live_resync_s` (ActiveSessions) or
+`stations_resync_s` (ListStations) and kept current between reads by the services' watch
+streams (stations WatchStatus, session WatchSessions), which also feed the event hub. The
+overview, the station list (station_list.py) and the live sessions are answered from this
+mirror, so they cost no gRPC call per request. Calls use the console's own service token.
+
+Each station's full record (`records`, the service's `Station`) is kept too: a status update
+changes its connector, `online` and `last_seen`; a station the mirror does not know yet, and
+one that (re)connected (a boot may change its firmware, vendor or model), is read again with
+GetStation (a connected one again at its first connector status, which follows the
+accepted boot), so a new station shows within a second of its first status. A record changed in
+the stations service without any status (an operator's UpdateStation, a CreateStation of a
+station that never connected) shows at the next full read.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from chargegrid.console.backends import Backends
 from chargegrid.console.convert import to_json
 from chargegrid.console.hub import Hub, LiveEvent
 from chargegrid.console.problems import Problem
+from chargegrid.console.station_json import station_json
 from chargegrid.platform.grpc.tokens import Role
 from chargegrid.platform.logging import get_logger
 
@@ -62,6 +72,7 @@ class LiveMirror:
         service_token: str | None,
         *,
         resync_s: float = 60.0,
+        stations_resync_s: float = 15.0,
         energy_refresh_s: float = 30.0,
         offline_alert_minutes: float = 10.0,
         overview_cache_s: float = 1.0,
@@ -71,6 +82,7 @@ class LiveMirror:
         self.hub = hub
         self.caller = Caller("console", Role.SERVICE, service_token)
         self.resync_s = resync_s
+        self.stations_resync_s = stations_resync_s
         self.energy_refresh_s = energy_refresh_s
         self.offline_alert_minutes = offline_alert_minutes
         self.overview_cache_s = overview_cache_s
@@ -78,21 +90,31 @@ class LiveMirror:
         self.overview_cache: dict[Any, tuple[float, Any]] = {}
         self.clock = clock
         self.stations: dict[str, StationLive] = {}
+        #: station id -> the full record, and its JSON (built on first use after a change)
+        self.records: dict[str, stations_pb2.Station] = {}
+        self._record_json: dict[str, dict[str, Any]] = {}
+        self._to_read: set[str] = set()
+        #: connected, no connector status since: the boot may still change the record
+        self._booting: set[str] = set()
+        self._reading = asyncio.Event()
+        self.status_stream_open = False
         self.sessions: dict[str, session_pb2.Session] = {}
         self.history: dict[str, deque[dict[str, Any]]] = {}
         self.energy_today_wh: float | None = None
         self.loaded: dict[str, datetime] = {}
         self.errors: dict[str, str] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self.session_stream_open = False
 
     def start(self) -> None:
         for work in (
-            self._forever("stations", self._resync_stations, self.resync_s),
+            self._forever("stations", self._resync_stations, self.stations_resync_s),
             self._forever("sessions", self._resync_sessions, self.resync_s),
             self._forever("energy", self._refresh_energy, self.energy_refresh_s),
             # A stream the service ended is opened again a second later.
             self._forever("station-watch", self._watch_status, 1.0),
             self._forever("session-watch", self._watch_sessions, 1.0),
+            self._forever("station-reads", self._read_stations, 0.0),
         ):
             self._tasks.append(asyncio.create_task(work))
 
@@ -126,6 +148,31 @@ class LiveMirror:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
 
+    def stations_current(self) -> bool:
+        """Read in full and followed by an open WatchStatus stream: complete and current."""
+        return (
+            "stations" in self.loaded
+            and "stations" not in self.errors
+            and "station-watch" not in self.errors
+            and self.status_stream_open
+        )
+
+    def record_json(self, station: stations_pb2.Station) -> dict[str, Any]:
+        """The record's API JSON, built once per change of the record."""
+        found = self._record_json.get(station.id)
+        if found is None:
+            found = self._record_json[station.id] = station_json(station)
+        return found
+
+    def sessions_current(self) -> bool:
+        """Read in full and followed by an open WatchSessions stream: complete and current."""
+        return (
+            "sessions" in self.loaded
+            and "sessions" not in self.errors
+            and "session-watch" not in self.errors
+            and self.session_stream_open
+        )
+
     def _opened(self, name: str) -> None:
         """A watch stream was opened: its last failure is no longer current. (Waiting for the
         service's first message would hold until something changes.)"""
@@ -138,6 +185,7 @@ class LiveMirror:
 
     async def _resync_stations(self) -> None:
         fresh: dict[str, StationLive] = {}
+        records: dict[str, stations_pb2.Station] = {}
         token = ""
         while True:
             request = stations_pb2.ListStationsRequest()
@@ -146,11 +194,33 @@ class LiveMirror:
             reply = await self.backends.call("stations", "ListStations", request, self.caller)
             for station in reply.stations:
                 fresh[station.id] = self._from_station(station)
+                records[station.id] = station
             token = reply.next_page_token
             if not token:
                 break
-        self.stations = fresh
+        self.stations, self.records, self._record_json = fresh, records, {}
         self.loaded["stations"] = self.clock()
+
+    async def _read_stations(self) -> None:
+        """Read again, one GetStation each, the stations `apply_status` asked for."""
+        await self._reading.wait()
+        self._reading.clear()
+        while self._to_read:
+            station_id = self._to_read.pop()
+            request = stations_pb2.GetStationRequest(station_id=station_id)
+            try:
+                station = await self.backends.call("stations", "GetStation", request, self.caller)
+            except Problem as exc:
+                if exc.status != 404:
+                    self._to_read.add(station_id)  # again once the service answers
+                    raise
+                self.records.pop(station_id, None)  # deleted meanwhile
+                self.stations.pop(station_id, None)
+                self._record_json.pop(station_id, None)
+                continue
+            self.records[station_id] = station
+            self._record_json.pop(station_id, None)
+            self.stations[station_id] = self._from_station(station)
 
     @staticmethod
     def _from_station(station: stations_pb2.Station) -> StationLive:
@@ -198,9 +268,13 @@ class LiveMirror:
             timeout=STREAM_TIMEOUT_S,
         )
         self._opened("station-watch")
-        async for update in call:
-            self._received("station-watch")
-            self.apply_status(update)
+        self.status_stream_open = True
+        try:
+            async for update in call:
+                self._received("station-watch")
+                self.apply_status(update)
+        finally:
+            self.status_stream_open = False
 
     def apply_status(self, update: stations_pb2.StatusUpdate) -> None:
         live = self.stations.get(update.station_id)
@@ -216,9 +290,46 @@ class LiveMirror:
                 update.status,
                 update.error_code,
             )
+        self._update_record(update, at)
         data = to_json(update)
         self.history.setdefault(update.station_id, deque(maxlen=HISTORY_PER_STATION)).append(data)
         self.hub.publish(LiveEvent("station.status", data, live.site_id, update.station_id))
+
+    def _update_record(self, update: stations_pb2.StatusUpdate, at: datetime | None) -> None:
+        """Apply a status update to the station's record (or have the record read)."""
+        record = self.records.get(update.station_id)
+        # A connect comes before the station's BootNotification, its first StatusNotification
+        # after the boot was accepted (and registered): read the record at both.
+        first_status = update.kind == "status" and update.station_id in self._booting
+        if record is None or update.kind == "online" or first_status:
+            if update.kind == "online":
+                self._booting.add(update.station_id)
+            elif first_status:
+                self._booting.discard(update.station_id)
+            self._to_read.add(update.station_id)
+            self._reading.set()
+            if record is None:
+                return
+        self._record_json.pop(update.station_id, None)
+        record.online = update.online
+        if update.site_id:
+            record.site_id = update.site_id
+        if at is not None:
+            record.last_seen.FromDatetime(at)
+        if not (update.connector_id or update.evse_id):
+            return
+        evse = next((e for e in record.evses if e.evse_id == update.evse_id), None)
+        if evse is None:
+            evse = record.evses.add(evse_id=update.evse_id)
+        connector = next(
+            (c for c in evse.connectors if c.connector_id == update.connector_id), None
+        )
+        if connector is None:
+            connector = evse.connectors.add(connector_id=update.connector_id)
+        connector.status = update.status
+        connector.error_code = update.error_code
+        if at is not None:
+            connector.status_at.FromDatetime(at)
 
     async def _watch_sessions(self) -> None:
         stub = self.backends.stub("session")
@@ -228,9 +339,13 @@ class LiveMirror:
             timeout=STREAM_TIMEOUT_S,
         )
         self._opened("session-watch")
-        async for change in call:
-            self._received("session-watch")
-            self.apply_session(change)
+        self.session_stream_open = True
+        try:
+            async for change in call:
+                self._received("session-watch")
+                self.apply_session(change)
+        finally:
+            self.session_stream_open = False
 
     def apply_session(self, change: session_pb2.SessionChange) -> None:
         session = change.session

@@ -53,9 +53,13 @@ class ConsoleSettings(ServiceSettings):
     offline_alert_minutes: float = Field(default=10.0, ge=0)
     #: The overview is computed at most this often (seconds) and shared meanwhile.
     overview_cache_s: float = Field(default=1.0, ge=0)
-    #: How often the live mirror re-reads every station and open session in full (between
-    #: reads the watch streams keep it current).
+    #: How often the live mirror re-reads every open session in full (between reads the
+    #: watch stream keeps it current).
     live_resync_s: float = Field(default=60.0, gt=0)
+    #: How often the live mirror re-reads every station in full: the longest a record
+    #: changed without any status update (UpdateStation, a station that never connected)
+    #: takes to show in the station list. Status changes show at once.
+    stations_resync_s: float = Field(default=15.0, gt=0)
     #: How often energy-today is re-read from analytics for the overview.
     energy_refresh_s: float = Field(default=30.0, gt=0)
 

@@ -36,7 +36,7 @@ class Ticket(BaseModel):
 
 
 @router.post("/ticket", response_model=Ticket)
-def ticket(request: Request, caller: Annotated[Caller, Depends(viewer)]) -> Ticket:
+async def ticket(request: Request, caller: Annotated[Caller, Depends(viewer)]) -> Ticket:
     """A short-lived ticket for `?ticket=` on the stream (EventSource cannot send headers)."""
     auth: Authenticator = request.app.state.auth
     value, ttl = auth.issue_ticket(caller)

@@ -18,5 +18,5 @@ class Me(BaseModel):
 
 
 @router.get("/me", response_model=Me)
-def me(caller: Annotated[Caller, Depends(viewer)]) -> Me:
+async def me(caller: Annotated[Caller, Depends(viewer)]) -> Me:
     return Me(name=caller.name, role=caller.role.value)

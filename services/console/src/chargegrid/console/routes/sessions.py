@@ -1,4 +1,9 @@
-"""Sessions (live and history) and their meter samples, from the session service."""
+"""Sessions (live and history) and their meter samples.
+
+The live list (`active=true`) comes from the live mirror while its sessions are current (read
+in full and the WatchSessions stream open): every open session, with no gRPC call and no
+`json_format` walk per request. Otherwise, and for the history, the session service answers.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from chargegrid.api.session.v1 import session_pb2 as pb
 from chargegrid.console.auth import Caller, viewer
 from chargegrid.console.backends import Backends
 from chargegrid.console.convert import build, to_json
-from chargegrid.console.deps import backends
+from chargegrid.console.deps import backends, live
+from chargegrid.console.live import LiveMirror
 from chargegrid.console.routes.params import (
     PageSize,
     PageToken,
@@ -20,16 +26,34 @@ from chargegrid.console.routes.params import (
     page,
     rfc3339,
 )
+from chargegrid.console.session_json import session_json, session_list_json
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 Viewer = Annotated[Caller, Depends(viewer)]
 B = Annotated[Backends, Depends(backends)]
+Mirror = Annotated[LiveMirror, Depends(live)]
+
+
+def _open_sessions(mirror: LiveMirror, site_id: str, station_id: str) -> dict[str, Any]:
+    """The mirror's open sessions in ActiveSessions' order (oldest first) and shape."""
+    chosen = [
+        s
+        for s in mirror.sessions.values()
+        if (not site_id or s.site_id == site_id) and (not station_id or s.station_id == station_id)
+    ]
+    chosen.sort(key=lambda s: (s.started_at.seconds, s.started_at.nanos, s.id))
+    return {
+        "sessions": [session_json(s) for s in chosen],
+        "next_page_token": "",
+        "total": len(chosen),
+    }
 
 
 @router.get("")
 async def list_sessions(
     caller: Viewer,
     b: B,
+    mirror: Mirror,
     active: Annotated[
         bool, Query(description="Open sessions only (live view, unpaged, newest data).")
     ] = False,
@@ -43,9 +67,11 @@ async def list_sessions(
     page_token: PageToken = None,
 ) -> dict[str, Any]:
     if active:
-        live = pb.ActiveSessionsRequest(site_id=site_id or "", station_id=station_id or "")
-        return to_json(await b.call("session", "ActiveSessions", live, caller))
-    request = build(
+        if mirror.sessions_current():
+            return _open_sessions(mirror, site_id or "", station_id or "")
+        request = pb.ActiveSessionsRequest(site_id=site_id or "", station_id=station_id or "")
+        return session_list_json(await b.call("session", "ActiveSessions", request, caller))
+    past = build(
         pb.ListSessionsRequest,
         {
             "station_id": station_id,
@@ -57,7 +83,7 @@ async def list_sessions(
             "page": page(page_size, page_token),
         },
     )
-    return to_json(await b.call("session", "ListSessions", request, caller))
+    return session_list_json(await b.call("session", "ListSessions", past, caller))
 
 
 @router.get("/{session_id}")

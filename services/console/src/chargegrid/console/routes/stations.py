@@ -16,6 +16,7 @@ from chargegrid.console.live import LiveMirror
 from chargegrid.console.problems import Problem
 from chargegrid.console.routes.params import PageSize, PageToken, enum_name, page
 from chargegrid.console.station_json import station_json, station_list_json
+from chargegrid.console.station_list import StationQuery, is_mirror_token, page_of
 
 router = APIRouter(tags=["sites and stations"])
 Viewer = Annotated[Caller, Depends(viewer)]
@@ -50,10 +51,16 @@ def _matches(station: pb.Station, needle: str) -> bool:
     return any(needle in value.lower() for value in fields)
 
 
+def _enum_value(enum: Any, prefix: str, text: str | None, field: str) -> int:
+    name = enum_name(enum, prefix, text, field)
+    return 0 if name is None else int(enum.Value(name))
+
+
 @router.get("/stations")
 async def list_stations(
     caller: Viewer,
     b: B,
+    mirror: Annotated[LiveMirror, Depends(live)],
     q: Annotated[
         str | None,
         Query(max_length=100, description="Search id, vendor, model, serial, site (substring)."),
@@ -72,7 +79,27 @@ async def list_stations(
     page_size: PageSize = 50,
     page_token: PageToken = None,
 ) -> dict[str, Any]:
-    """Stations, filtered by the stations service; `q` searches (then `page_token` is an offset)."""
+    """Stations with their live status, filtered; `q` searches id, vendor, model, serial, site.
+
+    Answered from the live mirror while it is current (station_list.py), else by the stations
+    service (then with `q` the `page_token` is an offset)."""
+    if mirror.stations_current() and is_mirror_token(page_token):
+        query = StationQuery(
+            site_id=site_id or "",
+            registration_status=_enum_value(
+                pb.RegistrationStatus, "REGISTRATION_STATUS_", registration_status,
+                "registration_status",
+            ),
+            online=online,
+            vendor=vendor or "",
+            model=model or "",
+            firmware_version=firmware_version or "",
+            connector_status=_enum_value(
+                station_events.ConnectorStatus, "CONNECTOR_STATUS_", status, "status"
+            ),
+            needle=(q or "").lower(),
+        )  # fmt: skip
+        return page_of(mirror.records, mirror.record_json, query, page_size, page_token)
     values: dict[str, Any] = {
         "site_id": site_id,
         "online": None if online is None else ("online" if online else "offline"),
