@@ -6,7 +6,7 @@ back at its first step): seconds until a new broker process runs and until an ac
 produce is acknowledged again, and the lines the stack logged meanwhile. Then the session
 service is SIGKILLed once its warm spare is ready: seconds until a new session process runs
 and until a transaction started after the kill is a session (it consumes again). Prints JSON
-(ADR 020 has the figures).
+(ADR 021 has the figures).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from tests.e2e.test_registry_and_authorization import SUBPROTOCOL
 pytestmark = pytest.mark.timeout(600)
 
 #: Issue 20: "a restarted consumer consumes again within 5 s". The process is back within
-#: it (0.4 s measured, ADR 020); consuming again also waits for the embedded broker to hand
+#: it (0.4 s measured, ADR 021); consuming again also waits for the embedded broker to hand
 #: the dead member's partitions on, about twice the dev stack's 3 s session timeout plus the
 #: joins (7.6-10.2 s measured on a loaded 2-core machine), so that part gets more room.
 PROCESS_BACK_S = 5.0

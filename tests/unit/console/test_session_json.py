@@ -17,6 +17,7 @@ def a_full_session() -> pb.Session:
         transaction_id="tx1", status=pb.SESSION_STATUS_COMPLETED, meter_start_wh=10.5,
         meter_stop_wh=7410.25, energy_wh=7399.75, peak_power_w=11000.5, charging_s=3000,
         stop_reason="EVDisconnected", power_w=7200.125, soc_percent=80.5, offline_data=True,
+        missing_events=3,
     )  # fmt: skip
     session.id_token.id, session.id_token.type = "TAG1", "ISO14443"
     for name in ("started_at", "ended_at", "updated_at"):

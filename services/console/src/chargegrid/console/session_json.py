@@ -39,6 +39,7 @@ def session_json(s: pb.Session) -> dict[str, Any]:
         "power_w": s.power_w,
         "soc_percent": s.soc_percent,
         "offline_data": s.offline_data,
+        "missing_events": s.missing_events,
     }
     if s.HasField("id_token"):
         out["id_token"] = _id_token(s.id_token)
