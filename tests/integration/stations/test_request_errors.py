@@ -93,3 +93,16 @@ async def test_a_timestamp_outside_its_type_is_an_invalid_argument_not_internal(
         "request is not a valid CreateReservationRequest: expiry is not a valid Timestamp"
         " (years 1-9999)"
     )
+
+
+@pytest.mark.parametrize("days", [36_501, 2**31 - 1, -1])
+async def test_an_expiry_window_beyond_a_century_is_an_invalid_argument_not_internal(
+    api: Api, days: int
+) -> None:
+    request = pb.ListIssuedCertificatesRequest(expiring_within_days=days)
+    refused = await raw_call(
+        api, "ListIssuedCertificates", request.SerializeToString(), Role.OPERATOR
+    )
+
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.details() == "expiring_within_days must lie between 0 and 36500"
