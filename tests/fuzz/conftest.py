@@ -23,6 +23,9 @@ FUZZ_ENV = {
 
 
 class FuzzStack(Stack):
+    #: Every service's process once the stack was up (see `service_pids`).
+    pids_at_start: dict[str, int]
+
     def service_pids(self) -> dict[str, int]:
         """Every service's process now: a changed pid means the service crashed meanwhile."""
         return {spec.name: self.service_pid(spec.name) for spec in installed_services()}
@@ -41,6 +44,7 @@ async def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     running = FuzzStack(Path(tmp_path_factory.mktemp("fuzz")), env=FUZZ_ENV)
     try:
         await asyncio.to_thread(running.wait_for_output, "admin API token", 120)
+        running.pids_at_start = running.service_pids()
         yield running
     finally:
         running.stop()

@@ -34,6 +34,7 @@ def fuzz_settings(ci_examples: int) -> Callable[[Callable[..., Any]], Callable[.
             HealthCheck.too_slow,
             HealthCheck.data_too_large,
             HealthCheck.function_scoped_fixture,
+            HealthCheck.filter_too_much,
         ],
     )
     return lambda test: timeout(hypothesis(test))

@@ -123,13 +123,13 @@ def _send(client: FuzzClient, frame: Any) -> None:
     )
 
 
-@fuzz_settings(ci_examples=60)
+@fuzz_settings(ci_examples=30)
 @given(frame=st.one_of(frames.not_json(), frames.JSON_VALUES, frames.frame_shaped()))
 def test_garbage_frames_get_the_callerror_the_spec_names(client: FuzzClient, frame: Any) -> None:
     _send(client, frame)
 
 
-@fuzz_settings(ci_examples=40)
+@fuzz_settings(ci_examples=25)
 @given(data=st.data())
 def test_calls_of_unknown_actions_or_broken_payloads_are_refused(
     client: FuzzClient, data: st.DataObject
@@ -141,7 +141,7 @@ def test_calls_of_unknown_actions_or_broken_payloads_are_refused(
     _send(client, frame)
 
 
-@fuzz_settings(ci_examples=80)
+@fuzz_settings(ci_examples=40)
 @given(data=st.data())
 def test_schema_valid_extreme_calls_get_a_valid_answer(
     client: FuzzClient, data: st.DataObject

@@ -94,7 +94,7 @@ def test_every_method_answers_fuzzed_requests_with_a_deliberate_status(
 ) -> None:
     token = fuzz_stack.admin_token
 
-    @fuzz_settings(ci_examples=4)
+    @fuzz_settings(ci_examples=2)
     @given(request=messages(method.input_type))
     def answers(request: object) -> None:
         code = _call(channels[area], method, request.SerializeToString(), token)  # type: ignore[attr-defined]
