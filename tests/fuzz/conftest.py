@@ -23,8 +23,10 @@ FUZZ_ENV = {
 
 
 class FuzzStack(Stack):
-    #: Every service's process once the stack was up (see `service_pids`).
+    #: Every service's process once the stack was up (see `service_pids`), and how much the
+    #: stack had printed by then (what the supervisor says later is about the fuzz).
     pids_at_start: dict[str, int]
+    output_at_start: int
 
     def service_pids(self) -> dict[str, int]:
         """Every service's process now: a changed pid means the service crashed meanwhile."""
@@ -45,6 +47,7 @@ async def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
     try:
         await asyncio.to_thread(running.wait_for_output, "admin API token", 120)
         running.pids_at_start = running.service_pids()
+        running.output_at_start = len(running.output())
         yield running
     finally:
         running.stop()

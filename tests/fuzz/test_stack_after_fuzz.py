@@ -113,4 +113,4 @@ async def test_no_stored_session_holds_a_corrupt_energy(fuzz_stack: FuzzStack) -
 
 def test_no_service_crashed_during_the_fuzz(fuzz_stack: FuzzStack) -> None:
     assert fuzz_stack.service_pids() == fuzz_stack.pids_at_start
-    assert "exited with code" not in fuzz_stack.output()
+    assert "exited with code" not in fuzz_stack.output()[fuzz_stack.output_at_start :]
