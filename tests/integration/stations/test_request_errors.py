@@ -78,3 +78,31 @@ async def test_no_refusal_names_an_internal_class(api: Api, data: bytes) -> None
     assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
     for internal in ("class", "Error", "Traceback"):
         assert internal not in details
+
+
+@pytest.mark.parametrize(("seconds", "nanos"), [(-(2**63), 0), (253_402_300_800, 0), (0, -1)])
+async def test_a_timestamp_outside_its_type_is_an_invalid_argument_not_internal(
+    api: Api, seconds: int, nanos: int
+) -> None:
+    request = pb.CreateReservationRequest(station_id="CP-1", id_token="TAG")
+    request.expiry.seconds, request.expiry.nanos = seconds, nanos
+    refused = await raw_call(api, "CreateReservation", request.SerializeToString(), Role.OPERATOR)
+
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.details() == (
+        "request is not a valid CreateReservationRequest: expiry is not a valid Timestamp"
+        " (years 1-9999)"
+    )
+
+
+@pytest.mark.parametrize("days", [36_501, 2**31 - 1, -1])
+async def test_an_expiry_window_beyond_a_century_is_an_invalid_argument_not_internal(
+    api: Api, days: int
+) -> None:
+    request = pb.ListIssuedCertificatesRequest(expiring_within_days=days)
+    refused = await raw_call(
+        api, "ListIssuedCertificates", request.SerializeToString(), Role.OPERATOR
+    )
+
+    assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.details() == "expiring_within_days must lie between 0 and 36500"

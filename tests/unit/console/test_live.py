@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from chargegrid.api.session.v1 import session_pb2
 from chargegrid.api.station.v1 import events_pb2 as station_events
 from chargegrid.api.stations.v1 import stations_pb2
@@ -89,6 +91,29 @@ async def test_the_mirror_reads_with_the_consoles_service_token(console: Console
     assert ("authorization", f"Bearer {console.tokens['service']}") in listed[0].metadata
     since = console.calls("session")[-1].request.since.ToDatetime(UTC)
     assert since == NOW.replace(hour=0)
+
+
+@pytest.mark.parametrize("minutes", ["525601", "144000000000", "inf", "nan"])
+async def test_an_offline_threshold_beyond_a_year_is_a_422_problem(
+    console: Console, minutes: str
+) -> None:
+    await _load(console)
+    response = console.client.get(
+        f"/api/v1/overview?offline_minutes={minutes}", headers=console.headers("viewer")
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_year_offline_is_still_a_threshold(console: Console) -> None:
+    await _load(console)
+    response = console.client.get(
+        "/api/v1/overview?offline_minutes=525600", headers=console.headers("viewer")
+    )
+
+    assert response.status_code == 200
+    assert {a["station_id"] for a in response.json()["alerts"]} == {"CP2"}
 
 
 def test_the_overview_is_503_until_the_stations_are_read(console: Console) -> None:

@@ -4,7 +4,7 @@ grpc.aio deserializes a request before any interceptor code runs and answers a f
 UNKNOWN "Unexpected <class 'DecodeError'>", naming an internal class. The deserializer is
 therefore wrapped: a request that cannot be decoded arrives as an `Undecodable` marker, and
 the handler refuses it (after auth, inside error mapping) with INVALID_ARGUMENT "request is
-not a valid X".
+not a valid X". A Timestamp outside what its type allows counts as undecodable too.
 """
 
 from __future__ import annotations
@@ -14,17 +14,20 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
+from chargegrid.platform.grpc.timestamps import invalid_timestamp
 from chargegrid.platform.identifiers import InvalidValue
 
 
 class Undecodable:
-    """Stands for request bytes that are not a valid `message`."""
+    """Stands for request bytes that are not a valid `message` (`why`, when known)."""
 
-    __slots__ = ("message",)
+    __slots__ = ("message", "why")
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, why: str = "") -> None:
         self.message = message
+        self.why = why
 
 
 def message_name(deserializer: Callable[[bytes], Any]) -> str:
@@ -39,16 +42,21 @@ def tolerant(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
 
     def decode(data: bytes) -> Any:
         try:
-            return deserializer(data)
+            request = deserializer(data)
         except Exception:  # DecodeError, or bad UTF-8 in a string field: the bytes' fault
             return Undecodable(name)
+        field = invalid_timestamp(request) if isinstance(request, Message) else None
+        if field is not None:
+            return Undecodable(name, f"{field} is not a valid Timestamp (years 1-9999)")
+        return request
 
     return decode
 
 
 def _refuse_undecodable(request: Any) -> None:
     if isinstance(request, Undecodable):
-        raise InvalidValue(f"request is not a valid {request.message}")
+        why = f": {request.why}" if request.why else ""
+        raise InvalidValue(f"request is not a valid {request.message}{why}")
 
 
 def refusing_undecodable(

@@ -47,12 +47,22 @@ class Overview(BaseModel):
     degraded: dict[str, str]
 
 
+#: A year: a station offline longer is an alert whatever the threshold.
+MAX_OFFLINE_MINUTES = 525_600
+
+
 @router.get("/overview", response_model=Overview)
 async def overview(
     _: Annotated[Caller, Depends(viewer)],
     mirror: Annotated[LiveMirror, Depends(live)],
     offline_minutes: Annotated[
-        float | None, Query(ge=0, description="Alert on stations offline longer (minutes).")
+        float | None,
+        # Bounded: 144,000,000,000 minutes overflowed timedelta into a 500 (found by tests/fuzz).
+        Query(
+            ge=0,
+            le=MAX_OFFLINE_MINUTES,
+            description="Alert on stations offline longer (minutes, at most a year).",
+        ),
     ] = None,
     max_alerts: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> Response:

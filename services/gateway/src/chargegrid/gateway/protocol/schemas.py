@@ -52,13 +52,26 @@ def schema_path(version: OcppVersion, action: str, direction: Direction) -> Path
     return folder / f"{name}.json"
 
 
-def _without_multiple_of(node: Any) -> Any:
-    """1.6 asks for multipleOf 0.1 on some decimals, which binary floats cannot honour
-    (21.4 / 0.1 is not an integer in IEEE 754); such values are checked as plain numbers."""
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _as_specified(node: Any) -> Any:
+    """The schema as the specification's data types mean it.
+
+    1.6 asks for multipleOf 0.1 on some decimals, which binary floats cannot honour
+    (21.4 / 0.1 is not an integer in IEEE 754); such values are checked as plain numbers.
+    Both specifications define `integer` as 32 bit, which the JSON schemas leave unbounded:
+    a requestId of 2**53 passed them and then failed deep in a handler as InternalError
+    (found by tests/fuzz); the bounds make it a PropertyConstraintViolation at the edge.
+    """
     if isinstance(node, dict):
-        return {k: _without_multiple_of(v) for k, v in node.items() if k != "multipleOf"}
+        bounded = {k: _as_specified(v) for k, v in node.items() if k != "multipleOf"}
+        if bounded.get("type") == "integer":
+            bounded["minimum"] = max(bounded.get("minimum", INT32_MIN), INT32_MIN)
+            bounded["maximum"] = min(bounded.get("maximum", INT32_MAX), INT32_MAX)
+        return bounded
     if isinstance(node, list):
-        return [_without_multiple_of(v) for v in node]
+        return [_as_specified(v) for v in node]
     return node
 
 
@@ -68,7 +81,7 @@ def validator_for(version: OcppVersion, action: str, direction: Direction) -> Va
     path = schema_path(version, action, direction)
     if not path.is_file():
         return None
-    schema = _without_multiple_of(json.loads(path.read_text(encoding="utf-8")))
+    schema = _as_specified(json.loads(path.read_text(encoding="utf-8")))
     compiled: Validator = fastjsonschema.compile(schema)
     return compiled
 

@@ -15,6 +15,9 @@ from chargegrid.stations.certificates.ocsp import CertificateId, OcspFailed
 from chargegrid.stations.certificates.store import list_issued
 from chargegrid.stations.models import IssuedCertificateRow
 
+#: A century: any certificate a station holds expires within it.
+MAX_EXPIRY_WINDOW_DAYS = 36_500
+
 
 def _issued(row: IssuedCertificateRow) -> pb.IssuedCertificate:
     message = pb.IssuedCertificate(
@@ -56,8 +59,11 @@ class CertificatesApi(ApiBase):
         station_id = (
             check.station_id(request.station_id, "station_id") if request.station_id else ""
         )
-        if request.expiring_within_days < 0:
-            raise InvalidArgument("expiring_within_days must not be negative")
+        if not 0 <= request.expiring_within_days <= MAX_EXPIRY_WINDOW_DAYS:
+            # 2**31 - 1 days overflowed the datetime sum into INTERNAL (found by tests/fuzz).
+            raise InvalidArgument(
+                f"expiring_within_days must lie between 0 and {MAX_EXPIRY_WINDOW_DAYS}"
+            )
         before = (
             self.deps.clock() + timedelta(days=request.expiring_within_days)
             if request.expiring_within_days
