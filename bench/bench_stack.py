@@ -75,6 +75,8 @@ SETTLE_TIMEOUT_S = 60.0
 START_ATTEMPTS = 3
 IDLE_S = 5.0
 TICKS = os.sysconf("SC_CLK_TCK")
+#: Processes whose CPU is not a consumer's: the gateway, the broker and its object store.
+NOT_CONSUMERS = ("gateway", "broker", "objectstore")
 #: The id tag of full-session loads and probes (bench.session_cycle, bench.stack_visibility).
 SESSION_ID_TAG = "BENCH"
 #: A visibility sample every this many seconds of the closed MeterValues loop.
@@ -82,7 +84,8 @@ PROBE_EVERY_S = 0.2
 
 
 def _processes(parent: int) -> dict[str, int]:
-    """Name -> pid of the stack's processes (children of `chargegrid dev`): services, broker."""
+    """Name -> pid of the stack's processes (children of `chargegrid dev`): services, their
+    warm spares (`spare-<service>`), the broker and its object store (`weed`, durable)."""
     found: dict[str, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -97,10 +100,15 @@ def _processes(parent: int) -> dict[str, int]:
         words = [w.decode(errors="replace") for w in cmdline if w]
         if "-m" in words and words.index("-m") + 1 < len(words):
             module = words[words.index("-m") + 1]
-            if module.startswith("chargegrid.") and module != "chargegrid.cli":
+            rest = words[words.index("-m") + 2 :]
+            if module == "chargegrid.platform.spare" and rest:
+                found["spare-" + rest[0].removeprefix("chargegrid.")] = int(entry.name)
+            elif module.startswith("chargegrid.") and module != "chargegrid.cli":
                 found[module.removeprefix("chargegrid.")] = int(entry.name)
         elif words and "tansu" in Path(words[0]).name:
             found["broker"] = int(entry.name)
+        elif words and Path(words[0]).name == "weed":
+            found["objectstore"] = int(entry.name)
     return found
 
 
@@ -277,7 +285,7 @@ async def _section(
     used = {name: s - before[name] for name, s in stack.cpu().items()}
     calls = max(int(load.get("calls", 0)), 1)
     per_1000 = {n: round(s / calls * 1000, 3) for n, s in sorted(used.items())}
-    consumers = sum(v for n, v in per_1000.items() if n not in ("gateway", "broker"))
+    consumers = sum(v for n, v in per_1000.items() if n not in NOT_CONSUMERS)
     section: dict[str, Any] = {
         "action": action,
         "mode": mode,
