@@ -183,3 +183,11 @@ def test_a_path_id_that_differs_from_the_bodys_is_422(console: Console) -> None:
     )
     assert "differs" in _problem(response, 422)["detail"]
     assert not console.calls("billing")
+
+
+def test_a_query_number_beyond_its_proto_int32_is_a_422_problem(console: Console) -> None:
+    response = console.client.get(
+        "/api/v1/tariffs/t1?version=2147483648", headers=console.headers("viewer")
+    )
+    _problem(response, 422)
+    assert not console.calls("billing")

@@ -13,7 +13,14 @@ from chargegrid.console.backends import Backends
 from chargegrid.console.convert import build, to_json
 from chargegrid.console.deps import backends
 from chargegrid.console.problems import Problem
-from chargegrid.console.routes.params import PageSize, PageToken, enum_name, page, rfc3339
+from chargegrid.console.routes.params import (
+    INT32_MAX,
+    PageSize,
+    PageToken,
+    enum_name,
+    page,
+    rfc3339,
+)
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 Viewer = Annotated[Caller, Depends(viewer)]
@@ -55,7 +62,7 @@ async def status(
     scope: ScopeName = "network",
     site_id: str | None = None,
     station_id: str | None = None,
-    evse_id: Annotated[int | None, Query(ge=1)] = None,
+    evse_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
 ) -> dict[str, Any]:
     request = build(pb.StatusRequest, {"scope": _scope(scope, site_id, station_id, evse_id)})
     return to_json(await b.call("analytics", "Status", request, caller))
@@ -71,7 +78,7 @@ async def figure(
     scope: ScopeName = "network",
     site_id: str | None = None,
     station_id: str | None = None,
-    evse_id: Annotated[int | None, Query(ge=1)] = None,
+    evse_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     granularity: Literal["15m", "hour", "day", "month"] | None = None,
     breakdown: Annotated[
         str | None, Query(description="time, hour_of_day, day_of_week, token_group")

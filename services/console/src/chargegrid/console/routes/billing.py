@@ -16,7 +16,15 @@ from chargegrid.console.backends import Backends
 from chargegrid.console.convert import build, to_json
 from chargegrid.console.deps import backends
 from chargegrid.console.problems import Problem
-from chargegrid.console.routes.params import PageSize, PageToken, Since, Until, page, rfc3339
+from chargegrid.console.routes.params import (
+    INT32_MAX,
+    PageSize,
+    PageToken,
+    Since,
+    Until,
+    page,
+    rfc3339,
+)
 
 router = APIRouter(tags=["CDRs and tariffs"])
 Viewer = Annotated[Caller, Depends(viewer)]
@@ -137,7 +145,7 @@ async def get_tariff(
     tariff_id: str,
     caller: Viewer,
     b: B,
-    version: Annotated[int, Query(ge=0, description="0 = the current version")] = 0,
+    version: Annotated[int, Query(ge=0, le=INT32_MAX, description="0 = the current version")] = 0,
 ) -> dict[str, Any]:
     request = pb.GetTariffRequest(tariff_id=tariff_id, version=version)
     return to_json(await b.call("billing", "GetTariff", request, caller))

@@ -9,6 +9,9 @@ from fastapi import Query
 
 from chargegrid.console.problems import Problem
 
+#: Proto int32 fields: a larger query value is a 422, not an overflow (found by the fuzz).
+INT32_MAX = 2**31 - 1
+
 PageSize = Annotated[int, Query(ge=1, le=500, description="Items per page (1-500).")]
 PageToken = Annotated[
     str | None, Query(max_length=512, description="`next_page_token` of the previous page.")
