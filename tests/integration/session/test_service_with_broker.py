@@ -24,6 +24,7 @@ from chargegrid.platform.bus.topics import (
     default_topic_specs,
     ensure_topics,
 )
+from chargegrid.platform.embedded_broker import EmbeddedBroker, free_port
 from chargegrid.platform.grpc import Role, TokenRegistry, create_channel
 from chargegrid.session.api.queries import SessionFilter, list_sessions
 from chargegrid.session.app import SessionApp
@@ -51,6 +52,21 @@ async def eventually(check: Callable[[], Any], timeout_s: float = 30.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"not true within {timeout_s}s")
         await asyncio.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+async def own_broker(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[EmbeddedBroker]:
+    """This module's own broker: a new group here reads its topics from the start, and on the
+    run-wide broker that was every other test's events first (90 s were not enough on CI)."""
+    embedded = EmbeddedBroker(port=free_port(), log_path=tmp_path_factory.mktemp("b") / "log")
+    await embedded.start()
+    yield embedded
+    await embedded.stop()
+
+
+@pytest.fixture
+def kafka_bootstrap(own_broker: EmbeddedBroker) -> str:
+    return own_broker.bootstrap_servers
 
 
 @pytest.fixture
